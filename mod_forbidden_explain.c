@@ -1,0 +1,209 @@
+/* mod_forbidden_explain.c — the module record: configuration, directives and
+ * hook registration.  The work lives in src/fx_*.c, one concern per file:
+ *
+ *   fx_trampoline.c  which module returned the 403 in which phase
+ *   fx_errorlog.c    the AH lines httpd wrote for the request
+ *   fx_shadow.c      file:line of directives httpd keeps no location for
+ *   fx_authz.c       Require / Order / Allow / Deny explanations
+ *   fx_fs.c          filesystem, symlink, Options and index explanations
+ *   fx_rewrite.c     mod_rewrite, mod_ssl, WAF, proxy and backend 403s
+ *   fx_explain.c     assembles one entry per 403
+ *   fx_report.c      error log, ForbiddenExplainLog, notes and env vars
+ *   fx_wire.c        headers for trusted clients
+ *   fx_entry.c, fx_json.c, fx_classify.c   pure helpers (unit tested)
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_request.h"
+#include "ap_mpm.h"
+#include "apr_strings.h"
+
+#include "mod_forbidden_explain.h"
+#define FX_MODULE_RECORD 1  /* AP_DECLARE_MODULE below sets the log tag */
+#include "src/fx_private.h"
+
+
+/* -------------------------------------------------------------------- */
+/* configuration records                                                 */
+
+static void *fx_create_dir(apr_pool_t *p, char *dir)
+{
+    fx_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
+    (void)dir;
+    dc->enabled = FX_UNSET;
+    dc->wire = fx_wire_create_dir(p);
+    return dc;
+}
+
+static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
+{
+    fx_dir_conf *base = base_, *add = add_;
+    fx_dir_conf *dc = apr_palloc(p, sizeof(*dc));
+    dc->enabled = add->enabled != FX_UNSET ? add->enabled : base->enabled;
+    dc->shadows = fx_shadow_merge_list(p, base->shadows, add->shadows);
+    dc->wire = fx_wire_merge_dir(p, base->wire, add->wire);
+    return dc;
+}
+
+static void *fx_create_server(apr_pool_t *p, server_rec *s)
+{
+    fx_server_conf *sc = apr_pcalloc(p, sizeof(*sc));
+    (void)s;
+    sc->log_level = FX_UNSET;
+    return sc;
+}
+
+static void *fx_merge_server(apr_pool_t *p, void *base_, void *add_)
+{
+    fx_server_conf *base = base_, *add = add_;
+    fx_server_conf *sc = apr_pcalloc(p, sizeof(*sc));
+    sc->log_target = add->log_target ? add->log_target : base->log_target;
+    sc->log_level = add->log_level != FX_UNSET ? add->log_level
+                                               : base->log_level;
+    return sc;
+}
+
+/* -------------------------------------------------------------------- */
+/* directives                                                            */
+
+static const char *fx_set_enabled(cmd_parms *cmd, void *dconf, int on)
+{
+    (void)cmd;
+    ((fx_dir_conf *)dconf)->enabled = on;
+    return NULL;
+}
+
+static const char *fx_set_log(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    fx_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                              &forbidden_explain_module);
+    (void)dconf;
+    if (!*arg || (*arg == '|' && !arg[1])) {
+        return "ForbiddenExplainLog needs a file name, '|command' or 'off'";
+    }
+    sc->log_target = arg;
+    return NULL;
+}
+
+static const char *fx_set_log_level(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    static const char *const names[] = {
+        "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+        NULL
+    };
+    fx_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                              &forbidden_explain_module);
+    int i;
+    (void)dconf;
+    for (i = 0; names[i]; i++) {
+        if (strcasecmp(arg, names[i]) == 0) {
+            sc->log_level = i;
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "ForbiddenExplainLogLevel: unknown level "
+                        "'%s' (emerg, alert, crit, error, warn, notice, info "
+                        "or debug)", arg);
+}
+
+/* Shadows take every context (the real directive judges the context and
+ * its error message stays httpd's own); the real override mask travels in
+ * cmd->info so nothing an AllowOverride refused is recorded. */
+#define FX_SHADOW_ANY (OR_ALL | ACCESS_CONF | RSRC_CONF)
+#define FX_SHADOW(name, real_mask) \
+    AP_INIT_RAW_ARGS(name, fx_shadow_record, (void *)(apr_uintptr_t)(real_mask), \
+                     FX_SHADOW_ANY, "recorded by mod_forbidden_explain")
+
+static const command_rec fx_cmds[] = {
+    AP_INIT_FLAG("ForbiddenExplain", fx_set_enabled, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "On to explain 403 responses for this scope (default), Off to stay silent"),
+    AP_INIT_TAKE1("ForbiddenExplainLog", fx_set_log, NULL, RSRC_CONF,
+                  "a file or '|piped command' receiving one JSON object per 403"),
+    AP_INIT_TAKE1("ForbiddenExplainLogLevel", fx_set_log_level, NULL, RSRC_CONF,
+                  "error-log level of the entries (default warn)"),
+
+    /* core */
+    FX_SHADOW("Options", OR_OPTIONS),
+    FX_SHADOW("AllowOverride", ACCESS_CONF),
+    /* mod_dir */
+    FX_SHADOW("DirectoryIndex", OR_INDEXES),
+    /* mod_access_compat (its own spelling, so error texts stay identical) */
+    FX_SHADOW("order", OR_LIMIT),
+    FX_SHADOW("allow", OR_LIMIT),
+    FX_SHADOW("deny", OR_LIMIT),
+    FX_SHADOW("Satisfy", OR_AUTHCFG),
+    /* mod_authz_core */
+    FX_SHADOW("AuthMerging", OR_AUTHCFG),
+    FX_SHADOW("AuthzSendForbiddenOnFailure", OR_AUTHCFG),
+    /* mod_rewrite */
+    FX_SHADOW("RewriteEngine", OR_FILEINFO),
+    FX_SHADOW("RewriteOptions", OR_FILEINFO),
+    FX_SHADOW("RewriteCond", OR_FILEINFO),
+    FX_SHADOW("RewriteRule", OR_FILEINFO),
+    /* mod_ssl */
+    FX_SHADOW("SSLRequireSSL", OR_AUTHCFG),
+    FX_SHADOW("SSLRequire", OR_AUTHCFG),
+    FX_SHADOW("SSLVerifyClient", RSRC_CONF | OR_AUTHCFG),
+    FX_SHADOW("SSLOptions", OR_OPTIONS),
+    /* mod_proxy */
+    FX_SHADOW("ProxyBlock", RSRC_CONF),
+    FX_SHADOW("AllowCONNECT", RSRC_CONF),
+    { NULL }
+};
+
+/* -------------------------------------------------------------------- */
+/* hooks                                                                 */
+
+static int fx_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    fx_shadow_prepare(pconf);
+    return OK;
+}
+
+static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    fx_server_conf *sc;
+    server_rec *vs;
+    (void)plog;
+    (void)ptemp;
+
+    for (vs = s; vs; vs = vs->next) {
+        sc = ap_get_module_config(vs->module_config, &forbidden_explain_module);
+        if (sc->log_level == FX_UNSET) {
+            sc->log_level = APLOG_WARNING;
+        }
+    }
+    fx_trampoline_install(pconf, s);
+    return fx_report_open_logs(pconf, s);
+}
+
+static void fx_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(fx_pre_config, NULL, NULL, APR_HOOK_REALLY_LAST);
+    /* Last, so every other module's request hooks are already in place. */
+    ap_hook_post_config(fx_post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
+    fx_errorlog_register_hooks(p);
+    fx_report_register_hooks(p);
+    fx_authz_register_hooks(p);
+    fx_fs_register_hooks(p);
+    fx_rewrite_register_hooks(p);
+    fx_wire_register_hooks(p);
+}
+
+AP_DECLARE_MODULE(forbidden_explain) = {
+    STANDARD20_MODULE_STUFF,
+    fx_create_dir,
+    fx_merge_dir,
+    fx_create_server,
+    fx_merge_server,
+    fx_cmds,
+    fx_register_hooks
+};

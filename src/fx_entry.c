@@ -1,0 +1,233 @@
+/* fx_entry.c — explanation entries and their bounded JSON rendering. */
+#include <string.h>
+#include <apr_strings.h>
+#include "fx_entry.h"
+#include "fx_json.h"
+
+typedef enum { FX_F_STR, FX_F_INT, FX_F_RAW } fx_field_kind;
+
+typedef struct {
+    const char *key;
+    fx_field_kind kind;
+    const char *s;
+    apr_int64_t n;
+} fx_field;
+
+struct fx_entry {
+    apr_pool_t *pool;
+    apr_array_header_t *fields;
+};
+
+/* The documented keys, in the order an administrator reads them. */
+static const char *const fx_key_order[] = {
+    "status", "reason", "module", "phase", "directive", "file", "line",
+    "section", "path", "method", "uri", "client_ip", "peer_ip", "user",
+    "request_id", "detail", "hint", NULL
+};
+
+/* Longer values than this are cut before the budget is even considered. */
+#define FX_FIELD_CAP_DEFAULT 1024
+
+fx_entry *fx_entry_make(apr_pool_t *p)
+{
+    fx_entry *e = apr_palloc(p, sizeof(*e));
+    e->pool = p;
+    e->fields = apr_array_make(p, 20, sizeof(fx_field));
+    return e;
+}
+
+static fx_field *fx_find(const fx_entry *e, const char *key)
+{
+    int i;
+    for (i = 0; i < e->fields->nelts; i++) {
+        fx_field *f = &APR_ARRAY_IDX(e->fields, i, fx_field);
+        if (f->key && strcmp(f->key, key) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static fx_field *fx_slot(fx_entry *e, const char *key)
+{
+    fx_field *f = fx_find(e, key);
+    if (!f) {
+        f = apr_array_push(e->fields);
+        f->key = key;
+    }
+    return f;
+}
+
+void fx_entry_set(fx_entry *e, const char *key, const char *value)
+{
+    fx_field *f;
+    if (!value) {
+        f = fx_find(e, key);
+        if (f) {
+            f->key = NULL;
+        }
+        return;
+    }
+    f = fx_slot(e, key);
+    f->kind = FX_F_STR;
+    f->s = value;
+}
+
+void fx_entry_set_int(fx_entry *e, const char *key, apr_int64_t n)
+{
+    fx_field *f = fx_slot(e, key);
+    f->kind = FX_F_INT;
+    f->n = n;
+    f->s = NULL;
+}
+
+void fx_entry_set_raw(fx_entry *e, const char *key, const char *json)
+{
+    fx_field *f;
+    if (!json) {
+        fx_entry_set(e, key, NULL);
+        return;
+    }
+    f = fx_slot(e, key);
+    f->kind = FX_F_RAW;
+    f->s = json;
+}
+
+const char *fx_entry_get(const fx_entry *e, const char *key)
+{
+    fx_field *f = fx_find(e, key);
+    if (!f) {
+        return NULL;
+    }
+    if (f->kind == FX_F_INT) {
+        return apr_psprintf(e->pool, "%" APR_INT64_T_FMT, f->n);
+    }
+    return f->s;
+}
+
+/* Fields in rendering order: documented keys first, the rest as added. */
+static apr_array_header_t *fx_ordered(const fx_entry *e, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, e->fields->nelts,
+                                             sizeof(fx_field *));
+    int i, k;
+    for (k = 0; fx_key_order[k]; k++) {
+        fx_field *f = fx_find(e, fx_key_order[k]);
+        if (f) {
+            APR_ARRAY_PUSH(out, fx_field *) = f;
+        }
+    }
+    for (i = 0; i < e->fields->nelts; i++) {
+        fx_field *f = &APR_ARRAY_IDX(e->fields, i, fx_field);
+        int known = 0;
+        if (!f->key) {
+            continue;
+        }
+        for (k = 0; fx_key_order[k]; k++) {
+            if (strcmp(fx_key_order[k], f->key) == 0) {
+                known = 1;
+                break;
+            }
+        }
+        if (!known) {
+            APR_ARRAY_PUSH(out, fx_field *) = f;
+        }
+    }
+    return out;
+}
+
+static char *fx_render_with_cap(apr_array_header_t *order, apr_pool_t *p,
+                                apr_size_t cap, apr_size_t *len)
+{
+    apr_array_header_t *parts = apr_array_make(p, order->nelts * 4 + 4,
+                                               sizeof(const char *));
+    apr_array_header_t *cut = apr_array_make(p, 4, sizeof(const char *));
+    int i;
+    char *out;
+
+    APR_ARRAY_PUSH(parts, const char *) = "{";
+    for (i = 0; i < order->nelts; i++) {
+        fx_field *f = APR_ARRAY_IDX(order, i, fx_field *);
+        const char *v;
+        int truncated = 0;
+        if (f->kind == FX_F_INT) {
+            v = apr_psprintf(p, "%" APR_INT64_T_FMT, f->n);
+        }
+        else if (f->kind == FX_F_RAW) {
+            v = f->s;
+        }
+        else {
+            v = fx_json_quote(p, f->s, cap, &truncated);
+            if (truncated) {
+                APR_ARRAY_PUSH(cut, const char *) = f->key;
+            }
+        }
+        APR_ARRAY_PUSH(parts, const char *) = i ? ",\"" : "\"";
+        APR_ARRAY_PUSH(parts, const char *) = f->key;
+        APR_ARRAY_PUSH(parts, const char *) = "\":";
+        APR_ARRAY_PUSH(parts, const char *) = v;
+    }
+    if (cut->nelts) {
+        APR_ARRAY_PUSH(parts, const char *) = order->nelts ? ",\"truncated\":[" : "\"truncated\":[";
+        for (i = 0; i < cut->nelts; i++) {
+            APR_ARRAY_PUSH(parts, const char *) = i ? ",\"" : "\"";
+            APR_ARRAY_PUSH(parts, const char *) = APR_ARRAY_IDX(cut, i, const char *);
+            APR_ARRAY_PUSH(parts, const char *) = "\"";
+        }
+        APR_ARRAY_PUSH(parts, const char *) = "]";
+    }
+    APR_ARRAY_PUSH(parts, const char *) = "}";
+    out = apr_array_pstrcat(p, parts, 0);
+    *len = strlen(out);
+    return out;
+}
+
+char *fx_entry_render(const fx_entry *e, apr_pool_t *p, apr_size_t budget)
+{
+    apr_array_header_t *order = fx_ordered(e, p);
+    apr_size_t cap = FX_FIELD_CAP_DEFAULT, len;
+    char *out;
+
+    if (budget < 256) {
+        budget = 256;
+    }
+    /* Halve the per-value cap until the object fits; raw values and the
+     * keys themselves are bounded by their producers. */
+    for (;;) {
+        out = fx_render_with_cap(order, p, cap, &len);
+        if (len <= budget || cap <= 16) {
+            break;
+        }
+        cap /= 2;
+    }
+    if (len > budget) {
+        /* Only oversized raw values can get here: drop them. */
+        int i;
+        apr_array_header_t *slim = apr_array_make(p, order->nelts,
+                                                  sizeof(fx_field *));
+        for (i = 0; i < order->nelts; i++) {
+            fx_field *f = APR_ARRAY_IDX(order, i, fx_field *);
+            if (f->kind != FX_F_RAW) {
+                APR_ARRAY_PUSH(slim, fx_field *) = f;
+            }
+        }
+        out = fx_render_with_cap(slim, p, cap, &len);
+    }
+    return out;
+}
+
+void fx_entry_visit(const fx_entry *e, fx_entry_visit_fn *fn, void *baton)
+{
+    apr_pool_t *p = e->pool;
+    apr_array_header_t *order = fx_ordered(e, p);
+    int i;
+    for (i = 0; i < order->nelts; i++) {
+        fx_field *f = APR_ARRAY_IDX(order, i, fx_field *);
+        if (f->kind == FX_F_INT) {
+            fn(baton, f->key, apr_psprintf(p, "%" APR_INT64_T_FMT, f->n), 0);
+        }
+        else {
+            fn(baton, f->key, f->s, f->kind == FX_F_RAW);
+        }
+    }
+}

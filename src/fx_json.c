@@ -1,0 +1,107 @@
+/* fx_json.c — the log-safe JSON string encoding (see fx_json.h for why). */
+#include "fx_json.h"
+
+static const char fx_hex[] = "0123456789ABCDEF";
+
+static int fx_needs_escape(unsigned char c)
+{
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '%';
+}
+
+apr_size_t fx_json_encoded_len(const char *src, apr_size_t len)
+{
+    apr_size_t n = 0, i;
+    for (i = 0; i < len; i++) {
+        n += fx_needs_escape((unsigned char)src[i]) ? 3 : 1;
+    }
+    return n;
+}
+
+apr_size_t fx_json_encode_into(char *dst, apr_size_t cap, const char *src,
+                               apr_size_t len, apr_size_t *written)
+{
+    apr_size_t i, o = 0;
+
+    if (cap == 0) {
+        *written = 0;
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (fx_needs_escape(c)) {
+            if (o + 3 >= cap) {
+                break;
+            }
+            dst[o++] = '%';
+            dst[o++] = fx_hex[c >> 4];
+            dst[o++] = fx_hex[c & 0x0f];
+        }
+        else {
+            if (o + 1 >= cap) {
+                break;
+            }
+            dst[o++] = (char)c;
+        }
+    }
+    dst[o] = '\0';
+    *written = o;
+    return i;
+}
+
+char *fx_json_quote(apr_pool_t *p, const char *src, apr_size_t max_out,
+                    int *truncated)
+{
+    apr_size_t len, enc, cap, consumed, written;
+    char *out;
+
+    if (!src) {
+        src = "";
+    }
+    len = strlen(src);
+    enc = fx_json_encoded_len(src, len);
+    if (max_out && enc > max_out) {
+        enc = max_out;
+    }
+    cap = enc + 1;
+    out = apr_palloc(p, cap + 2);
+    out[0] = '"';
+    consumed = fx_json_encode_into(out + 1, cap, src, len, &written);
+    out[1 + written] = '"';
+    out[2 + written] = '\0';
+    if (truncated) {
+        *truncated = consumed < len;
+    }
+    return out;
+}
+
+static int fx_hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+char *fx_json_decode(apr_pool_t *p, const char *src, apr_size_t *out_len)
+{
+    apr_size_t len = strlen(src), i, o = 0;
+    char *out = apr_palloc(p, len + 1);
+
+    for (i = 0; i < len; i++) {
+        int hi, lo;
+        if (src[i] == '%' && i + 2 < len
+            && (hi = fx_hexval(src[i + 1])) >= 0
+            && (lo = fx_hexval(src[i + 2])) >= 0) {
+            out[o++] = (char)((hi << 4) | lo);
+            i += 2;
+        }
+        else {
+            out[o++] = src[i];
+        }
+    }
+    out[o] = '\0';
+    if (out_len) {
+        *out_len = o;
+    }
+    return out;
+}

@@ -1,0 +1,149 @@
+/* fx_private.h — types shared by the parts of mod_forbidden_explain: the
+ * module's configuration records, the per-request state the hooks fill in,
+ * and the entry points each subsystem offers to the glue in
+ * mod_forbidden_explain.c. */
+#ifndef FX_PRIVATE_H
+#define FX_PRIVATE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "fx_entry.h"
+
+extern module AP_MODULE_DECLARE_DATA forbidden_explain_module;
+#ifndef FX_MODULE_RECORD
+APLOG_USE_MODULE(forbidden_explain);
+#endif
+
+#define FX_UNSET (-1)
+
+/* Opaque persistent list of shadowed directives (fx_shadow.c). */
+typedef struct fx_shadow_list fx_shadow_list;
+/* Per-directory settings of the wire subsystem (fx_wire.c). */
+typedef struct fx_wire_dir_conf fx_wire_dir_conf;
+
+typedef struct {
+    int enabled;                    /* ForbiddenExplain On|Off */
+    fx_shadow_list *shadows;        /* shadowed directives in effect here */
+    fx_wire_dir_conf *wire;         /* ForbiddenExplainHeaders & co. */
+} fx_dir_conf;
+
+typedef struct {
+    const char *log_target;         /* ForbiddenExplainLog argument */
+    apr_file_t *log_file;           /* opened per generation in open_logs */
+    int log_level;                  /* ForbiddenExplainLogLevel, APLOG_* */
+} fx_server_conf;
+
+/* The hook that returned the error, as the trampolines saw it. */
+typedef struct {
+    const char *phase;              /* "access_checker_ex", "handler", ... */
+    const char *module;             /* httpd's name, e.g. "mod_authz_core.c" */
+    int status;                     /* HTTP status produced */
+    int returned_ok;                /* handler returned OK/DONE, r->status set */
+    const char *handler;            /* r->handler at that moment */
+    const char *uri;                /* r->uri of the (sub-)request */
+    const char *filename;           /* r->filename at that moment */
+} fx_origin;
+
+/* One error-log line of interest (key: its AH number). */
+typedef struct {
+    int ah;                         /* 1630 for AH01630, 0 if none */
+    int level;
+    apr_status_t apr_status;
+    const char *message;            /* the logged message, bounded */
+    int from_subrequest;
+} fx_logged;
+
+#define FX_MAX_LOGGED 6
+
+typedef struct fx_req_state fx_req_state;
+struct fx_req_state {
+    int has_origin;
+    fx_origin origin;
+    int has_sub_origin;             /* a sub-request of this request failed */
+    fx_origin sub_origin;
+    int n_logged;
+    fx_logged logged[FX_MAX_LOGGED];
+    apr_array_header_t *authz_trail;   /* fx_authz.c: evaluated Require nodes */
+    apr_array_header_t *sub_authz_trail; /* same, copied from a failed sub-request */
+    void *subsys[4];                /* private slots: see FX_SLOT_* */
+    fx_entry *entry;                /* built once the 403 is certain */
+    const char *request_id;
+    int logged_entry;               /* the entry was written */
+};
+
+enum { FX_SLOT_AUTHZ, FX_SLOT_FS, FX_SLOT_REWRITE, FX_SLOT_WIRE };
+
+/* fx_state.c */
+fx_req_state *fx_state_get(const request_rec *r);
+fx_req_state *fx_state_ensure(request_rec *r);
+fx_dir_conf *fx_dir_get(const request_rec *r);
+int fx_enabled(const request_rec *r);
+const char *fx_request_id(request_rec *r, fx_req_state *st);
+
+/* fx_trampoline.c: phase and module attribution */
+void fx_trampoline_install(apr_pool_t *pconf, server_rec *s);
+
+/* fx_errorlog.c: collects AH lines that belong to a 403 */
+void fx_errorlog_register_hooks(apr_pool_t *p);
+const fx_logged *fx_logged_find(const fx_req_state *st, int ah);
+
+/* fx_explain.c: builds the entry once a 403 is certain */
+fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st);
+
+/* fx_report.c: writes the entry to the error log, own log, notes, env */
+void fx_report_register_hooks(apr_pool_t *p);
+int fx_report_open_logs(apr_pool_t *pconf, server_rec *s);
+/* The entry for r's 403, built on first use and then cached. */
+fx_entry *fx_report_entry(request_rec *r);
+
+/* Subsystem explainers, called by fx_explain() in this order.  Each adds
+ * what it can prove to the entry and leaves the rest alone. */
+void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
+                      fx_entry *e);
+void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
+                   fx_entry *e);
+void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
+                        fx_entry *e);
+
+/* A sub-request failed: copy what fx_authz_explain needs into main_st
+ * (the sub-request's pool dies before the main request is explained). */
+void fx_authz_subrequest_denied(request_rec *sub, fx_req_state *main_st);
+
+void fx_authz_register_hooks(apr_pool_t *p);
+void fx_fs_register_hooks(apr_pool_t *p);
+void fx_rewrite_register_hooks(apr_pool_t *p);
+void fx_wire_register_hooks(apr_pool_t *p);
+
+/* fx_shadow.c: recording the directives httpd itself keeps no location of */
+typedef struct {
+    const char *name;               /* directive as written ("Options") */
+    const char *args;               /* its arguments */
+    const ap_directive_t *where;    /* file, line, parent sections */
+    const char *file;
+    int line;
+    apr_int64_t limited;            /* <Limit> mask at parse time */
+    const char *dir_path;           /* cmd->path: section or .htaccess dir */
+    int in_htaccess;
+} fx_shadow_rec;
+
+const char *fx_shadow_record(cmd_parms *cmd, void *dconf, const char *args);
+/* pre_config: note which shadowed names another loaded module defines. */
+void fx_shadow_prepare(apr_pool_t *pconf);
+void *fx_shadow_merge_list(apr_pool_t *p, fx_shadow_list *base,
+                           fx_shadow_list *add);
+/* Every record in effect for r named name (case-insensitive, NULL = all),
+ * outermost section first. */
+apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_dir_conf *dc,
+                                   const char *name);
+/* Section chain of a directive, outermost first, e.g.
+ * "<Directory /srv> (site.conf:12) > <RequireAll> (:14)". */
+const char *fx_section_chain(apr_pool_t *p, const ap_directive_t *d);
+/* "file:line" of a directive, NULL-safe. */
+const char *fx_directive_at(apr_pool_t *p, const ap_directive_t *d);
+
+/* fx_wire.c */
+void *fx_wire_create_dir(apr_pool_t *p);
+void *fx_wire_merge_dir(apr_pool_t *p, void *base, void *add);
+
+#endif

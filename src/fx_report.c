@@ -1,0 +1,169 @@
+/* fx_report.c — publishes the entry of a 403: one line in the error log
+ * (through ap_log_rerror, so ErrorLogFormat, syslog and piped loggers apply),
+ * the same JSON in ForbiddenExplainLog when configured, a request note and
+ * environment variables for mod_log_config.  Runs in log_transaction, when
+ * the final status is known, before mod_log_config writes the access log. */
+#include "apr_strings.h"
+#include "apr_hash.h"
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "http_main.h"
+#include "fx_private.h"
+
+/* The error-log line (prefix + message) must stay below MAX_STRING_LEN
+ * (8192); this leaves room for the prefix and ErrorLogFormat items. */
+#define FX_LOG_BUDGET 6144
+/* Piped-log writes up to PIPE_BUF bytes are atomic. */
+#define FX_PIPE_BUDGET 4000
+
+/* The request, following internal redirects, whose hooks produced the 403
+ * (or the initial one when none recorded it). */
+static request_rec *fx_failed_request(request_rec *r, request_rec **last)
+{
+    request_rec *rr, *failed = NULL;
+    for (rr = r; rr; rr = rr->next) {
+        fx_req_state *st = fx_state_get(rr);
+        if (st && st->has_origin) {
+            failed = rr;
+        }
+        *last = rr;
+    }
+    return failed ? failed : r;
+}
+
+/* The entry for r's 403, built on first use (the wire subsystem may need it
+ * before the response is sent). */
+fx_entry *fx_report_entry(request_rec *r)
+{
+    request_rec *last, *failed = fx_failed_request(r, &last);
+    fx_req_state *st = fx_state_ensure(failed);
+    if (!st->entry) {
+        st->entry = fx_explain(r, failed, st);
+    }
+    return st->entry;
+}
+
+static void fx_publish(request_rec *r, const fx_entry *e, const char *json)
+{
+    const char *reason = fx_entry_get(e, "reason");
+    const char *file = fx_entry_get(e, "file");
+    const char *line = fx_entry_get(e, "line");
+    const char *at = file ? (line ? apr_pstrcat(r->pool, file, ":", line, NULL)
+                                  : file)
+                          : NULL;
+    request_rec *rr;
+
+    for (rr = r; rr; rr = rr->next) {
+        apr_table_setn(rr->notes, "forbidden-explain", json);
+        apr_table_setn(rr->subprocess_env, "FORBIDDEN_REASON", reason);
+        if (at) {
+            apr_table_setn(rr->subprocess_env, "FORBIDDEN_AT", at);
+        }
+    }
+}
+
+static int fx_log_transaction(request_rec *r)
+{
+    request_rec *last, *failed;
+    fx_server_conf *sc;
+    fx_req_state *st;
+    fx_entry *e;
+    const char *json;
+
+    if (r->main) {
+        return DECLINED;
+    }
+    failed = fx_failed_request(r, &last);
+    if (last->status != HTTP_FORBIDDEN || !fx_enabled(failed)) {
+        return DECLINED;
+    }
+    e = fx_report_entry(r);
+    st = fx_state_get(failed);
+    if (st->logged_entry) {
+        return DECLINED;
+    }
+    st->logged_entry = 1;
+
+    sc = ap_get_module_config(r->server->module_config,
+                              &forbidden_explain_module);
+    json = fx_entry_render(e, r->pool, FX_LOG_BUDGET);
+    ap_log_rerror(APLOG_MARK, sc->log_level, 0, r, "%s", json);
+    if (sc->log_file) {
+        const char *line = json;
+        apr_size_t len;
+        if (strlen(line) > FX_PIPE_BUDGET) {
+            line = fx_entry_render(e, r->pool, FX_PIPE_BUDGET);
+        }
+        line = apr_pstrcat(r->pool, line, "\n", NULL);
+        len = strlen(line);
+        apr_file_write_full(sc->log_file, line, len, NULL);
+    }
+    fx_publish(r, e, json);
+    return DECLINED;
+}
+
+/* Opens every ForbiddenExplainLog target once per generation; virtual
+ * hosts naming the same target share the handle. */
+int fx_report_open_logs(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_t *opened = apr_hash_make(pconf);
+    server_rec *vs;
+    fx_server_conf *main_sc = ap_get_module_config(s->module_config,
+                                                   &forbidden_explain_module);
+
+    for (vs = s; vs; vs = vs->next) {
+        fx_server_conf *sc = ap_get_module_config(vs->module_config,
+                                                  &forbidden_explain_module);
+        const char *target = sc->log_target ? sc->log_target
+                                            : main_sc->log_target;
+        apr_file_t *f;
+        if (!target || strcasecmp(target, "off") == 0) {
+            sc->log_file = NULL;
+            continue;
+        }
+        f = apr_hash_get(opened, target, APR_HASH_KEY_STRING);
+        if (!f) {
+            if (*target == '|') {
+                piped_log *pl = ap_open_piped_log(pconf, target + 1);
+                if (!pl) {
+                    ap_log_error(APLOG_MARK, APLOG_ERR, 0, vs,
+                                 "forbidden_explain: could not open "
+                                 "ForbiddenExplainLog pipe %s", target + 1);
+                    return HTTP_INTERNAL_SERVER_ERROR;
+                }
+                f = ap_piped_log_write_fd(pl);
+            }
+            else {
+                const char *path = ap_server_root_relative(pconf, target);
+                apr_status_t rv;
+                if (!path) {
+                    ap_log_error(APLOG_MARK, APLOG_ERR, 0, vs,
+                                 "forbidden_explain: invalid "
+                                 "ForbiddenExplainLog path %s", target);
+                    return HTTP_INTERNAL_SERVER_ERROR;
+                }
+                rv = apr_file_open(&f, path, APR_WRITE | APR_APPEND
+                                   | APR_CREATE | APR_LARGEFILE,
+                                   APR_OS_DEFAULT, pconf);
+                if (rv != APR_SUCCESS) {
+                    ap_log_error(APLOG_MARK, APLOG_ERR, rv, vs,
+                                 "forbidden_explain: could not open "
+                                 "ForbiddenExplainLog %s", path);
+                    return HTTP_INTERNAL_SERVER_ERROR;
+                }
+            }
+            apr_hash_set(opened, target, APR_HASH_KEY_STRING, f);
+        }
+        sc->log_file = f;
+    }
+    return OK;
+}
+
+void fx_report_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    /* Before mod_log_config, so the access log sees the note and env. */
+    ap_hook_log_transaction(fx_log_transaction, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST);
+}

@@ -1,0 +1,205 @@
+/* fx_shadow.c — "shadow" directives: the module defines the same names as
+ * Options, Order, RewriteRule, ... with the same override mask, so httpd
+ * hands it every occurrence too (config.c invokes each module that defines a
+ * name, most recently loaded first).  The shadow only records where the line
+ * is; the real module still parses and enforces it.
+ *
+ * Rules kept here (reference §3.3): same req_override as the real directive,
+ * never an EXEC_ON_READ name, never walk a container's children, and refuse a
+ * name no other loaded module defines, so a configuration httpd would reject
+ * stays rejected.  Records form persistent lists so merging per-dir configs
+ * costs one small node, not a copy. */
+#include <string.h>
+#include "apr_strings.h"
+#include "http_core.h"
+#include "fx_private.h"
+
+struct fx_shadow_list {
+    const fx_shadow_list *base;     /* outer sections, merged earlier */
+    const fx_shadow_list *add;      /* inner sections */
+    const fx_shadow_rec *rec;       /* leaf: one directive */
+    const fx_shadow_list *next;     /* leaf chain within one section */
+};
+
+/* Per shadow command: does a module other than ours define the name?
+ * Filled in pre_config, after every LoadModule ran and before any directive
+ * is processed; read-only afterwards (children parse .htaccess with it). */
+#define FX_MAX_SHADOWS 64
+static signed char fx_defined[FX_MAX_SHADOWS];
+static int fx_prepared;
+
+static int fx_defined_elsewhere(const char *name)
+{
+    module *m;
+    for (m = ap_top_module; m; m = m->next) {
+        if (m != &forbidden_explain_module && m->cmds
+            && ap_find_command(name, m->cmds)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void fx_shadow_prepare(apr_pool_t *pconf)
+{
+    const command_rec *c;
+    int i = 0;
+    (void)pconf;
+    for (c = forbidden_explain_module.cmds; c->name && i < FX_MAX_SHADOWS;
+         c++, i++) {
+        fx_defined[i] = (signed char)fx_defined_elsewhere(c->name);
+    }
+    fx_prepared = 1;
+}
+
+static int fx_shadow_defined(const command_rec *cmd)
+{
+    long idx = cmd - forbidden_explain_module.cmds;
+    if (fx_prepared && idx >= 0 && idx < FX_MAX_SHADOWS) {
+        return fx_defined[idx];
+    }
+    return fx_defined_elsewhere(cmd->name);
+}
+
+const char *fx_shadow_record(cmd_parms *cmd, void *dconf, const char *args)
+{
+    fx_dir_conf *dc = dconf;
+    fx_shadow_rec *rec;
+    fx_shadow_list *leaf, **tail;
+    const ap_directive_t *d = cmd->directive;
+    int real_mask = (int)(apr_uintptr_t)cmd->info;
+
+    if (!fx_shadow_defined(cmd->cmd)) {
+        /* No real module behind the name: answer as httpd does for an
+         * unknown directive (config.c, ap_walk_config_sub). */
+        if (cmd->override & NONFATAL_UNKNOWN) {
+            char *dir = apr_pstrdup(cmd->temp_pool, d ? d->directive
+                                                      : cmd->cmd->name);
+            ap_str_tolower(dir);
+            ap_log_perror(APLOG_MARK, APLOG_WARNING, 0, cmd->temp_pool,
+                          "AH02296: Unknown directive %s "
+                          "perhaps misspelled or defined by a module "
+                          "not included in the server configuration", dir);
+            return NULL;
+        }
+        return apr_pstrcat(cmd->pool, "Invalid command '",
+                           d ? d->directive : cmd->cmd->name,
+                           "', perhaps misspelled or defined by a module not "
+                           "included in the server configuration", NULL);
+    }
+    /* Where the real directive is not allowed (AllowOverride, context) the
+     * real module refuses or skips it: it has no effect, record nothing. */
+    if (!(cmd->override & real_mask)
+        && !(cmd->override_list
+             && apr_table_get(cmd->override_list, cmd->cmd->name))) {
+        return NULL;
+    }
+    rec = apr_pcalloc(cmd->pool, sizeof(*rec));
+    rec->name = cmd->cmd->name;
+    rec->args = apr_pstrdup(cmd->pool, args ? args : "");
+    rec->where = d;
+    rec->file = d ? d->filename : NULL;
+    rec->line = d ? d->line_num : 0;
+    rec->limited = cmd->limited;
+    rec->dir_path = cmd->path;
+    /* .htaccess parsing uses the request pool for both pools; the main
+     * configuration never does. */
+    rec->in_htaccess = (cmd->pool == cmd->temp_pool);
+
+    leaf = apr_pcalloc(cmd->pool, sizeof(*leaf));
+    leaf->rec = rec;
+    /* Append, keeping file order within the section (a section's own
+     * config only ever holds leaves; merged nodes live in merged configs). */
+    tail = &dc->shadows;
+    while (*tail) {
+        tail = (fx_shadow_list **)&(*tail)->next;
+    }
+    *tail = leaf;
+    return NULL;
+}
+
+void *fx_shadow_merge_list(apr_pool_t *p, fx_shadow_list *base,
+                           fx_shadow_list *add)
+{
+    fx_shadow_list *node;
+    if (!base) {
+        return add;
+    }
+    if (!add) {
+        return base;
+    }
+    node = apr_palloc(p, sizeof(*node));
+    node->base = base;
+    node->add = add;
+    node->rec = NULL;
+    node->next = NULL;
+    return node;
+}
+
+static void fx_flatten(const fx_shadow_list *l, const char *name,
+                       apr_array_header_t *out)
+{
+    for (; l; l = l->next) {
+        if (l->rec) {
+            if (!name || strcasecmp(l->rec->name, name) == 0) {
+                APR_ARRAY_PUSH(out, const fx_shadow_rec *) = l->rec;
+            }
+        }
+        else {
+            fx_flatten(l->base, name, out);
+            fx_flatten(l->add, name, out);
+        }
+    }
+}
+
+apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_dir_conf *dc,
+                                   const char *name)
+{
+    apr_array_header_t *out = apr_array_make(p, 4,
+                                             sizeof(const fx_shadow_rec *));
+    if (dc) {
+        fx_flatten(dc->shadows, name, out);
+    }
+    return out;
+}
+
+const char *fx_directive_at(apr_pool_t *p, const ap_directive_t *d)
+{
+    if (!d || !d->filename) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%s:%d", d->filename, d->line_num);
+}
+
+const char *fx_section_chain(apr_pool_t *p, const ap_directive_t *d)
+{
+    const ap_directive_t *s;
+    const char *chain = NULL;
+    const char *prev_file = NULL;
+    apr_array_header_t *stack = apr_array_make(p, 4,
+                                               sizeof(const ap_directive_t *));
+    int i;
+
+    if (!d) {
+        return NULL;
+    }
+    for (s = d->parent; s; s = s->parent) {
+        APR_ARRAY_PUSH(stack, const ap_directive_t *) = s;
+    }
+    for (i = stack->nelts - 1; i >= 0; i--) {
+        const char *where, *args, *name;
+        s = APR_ARRAY_IDX(stack, i, const ap_directive_t *);
+        name = s->directive;
+        args = s->args ? s->args : "";
+        /* Container args keep their closing '>'. */
+        where = (prev_file && s->filename && strcmp(prev_file, s->filename) == 0)
+                ? apr_psprintf(p, ":%d", s->line_num)
+                : apr_psprintf(p, "%s:%d", s->filename ? s->filename : "?",
+                               s->line_num);
+        chain = apr_psprintf(p, "%s%s%s%s%s (%s)", chain ? chain : "",
+                             chain ? " > " : "", name, *args ? " " : "",
+                             args, where);
+        prev_file = s->filename;
+    }
+    return chain;
+}

@@ -1,0 +1,141 @@
+/* test_pure.c — unit tests for the parts that need no running server: the
+ * log-safe JSON encoding, entry rendering and truncation, classification. */
+#include <stdio.h>
+#include <string.h>
+#include <apr_general.h>
+#include "fx_json.h"
+#include "fx_entry.h"
+#include "fx_classify.h"
+
+static int failures, checks;
+
+#define CHECK(cond) do { checks++; if (!(cond)) { failures++; \
+    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); checks++; \
+    if (!a_ || strcmp(a_, b_) != 0) { failures++; \
+    fprintf(stderr, "FAIL %s:%d: got [%s] want [%s]\n", __FILE__, __LINE__, \
+            a_ ? a_ : "(null)", b_); } } while (0)
+
+/* Every byte of a rendered value must be printable ASCII other than the
+ * backslash, so httpd's error-log escaping leaves it unchanged. */
+static int log_safe(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c >= 0x7f || c == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_quote(apr_pool_t *p)
+{
+    int t = 0;
+    apr_size_t n;
+    const char raw[] = "a\"b\\c%d\r\n\x01\x7f\xc3\xa9\xff/e";
+    char *q = fx_json_quote(p, raw, 0, &t);
+
+    CHECK_STR(q, "\"a%22b%5Cc%25d%0D%0A%01%7F%C3%A9%FF/e\"");
+    CHECK(!t);
+    CHECK(log_safe(q));
+    /* round trip, invalid UTF-8 included */
+    q[strlen(q) - 1] = '\0';
+    CHECK(memcmp(fx_json_decode(p, q + 1, &n), raw, sizeof(raw) - 1) == 0);
+    CHECK(n == sizeof(raw) - 1);
+
+    /* truncation never splits an escape */
+    q = fx_json_quote(p, "ab\"cd", 4, &t);
+    CHECK_STR(q, "\"ab\"");
+    CHECK(t);
+    q = fx_json_quote(p, "ab\"cd", 5, &t);
+    CHECK_STR(q, "\"ab%22\"");
+    CHECK(t);
+    q = fx_json_quote(p, NULL, 0, &t);
+    CHECK_STR(q, "\"\"");
+    CHECK(fx_json_encoded_len("%%", 2) == 6);
+    CHECK_STR(fx_json_decode(p, "100%", NULL), "100%");
+    CHECK_STR(fx_json_decode(p, "%4", NULL), "%4");
+}
+
+static void test_entry(apr_pool_t *p)
+{
+    fx_entry *e = fx_entry_make(p);
+    char *json, big[20000];
+
+    fx_entry_set(e, "hint", "h");
+    fx_entry_set(e, "reason", "authz");
+    fx_entry_set_int(e, "status", 403);
+    fx_entry_set(e, "custom", "x");
+    fx_entry_set(e, "uri", "/a\"b");
+    json = fx_entry_render(e, p, 6144);
+    CHECK_STR(json, "{\"status\":403,\"reason\":\"authz\",\"uri\":\"/a%22b\","
+                    "\"hint\":\"h\",\"custom\":\"x\"}");
+    fx_entry_set(e, "custom", NULL);
+    fx_entry_set(e, "reason", "fs-permission");
+    CHECK_STR(fx_entry_get(e, "reason"), "fs-permission");
+    CHECK_STR(fx_entry_get(e, "status"), "403");
+    CHECK(fx_entry_get(e, "custom") == NULL);
+    fx_entry_set_raw(e, "trail", "[{\"a\":1}]");
+    json = fx_entry_render(e, p, 6144);
+    CHECK(strstr(json, ",\"trail\":[{\"a\":1}]}") != NULL);
+
+    memset(big, '\n', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    fx_entry_set(e, "uri", big);
+    fx_entry_set(e, "detail", big);
+    json = fx_entry_render(e, p, 6144);
+    CHECK(strlen(json) <= 6144);
+    CHECK(log_safe(json));
+    CHECK(strstr(json, "\"truncated\":[\"uri\",\"detail\"]") != NULL);
+    json = fx_entry_render(e, p, 300);
+    CHECK(strlen(json) <= 300);
+    CHECK(strstr(json, "\"status\":403") != NULL);
+}
+
+static void test_classify(void)
+{
+    int ahs_529[] = { 529 }, ahs_37[] = { 37 }, ahs_1275[] = { 1275 };
+    fx_classify_in in;
+    memset(&in, 0, sizeof(in));
+
+    in.module = "mod_authz_core.c"; in.phase = "access_checker_ex";
+    CHECK_STR(fx_classify_reason(&in), "authz");
+    in.module = "mod_access_compat.c"; in.phase = "access_checker";
+    CHECK_STR(fx_classify_reason(&in), "access-compat");
+    in.module = "core.c"; in.phase = "map_to_storage";
+    CHECK_STR(fx_classify_reason(&in), "fs-permission");
+    in.ahs = ahs_529; in.n_ahs = 1;
+    CHECK_STR(fx_classify_reason(&in), "htaccess");
+    in.ahs = ahs_37;
+    CHECK_STR(fx_classify_reason(&in), "symlink");
+    in.module = "mod_autoindex.c"; in.phase = "handler";
+    CHECK_STR(fx_classify_reason(&in), "no-index");
+    in.ahs = ahs_1275;
+    CHECK_STR(fx_classify_reason(&in), "fs-permission");
+    in.n_ahs = 0;
+    in.module = "mod_proxy.c"; in.returned_ok = 1;
+    CHECK_STR(fx_classify_reason(&in), "upstream");
+    in.returned_ok = 0;
+    CHECK_STR(fx_classify_reason(&in), "proxy");
+    in.module = "mod_example.c"; in.phase = "fixups";
+    CHECK_STR(fx_classify_reason(&in), "module");
+    in.module = NULL;
+    CHECK_STR(fx_classify_reason(&in), "module");
+    CHECK(fx_classify_hint("nonsense") != NULL);
+    CHECK(strstr(fx_classify_detail("no-index"), "index") != NULL);
+}
+
+int main(void)
+{
+    apr_pool_t *p;
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    test_quote(p);
+    test_entry(p);
+    test_classify();
+    apr_pool_destroy(p);
+    apr_terminate();
+    printf("unit: %d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
+}

@@ -22,6 +22,7 @@
 static request_rec *fx_failed_request(request_rec *r, request_rec **last)
 {
     request_rec *rr, *failed = NULL;
+    *last = r;  /* gcc -O2 with sanitizers cannot see the loop runs once */
     for (rr = r; rr; rr = rr->next) {
         fx_req_state *st = fx_state_get(rr);
         if (st && st->has_origin) {

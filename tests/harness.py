@@ -33,6 +33,22 @@ def _libexecdir():
 
 
 LIBEXEC = _libexecdir()
+
+# The whole suite runs under another MPM with FX_MPM=prefork|worker|event.
+DEFAULT_MPM = os.environ.get("FX_MPM", "event")
+
+
+def httpd_env(extra=None):
+    """Environment for apache2 invocations only (pytest itself must not get
+    e.g. the preloaded ASan runtime): FX_HTTPD_ENV holds space-separated
+    NAME=VALUE pairs (scripts/asan-test.sh sets LD_PRELOAD and ASAN_OPTIONS),
+    extra a dict a test adds."""
+    env = dict(os.environ)
+    for pair in os.environ.get("FX_HTTPD_ENV", "").split():
+        k, _, v = pair.partition("=")
+        env[k] = v
+    env.update(extra or {})
+    return env
 RUN_AS_ROOT = os.geteuid() == 0
 SERVER_USER = "www-data"
 
@@ -101,9 +117,10 @@ def parse_response(raw):
 class Httpd:
     """One throwaway httpd instance."""
 
-    def __init__(self, name="t", mpm="event", with_module=True,
+    def __init__(self, name="t", mpm=None, with_module=True,
                  extra_modules=(), tmp_base=None):
-        self.mpm = mpm
+        self.mpm = mpm or DEFAULT_MPM
+        self.env = {}               # extra environment for apache2 only
         self.with_module = with_module
         self.extra_modules = list(extra_modules)
         base = tmp_base or tempfile.gettempdir()
@@ -206,14 +223,16 @@ class Httpd:
         with open(self.conf_file, "w") as f:
             f.write(self.render_conf())
         p = subprocess.run([APACHE, "-t", "-f", self.conf_file],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True,
+                           env=httpd_env(self.env))
         return p.returncode, p.stdout + p.stderr
 
     def start(self):
         with open(self.conf_file, "w") as f:
             f.write(self.render_conf())
         p = subprocess.run([APACHE, "-f", self.conf_file, "-k", "start"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True,
+                           env=httpd_env(self.env))
         if p.returncode != 0:
             raise RuntimeError("httpd failed to start: %s%s\n%s" % (
                 p.stdout, p.stderr, self.read_error_log()))
@@ -241,7 +260,8 @@ class Httpd:
     def graceful(self):
         gen_before = self.read_error_log().count("resuming normal operations")
         subprocess.run([APACHE, "-f", self.conf_file, "-k", "graceful"],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True,
+                       env=httpd_env(self.env))
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.read_error_log().count("resuming normal operations") > gen_before:
@@ -254,7 +274,7 @@ class Httpd:
             return
         pid = self.pid()
         subprocess.run([APACHE, "-f", self.conf_file, "-k", "stop"],
-                       capture_output=True)
+                       capture_output=True, env=httpd_env(self.env))
         deadline = time.time() + 10
         while pid and time.time() < deadline:
             try:

@@ -79,7 +79,10 @@ static APR_INLINE int fx_run(int k, request_rec *r)
     if (rv == OK || rv == DONE) {
         /* A status set without being returned: proxied backends, CGI
          * "Status: 403", mod_dav's DONE responses. */
-        if (r->status == HTTP_FORBIDDEN && (s->is_handler || rv == DONE)) {
+        if (r->status == HTTP_FORBIDDEN && (s->is_handler || rv == DONE)
+            && !(r->prev && r->prev->status == r->status)) {
+            /* (An ErrorDocument request inherits the status it reports;
+             * it did not produce it.) */
             fx_note_origin(r, s, rv);
         }
         return rv;

@@ -309,7 +309,10 @@ class Httpd:
         target = raw_target if raw_target is not None else path
         if isinstance(target, str):
             target = target.encode("latin-1")
-        hdrs = [("Host", "127.0.0.1:%d" % self.port), ("Connection", "close")]
+        given = {k.lower() for k in (headers or {})}
+        hdrs = [(k, v) for k, v in (("Host", "127.0.0.1:%d" % self.port),
+                                    ("Connection", "close"))
+                if k.lower() not in given]
         for k, v in (headers or {}).items():
             hdrs.append((k, v))
         if body:

@@ -1,0 +1,334 @@
+"""test_foundation.py — the base every explanation builds on: one strict JSON
+entry per final 403 naming module and phase, nothing for allowed requests,
+the same facts for mod_log_config, ForbiddenExplainLog, every MPM, graceful
+restarts.  Real httpd, real files, real requests."""
+import os
+import subprocess
+import time
+
+import pytest
+
+import harness
+from harness import decode
+
+SITE_CONF = """
+<Directory "{docroot}/deny">
+    Require all denied
+</Directory>
+<Directory "{docroot}/compat">
+    Order Deny,Allow
+    Deny from all
+</Directory>
+<Directory "{docroot}/noindex">
+    Options -Indexes
+</Directory>
+<Directory "{docroot}/nosym">
+    Options -FollowSymLinks
+</Directory>
+<Directory "{docroot}/ht">
+    AllowOverride FileInfo
+</Directory>
+<Directory "{docroot}/quiet">
+    ForbiddenExplain Off
+    Require all denied
+</Directory>
+<Directory "{docroot}/idx">
+    <Files "index.html">
+        Require all denied
+    </Files>
+</Directory>
+<Directory "{docroot}/satany">
+    Order allow,deny
+    Deny from all
+    Require all granted
+    Satisfy Any
+</Directory>
+<Location "/errdoc">
+    Require all denied
+    ErrorDocument 403 /ok.txt
+</Location>
+RewriteEngine On
+RewriteRule ^/srvforbid - [F]
+"""
+
+
+def build_site(h):
+    h.conf(SITE_CONF)
+    h.write("htdocs/ok.txt", "ok\n")
+    h.write("htdocs/deny/secret.txt", "s\n")
+    h.write("htdocs/compat/secret.txt", "s\n")
+    h.mkdir("htdocs/noindex")
+    h.write("htdocs/noindex/a.txt", "a\n")
+    h.write("htdocs/perm/secret.txt", "s\n", mode=0o000)
+    h.mkdir("htdocs/private", mode=0o700, owner=("root", "root"))
+    h.write("htdocs/private/inner.txt", "s\n")
+    h.mkdir("htdocs/nosym")
+    h.write("htdocs/target.txt", "t\n")
+    os.symlink(os.path.join(h.docroot, "target.txt"),
+               os.path.join(h.docroot, "nosym", "link.txt"))
+    h.mkdir("htdocs/ht")
+    h.write("htdocs/ht/.htaccess", "RewriteEngine On\nRewriteRule ^blocked - [F]\n")
+    h.write("htdocs/ht/blocked", "b\n")
+    h.write("htdocs/quiet/x.txt", "q\n")
+    h.write("htdocs/idx/index.html", "i\n")
+    h.write("htdocs/satany/x.txt", "x\n")
+
+
+# uri -> (reason, module, phase)
+EXPECTED = {
+    "/deny/secret.txt": ("authz", "mod_authz_core.c", "access_checker_ex"),
+    "/compat/secret.txt": ("access-compat", "mod_access_compat.c", "access_checker"),
+    "/noindex/": ("no-index", "mod_autoindex.c", "handler"),
+    "/perm/secret.txt": ("fs-permission", "core.c", "handler"),
+    "/private/inner.txt": ("fs-permission", "core.c", "map_to_storage"),
+    "/nosym/link.txt": ("symlink", "core.c", "map_to_storage"),
+    "/srvforbid": ("rewrite", "mod_rewrite.c", "translate_name"),
+    "/ht/blocked": ("rewrite", "mod_rewrite.c", "fixups"),
+}
+SMOKE = ["/deny/secret.txt", "/compat/secret.txt", "/srvforbid", "/ht/blocked",
+         "/private/inner.txt"]
+
+
+@pytest.fixture(scope="module")
+def site():
+    h = harness.Httpd(name="found")
+    build_site(h)
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def one_entry(h, uri):
+    found = h.entries_for(uri)
+    assert len(found) == 1, (uri, found, h.read_error_log()[-3000:])
+    return found[0]
+
+
+@pytest.mark.parametrize("uri", sorted(EXPECTED))
+def test_each_403_kind_has_one_entry(site, uri):
+    assert site.get(uri).status == 403
+    e = one_entry(site, uri)
+    reason, module, phase = EXPECTED[uri]
+    assert (e["reason"], e["module"], e["phase"]) == (reason, module, phase)
+    assert e["status"] == 403
+    assert e["method"] == "GET"
+    assert e["client_ip"] == "127.0.0.1"
+    assert "peer_ip" not in e          # same as client_ip here
+    assert e["request_id"]
+    assert e["detail"] and e["hint"]
+
+
+def test_allowed_request_writes_nothing(site):
+    before = len(site.entries())
+    r = site.get("/ok.txt")
+    assert r.status == 200 and r.body == b"ok\n"
+    assert len(site.entries()) == before
+    assert not [l for l in site.access_lines() if '/ok.txt' in l and 'reason=-' not in l]
+
+
+def test_forbidden_explain_off_silences_scope(site):
+    assert site.get("/quiet/x.txt").status == 403
+    assert site.entries_for("/quiet/x.txt") == []
+    # httpd's own line is still there, unchanged
+    assert "AH01630: client denied by server configuration: %s/quiet/x.txt" % site.docroot \
+        in site.read_error_log()
+
+
+def test_stock_lines_are_kept(site):
+    site.get("/deny/secret.txt")
+    log = site.read_error_log()
+    assert "[authz_core:error]" in log and "AH01630: client denied by server configuration" in log
+    assert "[access_compat:error]" in log or site.get("/compat/secret.txt").status == 403
+
+
+def test_index_subrequest_denial_names_the_subrequest(site):
+    assert site.get("/idx/").status == 403
+    e = one_entry(site, "/idx/")
+    assert e["reason"] == "authz"
+    assert e["module"] == "mod_authz_core.c"
+    assert e["phase"] == "access_checker_ex"
+    assert decode(e["subrequest_uri"]) == "/idx/index.html"
+    assert e["via"] == "mod_dir.c (fixups)"
+
+
+def test_satisfy_any_success_is_not_a_403(site):
+    before = len(site.entries())
+    assert site.get("/satany/x.txt").status == 200
+    assert len(site.entries()) == before
+
+
+def test_error_document_keeps_one_entry(site):
+    r = site.get("/errdoc")
+    assert r.status == 403
+    assert r.body == b"ok\n"          # the ErrorDocument was served
+    e = one_entry(site, "/errdoc")
+    assert (e["reason"], e["phase"]) == ("authz", "access_checker_ex")
+
+
+def test_access_log_sees_reason_env(site):
+    site.get("/deny/secret.txt")
+    lines = [l for l in site.access_lines() if "GET /deny/secret.txt" in l]
+    assert lines and all("reason=authz" in l for l in lines)
+    lines = [l for l in site.access_lines() if "GET /ok.txt" in l]
+    assert lines and all("reason=-" in l for l in lines)
+
+
+HOSTILE = [
+    b'/deny/q"uote',
+    b'/deny/back\\slash',
+    b'/deny/crlf%0d%0aInjected:%20yes',
+    b'/deny/nul%00byte',
+    b'/deny/bad-utf8-%ff%fe%c3%28',
+    b'/deny/ctl%01%07%1b%7f',
+    b'/deny/pct%25252e',
+    b'/deny/' + b'A' * 7000,
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_uris_keep_the_line_strict_json(site, target):
+    r = site.request(None, raw_target=target)
+    assert r.status in (403, 404, 400, 414)
+    if r.status != 403:
+        return
+    time.sleep(0.15)
+    # Parse the raw line as it sits in the file, unmodified.
+    raw_lines = [l for l in site.read_error_log().splitlines()
+                 if "[forbidden_explain:" in l]
+    last = raw_lines[-1]
+    assert len(last) < 8192
+    obj, rest = harness.strict_json(last[last.index("{"):])
+    assert rest == ""
+    assert all(0x20 <= ord(c) < 0x7f and c != "\\" for c in last[last.index("{"):])
+    from urllib.parse import unquote_to_bytes
+    got = unquote_to_bytes(obj["uri"])
+    if "truncated" in obj:
+        assert "uri" in obj["truncated"]
+        want = unquote_to_bytes(target.decode("latin-1"))
+        assert want.startswith(got) and len(got) < len(want)
+    else:
+        assert got == unquote_to_bytes(target.decode("latin-1"))
+
+
+def test_forbidden_explain_log_file_and_pipe(make_httpd):
+    h = make_httpd(name="ownlog")
+    own = os.path.join(h.logs, "forbidden.json")
+    piped = os.path.join(h.logs, "piped.json")
+    h.conf('ForbiddenExplainLog %s' % own)
+    h.conf('<VirtualHost 127.0.0.1:{port}>\n  ServerName main.test\n</VirtualHost>')
+    h.conf('<VirtualHost 127.0.0.1:{port}>\n'
+           '  ServerName piped.test\n'
+           '  ForbiddenExplainLog "|/bin/sh -c \'cat >> %s\'"\n'
+           '</VirtualHost>' % piped)
+    h.conf('<Directory "{docroot}/deny">\n Require all denied\n</Directory>')
+    h.write("htdocs/deny/x", "x")
+    h.start()
+    assert h.get("/deny/x").status == 403
+    assert h.get('/deny/q%22%5c%0a', headers={"Host": "piped.test"}).status == 403
+    assert h.get("/ok-missing").status == 404
+    time.sleep(0.5)
+    with open(own) as f:
+        lines = f.read().splitlines()
+    assert len(lines) == 1
+    obj, rest = harness.strict_json(lines[0])
+    assert rest == "" and obj["uri"] == "/deny/x" and obj["reason"] == "authz"
+    # the error-log entry is the same object
+    assert h.entries_for("/deny/x") == [obj]
+    deadline = time.time() + 5
+    while time.time() < deadline and not (os.path.exists(piped) and os.path.getsize(piped)):
+        time.sleep(0.1)
+    with open(piped) as f:
+        plines = f.read().splitlines()
+    assert len(plines) == 1
+    pobj, _ = harness.strict_json(plines[0])
+    assert decode(pobj["uri"]) == '/deny/q"\\\n'
+
+
+def test_log_level_directive(make_httpd):
+    h = make_httpd(name="lvl")
+    h.conf("ForbiddenExplainLogLevel notice")
+    h.conf('<Directory "{docroot}/deny">\n Require all denied\n</Directory>')
+    h.write("htdocs/deny/x", "x")
+    h.start()
+    h.get("/deny/x")
+    time.sleep(0.2)
+    assert "[forbidden_explain:notice]" in h.read_error_log()
+    rc, out = h.configtest()
+    assert rc == 0
+    h2 = make_httpd(name="lvlbad")
+    h2.conf("ForbiddenExplainLogLevel loud")
+    rc, out = h2.configtest()
+    assert rc != 0
+    assert "ForbiddenExplainLogLevel: unknown level 'loud'" in out
+    assert "httpd.conf" in out   # httpd names file and line
+
+
+def test_unique_id_is_the_request_id(make_httpd):
+    h = make_httpd(name="uid", extra_modules=["unique_id"])
+    h.conf('LogFormat "%{{UNIQUE_ID}}e %>s %U" uid\nCustomLog logs/uid_log uid')
+    h.conf('<Directory "{docroot}/deny">\n Require all denied\n</Directory>')
+    h.write("htdocs/deny/x", "x")
+    h.start()
+    h.get("/deny/x")
+    e = one_entry(h, "/deny/x")
+    time.sleep(0.2)
+    with open(os.path.join(h.logs, "uid_log")) as f:
+        uid = f.read().split()[0]
+    assert e["request_id"] == uid
+
+
+def test_upstream_403_through_mod_proxy(make_httpd):
+    back = make_httpd(name="back", with_module=False)
+    back.conf('<Directory "{docroot}/app">\n Require all denied\n</Directory>')
+    back.write("htdocs/app/x", "x")
+    back.start()
+    front = make_httpd(name="front", extra_modules=["proxy", "proxy_http"])
+    front.conf("ProxyPass /app/ http://127.0.0.1:%d/app/" % back.port)
+    front.start()
+    assert front.get("/app/x").status == 403
+    e = one_entry(front, "/app/x")
+    assert (e["reason"], e["module"], e["phase"]) == ("upstream", "mod_proxy.c", "handler")
+    assert e["handler"] == "proxy-server"
+    # the front end itself wrote no stock denial line
+    assert "AH01630" not in front.read_error_log()
+
+
+def test_configtest_rejects_unknown_shadowed_directive(make_httpd):
+    """Shadowing must not make httpd accept a directive whose module is
+    not loaded."""
+    h = make_httpd(name="shadowrej")
+    harness_mods = list(harness.BASE_MODULES)
+    try:
+        harness.BASE_MODULES.remove("rewrite")
+        h.conf("RewriteEngine On")
+        rc, out = h.configtest()
+    finally:
+        harness.BASE_MODULES[:] = harness_mods
+    assert rc != 0
+    assert "Invalid command 'RewriteEngine'" in out
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "worker", "event"])
+def test_smoke_under_each_mpm_and_graceful(make_httpd, mpm):
+    h = make_httpd(name="mpm-" + mpm, mpm=mpm)
+    build_site(h)
+    h.start()
+
+    def check_round():
+        for uri in SMOKE:
+            assert h.get(uri).status == 403, uri
+        assert h.get("/ok.txt").status == 200
+        time.sleep(0.2)
+        for uri in SMOKE:
+            got = h.entries_for(uri, settle=False)
+            assert got, uri
+            e = got[-1]
+            assert (e["reason"], e["module"], e["phase"]) == EXPECTED[uri], (mpm, uri, e)
+        return len(h.entries(settle=False))
+
+    n1 = check_round()
+    assert n1 == len(SMOKE)
+    h.graceful()
+    n2 = check_round()
+    assert n2 == 2 * len(SMOKE)
+    assert "exit signal" not in h.read_error_log()

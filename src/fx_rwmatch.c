@@ -1,0 +1,730 @@
+/* fx_rwmatch.c — replays a mod_rewrite rule set (see fx_rwmatch.h).  The
+ * control flow follows mod_rewrite.c's apply_rewrite_list: rule pattern
+ * first, then its conditions with [OR] chaining, [C] chains, [S=n], [L],
+ * [END], [N], [NS], and the first rule carrying a status flag ([F], [G],
+ * [R=4xx]) ends the list with that status. */
+#include <string.h>
+#include <stdlib.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include "fx_rwmatch.h"
+
+#define FX_RW_MAX_ROUNDS 100
+
+enum {
+    RWF_NOCASE = 1 << 0, RWF_CHAIN = 1 << 1, RWF_LAST = 1 << 2,
+    RWF_END = 1 << 3, RWF_NEWROUND = 1 << 4, RWF_NOSUBREQ = 1 << 5,
+    RWF_PROXY = 1 << 6, RWF_PASSTHROUGH = 1 << 7, RWF_REDIRECT = 1 << 8,
+    RWF_STATUS = 1 << 9, RWF_NOSUB = 1 << 10, RWF_QSAPPEND = 1 << 11,
+    RWF_QSDISCARD = 1 << 12, RWF_QSLAST = 1 << 13, RWF_ALLOW3F = 1 << 14,
+    RWF_ESCAPEBR = 1 << 15, RWF_NOTMATCH = 1 << 16
+};
+
+enum {
+    CF_NOCASE = 1, CF_ORNEXT = 2, CF_NOTMATCH = 4
+};
+
+typedef enum {
+    CP_REGEX, CP_FILE, CP_STR_LT, CP_STR_LE, CP_STR_EQ, CP_STR_GT, CP_STR_GE,
+    CP_INT_LT, CP_INT_LE, CP_INT_EQ, CP_INT_GT, CP_INT_GE, CP_UNSUPPORTED
+} fx_cond_type;
+
+typedef struct {
+    int line;
+    const char *test_string;
+    const char *pattern_as_written;
+    const char *pattern;
+    fx_cond_type type;
+    char fileop;
+    int flags;
+} fx_cond;
+
+typedef struct {
+    int line;
+    const char *pattern;
+    const char *output;
+    int flags;
+    int status;                 /* forced response code */
+    int skip;
+    const char *bad;            /* unsupported flag, if any */
+    apr_array_header_t *conds;  /* fx_cond */
+} fx_rule;
+
+typedef struct {
+    apr_pool_t *p;
+    const fx_rw_ops *ops;
+    const char *perdir;
+    const char *filename;
+    const char *path_info;
+    const char *args;
+    fx_rw_caps rr, rc;          /* backreferences $N and %N */
+    int have_rr, have_rc;
+    const char *unknown;        /* first thing that could not be replayed */
+} fx_ctx;
+
+int fx_rw_split(apr_pool_t *p, const char *args, char *words[3])
+{
+    char *s = apr_pstrdup(p, args ? args : "");
+    int n = 0;
+
+    while (n < 3) {
+        char quote;
+        while (apr_isspace(*s)) {
+            s++;
+        }
+        if (!*s) {
+            break;
+        }
+        quote = (*s == '"' || *s == '\'') ? *s++ : '\0';
+        words[n++] = s;
+        for (; *s; s++) {
+            if ((apr_isspace(*s) && !quote) || (quote && *s == quote)) {
+                break;
+            }
+            if (*s == '\\' && apr_isspace(s[1])) {
+                s++;
+            }
+        }
+        if (!*s) {
+            break;
+        }
+        *s++ = '\0';
+    }
+    return n;
+}
+
+static int fx_status_is_redirect(int st)
+{
+    return st >= 300 && st <= 399;
+}
+
+/* The flags field "[F,NC]" (mod_rewrite's cmd_parseflagfield). */
+static void fx_parse_rule_flags(apr_pool_t *p, fx_rule *ru, const char *field)
+{
+    char *s, *tok, *last;
+    size_t len;
+
+    if (!field || *field != '[') {
+        ru->bad = field;
+        return;
+    }
+    s = apr_pstrdup(p, field + 1);
+    len = strlen(s);
+    if (!len || s[len - 1] != ']') {
+        ru->bad = field;
+        return;
+    }
+    s[len - 1] = '\0';
+    for (tok = apr_strtok(s, ",", &last); tok;
+         tok = apr_strtok(NULL, ",", &last)) {
+        char *val = strchr(tok, '=');
+        while (apr_isspace(*tok)) {
+            tok++;
+        }
+        if (val) {
+            *val++ = '\0';
+        }
+        if (!strcasecmp(tok, "F") || !strcasecmp(tok, "forbidden")) {
+            ru->flags |= RWF_STATUS | RWF_NOSUB;
+            ru->status = 403;
+        }
+        else if (!strcasecmp(tok, "G") || !strcasecmp(tok, "gone")) {
+            ru->flags |= RWF_STATUS | RWF_NOSUB;
+            ru->status = 410;
+        }
+        else if (!strcasecmp(tok, "R") || !strcasecmp(tok, "redirect")) {
+            ru->flags |= RWF_REDIRECT;
+            if (val && *val) {
+                int st = 302;
+                if (!strcasecmp(val, "permanent")) {
+                    st = 301;
+                }
+                else if (!strcasecmp(val, "temp")) {
+                    st = 302;
+                }
+                else if (!strcasecmp(val, "seeother")) {
+                    st = 303;
+                }
+                else if (apr_isdigit(*val)) {
+                    st = atoi(val);
+                    if (!fx_status_is_redirect(st)) {
+                        ru->flags |= RWF_STATUS | RWF_NOSUB;
+                    }
+                }
+                ru->status = st;
+            }
+        }
+        else if (!strcasecmp(tok, "L") || !strcasecmp(tok, "last")) {
+            ru->flags |= RWF_LAST;
+        }
+        else if (!strcasecmp(tok, "END")) {
+            ru->flags |= RWF_END;
+        }
+        else if (!strcasecmp(tok, "C") || !strcasecmp(tok, "chain")) {
+            ru->flags |= RWF_CHAIN;
+        }
+        else if (!strcasecmp(tok, "N") || !strcasecmp(tok, "next")) {
+            ru->flags |= RWF_NEWROUND;
+        }
+        else if (!strcasecmp(tok, "NC") || !strcasecmp(tok, "nocase")) {
+            ru->flags |= RWF_NOCASE;
+        }
+        else if (!strcasecmp(tok, "NS") || !strcasecmp(tok, "nosubreq")) {
+            ru->flags |= RWF_NOSUBREQ;
+        }
+        else if (!strcasecmp(tok, "P") || !strcasecmp(tok, "proxy")) {
+            ru->flags |= RWF_PROXY;
+        }
+        else if (!strcasecmp(tok, "PT") || !strcasecmp(tok, "passthrough")) {
+            ru->flags |= RWF_PASSTHROUGH;
+        }
+        else if (!strcasecmp(tok, "S") || !strcasecmp(tok, "skip")) {
+            ru->skip = val ? atoi(val) : 0;
+        }
+        else if (!strcasecmp(tok, "QSA") || !strcasecmp(tok, "qsappend")) {
+            ru->flags |= RWF_QSAPPEND;
+        }
+        else if (!strcasecmp(tok, "QSD") || !strcasecmp(tok, "qsdiscard")) {
+            ru->flags |= RWF_QSDISCARD;
+        }
+        else if (!strcasecmp(tok, "QSL") || !strcasecmp(tok, "qslast")) {
+            ru->flags |= RWF_QSLAST;
+        }
+        else if (!strcasecmp(tok, "UnsafeAllow3F")) {
+            ru->flags |= RWF_ALLOW3F;
+        }
+        else if (!strcasecmp(tok, "B")) {
+            ru->flags |= RWF_ESCAPEBR;
+        }
+        /* Flags that change nothing the replay looks at: environment,
+         * cookies, types, handlers, escaping of the output, path info. */
+        else if (!strcasecmp(tok, "E") || !strcasecmp(tok, "env")
+                 || !strcasecmp(tok, "CO") || !strcasecmp(tok, "cookie")
+                 || !strcasecmp(tok, "T") || !strcasecmp(tok, "type")
+                 || !strcasecmp(tok, "H") || !strcasecmp(tok, "handler")
+                 || !strcasecmp(tok, "NE") || !strcasecmp(tok, "noescape")
+                 || !strcasecmp(tok, "DPI") || !strcasecmp(tok, "discardpath")
+                 || !strcasecmp(tok, "BNP") || !strcasecmp(tok, "BCTLS")
+                 || !strcasecmp(tok, "BNE") || !strcasecmp(tok, "UNC")
+                 || !strcasecmp(tok, "UnsafePrefixStat")) {
+        }
+        else {
+            ru->bad = apr_pstrdup(p, tok);
+        }
+    }
+}
+
+static void fx_parse_cond(apr_pool_t *p, fx_cond *c, char **w, int nw)
+{
+    const char *a2;
+    char *tok, *last, *s;
+
+    c->test_string = w[0];
+    c->pattern_as_written = w[1];
+    c->type = CP_REGEX;
+    if (nw > 2 && w[2][0] == '[') {
+        s = apr_pstrndup(p, w[2] + 1, strlen(w[2]) - 1);
+        if (*s && s[strlen(s) - 1] == ']') {
+            s[strlen(s) - 1] = '\0';
+        }
+        for (tok = apr_strtok(s, ",", &last); tok;
+             tok = apr_strtok(NULL, ",", &last)) {
+            if (!strcasecmp(tok, "NC") || !strcasecmp(tok, "nocase")) {
+                c->flags |= CF_NOCASE;
+            }
+            else if (!strcasecmp(tok, "OR") || !strcasecmp(tok, "ornext")) {
+                c->flags |= CF_ORNEXT;
+            }
+        }
+    }
+    a2 = w[1];
+    if (*a2 == '!') {
+        c->flags |= CF_NOTMATCH;
+        a2++;
+    }
+    if (!strcasecmp(w[0], "expr")) {
+        c->type = CP_UNSUPPORTED;
+    }
+    else if (a2[0] && a2[1]) {
+        if (a2[0] == '-') {
+            if (!a2[2]) {
+                switch (a2[1]) {
+                case 'f': case 's': case 'd': case 'x':
+                    c->type = CP_FILE;
+                    c->fileop = a2[1];
+                    break;
+                case 'h': case 'L': case 'l':
+                    c->type = CP_FILE;
+                    c->fileop = 'l';
+                    break;
+                case 'U': case 'F':
+                    c->type = CP_UNSUPPORTED;
+                    break;
+                }
+            }
+            else if (a2[3]) {
+                if (!strncmp(a2, "-lt", 3)) { c->type = CP_INT_LT; a2 += 3; }
+                else if (!strncmp(a2, "-le", 3)) { c->type = CP_INT_LE; a2 += 3; }
+                else if (!strncmp(a2, "-gt", 3)) { c->type = CP_INT_GT; a2 += 3; }
+                else if (!strncmp(a2, "-ge", 3)) { c->type = CP_INT_GE; a2 += 3; }
+                else if (!strncmp(a2, "-eq", 3)) { c->type = CP_INT_EQ; a2 += 3; }
+                else if (!strncmp(a2, "-ne", 3)) {
+                    c->type = CP_INT_EQ;
+                    c->flags ^= CF_NOTMATCH;
+                    a2 += 3;
+                }
+            }
+        }
+        else if (a2[0] == '>') {
+            a2++;
+            c->type = CP_STR_GT;
+            if (*a2 == '=') {
+                a2++;
+                c->type = CP_STR_GE;
+            }
+        }
+        else if (a2[0] == '<') {
+            a2++;
+            c->type = CP_STR_LT;
+            if (*a2 == '=') {
+                a2++;
+                c->type = CP_STR_LE;
+            }
+        }
+        else if (a2[0] == '=') {
+            a2++;
+            c->type = CP_STR_EQ;
+            if (!strcmp(a2, "\"\"")) {
+                a2 += 2;
+            }
+        }
+    }
+    if (c->type != CP_REGEX && (c->type < CP_STR_LT || c->type > CP_STR_GE)) {
+        c->flags &= ~CF_NOCASE;     /* as mod_rewrite (AH00665) */
+    }
+    c->pattern = a2;
+}
+
+/* Rules in order, each with the conditions of its group written before it. */
+static apr_array_header_t *fx_parse_rules(apr_pool_t *p,
+                                          const fx_rw_line *lines, int n,
+                                          const char **err)
+{
+    apr_array_header_t *rules = apr_array_make(p, 8, sizeof(fx_rule));
+    apr_array_header_t *pending = apr_array_make(p, 4, sizeof(fx_cond));
+    int i, pending_group = -1;
+
+    for (i = 0; i < n; i++) {
+        char *w[3] = { NULL, NULL, NULL };
+        int nw = fx_rw_split(p, lines[i].args, w);
+        if (lines[i].group != pending_group) {
+            pending = apr_array_make(p, 4, sizeof(fx_cond));
+            pending_group = lines[i].group;
+        }
+        if (!strcasecmp(lines[i].name, "RewriteCond")) {
+            fx_cond *c = apr_array_push(pending);
+            memset(c, 0, sizeof(*c));
+            if (nw < 2) {
+                *err = apr_psprintf(p, "cannot parse RewriteCond %s",
+                                    lines[i].args);
+                return NULL;
+            }
+            c->line = i;
+            fx_parse_cond(p, c, w, nw);
+        }
+        else if (!strcasecmp(lines[i].name, "RewriteRule")) {
+            fx_rule *ru = apr_array_push(rules);
+            memset(ru, 0, sizeof(*ru));
+            if (nw < 2) {
+                *err = apr_psprintf(p, "cannot parse RewriteRule %s",
+                                    lines[i].args);
+                return NULL;
+            }
+            ru->line = i;
+            ru->status = 302;
+            ru->pattern = w[0];
+            if (*ru->pattern == '!') {
+                ru->flags |= RWF_NOTMATCH;
+                ru->pattern++;
+            }
+            ru->output = w[1];
+            if (nw > 2) {
+                fx_parse_rule_flags(p, ru, w[2]);
+            }
+            if (!strcmp(ru->output, "-")) {
+                ru->flags |= RWF_NOSUB;
+            }
+            ru->conds = pending;
+            pending = apr_array_make(p, 4, sizeof(fx_cond));
+        }
+    }
+    return rules;
+}
+
+static const char *fx_closing_curly(const char *s)
+{
+    int depth = 1;
+    for (; *s; s++) {
+        if (*s == '}' && --depth == 0) {
+            return s;
+        }
+        if (*s == '{') {
+            depth++;
+        }
+    }
+    return NULL;
+}
+
+/* mod_rewrite's do_expand: \c, %{VAR}, ${map:key}, $N and %N.  Sets
+ * *unsafe_qmark to 1 when the first '?' of the result came from an
+ * expansion (the AH10508 test), 0 when from the literal text. */
+static const char *fx_expand(fx_ctx *x, const char *in, int escape_br,
+                             int *unsafe_qmark)
+{
+    apr_array_header_t *out = apr_array_make(x->p, 64, 1);
+    const char *s = in;
+    int qmark_seen = 0;
+
+    while (*s) {
+        const char *piece = NULL;
+        apr_size_t plen = 0;
+        int expanded = 0;
+
+        if (*s == '\\') {
+            piece = s[1] ? s + 1 : s;
+            plen = 1;
+            s += s[1] ? 2 : 1;
+        }
+        else if ((*s == '%' || *s == '$') && s[1] == '{') {
+            const char *end = fx_closing_curly(s + 2);
+            if (!end) {
+                piece = s;
+                plen = 2;
+                s += 2;
+            }
+            else if (*s == '%') {
+                char *name = apr_pstrmemdup(x->p, s + 2, end - s - 2);
+                const char *v = x->ops->var(x->ops->baton, name, x->filename,
+                                            x->args);
+                if (!v) {
+                    if (!x->unknown) {
+                        x->unknown = apr_psprintf(x->p, "the value of "
+                                                  "%%{%s} cannot be "
+                                                  "reproduced", name);
+                    }
+                    v = "";
+                }
+                piece = v;
+                plen = strlen(v);
+                expanded = 1;
+                s = end + 1;
+            }
+            else {
+                if (!x->unknown) {
+                    x->unknown = apr_psprintf(x->p, "RewriteMap lookup "
+                                              "%.*s cannot be reproduced",
+                                              (int)(end - s + 1), s);
+                }
+                piece = "";
+                expanded = 1;
+                s = end + 1;
+            }
+        }
+        else if ((*s == '$' || *s == '%') && apr_isdigit(s[1])) {
+            int n = s[1] - '0';
+            const fx_rw_caps *c = (*s == '$') ? &x->rr : &x->rc;
+            int have = (*s == '$') ? x->have_rr : x->have_rc;
+            if (have && c->source && c->eo[n] > c->so[n]) {
+                piece = c->source + c->so[n];
+                plen = c->eo[n] - c->so[n];
+                /* [B] escapes the reference: no '?' can come from it. */
+                if (escape_br && memchr(piece, '?', plen)) {
+                    piece = apr_pstrmemdup(x->p, piece, plen);
+                    expanded = 0;
+                    while (memchr(piece, '?', plen)) {
+                        char *q = memchr(piece, '?', plen);
+                        piece = apr_pstrcat(x->p, apr_pstrmemdup(x->p, piece,
+                                                                 q - piece),
+                                            "%3f", q + 1, NULL);
+                        plen = strlen(piece);
+                    }
+                }
+                else {
+                    expanded = 1;
+                }
+            }
+            s += 2;
+        }
+        else {
+            piece = s++;
+            plen = 1;
+        }
+        if (unsafe_qmark && !qmark_seen && plen
+            && memchr(piece, '?', plen)) {
+            qmark_seen = 1;
+            *unsafe_qmark = expanded;
+        }
+        while (plen--) {
+            *(char *)apr_array_push(out) = *piece++;
+        }
+    }
+    *(char *)apr_array_push(out) = '\0';
+    return out->elts;
+}
+
+static int fx_lexcmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb) {
+        return la < lb ? -1 : 1;
+    }
+    return strcmp(a, b);
+}
+
+static int fx_cond_apply(fx_ctx *x, const fx_cond *c, fx_rw_cond_eval *ev)
+{
+    const char *in;
+    int rc = 0, cmp;
+    fx_rw_caps caps;
+
+    if (c->type == CP_UNSUPPORTED) {
+        x->unknown = apr_psprintf(x->p, "RewriteCond pattern '%s' (expr, -U "
+                                  "or -F) cannot be replayed",
+                                  c->pattern_as_written);
+        return 0;
+    }
+    in = fx_expand(x, c->test_string, 0, NULL);
+    ev->tested = in;
+    switch (c->type) {
+    case CP_FILE:
+        rc = x->ops->filetest(x->ops->baton, c->fileop, in);
+        if (rc < 0) {
+            x->unknown = apr_psprintf(x->p, "file test -%c on %s cannot be "
+                                      "replayed", c->fileop, in);
+            rc = 0;
+        }
+        break;
+    case CP_STR_EQ:
+        rc = (c->flags & CF_NOCASE) ? !strcasecmp(in, c->pattern)
+                                    : !strcmp(in, c->pattern);
+        break;
+    case CP_STR_LT: case CP_STR_LE: case CP_STR_GT: case CP_STR_GE:
+        cmp = (c->flags & CF_NOCASE) ? strcasecmp(in, c->pattern)
+                                     : fx_lexcmp(in, c->pattern);
+        rc = c->type == CP_STR_LT ? cmp < 0 : c->type == CP_STR_LE ? cmp <= 0
+             : c->type == CP_STR_GT ? cmp > 0 : cmp >= 0;
+        break;
+    case CP_INT_LT: rc = atoi(in) < atoi(c->pattern); break;
+    case CP_INT_LE: rc = atoi(in) <= atoi(c->pattern); break;
+    case CP_INT_EQ: rc = atoi(in) == atoi(c->pattern); break;
+    case CP_INT_GT: rc = atoi(in) > atoi(c->pattern); break;
+    case CP_INT_GE: rc = atoi(in) >= atoi(c->pattern); break;
+    default:
+        rc = x->ops->match(x->ops->baton, c->pattern,
+                           (c->flags & CF_NOCASE) != 0, in, &caps);
+        if (rc < 0) {
+            x->unknown = apr_psprintf(x->p, "pattern '%s' does not compile",
+                                      c->pattern);
+            rc = 0;
+        }
+        if (rc && !(c->flags & CF_NOTMATCH)) {
+            x->rc = caps;
+            x->rc.source = in;
+            x->have_rc = 1;
+        }
+        break;
+    }
+    if (c->flags & CF_NOTMATCH) {
+        rc = !rc;
+    }
+    ev->result = rc;
+    return rc;
+}
+
+typedef enum { R_NOMATCH, R_MATCH, R_NOSUB, R_STATUS_SET } fx_rule_rc;
+
+static fx_rule_rc fx_rule_apply(fx_ctx *x, const fx_rule *ru,
+                                apr_array_header_t *evals,
+                                const char **subject)
+{
+    const char *uri = x->filename;
+    fx_rw_caps caps;
+    int rc, i;
+    const char *newuri;
+
+    if (x->perdir) {
+        size_t dl = strlen(x->perdir);
+        if (x->path_info && *x->path_info) {
+            uri = apr_pstrcat(x->p, uri, x->path_info, NULL);
+        }
+        if (strlen(uri) >= dl && !strncmp(uri, x->perdir, dl)) {
+            uri += dl;
+        }
+    }
+    *subject = uri;
+    rc = x->ops->match(x->ops->baton, ru->pattern,
+                       (ru->flags & RWF_NOCASE) != 0, uri, &caps);
+    if (rc < 0) {
+        x->unknown = apr_psprintf(x->p, "pattern '%s' does not compile",
+                                  ru->pattern);
+        return R_NOMATCH;
+    }
+    if (!((rc && !(ru->flags & RWF_NOTMATCH))
+          || (!rc && (ru->flags & RWF_NOTMATCH)))) {
+        return R_NOMATCH;
+    }
+    x->have_rc = 0;
+    x->have_rr = !(ru->flags & RWF_NOTMATCH);
+    if (x->have_rr) {
+        x->rr = caps;
+        x->rr.source = uri;
+    }
+
+    for (i = 0; i < ru->conds->nelts; i++) {
+        const fx_cond *c = &APR_ARRAY_IDX(ru->conds, i, fx_cond);
+        fx_rw_cond_eval *ev = apr_array_push(evals);
+        ev->line = c->line;
+        ev->test_string = c->test_string;
+        ev->pattern = c->pattern_as_written;
+        ev->tested = NULL;
+        rc = fx_cond_apply(x, c, ev);
+        if (x->unknown) {
+            return R_NOMATCH;
+        }
+        if (c->flags & CF_ORNEXT) {
+            if (rc) {
+                /* The rest of this [OR] chain is not evaluated. */
+                while (i < ru->conds->nelts
+                       && (APR_ARRAY_IDX(ru->conds, i, fx_cond).flags
+                           & CF_ORNEXT)) {
+                    i++;
+                }
+            }
+        }
+        else if (!rc) {
+            return R_NOMATCH;
+        }
+    }
+
+    if (!(ru->flags & RWF_NOSUB)) {
+        int unsafe = -1;
+        newuri = fx_expand(x, ru->output, (ru->flags & RWF_ESCAPEBR) != 0,
+                           (ru->flags & RWF_ALLOW3F) ? NULL : &unsafe);
+        if (unsafe > 0) {
+            return R_STATUS_SET;
+        }
+    }
+    if (ru->flags & RWF_NOSUB) {
+        return R_NOSUB;
+    }
+
+    if (!(x->perdir == NULL && (ru->flags & (RWF_PROXY | RWF_REDIRECT)))
+        && *newuri != '/' && !strstr(newuri, "://")) {
+        newuri = apr_pstrcat(x->p, x->perdir ? x->perdir : "/", newuri, NULL);
+    }
+    /* splitout_queryargs: the query string moves into args. */
+    if (!(ru->flags & RWF_PROXY) || strchr(newuri, '?')) {
+        const char *q = (ru->flags & RWF_QSLAST) ? strrchr(newuri, '?')
+                                                 : strchr(newuri, '?');
+        if (q) {
+            const char *newargs = q + 1;
+            if ((ru->flags & RWF_QSAPPEND) && x->args && *x->args) {
+                newargs = *newargs ? apr_pstrcat(x->p, newargs, "&", x->args,
+                                                 NULL)
+                                   : x->args;
+            }
+            x->args = *newargs ? newargs : NULL;
+            newuri = apr_pstrmemdup(x->p, newuri, q - newuri);
+        }
+        else if (ru->flags & RWF_QSDISCARD) {
+            x->args = NULL;
+        }
+    }
+    x->filename = newuri;
+    return R_MATCH;
+}
+
+void fx_rw_evaluate(apr_pool_t *p, const fx_rw_line *lines, int nlines,
+                    const char *perdir, const char *filename,
+                    const char *path_info, const char *args, int is_subreq,
+                    const fx_rw_ops *ops, fx_rw_result *out)
+{
+    fx_ctx x;
+    const char *err = NULL;
+    apr_array_header_t *rules = fx_parse_rules(p, lines, nlines, &err);
+    int i, round = 1;
+
+    memset(out, 0, sizeof(*out));
+    out->outcome = FX_RW_NONE;
+    out->rule = -1;
+    if (!rules) {
+        out->outcome = FX_RW_UNKNOWN;
+        out->why = err;
+        return;
+    }
+    memset(&x, 0, sizeof(x));
+    x.p = p;
+    x.ops = ops;
+    x.perdir = perdir;
+    x.filename = filename ? filename : "";
+    x.path_info = path_info;
+    x.args = args;
+
+loop:
+    for (i = 0; i < rules->nelts; i++) {
+        const fx_rule *ru = &APR_ARRAY_IDX(rules, i, fx_rule);
+        apr_array_header_t *evals = apr_array_make(p, 4,
+                                                   sizeof(fx_rw_cond_eval));
+        const char *subject = NULL;
+        fx_rule_rc rc;
+
+        if (is_subreq && (ru->flags & (RWF_NOSUBREQ | RWF_REDIRECT))) {
+            continue;
+        }
+        if (ru->bad) {
+            out->outcome = FX_RW_UNKNOWN;
+            out->why = apr_psprintf(p, "RewriteRule flag '%s' cannot be "
+                                    "replayed", ru->bad);
+            return;
+        }
+        rc = fx_rule_apply(&x, ru, evals, &subject);
+        if (x.unknown) {
+            out->outcome = FX_RW_UNKNOWN;
+            out->why = x.unknown;
+            out->rule = ru->line;
+            out->conds = evals;
+            out->subject = subject;
+            return;
+        }
+        if (rc != R_NOMATCH) {
+            if (rc == R_STATUS_SET || (ru->flags & RWF_STATUS)) {
+                out->outcome = FX_RW_FOUND;
+                out->rule = ru->line;
+                out->status = rc == R_STATUS_SET ? 403 : ru->status;
+                out->unsafe_qmark = (rc == R_STATUS_SET);
+                out->subject = subject;
+                out->conds = evals;
+                return;
+            }
+            if (ru->flags & (RWF_PASSTHROUGH | RWF_END | RWF_PROXY
+                             | RWF_LAST)) {
+                return;
+            }
+            if (ru->flags & RWF_NEWROUND) {
+                if (++round >= FX_RW_MAX_ROUNDS) {
+                    out->outcome = FX_RW_UNKNOWN;
+                    out->why = "too many [N] rounds to replay";
+                    return;
+                }
+                goto loop;
+            }
+            i += ru->skip;
+        }
+        else {
+            while (i < rules->nelts
+                   && (APR_ARRAY_IDX(rules, i, fx_rule).flags & RWF_CHAIN)) {
+                i++;
+            }
+        }
+    }
+}

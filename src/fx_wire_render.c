@@ -1,0 +1,392 @@
+/* fx_wire_render.c — the header value, the problem document and literal
+ * redaction for the wire (see fx_wire_render.h).  Pure: APR only. */
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include "fx_wire_render.h"
+#include "fx_sf.h"
+
+/* -------------------------------------------------------------------- */
+/* Forbidden-Explain header                                              */
+
+typedef struct {
+    fx_sf_dict *d;
+} fx_hdr_baton;
+
+static int fx_is_int(const char *s)
+{
+    if (*s == '-') {
+        s++;
+    }
+    if (!*s || strlen(s) > 15) {
+        return 0;
+    }
+    return strspn(s, "0123456789") == strlen(s);
+}
+
+/* Facts the header writes itself, in front or at the end. */
+static int fx_hdr_placed(const char *key)
+{
+    static const char *const placed[] = {
+        "status", "reason", "module", "phase", "file", "line", "request_id",
+        "detail", "hint", "truncated", NULL
+    };
+    int i;
+    for (i = 0; placed[i]; i++) {
+        if (strcmp(placed[i], key) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void fx_hdr_visit(void *baton, const char *key, const char *value,
+                         int is_raw)
+{
+    fx_hdr_baton *b = baton;
+    if (is_raw || !value || fx_hdr_placed(key)) {
+        return;
+    }
+    /* Keys that are not sf keys (none today) are skipped by fx_sf_dict_*. */
+    fx_sf_dict_string(b->d, key, value, 0);
+}
+
+char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
+                           apr_size_t budget)
+{
+    fx_hdr_baton b;
+    const char *file = fx_entry_get(e, "file");
+    const char *line = fx_entry_get(e, "line");
+    const char *v;
+
+    b.d = fx_sf_dict_make(p);
+    if ((v = fx_entry_get(e, "reason"))) {
+        fx_sf_dict_token(b.d, "reason", v, 1);
+    }
+    if ((v = fx_entry_get(e, "module"))) {
+        fx_sf_dict_string(b.d, "module", v, 0);
+    }
+    if ((v = fx_entry_get(e, "phase"))) {
+        fx_sf_dict_string(b.d, "phase", v, 0);
+    }
+    if (file) {
+        fx_sf_dict_string(b.d, "at", line ? apr_pstrcat(p, file, ":", line,
+                                                        NULL) : file, 0);
+    }
+    fx_entry_visit(e, fx_hdr_visit, &b);
+    if ((v = fx_entry_get(e, "detail"))) {
+        fx_sf_dict_string(b.d, "detail", v, 0);
+    }
+    if ((v = fx_entry_get(e, "hint"))) {
+        fx_sf_dict_string(b.d, "hint", v, 0);
+    }
+    if ((v = fx_entry_get(e, "request_id"))) {
+        fx_sf_dict_string(b.d, "id", v, 1);
+    }
+    return fx_sf_dict_serialize(b.d, p, budget);
+}
+
+/* -------------------------------------------------------------------- */
+/* problem+json                                                          */
+
+typedef struct {
+    apr_pool_t *p;
+    apr_array_header_t *parts;
+    apr_array_header_t *cut;
+    apr_size_t cap;
+    int with_raw;
+} fx_prob_baton;
+
+static void fx_prob_visit(void *baton, const char *key, const char *value,
+                          int is_raw)
+{
+    fx_prob_baton *b = baton;
+    const char *v;
+    int cut = 0;
+
+    /* status and detail are standard members, written first */
+    if (!value || strcmp(key, "status") == 0 || strcmp(key, "detail") == 0
+        || strcmp(key, "truncated") == 0) {
+        return;
+    }
+    if (is_raw) {
+        if (!b->with_raw) {
+            APR_ARRAY_PUSH(b->cut, const char *) = key;
+            return;
+        }
+        v = value;
+    }
+    else if (strcmp(key, "line") == 0 && fx_is_int(value)) {
+        v = value;
+    }
+    else {
+        v = fx_sf_json_string(b->p, value, b->cap, &cut);
+        if (cut) {
+            APR_ARRAY_PUSH(b->cut, const char *) = key;
+        }
+    }
+    APR_ARRAY_PUSH(b->parts, const char *) = ",";
+    APR_ARRAY_PUSH(b->parts, const char *) = fx_sf_json_string(b->p, key, 0,
+                                                               NULL);
+    APR_ARRAY_PUSH(b->parts, const char *) = ":";
+    APR_ARRAY_PUSH(b->parts, const char *) = v;
+}
+
+/* The request id as a URN NSS: unreserved characters and '@' stay, every
+ * other byte is percent-encoded. */
+static const char *fx_prob_instance(apr_pool_t *p, const char *id)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    apr_size_t i, n = id ? strlen(id) : 0, o = 0;
+    char *out = apr_palloc(p, n * 3 + 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c < 0x80 && (apr_isalnum(c) || strchr("-._~@", c))) {
+            out[o++] = (char)c;
+        }
+        else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return apr_pstrcat(p, "urn:forbidden-explain:", out, NULL);
+}
+
+static char *fx_prob_render(apr_pool_t *p, const fx_entry *e, apr_size_t cap,
+                            int with_raw, apr_size_t *len)
+{
+    fx_prob_baton b;
+    const char *detail = fx_entry_get(e, "detail");
+    const char *id = fx_entry_get(e, "request_id");
+    int i, cut = 0;
+    char *out;
+
+    b.p = p;
+    b.parts = apr_array_make(p, 64, sizeof(const char *));
+    b.cut = apr_array_make(p, 4, sizeof(const char *));
+    b.cap = cap;
+    b.with_raw = with_raw;
+
+    APR_ARRAY_PUSH(b.parts, const char *) =
+        "{\"type\":\"about:blank\",\"title\":\"Forbidden\",\"status\":403";
+    if (detail) {
+        const char *v = fx_sf_json_string(p, detail, cap, &cut);
+        if (cut) {
+            APR_ARRAY_PUSH(b.cut, const char *) = "detail";
+        }
+        APR_ARRAY_PUSH(b.parts, const char *) = ",\"detail\":";
+        APR_ARRAY_PUSH(b.parts, const char *) = v;
+    }
+    if (id) {
+        APR_ARRAY_PUSH(b.parts, const char *) = ",\"instance\":";
+        APR_ARRAY_PUSH(b.parts, const char *) =
+            fx_sf_json_string(p, fx_prob_instance(p, id), 0, NULL);
+    }
+    fx_entry_visit(e, fx_prob_visit, &b);
+    if (b.cut->nelts) {
+        APR_ARRAY_PUSH(b.parts, const char *) = ",\"truncated\":[";
+        for (i = 0; i < b.cut->nelts; i++) {
+            APR_ARRAY_PUSH(b.parts, const char *) = i ? "," : "";
+            APR_ARRAY_PUSH(b.parts, const char *) =
+                fx_sf_json_string(p, APR_ARRAY_IDX(b.cut, i, const char *),
+                                  0, NULL);
+        }
+        APR_ARRAY_PUSH(b.parts, const char *) = "]";
+    }
+    APR_ARRAY_PUSH(b.parts, const char *) = "}";
+    out = apr_array_pstrcat(p, b.parts, 0);
+    *len = strlen(out);
+    return out;
+}
+
+char *fx_wire_problem_json(apr_pool_t *p, const fx_entry *e,
+                           apr_size_t budget)
+{
+    apr_size_t cap = 1024, len;
+    char *out;
+    int with_raw = 1;
+
+    if (budget < 1024) {
+        budget = 1024;
+    }
+    for (;;) {
+        out = fx_prob_render(p, e, cap, with_raw, &len);
+        if (len <= budget) {
+            break;
+        }
+        if (cap > 16) {
+            cap /= 2;
+        }
+        else if (with_raw) {
+            with_raw = 0;       /* raw values are never cut: drop them */
+        }
+        else {
+            break;              /* cannot happen with bounded keys */
+        }
+    }
+    return out;
+}
+
+/* -------------------------------------------------------------------- */
+/* literal redaction                                                     */
+
+#define FX_REDACTED "[redacted]"
+
+/* Where the expression of a `Require [not] expr` or `SSLRequire` at
+ * text[i] starts, or 0 when text[i] starts neither. */
+static apr_size_t fx_expr_start(const char *text, apr_size_t i)
+{
+    apr_size_t j;
+    int ssl = 0;
+
+    if (strncasecmp(text + i, "require", 7) != 0) {
+        return 0;
+    }
+    if (i >= 3 && strncasecmp(text + i - 3, "ssl", 3) == 0
+        && (i == 3 || !apr_isalnum(text[i - 4]))) {
+        ssl = 1;
+    }
+    else if (i > 0 && apr_isalnum(text[i - 1])) {
+        return 0;
+    }
+    j = i + 7;
+    if (!apr_isspace(text[j])) {
+        return 0;
+    }
+    while (apr_isspace(text[j])) {
+        j++;
+    }
+    if (ssl) {
+        return j;
+    }
+    if (strncasecmp(text + j, "not", 3) == 0 && apr_isspace(text[j + 3])) {
+        j += 3;
+        while (apr_isspace(text[j])) {
+            j++;
+        }
+    }
+    if (strncasecmp(text + j, "expr", 4) != 0 || !apr_isspace(text[j + 4])) {
+        return 0;
+    }
+    j += 4;
+    while (apr_isspace(text[j])) {
+        j++;
+    }
+    return j;
+}
+
+/* The end (index just past the closing delimiter, or len) of a literal
+ * opened at text[k] by open (1 or 2 bytes: ' " \' \"). */
+static apr_size_t fx_literal_end(const char *text, apr_size_t len,
+                                 apr_size_t k, const char *open,
+                                 apr_size_t *body_end)
+{
+    apr_size_t olen = strlen(open);
+    for (k += olen; k < len; k++) {
+        if (olen == 1 && text[k] == '\\' && k + 1 < len) {
+            k++;
+            continue;
+        }
+        if (strncmp(text + k, open, olen) == 0) {
+            *body_end = k;
+            return k + olen;
+        }
+    }
+    *body_end = len;
+    return len;
+}
+
+const char *fx_wire_redact_literals(apr_pool_t *p, const char *text)
+{
+    apr_size_t len, i, start = 0, wrap_end = 0, k;
+    apr_array_header_t *parts;
+    int changed = 0;
+
+    if (!text) {
+        return text;
+    }
+    len = strlen(text);
+    for (i = 0; i < len; i++) {
+        if ((start = fx_expr_start(text, i))) {
+            break;
+        }
+    }
+    if (!start || start >= len) {
+        return text;
+    }
+    parts = apr_array_make(p, 16, sizeof(const char *));
+    APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, text, start);
+    /* `Require expr "..."`: the outer quotes only wrap the expression */
+    if (text[start] == '"' && len - start >= 2 && text[len - 1] == '"') {
+        wrap_end = len - 1;
+        APR_ARRAY_PUSH(parts, const char *) = "\"";
+        start++;
+    }
+    k = start;
+    while (k < len) {
+        const char *open = NULL;
+        char c = text[k];
+
+        if (wrap_end && k == wrap_end) {
+            APR_ARRAY_PUSH(parts, const char *) = "\"";
+            k++;
+            continue;
+        }
+        if (c == '\\' && k + 1 < len && (text[k + 1] == '"'
+                                         || text[k + 1] == '\'')) {
+            open = text[k + 1] == '"' ? "\\\"" : "\\'";
+        }
+        else if (c == '\'' || c == '"') {
+            open = c == '"' ? "\"" : "'";
+        }
+        if (open) {
+            apr_size_t body_end, end = fx_literal_end(text, wrap_end ? wrap_end
+                                                      : len, k, open,
+                                                      &body_end);
+            APR_ARRAY_PUSH(parts, const char *) = open;
+            APR_ARRAY_PUSH(parts, const char *) = FX_REDACTED;
+            if (end > body_end) {
+                APR_ARRAY_PUSH(parts, const char *) = open;
+            }
+            changed = 1;
+            k = end;
+            continue;
+        }
+        if ((c == '=' || c == '!') && text[k + 1] == '~') {
+            apr_size_t j = k + 2, body_end, end;
+            char delim[2] = { 0, 0 };
+            apr_size_t limit = wrap_end ? wrap_end : len;
+            while (j < limit && apr_isspace(text[j])) {
+                j++;
+            }
+            if (j < limit && text[j] == '/') {
+                delim[0] = '/';
+            }
+            else if (j + 1 < limit && text[j] == 'm'
+                     && apr_ispunct(text[j + 1])) {
+                delim[0] = text[j + 1];
+                j++;
+            }
+            APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, text + k,
+                                                               j - k);
+            if (!delim[0]) {
+                k = j;
+                continue;
+            }
+            end = fx_literal_end(text, limit, j, delim, &body_end);
+            APR_ARRAY_PUSH(parts, const char *) = apr_pstrdup(p, delim);
+            APR_ARRAY_PUSH(parts, const char *) = FX_REDACTED;
+            if (end > body_end) {
+                APR_ARRAY_PUSH(parts, const char *) = apr_pstrdup(p, delim);
+            }
+            changed = 1;
+            k = end;
+            continue;
+        }
+        APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, text + k, 1);
+        k++;
+    }
+    return changed ? apr_array_pstrcat(p, parts, 0) : text;
+}

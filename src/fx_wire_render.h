@@ -1,0 +1,37 @@
+/* fx_wire_render.h — what an entry looks like on the wire: the value of the
+ * Forbidden-Explain header (an RFC 8941 Dictionary), the RFC 9457 problem
+ * document, and the default redaction of literals inside expressions.
+ *
+ * Pure: APR only (fx_entry, fx_sf), unit tested in tests/unit/test_sf.c. */
+#ifndef FX_WIRE_RENDER_H
+#define FX_WIRE_RENDER_H
+
+#include <apr_pools.h>
+#include "fx_entry.h"
+
+/* Upper bounds of the header value and of the problem+json body. */
+#define FX_WIRE_HEADER_BUDGET 4096
+#define FX_WIRE_PROBLEM_BUDGET 16384
+
+/* The Forbidden-Explain value: reason (token), module, phase, at
+ * ("file:line"), then the entry's other string and integer facts in entry
+ * order, detail, hint and last id (the request_id).  status, file, line and
+ * pre-rendered (raw JSON) facts are left out.  At most budget bytes. */
+char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
+                           apr_size_t budget);
+
+/* The problem document: type "about:blank", title "Forbidden", status,
+ * detail, instance "urn:forbidden-explain:<request id>", then every other
+ * fact as an extension member under its log key; values cut to fit are
+ * listed in "truncated".  At most budget bytes (raw facts are dropped
+ * before the budget is exceeded).  Valid JSON of printable ASCII. */
+char *fx_wire_problem_json(apr_pool_t *p, const fx_entry *e,
+                           apr_size_t budget);
+
+/* Replace the contents of quoted literals ('...' and "...") and regular
+ * expressions (/.../, m#...#) inside `Require [not] expr` and `SSLRequire`
+ * expressions in text with [redacted].  Returns text itself when there is
+ * nothing to redact. */
+const char *fx_wire_redact_literals(apr_pool_t *p, const char *text);
+
+#endif

@@ -1,0 +1,287 @@
+#!/usr/bin/python3
+"""bench.py — what loading mod_forbidden_explain costs, measured against
+stock httpd in the same run, and the budgets it must meet.
+
+Throughput: stock httpd and httpd with the module (same MPM, same config
+otherwise, both on 127.0.0.1) driven by wrk alternately, A B A B ..., after a
+warm-up, on five workloads; plus stock httpd with the debug logging an
+administrator would turn on today (authz_core:debug rewrite:trace2).
+Instructions: httpd -X under callgrind, per request, from two runs with
+different request counts (start-up cancels out).  Memory: RSS of the
+children before and after a long mixed run.
+
+Prints figures and PASS/FAIL per budget; writes JSON to bench/results/.
+Not a test: it judges nothing in CI.
+
+    /usr/bin/python3 bench/bench.py [--quick]
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+import harness  # noqa: E402
+
+WORKLOADS = [
+    ("static-200", "/static.txt", 200),
+    ("require-ip-403", "/ipdeny/x.txt", 403),
+    ("htaccess-require-403", "/htdeny/x.txt", 403),
+    ("no-search-403", "/nosearch/x.txt", 403),
+    ("htaccess-rewrite-403", "/htrw/x.txt", 403),
+]
+DEBUG_WORKLOADS = {"require-ip-403", "htaccess-require-403", "htaccess-rewrite-403"}
+
+SITE = """
+<Directory "{docroot}/ipdeny">
+    Require ip 10.9.9.9
+</Directory>
+<Directory "{docroot}/htdeny">
+    AllowOverride AuthConfig
+</Directory>
+<Directory "{docroot}/htrw">
+    AllowOverride FileInfo
+</Directory>
+"""
+
+
+def build_site(h, debug=False):
+    h.conf(SITE)
+    if debug:
+        h.conf("LogLevel warn authz_core:debug rewrite:trace2")
+    # wrk is the only client: access logging would dominate and is the same
+    # for both sides; keep it, as a real server has it.
+    h.write("htdocs/static.txt", "x" * 512)
+    h.write("htdocs/ipdeny/x.txt", "x")
+    h.write("htdocs/htdeny/.htaccess", "Require all denied\n")
+    h.write("htdocs/htdeny/x.txt", "x")
+    h.mkdir("htdocs/nosearch", mode=0o700, owner=("root", "root"))
+    h.write("htdocs/nosearch/x.txt", "x")
+    h.write("htdocs/htrw/.htaccess", "RewriteEngine On\nRewriteRule ^x\\.txt$ - [F]\n")
+    h.write("htdocs/htrw/x.txt", "x")
+
+
+def make_server(kind, mpm):
+    h = harness.Httpd(name="bench-" + kind, mpm=mpm, with_module=(kind == "module"))
+    build_site(h, debug=(kind == "debug"))
+    return h
+
+
+def wrk(port, path, seconds, conns=16, threads=2):
+    out = subprocess.run(
+        ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds,
+         "http://127.0.0.1:%d%s" % (port, path)],
+        capture_output=True, text=True, check=True).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    n = re.search(r"(\d+) requests in", out)
+    return float(m.group(1)), int(n.group(1))
+
+
+def throughput(servers, rounds, seconds, warmup):
+    results = {}
+    for name, path, status in WORKLOADS:
+        sides = ["stock", "module"] + (["debug"] if name in DEBUG_WORKLOADS else [])
+        for side in sides:
+            assert servers[side].get(path).status == status, (side, path)
+            wrk(servers[side].port, path, warmup)
+        per = {s: [] for s in sides}
+        log_bytes = {}
+        for _ in range(rounds):
+            for side in sides:
+                size0 = os.path.getsize(servers[side].error_log)
+                rps, n = wrk(servers[side].port, path, seconds)
+                per[side].append(rps)
+                grown = os.path.getsize(servers[side].error_log) - size0
+                log_bytes.setdefault(side, []).append(grown / max(n, 1))
+        results[name] = {
+            s: {"median": statistics.median(v), "min": min(v), "max": max(v),
+                "error_log_bytes_per_request": statistics.median(log_bytes[s])}
+            for s, v in per.items()}
+        results[name]["ratio_module_stock"] = (
+            results[name]["module"]["median"] / results[name]["stock"]["median"])
+    return results
+
+
+def callgrind_instructions(with_module, path, count, mpm="prefork"):
+    """Total instructions of httpd -X serving `count` requests of path."""
+    h = harness.Httpd(name="cg", mpm=mpm, with_module=with_module)
+    build_site(h)
+    with open(h.conf_file, "w") as f:
+        f.write(h.render_conf())
+    out = os.path.join(h.root, "callgrind.out")
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                          harness.APACHE, "-X", "-f", h.conf_file],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        h.started = True
+        h._wait_up(timeout=120)
+        for _ in range(count):
+            h.get(path, timeout=30)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=120)
+        h.started = False
+    total = None
+    with open(out) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                total = int(line.split()[1])
+    h.cleanup()
+    return total
+
+
+def instructions(quick):
+    n1, n2 = (20, 120) if quick else (50, 550)
+    res = {}
+    for name, path, _ in WORKLOADS[:2]:
+        res[name] = {}
+        for side, mod in (("stock", False), ("module", True)):
+            a = callgrind_instructions(mod, path, n1)
+            b = callgrind_instructions(mod, path, n2)
+            res[name][side] = (b - a) / (n2 - n1)
+        res[name]["delta_per_request"] = res[name]["module"] - res[name]["stock"]
+        res[name]["delta_percent"] = 100.0 * res[name]["delta_per_request"] / res[name]["stock"]
+    return res
+
+
+def child_rss_kib(h):
+    parent = h.pid()
+    total = 0
+    kids = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
+                          text=True).stdout.split()
+    per = {}
+    for pid in kids:
+        try:
+            with open("/proc/%s/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        per[pid] = int(line.split()[1])
+        except OSError:
+            pass
+    for v in per.values():
+        total += v
+    return per
+
+
+def memory(server, total_requests):
+    lua = os.path.join(server.root, "mix.lua")
+    with open(lua, "w") as f:
+        f.write("local paths = {%s}\nlocal i = 0\nrequest = function()\n"
+                "  i = i + 1\n  return wrk.format(nil, paths[(i %% #paths) + 1])\nend\n"
+                % ", ".join('"%s"' % p for _, p, _ in WORKLOADS))
+    before = child_rss_kib(server)
+    done = 0
+    while done < total_requests:
+        out = subprocess.run(["wrk", "-t2", "-c16", "-d5s", "-s", lua,
+                              "http://127.0.0.1:%d/" % server.port],
+                             capture_output=True, text=True, check=True).stdout
+        done += int(re.search(r"(\d+) requests in", out).group(1))
+    after = child_rss_kib(server)
+    growth = {pid: after[pid] - before[pid] for pid in after if pid in before}
+    return {"requests": done, "rss_before_kib": before, "rss_after_kib": after,
+            "max_growth_kib": max(growth.values()) if growth else None}
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    apache = subprocess.run([harness.APACHE, "-v"], capture_output=True,
+                            text=True).stdout.splitlines()[0]
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+            "apache": apache}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="short rounds (smoke)")
+    ap.add_argument("--mpm", default="event")
+    ap.add_argument("--skip-callgrind", action="store_true")
+    args = ap.parse_args()
+    rounds, seconds, warmup = (2, 2, 1) if args.quick else (5, 5, 2)
+
+    servers = {k: make_server(k, args.mpm) for k in ("stock", "module", "debug")}
+    try:
+        for h in servers.values():
+            h.start()
+        res = {"machine": machine(), "mpm": args.mpm,
+               "date": datetime.datetime.utcnow().isoformat() + "Z",
+               "rounds": rounds, "seconds_per_round": seconds}
+        res["throughput"] = throughput(servers, rounds, seconds, warmup)
+        res["memory"] = memory(servers["module"], 30000 if args.quick else 300000)
+    finally:
+        for h in servers.values():
+            h.cleanup()
+    if not args.skip_callgrind:
+        res["instructions"] = instructions(args.quick)
+
+    budgets = []
+    t = res["throughput"]
+    budgets.append(("allowed request: throughput ratio >= 0.99",
+                    t["static-200"]["ratio_module_stock"] >= 0.99,
+                    "%.3f" % t["static-200"]["ratio_module_stock"]))
+    if "instructions" in res:
+        d = res["instructions"]["static-200"]["delta_percent"]
+        budgets.append(("allowed request: <= 2% more instructions", d <= 2.0, "%+.2f%%" % d))
+    for name, _, status in WORKLOADS[1:]:
+        r = t[name]["ratio_module_stock"]
+        budgets.append(("%s: throughput ratio >= 0.95" % name, r >= 0.95, "%.3f" % r))
+        if "debug" in t[name]:
+            faster = t[name]["module"]["median"] > t[name]["debug"]["median"]
+            budgets.append(("%s: faster than debug logging" % name, faster,
+                            "%.0f vs %.0f req/s" % (t[name]["module"]["median"],
+                                                    t[name]["debug"]["median"])))
+    g = res["memory"]["max_growth_kib"]
+    budgets.append(("memory growth per child <= 1 MiB", g is not None and g <= 1024,
+                    "%s KiB" % g))
+    res["budgets"] = [{"budget": b, "pass": p, "value": v} for b, p, v in budgets]
+
+    print("machine: %(cpu)s, %(cores)d cores, kernel %(kernel)s, %(apache)s" % res["machine"])
+    print("mpm %s, %d rounds x %ds per side, alternating\n" % (args.mpm, rounds, seconds))
+    print("%-22s %12s %12s %12s %7s %14s" % ("workload", "stock r/s", "module r/s",
+                                            "debug r/s", "ratio", "log B/req m/d"))
+    for name, _, _ in WORKLOADS:
+        w = t[name]
+        dbg = w.get("debug")
+        print("%-22s %12.0f %12.0f %12s %7.3f %14s" % (
+            name, w["stock"]["median"], w["module"]["median"],
+            "%.0f" % dbg["median"] if dbg else "-", w["ratio_module_stock"],
+            "%.0f/%s" % (w["module"]["error_log_bytes_per_request"],
+                         "%.0f" % dbg["error_log_bytes_per_request"] if dbg else "-")))
+        print("%-22s %12s %12s" % ("", "[%.0f-%.0f]" % (w["stock"]["min"], w["stock"]["max"]),
+                                   "[%.0f-%.0f]" % (w["module"]["min"], w["module"]["max"])))
+    if "instructions" in res:
+        print("\ninstructions per request (callgrind, httpd -X):")
+        for name, v in res["instructions"].items():
+            print("  %-20s stock %.0f  module %.0f  delta %+.0f (%+.2f%%)" % (
+                name, v["stock"], v["module"], v["delta_per_request"], v["delta_percent"]))
+    print("\nmemory: %d mixed requests, max RSS growth of a child: %s KiB" % (
+        res["memory"]["requests"], g))
+    print("\nbudgets:")
+    for b in res["budgets"]:
+        print("  %s  %-50s %s" % ("PASS" if b["pass"] else "FAIL", b["budget"], b["value"]))
+
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    out = os.path.join(HERE, "results", "bench-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
+    with open(out, "w") as f:
+        json.dump(res, f, indent=2)
+    print("\nresults: " + out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+/* fx_authz_eval.c — replay of mod_authz_core's tree evaluation over the
+ * rules a request really evaluated, and which of them decided (see
+ * fx_authz_eval.h).  Pure: APR only. */
+#include "fx_authz_eval.h"
+
+fx_az_node *fx_az_leaf(apr_pool_t *p, int index, int raw, int negate)
+{
+    fx_az_node *n = apr_pcalloc(p, sizeof(*n));
+    n->is_leaf = 1;
+    n->index = index;
+    n->raw = raw;
+    n->negate = negate;
+    n->inner = n->result = FX_AZ_NEUTRAL;
+    return n;
+}
+
+fx_az_node *fx_az_container(apr_pool_t *p, int op, int negate,
+                            const void *key)
+{
+    fx_az_node *n = apr_pcalloc(p, sizeof(*n));
+    n->op = op;
+    n->negate = negate;
+    n->key = key;
+    n->index = -1;
+    n->inner = n->result = FX_AZ_NEUTRAL;
+    return n;
+}
+
+void fx_az_append(fx_az_node *parent, fx_az_node *child)
+{
+    child->next = NULL;
+    if (parent->last) {
+        parent->last->next = child;
+    }
+    else {
+        parent->first = child;
+    }
+    parent->last = child;
+}
+
+fx_az_node *fx_az_find_child(const fx_az_node *parent, const void *key)
+{
+    fx_az_node *c;
+    for (c = parent->first; c; c = c->next) {
+        if (!c->is_leaf && c->key == key) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static int fx_az_negated(int r)
+{
+    if (r == FX_AZ_GRANTED) {
+        return FX_AZ_DENIED;
+    }
+    if (r == FX_AZ_DENIED || r == FX_AZ_DENIED_NO_USER) {
+        return FX_AZ_NEUTRAL;
+    }
+    return r;
+}
+
+int fx_az_evaluate(fx_az_node *n)
+{
+    fx_az_node *c;
+    int r;
+
+    if (n->is_leaf) {
+        r = n->raw;
+    }
+    else {
+        r = FX_AZ_NEUTRAL;
+        for (c = n->first; c; c = c->next) {
+            int cr = fx_az_evaluate(c);
+            if (cr == FX_AZ_ERROR) {
+                r = cr;
+                break;
+            }
+            if (cr == FX_AZ_NEUTRAL) {
+                continue;
+            }
+            if (n->op == FX_AZ_AND) {
+                if (cr == FX_AZ_DENIED) {
+                    r = cr;
+                    break;
+                }
+                if ((cr == FX_AZ_DENIED_NO_USER && r != FX_AZ_DENIED)
+                    || r == FX_AZ_NEUTRAL) {
+                    r = cr;
+                }
+            }
+            else {
+                if (cr == FX_AZ_GRANTED) {
+                    r = cr;
+                    break;
+                }
+                if ((cr == FX_AZ_DENIED_NO_USER && r == FX_AZ_DENIED)
+                    || r == FX_AZ_NEUTRAL) {
+                    r = cr;
+                }
+            }
+        }
+    }
+    n->inner = r;
+    n->result = n->negate ? fx_az_negated(r) : r;
+    return n->result;
+}
+
+static void fx_az_all(const fx_az_node *n, apr_array_header_t *out,
+                      int skip_neutral)
+{
+    const fx_az_node *c;
+    for (c = n->first; c; c = c->next) {
+        if (!skip_neutral || c->result != FX_AZ_NEUTRAL) {
+            fx_az_responsible(c, out);
+        }
+    }
+}
+
+void fx_az_responsible(const fx_az_node *n, apr_array_header_t *out)
+{
+    const fx_az_node *c;
+
+    if (n->is_leaf) {
+        APR_ARRAY_PUSH(out, int) = n->index;
+        return;
+    }
+    switch (n->inner) {
+    case FX_AZ_ERROR:
+        for (c = n->first; c; c = c->next) {
+            if (c->result == FX_AZ_ERROR) {
+                fx_az_responsible(c, out);
+                return;
+            }
+        }
+        break;
+    case FX_AZ_GRANTED:
+        if (n->op == FX_AZ_OR) {
+            /* The first granting child stopped the evaluation. */
+            for (c = n->first; c; c = c->next) {
+                if (c->result == FX_AZ_GRANTED) {
+                    fx_az_responsible(c, out);
+                    return;
+                }
+            }
+        }
+        fx_az_all(n, out, 1);
+        break;
+    case FX_AZ_DENIED:
+    case FX_AZ_DENIED_NO_USER:
+        if (n->op == FX_AZ_AND) {
+            /* RequireAll: the denying child decided (for "no user yet",
+             * the first child that needed one). */
+            for (c = n->first; c; c = c->next) {
+                if (c->result == n->inner) {
+                    fx_az_responsible(c, out);
+                    return;
+                }
+            }
+        }
+        /* RequireAny: nothing granted, every child that answered counts. */
+        fx_az_all(n, out, 1);
+        break;
+    default:
+        /* Neutral: no child had an opinion; all of them were tried. */
+        fx_az_all(n, out, 0);
+        break;
+    }
+}
+
+const char *fx_az_result_name(int result)
+{
+    switch (result) {
+    case FX_AZ_DENIED:         return "denied";
+    case FX_AZ_GRANTED:        return "granted";
+    case FX_AZ_NEUTRAL:        return "neutral";
+    case FX_AZ_ERROR:          return "error";
+    case FX_AZ_DENIED_NO_USER: return "denied-no-user";
+    }
+    return "unknown";
+}

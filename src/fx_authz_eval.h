@@ -1,0 +1,62 @@
+/* fx_authz_eval.h — replays mod_authz_core's evaluation over the rules that
+ * were actually evaluated for a request, and names the rules responsible for
+ * the outcome.
+ *
+ * Pure: APR only, unit tested in tests/unit/test_authz.c.  The caller builds
+ * a tree of containers (<RequireAll>, <RequireAny>, <RequireNone>, the
+ * implicit "any" root of each configuration level, AuthMerging joins) whose
+ * leaves are the Require calls its provider wrappers saw, each with the
+ * provider's own result.  Results use mod_auth.h's authz_status numbering. */
+#ifndef FX_AUTHZ_EVAL_H
+#define FX_AUTHZ_EVAL_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/* Same values as authz_status in mod_auth.h. */
+enum {
+    FX_AZ_DENIED = 0,
+    FX_AZ_GRANTED = 1,
+    FX_AZ_NEUTRAL = 2,
+    FX_AZ_ERROR = 3,
+    FX_AZ_DENIED_NO_USER = 4
+};
+
+enum { FX_AZ_AND = 1, FX_AZ_OR = 2 };
+
+typedef struct fx_az_node fx_az_node;
+struct fx_az_node {
+    int is_leaf;
+    int op;             /* containers: FX_AZ_AND or FX_AZ_OR */
+    int negate;         /* "Require not", <RequireNone> */
+    int raw;            /* leaves: the provider's result */
+    int inner;          /* result before negation (computed) */
+    int result;         /* result after negation (computed) */
+    int index;          /* leaves: the caller's index of this rule */
+    const void *key;    /* containers: the caller's identity for it */
+    fx_az_node *first, *last, *next;
+};
+
+fx_az_node *fx_az_leaf(apr_pool_t *p, int index, int raw, int negate);
+fx_az_node *fx_az_container(apr_pool_t *p, int op, int negate,
+                            const void *key);
+void fx_az_append(fx_az_node *parent, fx_az_node *child);
+/* The child container of parent with this key, or NULL. */
+fx_az_node *fx_az_find_child(const fx_az_node *parent, const void *key);
+
+/* Computes inner/result for n and its subtree, as apply_authz_sections
+ * does (NEUTRAL children are ignored; RequireAll keeps the first DENIED,
+ * RequireAny the first GRANTED; negation turns GRANTED into DENIED and
+ * DENIED into NEUTRAL).  Returns n->result. */
+int fx_az_evaluate(fx_az_node *n);
+
+/* Appends (as int) the index of every leaf whose result made n's result
+ * what it is: the denying rule of a RequireAll, every rule of a RequireAny
+ * where none granted, the granting rule under a negation, ...  Call after
+ * fx_az_evaluate. */
+void fx_az_responsible(const fx_az_node *n, apr_array_header_t *out);
+
+/* "denied", "granted", "neutral", "error", "denied-no-user". */
+const char *fx_az_result_name(int result);
+
+#endif

@@ -1,0 +1,194 @@
+/* test_authz.c — unit tests for the pure authorization helpers: the replay
+ * of mod_authz_core's tree evaluation with the rules responsible for the
+ * outcome (fx_authz_eval.c), and mod_access_compat's Order/Allow/Deny
+ * matching (fx_compat.c). */
+#include <stdio.h>
+#include <string.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include "fx_authz_eval.h"
+#include "fx_compat.h"
+
+static int failures, checks;
+
+#define CHECK(cond) do { checks++; if (!(cond)) { failures++; \
+    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+#define CHECK_INT(a, b) do { long a_ = (long)(a), b_ = (long)(b); checks++; \
+    if (a_ != b_) { failures++; fprintf(stderr, "FAIL %s:%d: got %ld want %ld\n", \
+    __FILE__, __LINE__, a_, b_); } } while (0)
+
+/* The responsible leaves of n as "i,j,k". */
+static const char *resp(apr_pool_t *p, fx_az_node *n)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(int));
+    const char *s = "";
+    int i;
+    fx_az_evaluate(n);
+    fx_az_responsible(n, out);
+    for (i = 0; i < out->nelts; i++) {
+        s = apr_psprintf(p, "%s%s%d", s, i ? "," : "", APR_ARRAY_IDX(out, i, int));
+    }
+    return s;
+}
+
+#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); checks++; \
+    if (!a_ || strcmp(a_, b_) != 0) { failures++; \
+    fprintf(stderr, "FAIL %s:%d: got [%s] want [%s]\n", __FILE__, __LINE__, \
+            a_ ? a_ : "(null)", b_); } } while (0)
+
+static void test_eval(apr_pool_t *p)
+{
+    fx_az_node *root, *all, *none;
+    int k1, k2;
+
+    /* Implicit root (any): one denying rule decides. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    CHECK_STR(resp(p, root), "0");
+    CHECK_INT(root->result, FX_AZ_DENIED);
+
+    /* Any: two rules, neither granted -> both named. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(resp(p, root), "0,1");
+
+    /* All: granted, then "not ip" matched (granted -> denied) decides. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k1);
+    fx_az_append(root, all);
+    fx_az_append(all, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    fx_az_append(all, fx_az_leaf(p, 1, FX_AZ_GRANTED, 1));
+    CHECK_STR(resp(p, root), "1");
+    CHECK_INT(root->result, FX_AZ_DENIED);
+    CHECK(fx_az_find_child(root, &k1) == all);
+    CHECK(fx_az_find_child(root, &k2) == NULL);
+
+    /* Negated rule that did not match is neutral and ignored. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 1));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(resp(p, root), "1");
+
+    /* RequireNone: a granting child makes it deny; that child decided. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    none = fx_az_container(p, FX_AZ_OR, 1, &k2);
+    fx_az_append(root, none);
+    fx_az_append(none, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    fx_az_append(none, fx_az_leaf(p, 2, FX_AZ_GRANTED, 0));
+    CHECK_STR(resp(p, root), "2");
+    CHECK_INT(none->inner, FX_AZ_GRANTED);
+    CHECK_INT(none->result, FX_AZ_DENIED);
+
+    /* No user yet beats denied in Any; denied beats it in All. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED_NO_USER, 0));
+    fx_az_evaluate(root);
+    CHECK_INT(root->result, FX_AZ_DENIED_NO_USER);
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED_NO_USER, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(resp(p, root), "1");
+
+    /* All neutral: nothing decided, every rule is listed. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 4, FX_AZ_DENIED, 1));
+    fx_az_append(root, fx_az_leaf(p, 5, FX_AZ_NEUTRAL, 0));
+    CHECK_STR(resp(p, root), "4,5");
+    CHECK_INT(root->result, FX_AZ_NEUTRAL);
+
+    /* Error stops everything. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_ERROR, 0));
+    CHECK_STR(resp(p, root), "1");
+
+    CHECK_STR(fx_az_result_name(FX_AZ_DENIED_NO_USER), "denied-no-user");
+    CHECK_STR(fx_az_result_name(FX_AZ_GRANTED), "granted");
+}
+
+static const char *env_of(void *baton, const char *name)
+{
+    return strcmp(name, "good") == 0 ? (const char *)baton : NULL;
+}
+
+static const char *host_of(void *baton)
+{
+    (void)baton;
+    return "www.example.org";
+}
+
+static void test_compat(apr_pool_t *p)
+{
+    apr_sockaddr_t *sa;
+    fx_cm_client c;
+    apr_array_header_t *items;
+    const char *host = NULL;
+    int hs = 0;
+
+    CHECK_INT(fx_cm_order_parse("Allow,Deny"), FX_CM_ALLOW_DENY);
+    CHECK_INT(fx_cm_order_parse("deny,allow"), FX_CM_DENY_ALLOW);
+    CHECK_INT(fx_cm_order_parse("mutual-failure"), FX_CM_MUTUAL);
+    CHECK_INT(fx_cm_order_parse("deny, allow"), -1);
+
+    CHECK(fx_cm_parse(p, "10.0.0.1") == NULL);          /* no "from" */
+    CHECK(fx_cm_parse(p, "from") == NULL);
+    items = fx_cm_parse(p, "from 10.0.0.0/8 env=good env=!bad example.org 127.0.0.1 all");
+    CHECK(items && items->nelts == 6);
+    CHECK_INT(APR_ARRAY_IDX(items, 0, fx_cm_item).type, FX_CM_IP);
+    CHECK_INT(APR_ARRAY_IDX(items, 1, fx_cm_item).type, FX_CM_ENV);
+    CHECK_INT(APR_ARRAY_IDX(items, 2, fx_cm_item).type, FX_CM_NENV);
+    CHECK_INT(APR_ARRAY_IDX(items, 3, fx_cm_item).type, FX_CM_HOST);
+    CHECK_INT(APR_ARRAY_IDX(items, 4, fx_cm_item).type, FX_CM_IP);
+    CHECK_INT(APR_ARRAY_IDX(items, 5, fx_cm_item).type, FX_CM_ALL);
+
+    CHECK(fx_cm_in_domain("example.org", "www.example.org"));
+    CHECK(fx_cm_in_domain(".example.org", "www.example.org"));
+    CHECK(fx_cm_in_domain("www.example.org", "WWW.example.org"));
+    CHECK(!fx_cm_in_domain("ample.org", "www.example.org"));
+    CHECK(!fx_cm_in_domain("www.example.org", "example.org"));
+
+    apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 80, 0, p);
+    memset(&c, 0, sizeof(c));
+    c.addr = sa;
+    c.env = env_of;
+    c.host = host_of;
+    c.baton = NULL;
+    /* env=!bad matches first: "bad" is unset. */
+    CHECK_INT(fx_cm_first_match(items, &c, &hs, &host), 2);
+    items = fx_cm_parse(p, "from 10.0.0.0/8 example.org 127.0.0.0/255.0.0.0");
+    hs = 0;
+    CHECK_INT(fx_cm_first_match(items, &c, &hs, &host), 1);
+    CHECK(host && strcmp(host, "www.example.org") == 0);
+    items = fx_cm_parse(p, "from 10.0.0.0/8 192.168");
+    hs = 0;
+    CHECK_INT(fx_cm_first_match(items, &c, &hs, &host), -1);
+    c.baton = (void *)"1";
+    items = fx_cm_parse(p, "from env=good");
+    CHECK_INT(fx_cm_first_match(items, &c, &hs, &host), 0);
+
+    CHECK(fx_cm_denied(FX_CM_ALLOW_DENY, 0, 0));
+    CHECK(!fx_cm_denied(FX_CM_ALLOW_DENY, 1, 0));
+    CHECK(fx_cm_denied(FX_CM_ALLOW_DENY, 1, 1));
+    CHECK(!fx_cm_denied(FX_CM_DENY_ALLOW, 0, 0));
+    CHECK(fx_cm_denied(FX_CM_DENY_ALLOW, 0, 1));
+    CHECK(!fx_cm_denied(FX_CM_DENY_ALLOW, 1, 1));
+    CHECK(fx_cm_denied(FX_CM_MUTUAL, 0, 0));
+    CHECK(!fx_cm_denied(FX_CM_MUTUAL, 1, 0));
+    CHECK(fx_cm_denied(FX_CM_MUTUAL, 1, 1));
+}
+
+int main(void)
+{
+    apr_pool_t *p;
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    test_eval(p);
+    test_compat(p);
+    apr_pool_destroy(p);
+    apr_terminate();
+    printf("unit: %d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
+}

@@ -117,7 +117,11 @@ def callgrind_instructions(with_module, path, count, mpm="prefork"):
     build_site(h)
     with open(h.conf_file, "w") as f:
         f.write(h.render_conf())
-    out = os.path.join(h.root, "callgrind.out")
+    # httpd drops to its User before callgrind writes the profile.
+    out_dir = h.mkdir("callgrind", mode=0o777)
+    out = os.path.join(out_dir, "callgrind.out")
+    h.write("callgrind/callgrind.out", "", mode=0o666,
+            owner=(harness.SERVER_USER, harness.SERVER_USER))
     p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
                           harness.APACHE, "-X", "-f", h.conf_file],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -9,6 +9,7 @@ typedef enum { FX_F_STR, FX_F_INT, FX_F_RAW } fx_field_kind;
 typedef struct {
     const char *key;
     fx_field_kind kind;
+    int rank;                       /* position in fx_key_order, or after */
     const char *s;
     apr_int64_t n;
 } fx_field;
@@ -36,12 +37,26 @@ fx_entry *fx_entry_make(apr_pool_t *p)
     return e;
 }
 
+/* Rank of a key: documented keys by their place, others after them in the
+ * order they were added.  Computed once per key, at insertion. */
+static int fx_key_rank(const char *key, int insertion)
+{
+    int k;
+    for (k = 0; fx_key_order[k]; k++) {
+        if (fx_key_order[k][0] == key[0] && strcmp(fx_key_order[k], key) == 0) {
+            return k;
+        }
+    }
+    return 100 + insertion;
+}
+
 static fx_field *fx_find(const fx_entry *e, const char *key)
 {
     int i;
     for (i = 0; i < e->fields->nelts; i++) {
         fx_field *f = &APR_ARRAY_IDX(e->fields, i, fx_field);
-        if (f->key && strcmp(f->key, key) == 0) {
+        if (f->key && (f->key == key
+                       || (f->key[0] == key[0] && strcmp(f->key, key) == 0))) {
             return f;
         }
     }
@@ -54,6 +69,7 @@ static fx_field *fx_slot(fx_entry *e, const char *key)
     if (!f) {
         f = apr_array_push(e->fields);
         f->key = key;
+        f->rank = fx_key_rank(key, e->fields->nelts);
     }
     return f;
 }
@@ -105,35 +121,79 @@ const char *fx_entry_get(const fx_entry *e, const char *key)
     return f->s;
 }
 
-/* Fields in rendering order: documented keys first, the rest as added. */
+/* Fields in rendering order: documented keys first, the rest as added
+ * (insertion sort on the rank; an entry has a few dozen fields at most). */
 static apr_array_header_t *fx_ordered(const fx_entry *e, apr_pool_t *p)
 {
     apr_array_header_t *out = apr_array_make(p, e->fields->nelts,
                                              sizeof(fx_field *));
-    int i, k;
-    for (k = 0; fx_key_order[k]; k++) {
-        fx_field *f = fx_find(e, fx_key_order[k]);
-        if (f) {
-            APR_ARRAY_PUSH(out, fx_field *) = f;
-        }
-    }
+    int i, j;
     for (i = 0; i < e->fields->nelts; i++) {
         fx_field *f = &APR_ARRAY_IDX(e->fields, i, fx_field);
-        int known = 0;
+        fx_field **slots;
         if (!f->key) {
             continue;
         }
-        for (k = 0; fx_key_order[k]; k++) {
-            if (strcmp(fx_key_order[k], f->key) == 0) {
-                known = 1;
-                break;
-            }
+        APR_ARRAY_PUSH(out, fx_field *) = f;
+        slots = (fx_field **)out->elts;
+        for (j = out->nelts - 1; j > 0 && slots[j - 1]->rank > f->rank; j--) {
+            slots[j] = slots[j - 1];
         }
-        if (!known) {
-            APR_ARRAY_PUSH(out, fx_field *) = f;
-        }
+        slots[j] = f;
     }
     return out;
+}
+
+/* The common case in one pass into one buffer: every value fits its cap
+ * and the whole object fits the budget.  Returns NULL when something would
+ * have to be cut; the caller then takes the slow path that cuts. */
+static char *fx_render_fast(apr_array_header_t *order, apr_pool_t *p,
+                            apr_size_t budget)
+{
+    char *buf = apr_palloc(p, budget + 1);
+    apr_size_t o = 0;
+    int i;
+
+#define FX_PUT(str, n) do { apr_size_t n_ = (n); \
+        if (o + n_ > budget) return NULL; \
+        memcpy(buf + o, (str), n_); o += n_; } while (0)
+
+    FX_PUT("{", 1);
+    for (i = 0; i < order->nelts; i++) {
+        fx_field *f = APR_ARRAY_IDX(order, i, fx_field *);
+        if (i) {
+            FX_PUT(",", 1);
+        }
+        FX_PUT("\"", 1);
+        FX_PUT(f->key, strlen(f->key));
+        FX_PUT("\":", 2);
+        if (f->kind == FX_F_INT) {
+            char num[32];
+            int n = apr_snprintf(num, sizeof(num), "%" APR_INT64_T_FMT, f->n);
+            FX_PUT(num, (apr_size_t)n);
+        }
+        else if (f->kind == FX_F_RAW) {
+            FX_PUT(f->s, strlen(f->s));
+        }
+        else {
+            apr_size_t len = strlen(f->s), room, written, used;
+            FX_PUT("\"", 1);
+            room = budget - o + 1;
+            if (room > FX_FIELD_CAP_DEFAULT + 1) {
+                room = FX_FIELD_CAP_DEFAULT + 1;
+            }
+            used = fx_json_encode_into(buf + o, room, f->s, len, &written);
+            if (used < len) {
+                return NULL;
+            }
+            o += written;
+            FX_PUT("\"", 1);
+        }
+    }
+    FX_PUT("}", 1);
+#undef FX_PUT
+    buf[o] = '\0';
+    return buf;
 }
 
 static char *fx_render_with_cap(apr_array_header_t *order, apr_pool_t *p,
@@ -190,6 +250,10 @@ char *fx_entry_render(const fx_entry *e, apr_pool_t *p, apr_size_t budget)
 
     if (budget < 256) {
         budget = 256;
+    }
+    out = fx_render_fast(order, p, budget);
+    if (out) {
+        return out;
     }
     /* Halve the per-value cap until the object fits; raw values and the
      * keys themselves are bounded by their producers. */

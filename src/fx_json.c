@@ -1,12 +1,22 @@
 /* fx_json.c — the log-safe JSON string encoding (see fx_json.h for why). */
+#include <string.h>
 #include "fx_json.h"
 
 static const char fx_hex[] = "0123456789ABCDEF";
 
-static int fx_needs_escape(unsigned char c)
-{
-    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '%';
-}
+/* 1 for the bytes written as %HH: controls, DEL, 8-bit, '"', '\\', '%'. */
+static const unsigned char fx_escape[256] = {
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    0,0,1,0,0,1,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+};
+
+#define fx_needs_escape(c) (fx_escape[(unsigned char)(c)])
 
 apr_size_t fx_json_encoded_len(const char *src, apr_size_t len)
 {
@@ -20,13 +30,13 @@ apr_size_t fx_json_encoded_len(const char *src, apr_size_t len)
 apr_size_t fx_json_encode_into(char *dst, apr_size_t cap, const char *src,
                                apr_size_t len, apr_size_t *written)
 {
-    apr_size_t i, o = 0;
+    apr_size_t i = 0, o = 0;
 
     if (cap == 0) {
         *written = 0;
         return 0;
     }
-    for (i = 0; i < len; i++) {
+    while (i < len) {
         unsigned char c = (unsigned char)src[i];
         if (fx_needs_escape(c)) {
             if (o + 3 >= cap) {
@@ -35,12 +45,20 @@ apr_size_t fx_json_encode_into(char *dst, apr_size_t cap, const char *src,
             dst[o++] = '%';
             dst[o++] = fx_hex[c >> 4];
             dst[o++] = fx_hex[c & 0x0f];
+            i++;
         }
         else {
-            if (o + 1 >= cap) {
+            /* a run of plain bytes, copied at once */
+            apr_size_t run = 0, room = cap - 1 - o;
+            while (i + run < len && run < room && !fx_needs_escape(src[i + run])) {
+                run++;
+            }
+            if (run == 0) {
                 break;
             }
-            dst[o++] = (char)c;
+            memcpy(dst + o, src + i, run);
+            o += run;
+            i += run;
         }
     }
     dst[o] = '\0';

@@ -93,6 +93,36 @@ static void test_entry(apr_pool_t *p)
     CHECK(strstr(json, "\"status\":403") != NULL);
 }
 
+/* The one-pass renderer and the cutting one must agree at every length,
+ * escapes straddling the per-value cap included. */
+static void test_render_boundaries(apr_pool_t *p)
+{
+    char src[1400];
+    apr_size_t n;
+    int bad = 0;
+
+    for (n = 0; n < sizeof(src) - 1; n++) {
+        src[n] = (n % 7 == 3) ? '"' : (n % 11 == 5) ? '\xe9' : 'a';
+    }
+    for (n = 1000; n < 1100; n++) {
+        fx_entry *e = fx_entry_make(p);
+        int t = 0;
+        char *want, *got, *expect;
+        char save = src[n];
+        src[n] = '\0';
+        fx_entry_set(e, "uri", src);
+        got = fx_entry_render(e, p, 6144);
+        want = fx_json_quote(p, src, 1024, &t);
+        expect = apr_pstrcat(p, "{\"uri\":", want,
+                             t ? ",\"truncated\":[\"uri\"]}" : "}", NULL);
+        if (strcmp(got, expect) != 0) {
+            bad++;
+        }
+        src[n] = save;
+    }
+    CHECK(bad == 0);
+}
+
 static void test_classify(void)
 {
     int ahs_529[] = { 529 }, ahs_37[] = { 37 }, ahs_1275[] = { 1275 };
@@ -133,6 +163,7 @@ int main(void)
     apr_pool_create(&p, NULL);
     test_quote(p);
     test_entry(p);
+    test_render_boundaries(p);
     test_classify();
     apr_pool_destroy(p);
     apr_terminate();

@@ -131,6 +131,9 @@ static const command_rec fx_cmds[] = {
     FX_SHADOW("AllowOverride", ACCESS_CONF),
     /* mod_dir */
     FX_SHADOW("DirectoryIndex", OR_INDEXES),
+    /* handler mappings (core, mod_mime): which line made a file a CGI */
+    FX_SHADOW("SetHandler", OR_FILEINFO),
+    FX_SHADOW("AddHandler", OR_FILEINFO),
     /* mod_access_compat (its own spelling, so error texts stay identical) */
     FX_SHADOW("order", OR_LIMIT),
     FX_SHADOW("allow", OR_LIMIT),

@@ -1,12 +1,999 @@
 /* fx_fs.c — explains filesystem, symlink, Options and index denials: the
- * path component that denies, as the server's user, and the directive that
- * turned an option off. */
+ * path component that denies, as the server's user (fx_perm.c does the
+ * analysis), the Options line that turned an option off, the handler
+ * mapping that made a file a CGI, and .htaccess files AllowOverride kept
+ * out.  Also provides the effective per-directory configuration of a path
+ * whose directory walk failed (httpd leaves r->per_dir_config at the
+ * virtual host's default then), so `ForbiddenExplain Off` applies there.
+ *
+ * Everything here runs once a 403 is certain (from fx_explain) or, for the
+ * ForbiddenExplain check, once the final status is 403.  The explain code
+ * runs in the child, so the process credentials are httpd's User/Group. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "apr_strings.h"
+#include "apr_fnmatch.h"
+#include "http_core.h"
+#include "http_request.h"
 #include "fx_private.h"
+#include "fx_perm.h"
+#include "fx_json.h"
+
+#if FX_OPT_INDEXES != OPT_INDEXES || FX_OPT_SYM_LINKS != OPT_SYM_LINKS \
+    || FX_OPT_EXECCGI != OPT_EXECCGI || FX_OPT_SYM_OWNER != OPT_SYM_OWNER
+#error "fx_perm.h option bits differ from httpd's OPT_*"
+#endif
+
+/* Per-request cache (FX_SLOT_FS). */
+typedef struct {
+    int walk_conf_done;
+    fx_dir_conf *walk_conf;
+} fx_fs_state;
+
+/* ---------------------------------------------------------------------- */
+/* replaying the directory walk's section matching                         */
+
+/* One configuration merged by the walk, in walk order. */
+typedef struct {
+    ap_conf_vector_t *conf;
+    const char *htaccess;       /* its file, for .htaccess configs */
+} fx_walk_step;
+
+/* A .htaccess file that exists but that AllowOverride None kept out. */
+typedef struct {
+    const char *path;
+    const fx_shadow_rec *allow_override;  /* the line that set None, if any */
+} fx_ignored_htaccess;
+
+typedef struct {
+    apr_array_header_t *steps;            /* fx_walk_step */
+    apr_array_header_t *ignored;          /* fx_ignored_htaccess */
+    allow_options_t opts;                 /* options after the last level */
+    int htaccess_unknown;                 /* a level's .htaccess not cached */
+} fx_walk_replay;
+
+/* The mini-merge ap_directory_walk does for the options it tests itself:
+ * an absolute Options replaces, a relative one adds/removes. */
+typedef struct {
+    allow_options_t opts, add, remove;
+    overrides_t override;
+    apr_table_t *override_list;
+} fx_opts_acc;
+
+static void fx_opts_acc_merge(fx_opts_acc *acc, const ap_conf_vector_t *conf)
+{
+    core_dir_config *d = ap_get_core_module_config(conf);
+    if (!d) {
+        return;
+    }
+    if (d->opts & OPT_UNSET) {
+        acc->add = (acc->add & ~d->opts_remove) | d->opts_add;
+        acc->remove = (acc->remove & ~d->opts_add) | d->opts_remove;
+        acc->opts = (acc->opts & ~acc->remove) | acc->add;
+    }
+    else {
+        acc->opts = d->opts;
+        acc->add = d->opts_add;
+        acc->remove = d->opts_remove;
+    }
+    if (!(d->override & OR_UNSET)) {
+        acc->override = d->override;
+    }
+    if (d->override_list) {
+        acc->override_list = d->override_list;
+    }
+}
+
+static const fx_shadow_rec *fx_last_rec(apr_pool_t *p,
+                                        const ap_conf_vector_t *conf,
+                                        const char *name)
+{
+    fx_dir_conf *dc = ap_get_module_config(conf, &forbidden_explain_module);
+    apr_array_header_t *a = fx_shadow_find(p, dc, name);
+    return a->nelts ? APR_ARRAY_IDX(a, a->nelts - 1, const fx_shadow_rec *)
+                    : NULL;
+}
+
+/* AccessFileName may list several names; the first is the usual one. */
+static const char *fx_first_access_name(apr_pool_t *p,
+                                        const core_server_config *sconf)
+{
+    const char *names = sconf->access_name ? sconf->access_name : "";
+    return ap_getword_conf(p, &names);
+}
+
+static const struct htaccess_result *fx_htaccess_cached(const request_rec *r,
+                                                        const char *dir)
+{
+    const struct htaccess_result *h;
+    for (h = r->htaccess; h; h = h->next) {
+        if (h->dir && strcmp(h->dir, dir) == 0) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/* Replays, for directory dir (absolute, trailing slash), the <Directory>
+ * matching of ap_directory_walk (server/request.c): levels from "/" down,
+ * at each level the non-regex sections in their sorted order, then the
+ * level's .htaccess as the request cached it.  with_regex adds the
+ * <DirectoryMatch> sections matching match_path, as the walk does after
+ * the last level (they play no part in its symlink test). */
+static fx_walk_replay *fx_replay_walk(request_rec *r, const char *dir,
+                                      int with_regex, const char *match_path)
+{
+    apr_pool_t *p = r->pool;
+    core_server_config *sconf = ap_get_core_module_config(
+                                    r->server->module_config);
+    ap_conf_vector_t **sec = (ap_conf_vector_t **)sconf->sec_dir->elts;
+    int nsec = sconf->sec_dir->nelts, idx = 0;
+    core_dir_config *base = ap_get_core_module_config(
+                                r->server->lookup_defaults);
+    fx_walk_replay *w = apr_pcalloc(p, sizeof(*w));
+    fx_opts_acc acc;
+    const fx_shadow_rec *allow_override;
+    char *level = apr_palloc(p, strlen(dir) + 2);
+    const char *s = dir;
+    unsigned seg;
+    apr_size_t len = 0;
+
+    w->steps = apr_array_make(p, 8, sizeof(fx_walk_step));
+    w->ignored = apr_array_make(p, 1, sizeof(fx_ignored_htaccess));
+    acc.opts = base->opts;
+    acc.add = base->opts_add;
+    acc.remove = base->opts_remove;
+    acc.override = base->override;
+    acc.override_list = base->override_list;
+    allow_override = fx_last_rec(p, r->server->lookup_defaults,
+                                 "AllowOverride");
+
+    if (dir[0] != '/') {
+        return w;
+    }
+    level[len++] = '/';
+    level[len] = '\0';
+    s++;
+    seg = (unsigned)ap_count_dirs(level);
+    for (;;) {
+        for (; idx < nsec; idx++) {
+            core_dir_config *ec = ap_get_core_module_config(sec[idx]);
+            const fx_shadow_rec *ao;
+            if (ec->r || ec->d_components > seg) {
+                break;
+            }
+            if (ec->d_components
+                && (ec->d_components < seg
+                    || (ec->d_is_fnmatch
+                        ? apr_fnmatch(ec->d, level, APR_FNM_PATHNAME)
+                          != APR_SUCCESS
+                        : strcmp(level, ec->d) != 0))) {
+                continue;
+            }
+            fx_opts_acc_merge(&acc, sec[idx]);
+            ((fx_walk_step *)apr_array_push(w->steps))->conf = sec[idx];
+            APR_ARRAY_IDX(w->steps, w->steps->nelts - 1, fx_walk_step).htaccess
+                = NULL;
+            if ((ao = fx_last_rec(p, sec[idx], "AllowOverride"))) {
+                allow_override = ao;
+            }
+        }
+        if (!acc.override && apr_is_empty_table(acc.override_list)) {
+            /* httpd does not even look: say so when a file is there. */
+            const char *names = sconf->access_name;
+            while (names && *names) {
+                const char *name = ap_getword_conf(p, &names);
+                const char *f = apr_pstrcat(p, level, name, NULL);
+                struct stat sb;
+                if (*name && stat(f, &sb) == 0 && S_ISREG(sb.st_mode)) {
+                    fx_ignored_htaccess *ig = apr_array_push(w->ignored);
+                    ig->path = f;
+                    ig->allow_override = allow_override;
+                }
+            }
+        }
+        else {
+            const struct htaccess_result *h = fx_htaccess_cached(r, level);
+            if (!h) {
+                w->htaccess_unknown = 1;
+            }
+            else if (h->htaccess) {
+                fx_walk_step *step = apr_array_push(w->steps);
+                step->conf = h->htaccess;
+                step->htaccess = apr_pstrcat(p, level,
+                                             fx_first_access_name(p, sconf),
+                                             NULL);
+                fx_opts_acc_merge(&acc, h->htaccess);
+            }
+        }
+        /* next level */
+        {
+            const char *e = s;
+            while (*e && *e != '/') {
+                e++;
+            }
+            if (e == s) {
+                break;
+            }
+            memcpy(level + len, s, (apr_size_t)(e - s));
+            len += (apr_size_t)(e - s);
+            level[len++] = '/';
+            level[len] = '\0';
+            s = *e ? e + 1 : e;
+            seg++;
+        }
+    }
+    w->opts = acc.opts;
+    if (with_regex && match_path) {
+        for (; idx < nsec; idx++) {
+            core_dir_config *ec = ap_get_core_module_config(sec[idx]);
+            if (ec->r && ap_regexec(ec->r, match_path, 0, NULL, 0) == 0) {
+                fx_walk_step *step = apr_array_push(w->steps);
+                step->conf = sec[idx];
+                step->htaccess = NULL;
+            }
+        }
+    }
+    return w;
+}
+
+/* ---------------------------------------------------------------------- */
+/* ForbiddenExplain for a failed directory walk                            */
+
+static int fx_walk_failed(const request_rec *r, const fx_req_state *st)
+{
+    return st && st->has_origin && st->origin.phase && st->origin.module
+           && strcmp(st->origin.phase, "map_to_storage") == 0
+           && strcmp(st->origin.module, "core.c") == 0
+           && r->per_dir_config == r->server->lookup_defaults
+           && st->origin.filename && st->origin.filename[0] == '/';
+}
+
+fx_dir_conf *fx_fs_walk_dir_conf(request_rec *r)
+{
+    fx_req_state *st = fx_state_get(r);
+    fx_fs_state *fs;
+    const char *path, *dir;
+    fx_walk_replay *w;
+    ap_conf_vector_t *merged;
+    int i;
+
+    if (!st || !st->has_origin) {
+        return NULL;            /* the allowed path ends here */
+    }
+    fs = st->subsys[FX_SLOT_FS];
+    if (fs && fs->walk_conf_done) {
+        return fs->walk_conf;
+    }
+    if (!fs) {
+        fs = st->subsys[FX_SLOT_FS] = apr_pcalloc(r->pool, sizeof(*fs));
+    }
+    fs->walk_conf_done = 1;
+    if (!fx_walk_failed(r, st)) {
+        return NULL;
+    }
+    /* The request targets the component where the walk stopped or
+     * something below it: the sections for that path apply. */
+    path = st->origin.filename;
+    dir = path[strlen(path) - 1] == '/' ? path
+                                        : apr_pstrcat(r->pool, path, "/", NULL);
+    w = fx_replay_walk(r, dir, 1, path);
+    merged = r->server->lookup_defaults;
+    for (i = 0; i < w->steps->nelts; i++) {
+        merged = ap_merge_per_dir_configs(r->pool, merged,
+                        APR_ARRAY_IDX(w->steps, i, fx_walk_step).conf);
+    }
+    fs->walk_conf = ap_get_module_config(merged, &forbidden_explain_module);
+    return fs->walk_conf;
+}
+
+/* ---------------------------------------------------------------------- */
+/* entry helpers                                                           */
+
+static void fx_set_rec(request_rec *r, fx_entry *e, const fx_shadow_rec *rec)
+{
+    fx_entry_set(e, "directive", apr_pstrcat(r->pool, rec->name, " ",
+                                             rec->args, NULL));
+    if (rec->file) {
+        fx_entry_set(e, "file", rec->file);
+        fx_entry_set_int(e, "line", rec->line);
+    }
+    if (!rec->in_htaccess) {
+        const char *chain = fx_section_chain(r->pool, rec->where);
+        fx_entry_set(e, "section", chain ? chain : "server config");
+    }
+    else {
+        fx_entry_set(e, "section", apr_pstrcat(r->pool, ".htaccess of ",
+                                               rec->dir_path, NULL));
+    }
+}
+
+static const char *fx_rec_at(request_rec *r, const fx_shadow_rec *rec)
+{
+    return apr_psprintf(r->pool, "%s %s (%s:%d)", rec->name, rec->args,
+                        rec->file ? rec->file : "?", rec->line);
+}
+
+static void fx_set_json_list(request_rec *r, fx_entry *e, const char *key,
+                             const apr_array_header_t *a)
+{
+    const char *json = "[";
+    int i;
+    for (i = 0; i < a->nelts && i < 8; i++) {
+        json = apr_pstrcat(r->pool, json, i ? "," : "",
+                           fx_json_quote(r->pool,
+                                         APR_ARRAY_IDX(a, i, const char *),
+                                         512, NULL), NULL);
+    }
+    fx_entry_set_raw(e, key, apr_pstrcat(r->pool, json, "]", NULL));
+}
+
+typedef struct {
+    fx_perm_cred cred;
+    const char *user;           /* name of the effective uid */
+    const char *group;          /* name of the effective gid */
+    const char *ids;            /* "uid=33(www-data) gid=33(www-data) ..." */
+} fx_server_ids;
+
+static void fx_server_ids_get(apr_pool_t *p, fx_server_ids *ids)
+{
+    gid_t groups[64];
+    int n = getgroups(64, groups), i;
+    const char *list = "";
+
+    ids->cred.uid = geteuid();
+    ids->cred.gid = getegid();
+    if (n < 0) {
+        n = 0;
+    }
+    ids->cred.groups = apr_pmemdup(p, groups, sizeof(gid_t) * (apr_size_t)(n ? n : 1));
+    ids->cred.ngroups = n;
+    ids->cred.kernel_check = 1;
+    ids->user = fx_user_name(p, ids->cred.uid);
+    ids->group = fx_group_name(p, ids->cred.gid);
+    if (!ids->user) {
+        ids->user = apr_psprintf(p, "%ld", (long)ids->cred.uid);
+    }
+    if (!ids->group) {
+        ids->group = apr_psprintf(p, "%ld", (long)ids->cred.gid);
+    }
+    for (i = 0; i < n; i++) {
+        const char *g = fx_group_name(p, groups[i]);
+        list = apr_psprintf(p, "%s%s%ld(%s)", list, i ? "," : "",
+                            (long)groups[i], g ? g : "?");
+    }
+    ids->ids = apr_psprintf(p, "uid=%ld(%s) gid=%ld(%s)%s%s",
+                            (long)ids->cred.uid, ids->user,
+                            (long)ids->cred.gid, ids->group,
+                            n ? " groups=" : "", list);
+}
+
+static const char *fx_need_word(int need, const char *type)
+{
+    if (need == FX_PERM_X) {
+        return "search (x)";
+    }
+    if (need == FX_PERM_R) {
+        return "read (r)";
+    }
+    if (need == (FX_PERM_R | FX_PERM_X)) {
+        return strcmp(type, "directory") == 0 ? "read and search (rx)"
+                                               : "read and execute (rx)";
+    }
+    return "access";
+}
+
+/* Facts about component c on the entry; returns the sentence. */
+static const char *fx_set_component(request_rec *r, fx_entry *e,
+                                    const fx_perm_comp *c,
+                                    const fx_server_ids *ids)
+{
+    apr_pool_t *p = r->pool;
+    const char *sentence;
+
+    fx_entry_set(e, "path", c->path);
+    fx_entry_set(e, "path_type", c->type);
+    fx_entry_set(e, "mode", c->mode_str);
+    fx_entry_set(e, "mode_octal", c->mode_oct);
+    fx_entry_set(e, "owner", c->owner ? c->owner
+                                      : apr_psprintf(p, "%ld", (long)c->uid));
+    fx_entry_set_int(e, "owner_uid", (apr_int64_t)c->uid);
+    fx_entry_set(e, "group", c->group ? c->group
+                                      : apr_psprintf(p, "%ld", (long)c->gid));
+    fx_entry_set_int(e, "group_gid", (apr_int64_t)c->gid);
+    fx_entry_set(e, "perm_class", c->perm_class);
+    fx_entry_set(e, "server_user", ids->ids);
+    if (c->link_target) {
+        fx_entry_set(e, "symlink_target", c->link_target);
+    }
+    if (c->has_acl) {
+        fx_entry_set(e, "acl", fx_acl_text(p, &c->acl));
+    }
+    if (c->mount_rdonly || c->mount_noexec) {
+        fx_entry_set(e, "mount", apr_pstrcat(p, c->mount_rdonly ? "ro" : "",
+                                             c->mount_rdonly && c->mount_noexec
+                                             ? "," : "",
+                                             c->mount_noexec ? "noexec" : "",
+                                             NULL));
+    }
+    if (!c->mode_allows) {
+        fx_entry_set(e, "missing", fx_perm_bits(p, c->need & ~c->granted));
+        sentence = apr_psprintf(p, "The server user %s lacks %s permission "
+                                "on %s %s (%s %s, owner %s, group %s): the "
+                                "'%s' class grants '%s'.", ids->user,
+                                fx_need_word(c->need, c->type), c->type,
+                                c->path, c->mode_str, c->mode_oct,
+                                c->owner ? c->owner : "?",
+                                c->group ? c->group : "?", c->perm_class,
+                                *fx_perm_bits(p, c->granted)
+                                ? fx_perm_bits(p, c->granted) : "nothing");
+        if (c->has_acl) {
+            sentence = apr_pstrcat(p, sentence, " A POSIX ACL decides: ",
+                                   fx_acl_text(p, &c->acl), ".", NULL);
+        }
+        fx_entry_set(e, "hint", fx_perm_hint(p, c, ids->user, ids->group));
+        return sentence;
+    }
+    /* The bits allow it but the kernel said no: name what is observable,
+     * claim nothing. */
+    {
+        const char *label = fx_perm_process_label(p);
+        const char *seen = "";
+        fx_entry_set(e, "missing", fx_perm_bits(p, c->need));
+        if (label) {
+            fx_entry_set(e, "lsm", label);
+            seen = apr_pstrcat(p, seen, " The server process runs confined "
+                               "by a security module (label ", label, ").",
+                               NULL);
+        }
+        if (c->mount_rdonly || c->mount_noexec) {
+            seen = apr_pstrcat(p, seen, " Its filesystem is mounted ",
+                               c->mount_rdonly ? "read-only " : "",
+                               c->mount_noexec ? "noexec" : "", ".", NULL);
+        }
+        sentence = apr_psprintf(p, "The mode bits%s of %s %s (%s %s) allow "
+                                "%s for %s, yet the kernel denies it.%s",
+                                c->has_acl ? " and ACL" : "", c->type,
+                                c->path, c->mode_str, c->mode_oct,
+                                fx_need_word(c->need, c->type), ids->user,
+                                *seen ? seen : " Nothing this module can "
+                                "observe (ACL, security module label, "
+                                "mount flags) explains it.");
+        fx_entry_set(e, "hint", label
+                     ? apr_psprintf(p, "Check the security policy for %s "
+                                    "(SELinux: ausearch -m avc; AppArmor: "
+                                    "journalctl -k | grep apparmor)", label)
+                     : "Find what else restricts the server process here "
+                       "(a security module, a FUSE or network filesystem)");
+        return sentence;
+    }
+}
+
+/* Walks path as the server user and puts the first denying component on
+ * the entry.  Returns 1 when one was found. */
+static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
+                           int final_need, const char *lead,
+                           const char *errtext)
+{
+    fx_server_ids ids;
+    fx_perm_walk_result w;
+    const char *sentence;
+
+    fx_server_ids_get(r->pool, &ids);
+    fx_perm_walk(r->pool, path, final_need, &ids.cred, &w);
+    if (w.world_writable->nelts) {
+        fx_set_json_list(r, e, "world_writable", w.world_writable);
+    }
+    if (w.denier) {
+        sentence = fx_set_component(r, e, w.denier, &ids);
+    }
+    else {
+        fx_entry_set(e, "path", path);
+        fx_entry_set(e, "server_user", ids.ids);
+        if (w.missing) {
+            sentence = apr_psprintf(r->pool, "%s does not exist now (%s).",
+                                    w.missing, strerror(w.missing_errno));
+        }
+        else {
+            sentence = apr_psprintf(r->pool, "Every component of %s is "
+                                    "accessible to %s now; the denial%s "
+                                    "came from a condition that no longer "
+                                    "holds.", path, ids.user,
+                                    errtext ? apr_pstrcat(r->pool, " (",
+                                                          errtext, ")", NULL)
+                                            : "");
+        }
+    }
+    if (w.world_writable->nelts) {
+        int i;
+        const char *list = "";
+        for (i = 0; i < w.world_writable->nelts; i++) {
+            list = apr_pstrcat(r->pool, list, i ? ", " : "",
+                               APR_ARRAY_IDX(w.world_writable, i,
+                                             const char *), NULL);
+        }
+        sentence = apr_pstrcat(r->pool, sentence, " World-writable on the "
+                               "path (anyone can change what is served): ",
+                               list, ".", NULL);
+    }
+    fx_entry_set(e, "detail", lead ? apr_pstrcat(r->pool, lead, " ",
+                                                 sentence, NULL) : sentence);
+    return w.denier != NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Options                                                                  */
+
+/* The last Options record in recs that touched bit, or NULL. */
+static const fx_shadow_rec *fx_options_toucher(const apr_array_header_t *recs,
+                                               unsigned bit, int *effect)
+{
+    int i;
+    for (i = recs->nelts - 1; i >= 0; i--) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        int eff = fx_options_effect(rec->args, bit);
+        if (eff >= 0) {
+            *effect = eff;
+            return rec;
+        }
+    }
+    *effect = -1;
+    return NULL;
+}
+
+static void fx_note_ignored(request_rec *r, fx_entry *e, fx_walk_replay *w,
+                            const char **sentence)
+{
+    const char *list = "";
+    int i;
+    for (i = 0; i < w->ignored->nelts; i++) {
+        fx_ignored_htaccess *ig = &APR_ARRAY_IDX(w->ignored, i,
+                                                 fx_ignored_htaccess);
+        list = apr_pstrcat(r->pool, list, i ? "; " : "", ig->path,
+                           ig->allow_override ? " (not read: "
+                           : " (not read: AllowOverride None by default",
+                           ig->allow_override ? fx_rec_at(r, ig->allow_override)
+                                              : "", ")", NULL);
+    }
+    if (*list) {
+        fx_entry_set(e, "htaccess_ignored", list);
+        *sentence = apr_pstrcat(r->pool, *sentence, " AllowOverride kept "
+                                "these .htaccess files from applying: ", list,
+                                ".", NULL);
+    }
+}
+
+/* Directory of a path, with trailing slash. */
+static const char *fx_dir_of(apr_pool_t *p, const char *path)
+{
+    return ap_make_dirstr_parent(p, path);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the cases                                                                */
+
+static const char *fx_htaccess_from_message(request_rec *r, const char *msg)
+{
+    const char *s, *end;
+    if (!msg || strncmp(msg, "AH00529: ", 9) != 0) {
+        return NULL;
+    }
+    s = msg + 9;
+    end = strstr(s, " pcfg_openfile:");
+    return end && *s == '/' ? apr_pstrmemdup(r->pool, s, (apr_size_t)(end - s))
+                            : NULL;
+}
+
+static void fx_explain_symlink(request_rec *r, request_rec *failed,
+                               fx_entry *e, const char *link)
+{
+    apr_pool_t *p = r->pool;
+    const char *dir = fx_dir_of(p, link);
+    fx_walk_replay *w = fx_replay_walk(failed, dir, 0, NULL);
+    /* The walk starts from the virtual host's defaults. */
+    apr_array_header_t *recs = fx_shadow_find(p, ap_get_module_config(
+                                   failed->server->lookup_defaults,
+                                   &forbidden_explain_module), "Options");
+    struct stat lst, tst;
+    const char *sentence, *target = NULL;
+    int i;
+
+    for (i = 0; i < w->steps->nelts; i++) {
+        fx_walk_step *s = &APR_ARRAY_IDX(w->steps, i, fx_walk_step);
+        apr_array_cat(recs, fx_shadow_find(p, ap_get_module_config(
+                          s->conf, &forbidden_explain_module), "Options"));
+    }
+    fx_entry_set(e, "path", link);
+    if (lstat(link, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        char buf[4096];
+        ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+        if (n >= 0) {
+            target = apr_pstrmemdup(p, buf, (apr_size_t)n);
+            fx_entry_set(e, "symlink_target", target);
+        }
+    }
+    else {
+        fx_entry_set(e, "detail", apr_psprintf(p, "httpd refused the symbolic "
+                     "link %s, which is no longer a link.", link));
+        return;
+    }
+
+    if (!(w->opts & (OPT_SYM_LINKS | OPT_SYM_OWNER))) {
+        int eff_l, eff_o;
+        const fx_shadow_rec *rl = fx_options_toucher(recs, OPT_SYM_LINKS, &eff_l);
+        const fx_shadow_rec *ro = fx_options_toucher(recs, OPT_SYM_OWNER, &eff_o);
+        const fx_shadow_rec *rec = NULL;
+        int il = -1, io = -1;
+        for (i = 0; i < recs->nelts; i++) {
+            const fx_shadow_rec *x = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+            if (x == rl) il = i;
+            if (x == ro) io = i;
+        }
+        /* The later of the two lines that switched a link option off. */
+        if (rl && eff_l == 0 && (il >= io || !ro || eff_o != 0)) {
+            rec = rl;
+        }
+        else if (ro && eff_o == 0) {
+            rec = ro;
+        }
+        fx_entry_set(e, "symlink_cause", "options");
+        if (rec) {
+            fx_set_rec(r, e, rec);
+            sentence = apr_psprintf(p, "Symbolic links are not followed in "
+                                    "%s: FollowSymLinks and "
+                                    "SymLinksIfOwnerMatch are both off; %s "
+                                    "turned them off.", dir, fx_rec_at(r, rec));
+            fx_entry_set(e, "hint", apr_psprintf(p, "Add Options "
+                         "+SymLinksIfOwnerMatch (or +FollowSymLinks) for %s, "
+                         "next to %s:%d", dir, rec->file ? rec->file : "?",
+                         rec->line));
+        }
+        else {
+            sentence = apr_psprintf(p, "Symbolic links are not followed in "
+                                    "%s: FollowSymLinks and "
+                                    "SymLinksIfOwnerMatch were never on for "
+                                    "it (no recorded Options line enables "
+                                    "them).", dir);
+            fx_entry_set(e, "hint", apr_psprintf(p, "Add Options "
+                         "+SymLinksIfOwnerMatch (or +FollowSymLinks) in "
+                         "<Directory %s>", dir));
+        }
+        fx_note_ignored(r, e, w, &sentence);
+        fx_entry_set(e, "detail", sentence);
+        return;
+    }
+    if (stat(link, &tst) != 0) {
+        int err = errno;
+        fx_entry_set(e, "symlink_cause", "target");
+        fx_entry_set(e, "target_error", strerror(err));
+        sentence = apr_psprintf(p, "The symbolic link %s points to %s, which "
+                                "the server cannot reach: %s.", link,
+                                target ? target : "?", strerror(err));
+        if (err == EACCES && target) {
+            /* Which component of the target denies. */
+            const char *abs = target[0] == '/' ? target
+                              : apr_pstrcat(p, dir, target, NULL);
+            fx_entry_set(e, "detail", sentence);
+            fx_explain_walk(r, e, abs, 0, sentence, NULL);
+            fx_entry_set(e, "path", link);
+            fx_entry_set(e, "symlink_target", target);
+            return;
+        }
+        fx_entry_set(e, "hint", apr_psprintf(p, "Point %s at an existing "
+                     "file (ln -sfn TARGET %s) or remove it", link,
+                     fx_shell_quote(p, link)));
+        fx_entry_set(e, "detail", sentence);
+        return;
+    }
+    if ((w->opts & OPT_SYM_OWNER) && !(w->opts & OPT_SYM_LINKS)
+        && lst.st_uid != tst.st_uid) {
+        const char *lo = fx_user_name(p, lst.st_uid);
+        const char *to = fx_user_name(p, tst.st_uid);
+        int eff;
+        const fx_shadow_rec *ro = fx_options_toucher(recs, OPT_SYM_OWNER, &eff);
+        lo = lo ? lo : apr_psprintf(p, "%ld", (long)lst.st_uid);
+        to = to ? to : apr_psprintf(p, "%ld", (long)tst.st_uid);
+        fx_entry_set(e, "symlink_cause", "owner");
+        fx_entry_set(e, "link_owner", lo);
+        fx_entry_set(e, "target_owner", to);
+        if (ro && eff == 1) {
+            fx_set_rec(r, e, ro);
+        }
+        sentence = apr_psprintf(p, "SymLinksIfOwnerMatch is in effect for %s%s "
+                                "and the link %s is owned by %s while its "
+                                "target %s is owned by %s.", dir,
+                                ro && eff == 1 ? apr_pstrcat(p, " (",
+                                    fx_rec_at(r, ro), ")", NULL) : "",
+                                link, lo, target ? target : "?", to);
+        fx_entry_set(e, "hint", apr_psprintf(p, "chown -h %s %s (make the link "
+                     "owner match the target's), or use FollowSymLinks for %s",
+                     to, fx_shell_quote(p, link), dir));
+        fx_note_ignored(r, e, w, &sentence);
+        fx_entry_set(e, "detail", sentence);
+        return;
+    }
+    fx_entry_set(e, "detail", apr_psprintf(p, "httpd refused the symbolic "
+                 "link %s, but it is acceptable now (options, target and "
+                 "owners check out); the link or its target changed since.",
+                 link));
+}
+
+static void fx_explain_no_index(request_rec *r, request_rec *failed,
+                                fx_entry *e)
+{
+    apr_pool_t *p = r->pool;
+    const char *names = apr_table_get(failed->notes, "dir-index-names");
+    apr_array_header_t *recs = fx_shadow_find(p, fx_dir_get(failed), "Options");
+    const char *dir = failed->filename;
+    const char *sentence;
+    fx_walk_replay *w;
+    int eff;
+    const fx_shadow_rec *rec = fx_options_toucher(recs, OPT_INDEXES, &eff);
+
+    if (!dir) {
+        return;
+    }
+    fx_entry_set(e, "path", dir);
+    if (names) {
+        fx_entry_set(e, "index_names", names);
+    }
+    sentence = apr_psprintf(p, "%s has no file named in DirectoryIndex (%s)",
+                            dir, names ? names : "none configured");
+    if (rec && eff == 0) {
+        fx_set_rec(r, e, rec);
+        sentence = apr_psprintf(p, "%s and %s removed Indexes, so no listing "
+                                "is generated.", sentence, fx_rec_at(r, rec));
+        fx_entry_set(e, "hint", apr_psprintf(p, "Add an index file (%s) to "
+                     "%s, or allow listings with Options +Indexes (%s:%d "
+                     "turned them off)", names ? names : "index.html",
+                     fx_shell_quote(p, dir), rec->file ? rec->file : "?",
+                     rec->line));
+    }
+    else if (!rec) {
+        sentence = apr_pstrcat(p, sentence, " and Indexes was never enabled "
+                               "for this directory (no Options line in "
+                               "effect turns it on).", NULL);
+        fx_entry_set(e, "hint", apr_psprintf(p, "Add an index file (%s) to "
+                     "%s, or add Options +Indexes for it",
+                     names ? names : "index.html", fx_shell_quote(p, dir)));
+    }
+    else {
+        sentence = apr_pstrcat(p, sentence, " and Indexes is off, though the "
+                               "last recorded Options line (",
+                               fx_rec_at(r, rec), ") enables it: the line "
+                               "that removed it is not known.", NULL);
+    }
+    w = fx_replay_walk(failed, dir[strlen(dir) - 1] == '/' ? dir
+                       : apr_pstrcat(p, dir, "/", NULL), 0, NULL);
+    fx_note_ignored(r, e, w, &sentence);
+    fx_entry_set(e, "detail", sentence);
+}
+
+/* The mapping that made r a CGI: the SetHandler in effect, else the last
+ * AddHandler cgi-script whose extension the file name carries. */
+static const fx_shadow_rec *fx_cgi_mapping(request_rec *r)
+{
+    apr_array_header_t *set = fx_shadow_find(r->pool, fx_dir_get(r),
+                                             "SetHandler");
+    apr_array_header_t *add;
+    const char *base;
+    int i;
+
+    if (set->nelts) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(set, set->nelts - 1,
+                                                 const fx_shadow_rec *);
+        const char *args = rec->args;
+        const char *h = ap_getword_conf(r->pool, &args);
+        if (r->handler && strcasecmp(h, r->handler) == 0) {
+            return rec;
+        }
+    }
+    if (!r->filename) {
+        return NULL;
+    }
+    base = strrchr(r->filename, '/');
+    base = base ? base + 1 : r->filename;
+    add = fx_shadow_find(r->pool, fx_dir_get(r), "AddHandler");
+    for (i = add->nelts - 1; i >= 0; i--) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(add, i, const fx_shadow_rec *);
+        const char *args = rec->args;
+        const char *h = ap_getword_conf(r->pool, &args);
+        if (!r->handler || strcasecmp(h, r->handler) != 0) {
+            continue;
+        }
+        while (*args) {
+            const char *ext = ap_getword_conf(r->pool, &args);
+            const char *dot;
+            if (*ext == '.') {
+                ext++;
+            }
+            /* mod_mime looks at every extension after the first dot. */
+            for (dot = strchr(base, '.'); dot; dot = strchr(dot + 1, '.')) {
+                apr_size_t n = strlen(ext);
+                if (n && strncasecmp(dot + 1, ext, n) == 0
+                    && (dot[1 + n] == '.' || dot[1 + n] == '\0')) {
+                    return rec;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static void fx_explain_exec_cgi(request_rec *r, request_rec *failed,
+                                fx_entry *e)
+{
+    apr_pool_t *p = r->pool;
+    apr_array_header_t *recs = fx_shadow_find(p, fx_dir_get(failed), "Options");
+    const char *dir = failed->filename ? fx_dir_of(p, failed->filename) : "?";
+    const fx_shadow_rec *map = fx_cgi_mapping(failed);
+    const char *sentence;
+    fx_walk_replay *w;
+    int eff;
+    const fx_shadow_rec *rec = fx_options_toucher(recs, OPT_EXECCGI, &eff);
+
+    if (failed->filename) {
+        fx_entry_set(e, "path", failed->filename);
+    }
+    if (failed->handler) {
+        fx_entry_set(e, "handler", failed->handler);
+    }
+    sentence = apr_psprintf(p, "%s is handled as a CGI script (handler %s%s)",
+                            failed->filename ? failed->filename : "?",
+                            failed->handler ? failed->handler : "?",
+                            map ? apr_pstrcat(p, ", set by ",
+                                              fx_rec_at(r, map), NULL)
+                                : ", by a mapping this module does not "
+                                  "record");
+    if (map) {
+        fx_entry_set(e, "handler_directive", apr_pstrcat(p, map->name, " ",
+                                                         map->args, NULL));
+        fx_entry_set(e, "handler_at", apr_psprintf(p, "%s:%d", map->file
+                                                   ? map->file : "?",
+                                                   map->line));
+    }
+    if (rec && eff == 0) {
+        fx_set_rec(r, e, rec);
+        sentence = apr_psprintf(p, "%s, but ExecCGI is off for %s: %s "
+                                "turned it off.", sentence, dir,
+                                fx_rec_at(r, rec));
+        fx_entry_set(e, "hint", apr_psprintf(p, "Add Options +ExecCGI for "
+                     "%s (%s:%d turned it off), or stop mapping the file to "
+                     "a CGI handler", dir, rec->file ? rec->file : "?",
+                     rec->line));
+    }
+    else if (!rec) {
+        sentence = apr_psprintf(p, "%s, but ExecCGI was never enabled for %s "
+                                "(no Options line in effect turns it on).",
+                                sentence, dir);
+        fx_entry_set(e, "hint", apr_psprintf(p, "Add Options +ExecCGI for "
+                     "%s, or use ScriptAlias for its URL", dir));
+    }
+    else {
+        sentence = apr_pstrcat(p, sentence, ", but ExecCGI is off, though the "
+                               "last recorded Options line (",
+                               fx_rec_at(r, rec), ") enables it.", NULL);
+    }
+    w = fx_replay_walk(failed, dir, 0, NULL);
+    fx_note_ignored(r, e, w, &sentence);
+    fx_entry_set(e, "detail", sentence);
+}
 
 void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                    fx_entry *e)
 {
-    (void)r; (void)failed; (void)st; (void)e;
+    const char *reason = fx_entry_get(e, "reason");
+    const fx_origin *cause = st->has_origin ? &st->origin : NULL;
+    const fx_logged *l;
+    const char *path;
+
+    if (!reason || !cause) {
+        return;
+    }
+    if (st->has_sub_origin && !cause->returned_ok && cause->module
+        && strcmp(cause->module, "mod_dir.c") == 0) {
+        cause = &st->sub_origin;
+    }
+    path = cause->filename;
+
+    if (strcmp(reason, "symlink") == 0) {
+        if (path && path[0] == '/') {
+            fx_explain_symlink(r, failed, e, path);
+        }
+        return;
+    }
+    if (strcmp(reason, "no-index") == 0) {
+        fx_explain_no_index(r, failed, e);
+        return;
+    }
+    if (strcmp(reason, "exec-cgi") == 0) {
+        if (fx_logged_find(st, 1262) || fx_logged_find(st, 2809)) {
+            fx_explain_exec_cgi(r, failed, e);
+        }
+        return;
+    }
+    if (strcmp(reason, "htaccess") == 0) {
+        const char *ht;
+        l = fx_logged_find(st, 529);
+        ht = l ? fx_htaccess_from_message(r, l->message) : NULL;
+        if (!ht && path) {
+            ht = apr_pstrcat(r->pool, path[strlen(path) - 1] == '/' ? path
+                             : fx_dir_of(r->pool, path),
+                             fx_first_access_name(r->pool,
+                                 ap_get_core_module_config(
+                                     r->server->module_config)), NULL);
+        }
+        if (ht) {
+            fx_entry_set(e, "htaccess", ht);
+            fx_explain_walk(r, e, ht, FX_PERM_R,
+                            apr_pstrcat(r->pool, "httpd could not read ", ht,
+                                        " and denied access to be safe.",
+                                        NULL), NULL);
+        }
+        return;
+    }
+    if (strcmp(reason, "fs-permission") != 0 || !path || path[0] != '/') {
+        return;
+    }
+    if ((l = fx_logged_find(st, 38))) {
+        struct stat sb;
+        const char *type = "neither a file nor a directory";
+        if (lstat(path, &sb) == 0) {
+            fx_perm_comp c;
+            fx_server_ids ids;
+            fx_server_ids_get(r->pool, &ids);
+            if (fx_perm_examine(r->pool, path, 0, &ids.cred, &c) == 0) {
+                fx_entry_set(e, "path_type", c.type);
+                fx_entry_set(e, "mode", c.mode_str);
+                fx_entry_set(e, "mode_octal", c.mode_oct);
+                fx_entry_set(e, "owner", c.owner);
+                fx_entry_set_int(e, "owner_uid", (apr_int64_t)c.uid);
+                type = apr_pstrcat(r->pool, "a ", c.type, NULL);
+            }
+        }
+        fx_entry_set(e, "path", path);
+        fx_entry_set(e, "detail", apr_psprintf(r->pool, "%s is %s; httpd "
+                     "serves only regular files and directories.", path,
+                     type));
+        fx_entry_set(e, "hint", apr_psprintf(r->pool, "Replace %s with a "
+                     "regular file, or keep the URL from mapping to it",
+                     fx_shell_quote(r->pool, path)));
+        return;
+    }
+    if ((l = fx_logged_find(st, 35))) {
+        /* path is the component whose stat failed: a directory above it
+         * lacks search permission. */
+        fx_explain_walk(r, e, path, 0, NULL, NULL);
+        return;
+    }
+    if ((l = fx_logged_find(st, 36)) || (l = fx_logged_find(st, 31))) {
+        char buf[120];
+        const char *err = apr_strerror(l->apr_status, buf, sizeof(buf));
+        fx_entry_set(e, "os_error", err);
+        if (!fx_explain_walk(r, e, path, 0, NULL, err)) {
+            fx_entry_set(e, "detail", apr_psprintf(r->pool, "httpd could not "
+                         "stat %s: %s.", path, err));
+        }
+        return;
+    }
+    if ((l = fx_logged_find(st, 1275))) {
+        /* mod_autoindex could not open the directory for a listing */
+        fx_explain_walk(r, e, failed->filename ? failed->filename : path,
+                        FX_PERM_R | FX_PERM_X, NULL, NULL);
+        return;
+    }
+    /* A file httpd found but could not open: AH00132 (core), AH01234
+     * (asis), AH00683 (type map), AH01562 (meta file), an unreadable index
+     * file behind a directory URL. */
+    l = fx_logged_find(st, 132);
+    if (l && l->apr_status) {
+        char buf[120];
+        fx_entry_set(e, "os_error", apr_strerror(l->apr_status, buf,
+                                                 sizeof(buf)));
+    }
+    fx_explain_walk(r, e, path, FX_PERM_R, NULL, NULL);
 }
 
 void fx_fs_register_hooks(apr_pool_t *p)

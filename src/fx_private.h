@@ -103,6 +103,10 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                       fx_entry *e);
 void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                    fx_entry *e);
+/* fx_fs.c: after a failed directory walk (r->per_dir_config is still the
+ * virtual host's default), the module's per-dir config of the path where
+ * the walk stopped; NULL otherwise (and on every allowed request). */
+fx_dir_conf *fx_fs_walk_dir_conf(request_rec *r);
 void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                         fx_entry *e);
 

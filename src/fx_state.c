@@ -27,7 +27,11 @@ fx_dir_conf *fx_dir_get(const request_rec *r)
 
 int fx_enabled(const request_rec *r)
 {
-    fx_dir_conf *dc = fx_dir_get(r);
+    /* A failed directory walk leaves the vhost default in per_dir_config. */
+    fx_dir_conf *dc = fx_fs_walk_dir_conf((request_rec *)r);
+    if (!dc) {
+        dc = fx_dir_get(r);
+    }
     return !dc || dc->enabled != 0;
 }
 

@@ -24,6 +24,7 @@ OPT_EMPTY = "Options FollowSymLinks MultiViews"
 OPT_NOCGI = "Options -ExecCGI"
 ADD_CGI = "AddHandler cgi-script .cgi"
 HT_NOIDX = "Options -Indexes"
+HT_NOSYM = "Options -FollowSymLinks +Indexes"
 
 
 def www():
@@ -42,6 +43,7 @@ def h():
     h.conf("<Directory {docroot}/empty>\n    " + OPT_EMPTY + "\n</Directory>")
     h.conf("<Directory {docroot}/ht>\n    AllowOverride All\n</Directory>")
     h.conf("<Directory {docroot}/htidx>\n    AllowOverride Options\n</Directory>")
+    h.conf("<Directory {docroot}/htsym>\n    AllowOverride Options\n</Directory>")
     h.conf("<Directory {docroot}/ignored>\n    Options -Indexes\n"
            "    AllowOverride None\n</Directory>")
     h.conf("<Directory {docroot}/cgi>\n    " + OPT_NOCGI + "\n</Directory>")
@@ -84,6 +86,8 @@ def h():
     h.mkdir("htdocs/empty")
     h.write("htdocs/htidx/.htaccess", "# turn listings off\n" + HT_NOIDX + "\n")
     h.write("htdocs/ignored/.htaccess", "Options +Indexes\n")
+    h.write("htdocs/htsym/.htaccess", HT_NOSYM + "\n")
+    os.symlink(os.path.join(d, "pub/file.txt"), os.path.join(d, "htsym/link"))
     h.mkdir("outside")
     # CGI with ExecCGI off
     h.write("htdocs/cgi/t.cgi", "#!/bin/sh\necho 'Content-Type: text/plain'\n"
@@ -222,6 +226,18 @@ def test_symlink_options_off(h):
         h.docroot, h.conf_file, h.conf_line_of(OPT_NOSYM) - 1)
     assert "+SymLinksIfOwnerMatch" in decode(e["hint"])
     assert "%s:%d" % (h.conf_file, e["line"]) in decode(e["hint"])
+
+
+def test_symlink_options_off_in_htaccess(h):
+    assert h.get("/htsym/link").status == 403
+    e = one_entry(h, "/htsym/link")
+    assert e["reason"] == "symlink"
+    assert e["symlink_cause"] == "options"
+    assert decode(e["path"]) == os.path.join(h.docroot, "htsym/link")
+    assert decode(e["directive"]) == HT_NOSYM
+    assert decode(e["file"]) == os.path.join(h.docroot, "htsym/.htaccess")
+    assert e["line"] == 1
+    assert decode(e["section"]) == ".htaccess of %s/htsym/" % h.docroot
 
 
 def test_symlink_dangling_target(h):

@@ -675,8 +675,11 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
             /* Which component of the target denies. */
             const char *abs = target[0] == '/' ? target
                               : apr_pstrcat(p, dir, target, NULL);
-            fx_entry_set(e, "detail", sentence);
-            fx_explain_walk(r, e, abs, 0, sentence, NULL);
+            /* The walk describes the denying component of the target's
+             * path (mode, owner, hint); path stays the link. */
+            if (fx_explain_walk(r, e, abs, 0, sentence, NULL)) {
+                fx_entry_set(e, "target_denied_at", fx_entry_get(e, "path"));
+            }
             fx_entry_set(e, "path", link);
             fx_entry_set(e, "symlink_target", target);
             return;

@@ -73,6 +73,8 @@ def h():
     os.symlink(os.path.join(d, "pub/file.txt"), os.path.join(d, "nosym/link"))
     h.mkdir("htdocs/dangling")
     os.symlink("/nonexistent/target.txt", os.path.join(d, "dangling/link"))
+    os.symlink(os.path.join(d, "perm/nosearch/inner/index.html"),
+               os.path.join(d, "dangling/hidden"))
     h.mkdir("htdocs/owner")
     h.write("htdocs/owner/target.txt", "t", 0o644, (harness.SERVER_USER,
                                                     harness.SERVER_USER))
@@ -250,6 +252,20 @@ def test_symlink_dangling_target(h):
     assert decode(e["target_error"]) == "No such file or directory"
     assert "directive" not in e
     assert "ln -sfn" in decode(e["hint"])
+
+
+def test_symlink_target_behind_unsearchable_directory(h):
+    assert h.get("/dangling/hidden").status == 403
+    e = one_entry(h, "/dangling/hidden")
+    comp = os.path.join(h.docroot, "perm/nosearch")
+    assert e["reason"] == "symlink"
+    assert e["symlink_cause"] == "target"
+    assert decode(e["path"]) == os.path.join(h.docroot, "dangling/hidden")
+    assert decode(e["target_error"]) == "Permission denied"
+    assert decode(e["target_denied_at"]) == comp
+    assert e["mode"] == "drwx------" and e["owner"] == "root"
+    assert e["missing"] == "x"
+    assert decode(e["hint"]).startswith("chmod o+x %s " % comp)
 
 
 def test_symlink_owner_mismatch(h):

@@ -44,6 +44,8 @@ static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
     dc->enabled = add->enabled != FX_UNSET ? add->enabled : base->enabled;
     dc->shadows = fx_shadow_merge_list(p, base->shadows, add->shadows);
     dc->wire = fx_wire_merge_dir(p, base->wire, add->wire);
+    dc->reason_header = add->reason_header ? add->reason_header
+                                           : base->reason_header;
     return dc;
 }
 
@@ -125,6 +127,11 @@ static const command_rec fx_cmds[] = {
                   "a file or '|piped command' receiving one JSON object per 403"),
     AP_INIT_TAKE1("ForbiddenExplainLogLevel", fx_set_log_level, NULL, RSRC_CONF,
                   "error-log level of the entries (default warn)"),
+    /* fx_api.c: a reason a CGI script or backend states in a header */
+    AP_INIT_TAKE1("ForbiddenExplainReasonHeader", fx_api_set_reason_header,
+                  NULL, RSRC_CONF | ACCESS_CONF,
+                  "response header (removed from 403 responses) whose value "
+                  "becomes the detail of the entry, or none"),
 
     /* core */
     FX_SHADOW("Options", OR_OPTIONS),
@@ -198,6 +205,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_authz_register_hooks(p);
     fx_fs_register_hooks(p);
     fx_rewrite_register_hooks(p);
+    fx_api_register_hooks(p);
     fx_wire_register_hooks(p);
 }
 

@@ -26,6 +26,7 @@ typedef struct {
     int enabled;                    /* ForbiddenExplain On|Off */
     fx_shadow_list *shadows;        /* shadowed directives in effect here */
     fx_wire_dir_conf *wire;         /* ForbiddenExplainHeaders & co. */
+    const char *reason_header;      /* ForbiddenExplainReasonHeader (fx_api.c) */
 } fx_dir_conf;
 
 typedef struct {
@@ -70,6 +71,11 @@ struct fx_req_state {
     fx_entry *entry;                /* built once the 403 is certain */
     const char *request_id;
     int logged_entry;               /* the entry was written */
+    /* fx_api.c: a reason stated by a module, note or response header */
+    const char *stated_reason;
+    const char *stated_detail;
+    const char *stated_hint;
+    const char *stated_by;
 };
 
 enum { FX_SLOT_AUTHZ, FX_SLOT_FS, FX_SLOT_REWRITE, FX_SLOT_WIRE };
@@ -109,6 +115,19 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 fx_dir_conf *fx_fs_walk_dir_conf(request_rec *r);
 void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                         fx_entry *e);
+/* fx_ssl.c, fx_waf.c, fx_upstream.c; fx_api.c runs last: a stated reason
+ * wins over every inferred one. */
+void fx_ssl_explain(request_rec *r, request_rec *failed, fx_req_state *st,
+                    fx_entry *e);
+void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
+                    fx_entry *e);
+void fx_upstream_explain(request_rec *r, request_rec *failed,
+                         fx_req_state *st, fx_entry *e);
+void fx_api_explain(request_rec *r, request_rec *failed, fx_req_state *st,
+                    fx_entry *e);
+void fx_api_register_hooks(apr_pool_t *p);
+const char *fx_api_set_reason_header(cmd_parms *cmd, void *dconf,
+                                     const char *name);
 
 /* A sub-request failed: copy what fx_authz_explain needs into main_st
  * (the sub-request's pool dies before the main request is explained). */

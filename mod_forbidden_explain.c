@@ -127,6 +127,23 @@ static const command_rec fx_cmds[] = {
                   "a file or '|piped command' receiving one JSON object per 403"),
     AP_INIT_TAKE1("ForbiddenExplainLogLevel", fx_set_log_level, NULL, RSRC_CONF,
                   "error-log level of the entries (default warn)"),
+    /* fx_wire.c: diagnostics on the wire */
+    AP_INIT_FLAG("ForbiddenExplainHeaders", fx_wire_set_headers, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "On to send the Forbidden-Explain header (and problem+json "
+                 "on request) to trusted clients; default Off"),
+    AP_INIT_ITERATE("ForbiddenExplainTrustedClients", fx_wire_add_trusted,
+                    NULL, RSRC_CONF | ACCESS_CONF,
+                    "addresses, CIDR ranges, \"expr=<expression>\" or none; "
+                    "default loopback"),
+    AP_INIT_FLAG("ForbiddenExplainRequestId", fx_wire_set_request_id, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "On to give every 403 a Forbidden-Explain-Id header with the "
+                 "log entry's request_id; default Off"),
+    AP_INIT_TAKE12("ForbiddenExplainRedact", fx_wire_add_redact, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "<regex> [log], expr-literals [log|off] or none: text "
+                   "replaced by [redacted] on the wire (and in the log)"),
     /* fx_api.c: a reason a CGI script or backend states in a header */
     AP_INIT_TAKE1("ForbiddenExplainReasonHeader", fx_api_set_reason_header,
                   NULL, RSRC_CONF | ACCESS_CONF,

@@ -168,5 +168,12 @@ const char *fx_directive_at(apr_pool_t *p, const ap_directive_t *d);
 /* fx_wire.c */
 void *fx_wire_create_dir(apr_pool_t *p);
 void *fx_wire_merge_dir(apr_pool_t *p, void *base, void *add);
+const char *fx_wire_set_headers(cmd_parms *cmd, void *dconf, int on);
+const char *fx_wire_set_request_id(cmd_parms *cmd, void *dconf, int on);
+const char *fx_wire_add_trusted(cmd_parms *cmd, void *dconf, const char *arg);
+const char *fx_wire_add_redact(cmd_parms *cmd, void *dconf, const char *arg,
+                               const char *flag);
+/* log_transaction: applies ForbiddenExplainRedact ... log to e in place. */
+void fx_wire_redact_log_entry(request_rec *r, fx_entry *e);
 
 #endif

@@ -85,6 +85,7 @@ static int fx_log_transaction(request_rec *r)
         return DECLINED;
     }
     st->logged_entry = 1;
+    fx_wire_redact_log_entry(r, e);
 
     sc = ap_get_module_config(r->server->module_config,
                               &forbidden_explain_module);

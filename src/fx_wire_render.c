@@ -5,6 +5,7 @@
 #include <apr_lib.h>
 #include "fx_wire_render.h"
 #include "fx_sf.h"
+#include "fx_json.h"
 
 /* -------------------------------------------------------------------- */
 /* Forbidden-Explain header                                              */
@@ -277,15 +278,17 @@ static apr_size_t fx_expr_start(const char *text, apr_size_t i)
     return j;
 }
 
-/* The end (index just past the closing delimiter, or len) of a literal
- * opened at text[k] by open (1 or 2 bytes: ' " \' \"). */
-static apr_size_t fx_literal_end(const char *text, apr_size_t len,
+/* The end of a literal opened at text[k] by open (' " \' \" or a regex
+ * delimiter), scanning no further than limit: *body_end gets the index of
+ * the closing delimiter (limit when unterminated), the result the index
+ * just past it. */
+static apr_size_t fx_literal_end(const char *text, apr_size_t limit,
                                  apr_size_t k, const char *open,
                                  apr_size_t *body_end)
 {
     apr_size_t olen = strlen(open);
-    for (k += olen; k < len; k++) {
-        if (olen == 1 && text[k] == '\\' && k + 1 < len) {
+    for (k += olen; k < limit; k++) {
+        if (olen == 1 && text[k] == '\\' && k + 1 < limit) {
             k++;
             continue;
         }
@@ -294,70 +297,55 @@ static apr_size_t fx_literal_end(const char *text, apr_size_t len,
             return k + olen;
         }
     }
-    *body_end = len;
-    return len;
+    *body_end = limit;
+    return limit;
 }
 
-const char *fx_wire_redact_literals(apr_pool_t *p, const char *text)
+static void fx_push_literal(apr_pool_t *p, apr_array_header_t *lits,
+                            const char *s, apr_size_t n)
 {
-    apr_size_t len, i, start = 0, wrap_end = 0, k;
-    apr_array_header_t *parts;
-    int changed = 0;
+    if (n) {
+        APR_ARRAY_PUSH(lits, const char *) = apr_pstrndup(p, s, n);
+    }
+}
 
-    if (!text) {
-        return text;
-    }
-    len = strlen(text);
-    for (i = 0; i < len; i++) {
-        if ((start = fx_expr_start(text, i))) {
-            break;
+/* Literals of the expression text[start..limit). */
+static void fx_collect_expr(apr_pool_t *p, const char *text,
+                            apr_size_t start, apr_size_t limit,
+                            apr_array_header_t *lits)
+{
+    apr_size_t k = start, body_end, end;
+
+    /* `Require expr "..."`: the outer quotes only wrap the expression;
+     * whatever follows the closing one is not part of it. */
+    if (k < limit && text[k] == '"') {
+        fx_literal_end(text, limit, k, "\"", &body_end);
+        if (body_end > k + 1) {
+            fx_collect_expr(p, text, k + 1, body_end, lits);
         }
+        return;
     }
-    if (!start || start >= len) {
-        return text;
-    }
-    parts = apr_array_make(p, 16, sizeof(const char *));
-    APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, text, start);
-    /* `Require expr "..."`: the outer quotes only wrap the expression */
-    if (text[start] == '"' && len - start >= 2 && text[len - 1] == '"') {
-        wrap_end = len - 1;
-        APR_ARRAY_PUSH(parts, const char *) = "\"";
-        start++;
-    }
-    k = start;
-    while (k < len) {
+    while (k < limit) {
         const char *open = NULL;
         char c = text[k];
 
-        if (wrap_end && k == wrap_end) {
-            APR_ARRAY_PUSH(parts, const char *) = "\"";
-            k++;
-            continue;
-        }
-        if (c == '\\' && k + 1 < len && (text[k + 1] == '"'
-                                         || text[k + 1] == '\'')) {
+        if (c == '\\' && k + 1 < limit && (text[k + 1] == '"'
+                                           || text[k + 1] == '\'')) {
             open = text[k + 1] == '"' ? "\\\"" : "\\'";
         }
         else if (c == '\'' || c == '"') {
             open = c == '"' ? "\"" : "'";
         }
         if (open) {
-            apr_size_t body_end, end = fx_literal_end(text, wrap_end ? wrap_end
-                                                      : len, k, open,
-                                                      &body_end);
-            APR_ARRAY_PUSH(parts, const char *) = open;
-            APR_ARRAY_PUSH(parts, const char *) = FX_REDACTED;
-            if (end > body_end) {
-                APR_ARRAY_PUSH(parts, const char *) = open;
-            }
-            changed = 1;
+            end = fx_literal_end(text, limit, k, open, &body_end);
+            fx_push_literal(p, lits, text + k + strlen(open),
+                            body_end - k - strlen(open));
             k = end;
             continue;
         }
-        if ((c == '=' || c == '!') && text[k + 1] == '~') {
-            apr_size_t j = k + 2, body_end, end;
+        if ((c == '=' || c == '!') && k + 1 < limit && text[k + 1] == '~') {
+            apr_size_t j = k + 2;
             char delim[2] = { 0, 0 };
-            apr_size_t limit = wrap_end ? wrap_end : len;
             while (j < limit && apr_isspace(text[j])) {
                 j++;
             }
@@ -366,27 +354,129 @@ const char *fx_wire_redact_literals(apr_pool_t *p, const char *text)
             }
             else if (j + 1 < limit && text[j] == 'm'
                      && apr_ispunct(text[j + 1])) {
-                delim[0] = text[j + 1];
-                j++;
+                delim[0] = text[++j];
             }
-            APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, text + k,
-                                                               j - k);
-            if (!delim[0]) {
-                k = j;
+            if (delim[0]) {
+                end = fx_literal_end(text, limit, j, delim, &body_end);
+                fx_push_literal(p, lits, text + j + 1, body_end - j - 1);
+                k = end;
                 continue;
             }
-            end = fx_literal_end(text, limit, j, delim, &body_end);
-            APR_ARRAY_PUSH(parts, const char *) = apr_pstrdup(p, delim);
-            APR_ARRAY_PUSH(parts, const char *) = FX_REDACTED;
-            if (end > body_end) {
-                APR_ARRAY_PUSH(parts, const char *) = apr_pstrdup(p, delim);
-            }
-            changed = 1;
-            k = end;
+            k = j;
             continue;
         }
-        APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, text + k, 1);
         k++;
     }
+}
+
+void fx_wire_collect_literals(apr_pool_t *p, const char *text, int is_expr,
+                              apr_array_header_t *lits)
+{
+    apr_size_t len, i, start;
+
+    if (!text) {
+        return;
+    }
+    len = strlen(text);
+    if (is_expr) {
+        fx_collect_expr(p, text, 0, len, lits);
+        return;
+    }
+    for (i = 0; i < len; i++) {
+        if ((start = fx_expr_start(text, i)) && start < len) {
+            fx_collect_expr(p, text, start, len, lits);
+            return;
+        }
+    }
+}
+
+/* Scrub text[0..n) into parts: every occurrence of a literal (longest
+ * first at each position, one pass, so [redacted] is never re-scanned). */
+static int fx_scrub_span(apr_pool_t *p, const char *text, apr_size_t n,
+                         const apr_array_header_t *lits,
+                         apr_array_header_t *parts)
+{
+    apr_size_t i = 0, copied = 0;
+    int changed = 0, j;
+
+    while (i < n) {
+        apr_size_t best = 0;
+        for (j = 0; j < lits->nelts; j++) {
+            const char *l = APR_ARRAY_IDX(lits, j, const char *);
+            apr_size_t ln = strlen(l);
+            if (ln > best && ln <= n - i && memcmp(text + i, l, ln) == 0) {
+                best = ln;
+            }
+        }
+        if (best) {
+            APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, text + copied,
+                                                               i - copied);
+            APR_ARRAY_PUSH(parts, const char *) = FX_REDACTED;
+            i += best;
+            copied = i;
+            changed = 1;
+        }
+        else {
+            i++;
+        }
+    }
+    APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, text + copied,
+                                                       n - copied);
+    return changed;
+}
+
+const char *fx_wire_scrub(apr_pool_t *p, const char *text,
+                          const apr_array_header_t *lits, int json_raw)
+{
+    apr_array_header_t *parts;
+    int changed = 0;
+
+    if (!text || !lits || !lits->nelts) {
+        return text;
+    }
+    parts = apr_array_make(p, 8, sizeof(const char *));
+    if (!json_raw) {
+        changed = fx_scrub_span(p, text, strlen(text), lits, parts);
+    }
+    else {
+        /* Only inside string tokens, in their encoded form; the module's
+         * raw JSON has no backslashes (fx_json.h), so '"' delimits. */
+        apr_array_header_t *enc = apr_array_make(p, lits->nelts,
+                                                 sizeof(const char *));
+        const char *s = text, *q;
+        int j, in_string = 0;
+        for (j = 0; j < lits->nelts; j++) {
+            char *e = fx_json_quote(p, APR_ARRAY_IDX(lits, j, const char *),
+                                    0, NULL);
+            e[strlen(e) - 1] = '\0';
+            APR_ARRAY_PUSH(enc, const char *) = e + 1;
+        }
+        while (*s) {
+            q = strchr(s, '"');
+            if (!q) {
+                q = s + strlen(s);
+            }
+            if (in_string) {
+                changed |= fx_scrub_span(p, s, q - s, enc, parts);
+            }
+            else {
+                APR_ARRAY_PUSH(parts, const char *) = apr_pstrndup(p, s,
+                                                                   q - s);
+            }
+            if (*q) {
+                APR_ARRAY_PUSH(parts, const char *) = "\"";
+                q++;
+                in_string = !in_string;
+            }
+            s = q;
+        }
+    }
     return changed ? apr_array_pstrcat(p, parts, 0) : text;
+}
+
+const char *fx_wire_redact_literals(apr_pool_t *p, const char *text)
+{
+    apr_array_header_t *lits = apr_array_make(p, 4, sizeof(const char *));
+    fx_wire_collect_literals(p, text, 0, lits);
+    return fx_wire_scrub(p, text, lits, 0);
 }

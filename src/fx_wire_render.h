@@ -7,6 +7,7 @@
 #define FX_WIRE_RENDER_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include "fx_entry.h"
 
 /* Upper bounds of the header value and of the problem+json body. */
@@ -28,10 +29,23 @@ char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
 char *fx_wire_problem_json(apr_pool_t *p, const fx_entry *e,
                            apr_size_t budget);
 
-/* Replace the contents of quoted literals ('...' and "...") and regular
- * expressions (/.../, m#...#) inside `Require [not] expr` and `SSLRequire`
- * expressions in text with [redacted].  Returns text itself when there is
- * nothing to redact. */
+/* Default redaction of secrets in expressions.  The literals of an
+ * expression are the bodies of its quoted strings ('...', "...") and
+ * regular expressions (/.../, m#...#); a wrapping pair of double quotes
+ * (`Require expr "..."`) only delimits the expression.
+ *
+ * Collect into lits (const char *) the literals of every `Require [not]
+ * expr` or `SSLRequire` expression in text, or of text itself when is_expr
+ * (a bare expression). */
+void fx_wire_collect_literals(apr_pool_t *p, const char *text, int is_expr,
+                              apr_array_header_t *lits);
+/* text with every occurrence of a literal replaced by [redacted]; with
+ * json_raw, text is the module's pre-rendered JSON and only the insides of
+ * its strings are searched, for the literals' encoded form.  Returns text
+ * itself when nothing matched. */
+const char *fx_wire_scrub(apr_pool_t *p, const char *text,
+                          const apr_array_header_t *lits, int json_raw);
+/* Both on one text. */
 const char *fx_wire_redact_literals(apr_pool_t *p, const char *text);
 
 #endif

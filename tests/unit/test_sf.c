@@ -193,6 +193,35 @@ static void test_redact(apr_pool_t *p)
     CHECK_STR(fx_wire_redact_literals(p, "Require expr true"),
               "Require expr true");
     CHECK(fx_wire_redact_literals(p, NULL) == NULL);
+    /* prose after a wrapped expression is not part of it */
+    CHECK_STR(fx_wire_redact_literals(p,
+              "`Require expr \"%{HTTP:K} == 'abc'\"` decided: 'x'"),
+              "`Require expr \"%{HTTP:K} == '[redacted]'\"` decided: 'x'");
+}
+
+static void test_scrub(apr_pool_t *p)
+{
+    apr_array_header_t *lits = apr_array_make(p, 4, sizeof(const char *));
+    const char *raw;
+
+    fx_wire_collect_literals(p, "\"%{HTTP:K} == 'abc123' && %{X} =~ /t.ue/\"",
+                             1, lits);
+    fx_wire_collect_literals(p, "Require ip 10.0.0.0/8", 0, lits);
+    fx_wire_collect_literals(p, "SSLRequire %{A} eq \"red\"", 0, lits);
+    CHECK(lits->nelts == 3);
+    /* elsewhere in prose, once, and [redacted] is not scanned again */
+    CHECK_STR(fx_wire_scrub(p, "the expression \"%{HTTP:K} == 'abc123'\" "
+                            "was false; abc123abc123 red", lits, 0),
+              "the expression \"%{HTTP:K} == '[redacted]'\" was false; "
+              "[redacted][redacted] [redacted]");
+    /* raw JSON: only inside strings, in the encoded form */
+    apr_array_clear(lits);
+    APR_ARRAY_PUSH(lits, const char *) = "true";
+    APR_ARRAY_PUSH(lits, const char *) = "a\"b";
+    raw = fx_wire_scrub(p, "[{\"d\":\"x true a%22b\",\"n\":true}]", lits, 1);
+    CHECK_STR(raw, "[{\"d\":\"x [redacted] [redacted]\",\"n\":true}]");
+    raw = "[1]";
+    CHECK(fx_wire_scrub(p, raw, lits, 1) == raw);
 }
 
 int main(void)
@@ -206,6 +235,7 @@ int main(void)
     test_accept();
     test_render(p);
     test_redact(p);
+    test_scrub(p);
     printf("unit: %d checks, %d failed\n", checks, failures);
     apr_pool_destroy(p);
     apr_terminate();

@@ -501,7 +501,10 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                       fx_logged_find(st, 10508) != NULL);
 }
 
+void fx_waf_register_hooks(apr_pool_t *p);
+
 void fx_rewrite_register_hooks(apr_pool_t *p)
 {
-    (void)p;
+    /* The other explainers of this part that need a hook of their own. */
+    fx_waf_register_hooks(p);
 }

@@ -164,6 +164,9 @@ static const command_rec fx_cmds[] = {
     FX_SHADOW("deny", OR_LIMIT),
     FX_SHADOW("Satisfy", OR_AUTHCFG),
     /* mod_authz_core */
+    AP_INIT_RAW_ARGS("Require", fx_authz_require_shadow,
+                     (void *)(apr_uintptr_t)OR_AUTHCFG, FX_SHADOW_ANY,
+                     "recorded by mod_forbidden_explain"),
     FX_SHADOW("AuthMerging", OR_AUTHCFG),
     FX_SHADOW("AuthzSendForbiddenOnFailure", OR_AUTHCFG),
     /* mod_rewrite */

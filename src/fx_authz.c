@@ -1,21 +1,1138 @@
 /* fx_authz.c — explains authorization denials (Require, Order/Allow/Deny):
  * the rule that decided, its file:line and section, the evaluation trail and
- * the client attribute that failed. */
+ * the client attribute that failed.
+ *
+ * Require: every authz provider is wrapped (pre_config, REALLY_LAST: all
+ * providers of loaded modules exist, no Require is parsed yet).  The wrapper's
+ * parser returns a record {original parsed value, the Require directive
+ * (file, line, args, parent sections), <Limit> mask}; its checker calls the
+ * original and appends {record, result} to the request's trail.  authz_provider
+ * carries no user pointer, so each wrapped provider owns a slot with its own
+ * pair of functions (generated below).  Aliases (<AuthzProviderAlias>) exist
+ * only once the configuration is processed: the shadow Require wraps them in
+ * the parent before mod_authz_core looks them up, and post_config wraps what
+ * is left so .htaccess lines are covered too.  Providers are never registered
+ * at request time.
+ *
+ * Order/Allow/Deny: mod_access_compat's simple algorithm is re-done over the
+ * shadow records of the one section in effect (it has no merger).
+ *
+ * Request time: only requests that evaluate a Require pay (one small array
+ * in r->pool); everything else happens once the 403 is certain. */
+#include <string.h>
+#include "apr_strings.h"
+#include "ap_provider.h"
+#include "http_core.h"
+#include "http_request.h"
+#include "http_ssl.h"
+#include "mod_auth.h"
 #include "fx_private.h"
+#include "fx_json.h"
+#include "fx_authz_eval.h"
+#include "fx_compat.h"
+
+/* -------------------------------------------------------------------- */
+/* provider wrapping                                                     */
+
+#define FX_AZ_SLOTS 64
+/* Trail entries kept per request, and shown in an entry. */
+#define FX_AZ_MAX_STEPS 64
+#define FX_AZ_MAX_SHOWN 16
+
+/* The parsed value the wrapper hands mod_authz_core. */
+typedef struct {
+    const void *magic;
+    int slot;
+    const void *orig_parsed;
+    const ap_directive_t *d;          /* the Require line */
+    const ap_directive_t *alias_def;  /* set when parsed for an alias */
+    apr_int64_t limited;
+    int negate;
+    int in_htaccess;
+} fx_az_rule;
+
+/* One provider call seen for the request (element of st->authz_trail). */
+typedef struct {
+    const fx_az_rule *rule;
+    const char *alias_name;           /* the alias being resolved, if any */
+    int result;
+    int depth;                        /* 1 = inside an alias' own call */
+    int pass;                         /* 1 access_checker_ex, 2 auth_checker */
+} fx_az_step;
+
+/* Per request, in st->subsys[FX_SLOT_AUTHZ]. */
+typedef struct {
+    int depth;
+    int pass;
+    int dropped;
+} fx_az_req;
+
+/* One fact for the entry (element of st->sub_authz_trail: a failed
+ * sub-request's explanation, copied into the main request's pool). */
+typedef struct {
+    const char *key;
+    const char *value;
+    int raw;
+} fx_az_fact;
+
+typedef struct {
+    const authz_provider *orig;
+    const char *name;
+} fx_az_slot_t;
+
+/* Filled in the parent while the configuration is read (pre_config, Require
+ * in the main configuration, post_config); read-only in the children. */
+static fx_az_slot_t fx_az_slots[FX_AZ_SLOTS];
+static int fx_az_nslots;
+static const char fx_az_magic = 'z';
+
+static const char *fx_az_parse(int slot, cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    const authz_provider *orig = fx_az_slots[slot].orig;
+    fx_az_rule *rule = apr_pcalloc(cmd->pool, sizeof(*rule));
+    const ap_directive_t *d = cmd->directive;
+    const char *err = NULL;
+
+    rule->magic = &fx_az_magic;
+    rule->slot = slot;
+    rule->d = d;
+    rule->limited = cmd->limited;
+    rule->in_htaccess = (cmd->pool == cmd->temp_pool);
+    if (orig->parse_require_line) {
+        err = orig->parse_require_line(cmd, line, &rule->orig_parsed);
+    }
+    /* mod_authz_core parses an alias' arguments with cmd->directive left at
+     * the last child of the <AuthzProviderAlias> block, or the block. */
+    if (d && d->directive && !strcasecmp(d->directive, "<AuthzProviderAlias")) {
+        rule->alias_def = d;
+    }
+    else if (d && d->parent && d->parent->directive
+             && !strcasecmp(d->parent->directive, "<AuthzProviderAlias")) {
+        rule->alias_def = d->parent;
+    }
+    else if (d && d->args) {
+        const char *a = d->args;
+        char *first = ap_getword_conf(cmd->temp_pool, &a);
+        rule->negate = !strcasecmp(first, "not");
+    }
+    *parsed = rule;
+    return err;
+}
+
+static authz_status fx_az_check(int slot, request_rec *r, const char *line,
+                                const void *parsed)
+{
+    const authz_provider *orig = fx_az_slots[slot].orig;
+    const fx_az_rule *rule = parsed;
+    fx_req_state *st;
+    fx_az_req *az;
+    fx_az_step *step;
+    int idx = -1;
+    authz_status rv;
+
+    if (!rule || rule->magic != &fx_az_magic || !fx_enabled(r)) {
+        return orig->check_authorization(r, line,
+                                         rule && rule->magic == &fx_az_magic
+                                         ? rule->orig_parsed : parsed);
+    }
+    st = fx_state_ensure(r);
+    az = st->subsys[FX_SLOT_AUTHZ];
+    if (!az) {
+        az = apr_pcalloc(r->pool, sizeof(*az));
+        az->pass = 1;
+        st->subsys[FX_SLOT_AUTHZ] = az;
+    }
+    if (!st->authz_trail) {
+        st->authz_trail = apr_array_make(r->pool, 4, sizeof(fx_az_step));
+    }
+    if (st->authz_trail->nelts < FX_AZ_MAX_STEPS) {
+        idx = st->authz_trail->nelts;
+        step = apr_array_push(st->authz_trail);
+        step->rule = rule;
+        step->alias_name = rule->alias_def
+            ? apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) : NULL;
+        step->result = AUTHZ_GENERAL_ERROR;
+        step->depth = az->depth;
+        step->pass = az->pass;
+    }
+    else {
+        az->dropped++;
+    }
+    az->depth++;
+    rv = orig->check_authorization(r, line, rule->orig_parsed);
+    az->depth--;
+    if (idx >= 0) {
+        APR_ARRAY_IDX(st->authz_trail, idx, fx_az_step).result = rv;
+    }
+    return rv;
+}
+
+#define FX_AZ_W(x, y)                                                        \
+    static const char *fx_az_parse_##x##y(cmd_parms *cmd, const char *line,  \
+                                          const void **parsed)               \
+    { return fx_az_parse(0x##x##y, cmd, line, parsed); }                     \
+    static authz_status fx_az_check_##x##y(request_rec *r, const char *line, \
+                                           const void *parsed)               \
+    { return fx_az_check(0x##x##y, r, line, parsed); }
+#define FX_AZ_ROW(x) FX_AZ_W(x,0) FX_AZ_W(x,1) FX_AZ_W(x,2) FX_AZ_W(x,3)     \
+    FX_AZ_W(x,4) FX_AZ_W(x,5) FX_AZ_W(x,6) FX_AZ_W(x,7) FX_AZ_W(x,8)         \
+    FX_AZ_W(x,9) FX_AZ_W(x,A) FX_AZ_W(x,B) FX_AZ_W(x,C) FX_AZ_W(x,D)         \
+    FX_AZ_W(x,E) FX_AZ_W(x,F)
+FX_AZ_ROW(0) FX_AZ_ROW(1) FX_AZ_ROW(2) FX_AZ_ROW(3)
+
+#define FX_AZ_P(x, y) { fx_az_check_##x##y, fx_az_parse_##x##y },
+#define FX_AZ_PROW(x) FX_AZ_P(x,0) FX_AZ_P(x,1) FX_AZ_P(x,2) FX_AZ_P(x,3)    \
+    FX_AZ_P(x,4) FX_AZ_P(x,5) FX_AZ_P(x,6) FX_AZ_P(x,7) FX_AZ_P(x,8)         \
+    FX_AZ_P(x,9) FX_AZ_P(x,A) FX_AZ_P(x,B) FX_AZ_P(x,C) FX_AZ_P(x,D)         \
+    FX_AZ_P(x,E) FX_AZ_P(x,F)
+static const authz_provider fx_az_wrappers[FX_AZ_SLOTS] = {
+    FX_AZ_PROW(0) FX_AZ_PROW(1) FX_AZ_PROW(2) FX_AZ_PROW(3)
+};
+
+static int fx_az_is_wrapper(const void *p)
+{
+    return (const char *)p >= (const char *)&fx_az_wrappers[0]
+        && (const char *)p < (const char *)&fx_az_wrappers[FX_AZ_SLOTS];
+}
+
+/* Parent process only, while the configuration is read. */
+static void fx_az_wrap(apr_pool_t *p, const char *name)
+{
+    const authz_provider *prov;
+    int slot;
+
+    prov = ap_lookup_provider(AUTHZ_PROVIDER_GROUP, name,
+                              AUTHZ_PROVIDER_VERSION);
+    /* A provider without a checker is refused by mod_authz_core; wrapping
+     * it would make it acceptable, so it stays as it is. */
+    if (!prov || fx_az_is_wrapper(prov) || !prov->check_authorization
+        || fx_az_nslots >= FX_AZ_SLOTS) {
+        return;
+    }
+    slot = fx_az_nslots++;
+    fx_az_slots[slot].orig = prov;
+    fx_az_slots[slot].name = apr_pstrdup(p, name);
+    /* Same name, so ap_setup_auth_internal's provider count is unchanged. */
+    ap_register_provider(p, AUTHZ_PROVIDER_GROUP, fx_az_slots[slot].name,
+                         AUTHZ_PROVIDER_VERSION, &fx_az_wrappers[slot]);
+}
+
+static void fx_az_wrap_all(apr_pool_t *pconf)
+{
+    apr_array_header_t *names;
+    int i;
+
+    names = ap_list_provider_names(pconf, AUTHZ_PROVIDER_GROUP,
+                                   AUTHZ_PROVIDER_VERSION);
+    for (i = 0; names && i < names->nelts; i++) {
+        fx_az_wrap(pconf, APR_ARRAY_IDX(names, i,
+                                        ap_list_provider_names_t).provider_name);
+    }
+}
+
+static int fx_az_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    /* The DSO is reloaded every generation, but a static build is not. */
+    fx_az_nslots = 0;
+    memset(fx_az_slots, 0, sizeof(fx_az_slots));
+    fx_az_wrap_all(pconf);
+    return OK;
+}
+
+static int fx_az_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    (void)s;
+    /* Providers defined by the configuration (aliases, LuaAuthzProvider)
+     * and not yet wrapped: .htaccess files look them up at request time. */
+    fx_az_wrap_all(pconf);
+    return OK;
+}
+
+const char *fx_authz_require_shadow(cmd_parms *cmd, void *dconf,
+                                    const char *args)
+{
+    const char *err = fx_shadow_record(cmd, dconf, args);
+    const char *a = args, *name;
+
+    if (err || !args) {
+        return err;
+    }
+    /* Main configuration, in the parent: a provider defined by the
+     * configuration itself (an alias) is wrapped before mod_authz_core
+     * looks it up for this line (this module is invoked first when it is
+     * loaded after mod_authz_core). */
+    if (cmd->pool != cmd->temp_pool) {
+        name = ap_getword_conf(cmd->temp_pool, &a);
+        if (!strcasecmp(name, "not")) {
+            name = ap_getword_conf(cmd->temp_pool, &a);
+        }
+        if (*name) {
+            fx_az_wrap(cmd->pool, name);
+        }
+    }
+    return NULL;
+}
+
+/* auth_checker runs mod_authz_core's second evaluation (after
+ * authentication): later trail entries belong to it. */
+static int fx_az_mark_second_pass(request_rec *r)
+{
+    fx_req_state *st = fx_state_get(r);
+    fx_az_req *az = st ? st->subsys[FX_SLOT_AUTHZ] : NULL;
+    if (az) {
+        az->pass = 2;
+    }
+    return DECLINED;
+}
+
+/* -------------------------------------------------------------------- */
+/* explanation helpers                                                   */
+
+static void fx_fact(apr_array_header_t *out, const char *key,
+                    const char *value, int raw)
+{
+    fx_az_fact *f = apr_array_push(out);
+    f->key = key;
+    f->value = value;
+    f->raw = raw;
+}
+
+static int fx_is_dirname(const ap_directive_t *d, const char *name)
+{
+    return d && d->directive && !strcasecmp(d->directive, name);
+}
+
+static int fx_az_container_kind(const ap_directive_t *d, int *op, int *neg)
+{
+    if (fx_is_dirname(d, "<RequireAll")) {
+        *op = FX_AZ_AND; *neg = 0; return 1;
+    }
+    if (fx_is_dirname(d, "<RequireAny")) {
+        *op = FX_AZ_OR; *neg = 0; return 1;
+    }
+    if (fx_is_dirname(d, "<RequireNone")) {
+        *op = FX_AZ_OR; *neg = 1; return 1;
+    }
+    if (fx_is_dirname(d, "<RequireNotAll")) {
+        *op = FX_AZ_AND; *neg = 1; return 1;
+    }
+    return 0;
+}
+
+/* Containers that are not configuration sections of their own. */
+static int fx_not_a_section(const ap_directive_t *d)
+{
+    int op, neg;
+    return fx_az_container_kind(d, &op, &neg)
+        || fx_is_dirname(d, "<Limit") || fx_is_dirname(d, "<LimitExcept")
+        || fx_is_dirname(d, "<IfModule") || fx_is_dirname(d, "<IfDefine")
+        || fx_is_dirname(d, "<IfVersion") || fx_is_dirname(d, "<IfFile")
+        || fx_is_dirname(d, "<IfDirective") || fx_is_dirname(d, "<IfSection");
+}
+
+/* The configuration section a directive belongs to (NULL: server level or
+ * the top of an .htaccess file). */
+static const ap_directive_t *fx_level_of(const ap_directive_t *d)
+{
+    const ap_directive_t *s;
+    for (s = d ? d->parent : NULL; s; s = s->parent) {
+        if (!fx_not_a_section(s)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static int fx_same_level(const ap_directive_t *a, int a_ht,
+                         const ap_directive_t *b, int b_ht)
+{
+    const ap_directive_t *la = fx_level_of(a), *lb = fx_level_of(b);
+    if (la || lb) {
+        return la == lb;
+    }
+    if (a_ht != b_ht) {
+        return 0;
+    }
+    if (!a_ht) {
+        return 1;
+    }
+    return a && b && a->filename && b->filename
+        && strcmp(a->filename, b->filename) == 0;
+}
+
+static const char *fx_dtext(apr_pool_t *p, const ap_directive_t *d)
+{
+    if (!d) {
+        return NULL;
+    }
+    /* A container without arguments keeps only its closing '>'. */
+    if (d->directive[0] == '<' && d->args && !strcmp(d->args, ">")) {
+        return apr_pstrcat(p, d->directive, ">", NULL);
+    }
+    return apr_pstrcat(p, d->directive, d->args && *d->args ? " " : "",
+                       d->args ? d->args : "", NULL);
+}
+
+static const char *fx_section_of(apr_pool_t *p, const ap_directive_t *d,
+                                 int in_htaccess)
+{
+    const char *chain = fx_section_chain(p, d);
+    if (!chain && in_htaccess && d && d->filename) {
+        return apr_pstrcat(p, ".htaccess (", d->filename, ")", NULL);
+    }
+    return chain;
+}
+
+/* Provider name and arguments of a Require line's args. */
+static const char *fx_provider_of(apr_pool_t *p, const char *args,
+                                  const char **rest)
+{
+    const char *a = args ? args : "";
+    char *name = ap_getword_conf(p, &a);
+    if (!strcasecmp(name, "not")) {
+        name = ap_getword_conf(p, &a);
+    }
+    *rest = a;
+    return name;
+}
+
+/* What one decided rule looked at, and the hint for it. */
+typedef struct {
+    const fx_az_rule *rule;
+    const ap_directive_t *d;          /* the Require line to name */
+    const ap_directive_t *alias_def;
+    const char *alias_name;
+    int result;
+    int pass;
+} fx_az_view;
+
+static const char *fx_az_env_facts(request_rec *r, apr_pool_t *p,
+                                   const char *args)
+{
+    const char *a = args, *out = NULL;
+    while (*a) {
+        char *name = ap_getword_conf(p, &a);
+        const char *v;
+        if (!*name) {
+            break;
+        }
+        v = apr_table_get(r->subprocess_env, name);
+        out = apr_pstrcat(p, out ? out : "", out ? ", " : "", name,
+                          v ? "=" : " unset", v ? v : "", NULL);
+    }
+    return out;
+}
+
+static void fx_az_attribute(request_rec *r, apr_pool_t *p,
+                            const fx_az_view *v, apr_array_header_t *out,
+                            const char **hint)
+{
+    const char *rest, *prov, *text, *ip = r->useragent_ip;
+    const char *peer = r->connection->client_ip;
+    int neg = v->rule->negate && !v->alias_def;
+
+    prov = fx_provider_of(p, v->d ? v->d->args : v->alias_name, &rest);
+    if (v->alias_def) {
+        /* The alias' real provider and arguments decide what was seen. */
+        const char *a = v->alias_def->args ? v->alias_def->args : "";
+        char *real = ap_getword_conf(p, &a);
+        (void)ap_getword_conf(p, &a);
+        prov = real;
+        rest = ap_getword_conf(p, &a);
+        if (*rest && rest[strlen(rest) - 1] == '>') {
+            rest = apr_pstrndup(p, rest, strlen(rest) - 1);
+        }
+    }
+    text = v->d ? fx_dtext(p, v->d) : apr_pstrcat(p, "Require ",
+                                                  v->alias_name, NULL);
+
+    if (!strcasecmp(prov, "ip") || !strcasecmp(prov, "host")
+        || !strcasecmp(prov, "local") || !strcasecmp(prov, "forward-dns")) {
+        int is_ip = 1;
+        const char *host = NULL;
+        fx_fact(out, "rule_saw", apr_pstrcat(p, "client_ip ", ip,
+                (peer && strcmp(peer, ip)) ? " (r->useragent_ip, set by "
+                "mod_remoteip; the connection's peer is " : "",
+                (peer && strcmp(peer, ip)) ? peer : "",
+                (peer && strcmp(peer, ip)) ? ")" : "", NULL), 0);
+        if (!strcasecmp(prov, "host")) {
+            host = ap_get_useragent_host(r, REMOTE_DOUBLE_REV, &is_ip);
+            fx_fact(out, "remote_host", (host && !is_ip) ? host
+                    : "(no double-reverse verified host name)", 0);
+        }
+        if (neg) {
+            *hint = apr_psprintf(p, "the client address %s matches the "
+                                 "excluded %s '%s' of `%s`; remove it from "
+                                 "that rule if this client should get in",
+                                 ip, prov, rest, text);
+        }
+        else if (!strcasecmp(prov, "local")) {
+            *hint = apr_psprintf(p, "the client address %s is not a local "
+                                 "address; add `Require ip %s` to this "
+                                 "section or remove the rule", ip, ip);
+        }
+        else if (!strcasecmp(prov, "host")) {
+            *hint = apr_psprintf(p, "the client %s (host name %s) is not in "
+                                 "%s; add `Require ip %s` to this section or "
+                                 "remove the rule", ip,
+                                 (host && !is_ip) ? host : "unknown", rest, ip);
+        }
+        else {
+            *hint = apr_psprintf(p, "the client address %s is not in %s; add "
+                                 "`Require ip %s` to this section or remove "
+                                 "the rule", ip, rest, ip);
+        }
+    }
+    else if (!strcasecmp(prov, "env")) {
+        const char *env = fx_az_env_facts(r, p, rest);
+        fx_fact(out, "rule_saw", "env", 0);
+        fx_fact(out, "env", env, 0);
+        *hint = neg
+            ? apr_psprintf(p, "`%s` denies because %s; unset it (SetEnvIf) "
+                           "for this client or remove the rule", text, env)
+            : apr_psprintf(p, "`%s` needs one of these variables set, but "
+                           "%s; set it with SetEnvIf/SetEnv for this client "
+                           "or add another Require", text, env);
+    }
+    else if (!strcasecmp(prov, "method")) {
+        fx_fact(out, "rule_saw", "method", 0);
+        *hint = neg
+            ? apr_psprintf(p, "the method %s is excluded by `%s`", r->method,
+                           text)
+            : apr_psprintf(p, "the method %s is not among %s; add it to the "
+                           "rule if it should be allowed", r->method, rest);
+    }
+    else if (!strcasecmp(prov, "expr")) {
+        fx_fact(out, "rule_saw", "expr", 0);
+        fx_fact(out, "expr", rest, 0);
+        *hint = apr_psprintf(p, "the expression %s was %s for this request; "
+                             "adjust it or add another Require", rest,
+                             neg ? "true (negated rule)" : "false");
+    }
+    else if (!strcasecmp(prov, "ssl") || !strcasecmp(prov, "ssl-verify-client")) {
+        const char *verify = ap_ssl_var_lookup(p, r->server, r->connection, r,
+                                               "SSL_CLIENT_VERIFY");
+        fx_fact(out, "rule_saw", "SSL_CLIENT_VERIFY", 0);
+        fx_fact(out, "ssl_client_verify", verify && *verify ? verify
+                : "(not an SSL connection)", 0);
+        *hint = !strcasecmp(prov, "ssl")
+            ? "the request did not arrive over TLS; use https:// for this URL"
+            : apr_psprintf(p, "the client certificate was not verified "
+                           "(SSL_CLIENT_VERIFY %s); present a certificate "
+                           "the server trusts", verify && *verify ? verify
+                           : "unset");
+    }
+    else if (!strcasecmp(prov, "all")) {
+        fx_fact(out, "rule_saw", "nothing (the rule applies to every client)",
+                0);
+        *hint = apr_psprintf(p, "`%s` denies every client here; replace it "
+                             "with a Require that grants the clients who "
+                             "should get in", text);
+    }
+    else {
+        /* user, valid-user, group, file-owner, file-group, dbm-group,
+         * dbd-group, ldap-*, third-party providers: about the user. */
+        fx_fact(out, "rule_saw", "user", 0);
+        *hint = r->user
+            ? apr_psprintf(p, "the authenticated user %s does not satisfy "
+                           "`%s`; grant that user or change the rule",
+                           r->user, text)
+            : apr_psprintf(p, "`%s` needs an authenticated user, and there "
+                           "was none; configure authentication (AuthType) "
+                           "for this section", text);
+    }
+}
+
+/* The Require line that used an alias, when the alias provider itself
+ * could not be wrapped: the only Require line in effect naming it. */
+static const ap_directive_t *fx_az_alias_user(request_rec *r, apr_pool_t *p,
+                                              const char *alias)
+{
+    apr_array_header_t *recs;
+    const ap_directive_t *found = NULL;
+    int i;
+
+    if (!alias) {
+        return NULL;
+    }
+    recs = fx_shadow_find(p, fx_dir_get(r), "Require");
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        const char *rest, *prov = fx_provider_of(p, rec->args, &rest);
+        if (!strcasecmp(prov, alias)) {
+            if (found) {
+                return NULL;
+            }
+            found = rec->where;
+        }
+    }
+    return found;
+}
+
+static fx_az_view fx_az_view_of(request_rec *r, apr_pool_t *p,
+                                const apr_array_header_t *trail, int i)
+{
+    const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+    fx_az_view v;
+
+    memset(&v, 0, sizeof(v));
+    v.rule = s->rule;
+    v.result = s->result;
+    v.pass = s->pass;
+    if (s->rule->alias_def) {
+        /* An unwrapped alias: its real provider's call is all we saw. */
+        v.alias_def = s->rule->alias_def;
+        v.alias_name = s->alias_name;
+        v.d = fx_az_alias_user(r, p, s->alias_name);
+    }
+    else {
+        v.d = s->rule->d;
+        if (i + 1 < trail->nelts) {
+            const fx_az_step *n = &APR_ARRAY_IDX(trail, i + 1, fx_az_step);
+            if (n->depth > s->depth && n->rule->alias_def) {
+                v.alias_def = n->rule->alias_def;
+                v.alias_name = n->alias_name;
+            }
+        }
+    }
+    return v;
+}
+
+static const char *fx_jstr(apr_pool_t *p, const char *s)
+{
+    return fx_json_quote(p, s ? s : "", 256, NULL);
+}
+
+static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
+                                    const apr_array_header_t *trail,
+                                    int two_passes, int *omitted)
+{
+    const char *json = "[";
+    int i, shown = 0;
+
+    *omitted = 0;
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        fx_az_view v;
+        const char *item;
+        int neg;
+
+        if (s->depth > 0) {
+            continue;   /* an alias' inner call: shown with its Require */
+        }
+        if (shown == FX_AZ_MAX_SHOWN) {
+            (*omitted)++;
+            continue;
+        }
+        v = fx_az_view_of(r, p, trail, i);
+        neg = s->rule->negate && !s->rule->alias_def;
+        item = apr_psprintf(p, "{\"directive\":%s,\"file\":%s,\"line\":%d,"
+                            "\"negated\":%s,\"result\":%s",
+                            fx_jstr(p, v.d ? fx_dtext(p, v.d)
+                                    : apr_pstrcat(p, "Require ",
+                                                  v.alias_name ? v.alias_name
+                                                  : "?", NULL)),
+                            fx_jstr(p, v.d ? v.d->filename : NULL),
+                            v.d ? v.d->line_num : 0,
+                            neg ? "true" : "false",
+                            fx_jstr(p, fx_az_result_name(s->result)));
+        if (neg) {
+            fx_az_node *leaf = fx_az_leaf(p, 0, s->result, 1);
+            fx_az_evaluate(leaf);
+            item = apr_pstrcat(p, item, ",\"effect\":",
+                               fx_jstr(p, fx_az_result_name(leaf->result)),
+                               NULL);
+        }
+        if (v.alias_def) {
+            item = apr_pstrcat(p, item, ",\"alias\":", fx_jstr(p,
+                               apr_psprintf(p, "%s (%s:%d)",
+                                            fx_dtext(p, v.alias_def),
+                                            v.alias_def->filename,
+                                            v.alias_def->line_num)), NULL);
+        }
+        if (two_passes) {
+            item = apr_psprintf(p, "%s,\"pass\":%d", item, s->pass);
+        }
+        json = apr_pstrcat(p, json, shown ? "," : "", item, "}", NULL);
+        shown++;
+    }
+    return apr_pstrcat(p, json, "]", NULL);
+}
+
+/* AuthMerging of the level a rule sits in: FX_AZ_AND, FX_AZ_OR or 0. */
+static int fx_az_merging(request_rec *r, apr_pool_t *p, const fx_az_rule *rule)
+{
+    apr_array_header_t *recs = fx_shadow_find(p, fx_dir_get(r), "AuthMerging");
+    int i, op = 0;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        if (fx_same_level(rec->where, rec->in_htaccess, rule->d,
+                          rule->in_htaccess)) {
+            op = !strcasecmp(rec->args, "and") ? FX_AZ_AND
+               : !strcasecmp(rec->args, "or") ? FX_AZ_OR : 0;
+        }
+    }
+    return op;
+}
+
+typedef struct {
+    const fx_az_rule *first;          /* a rule of the level */
+    fx_az_node *node;
+} fx_az_level;
+
+static void fx_az_explain_require(request_rec *r, fx_req_state *st,
+                                  apr_pool_t *p, apr_array_header_t *out)
+{
+    const apr_array_header_t *trail = st->authz_trail;
+    const fx_az_req *az = st->subsys[FX_SLOT_AUTHZ];
+    apr_array_header_t *levels, *resp;
+    fx_az_node *root = NULL;
+    int i, last_pass = 1, first_pass = 2, omitted, result;
+    const char *hint = NULL, *phase = st->origin.phase;
+
+    if (!trail || !trail->nelts) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        fx_fact(out, "detail", "mod_authz_core denied the request, but no "
+                "Require rule was seen being evaluated (the provider may have "
+                "been registered after the configuration was read).", 0);
+        return;
+    }
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        last_pass = s->pass > last_pass ? s->pass : last_pass;
+        first_pass = s->pass < first_pass ? s->pass : first_pass;
+    }
+    fx_fact(out, "trail", fx_az_trail_json(r, p, trail, first_pass != last_pass,
+                                           &omitted), 1);
+    if (omitted + (az ? az->dropped : 0) > 0) {
+        fx_fact(out, "trail_omitted", apr_itoa(p, omitted
+                                               + (az ? az->dropped : 0)), 0);
+    }
+
+    /* Rebuild the tree mod_authz_core evaluated in the deciding pass. */
+    levels = apr_array_make(p, 2, sizeof(fx_az_level));
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        const ap_directive_t *chain[16], *c;
+        fx_az_level *lv = NULL;
+        fx_az_node *node;
+        int j, n = 0, op, neg;
+
+        if (s->depth > 0 || s->pass != last_pass) {
+            continue;
+        }
+        for (j = 0; j < levels->nelts; j++) {
+            fx_az_level *l = &APR_ARRAY_IDX(levels, j, fx_az_level);
+            if (fx_same_level(l->first->d, l->first->in_htaccess, s->rule->d,
+                              s->rule->in_htaccess)) {
+                lv = l;
+            }
+        }
+        if (!lv) {
+            lv = apr_array_push(levels);
+            lv->first = s->rule;
+            lv->node = fx_az_container(p, FX_AZ_OR, 0, NULL);
+        }
+        for (c = s->rule->d ? s->rule->d->parent : NULL; c && n < 16;
+             c = c->parent) {
+            if (fx_az_container_kind(c, &op, &neg)) {
+                chain[n++] = c;
+            }
+            else if (!fx_not_a_section(c)) {
+                break;
+            }
+        }
+        node = lv->node;
+        while (n-- > 0) {
+            fx_az_node *child = fx_az_find_child(node, chain[n]);
+            if (!child) {
+                fx_az_container_kind(chain[n], &op, &neg);
+                child = fx_az_container(p, op, neg, chain[n]);
+                fx_az_append(node, child);
+            }
+            node = child;
+        }
+        fx_az_append(node, fx_az_leaf(p, i, s->result, s->rule->alias_def
+                                      ? 0 : s->rule->negate));
+    }
+    for (i = 0; i < levels->nelts; i++) {
+        fx_az_level *lv = &APR_ARRAY_IDX(levels, i, fx_az_level);
+        if (!root) {
+            root = lv->node;
+        }
+        else {
+            int op = fx_az_merging(r, p, lv->first);
+            fx_az_node *m = fx_az_container(p, op ? op : FX_AZ_AND, 0, NULL);
+            fx_az_append(m, root);
+            fx_az_append(m, lv->node);
+            root = m;
+        }
+    }
+    if (!root) {
+        return;
+    }
+    result = fx_az_evaluate(root);
+    resp = apr_array_make(p, 4, sizeof(int));
+    fx_az_responsible(root, resp);
+
+    if (result == FX_AZ_GRANTED || !resp->nelts) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        fx_fact(out, "detail", "The Require rules seen evaluating for this "
+                "request do not reproduce the denial; no rule is named.", 0);
+        return;
+    }
+    if (resp->nelts == 1) {
+        fx_az_view v = fx_az_view_of(r, p, trail, APR_ARRAY_IDX(resp, 0, int));
+        const char *text = v.d ? fx_dtext(p, v.d)
+                               : apr_pstrcat(p, "Require ", v.alias_name, NULL);
+        const char *detail;
+        int neg = v.rule->negate && !v.alias_def;
+
+        fx_fact(out, "decided_by", "rule", 0);
+        fx_fact(out, "directive", text, 0);
+        if (v.d) {
+            fx_fact(out, "file", v.d->filename, 0);
+            fx_fact(out, "line", apr_itoa(p, v.d->line_num), 0);
+            fx_fact(out, "section", fx_section_of(p, v.d, v.rule->in_htaccess), 0);
+        }
+        else if (v.alias_def) {
+            fx_fact(out, "file", v.alias_def->filename, 0);
+            fx_fact(out, "line", apr_itoa(p, v.alias_def->line_num), 0);
+        }
+        if (v.alias_def) {
+            fx_fact(out, "alias", apr_psprintf(p, "%s (%s:%d)",
+                                               fx_dtext(p, v.alias_def),
+                                               v.alias_def->filename,
+                                               v.alias_def->line_num), 0);
+        }
+        detail = apr_psprintf(p, "`%s` decided: the provider answered %s%s.",
+                              text, fx_az_result_name(v.result),
+                              neg ? " and the rule is negated (Require not), "
+                                    "so a match denies" : "");
+        if (v.alias_def && !v.d) {
+            detail = apr_pstrcat(p, detail, " The Require line that used the "
+                                 "alias could not be told apart from others "
+                                 "naming it; the alias definition is named.",
+                                 NULL);
+        }
+        if (phase && !strcmp(phase, "auth_checker")) {
+            apr_array_header_t *f = fx_shadow_find(p, fx_dir_get(r),
+                                                   "AuthzSendForbiddenOnFailure");
+            if (f->nelts) {
+                const fx_shadow_rec *rec = APR_ARRAY_IDX(f, f->nelts - 1,
+                                                         const fx_shadow_rec *);
+                detail = apr_psprintf(p, "%s The user authenticated; "
+                                      "AuthzSendForbiddenOnFailure %s (%s:%d) "
+                                      "turns the 401 into 403.", detail,
+                                      rec->args, rec->file, rec->line);
+            }
+        }
+        fx_fact(out, "detail", detail, 0);
+        fx_az_attribute(r, p, &v, out, &hint);
+        fx_fact(out, "hint", hint, 0);
+    }
+    else {
+        const char *tried = NULL;
+        const ap_directive_t *common = NULL;
+        int same = 1, op, neg;
+        for (i = 0; i < resp->nelts; i++) {
+            fx_az_view v = fx_az_view_of(r, p, trail,
+                                         APR_ARRAY_IDX(resp, i, int));
+            const ap_directive_t *par = v.d ? v.d->parent : NULL;
+            while (par && !fx_az_container_kind(par, &op, &neg)
+                   && fx_not_a_section(par)) {
+                par = par->parent;
+            }
+            if (i == 0) {
+                common = par;
+            }
+            else if (par != common) {
+                same = 0;
+            }
+            tried = apr_psprintf(p, "%s%s`%s` (%s:%d, %s)", tried ? tried : "",
+                                 tried ? ", " : "",
+                                 v.d ? fx_dtext(p, v.d)
+                                     : apr_pstrcat(p, "Require ", v.alias_name,
+                                                   NULL),
+                                 v.d ? v.d->filename : "?",
+                                 v.d ? v.d->line_num : 0,
+                                 fx_az_result_name(v.result));
+        }
+        fx_fact(out, "decided_by", "no-rule-granted", 0);
+        if (same && common && fx_az_container_kind(common, &op, &neg)) {
+            fx_fact(out, "directive", fx_dtext(p, common), 0);
+            fx_fact(out, "file", common->filename, 0);
+            fx_fact(out, "line", apr_itoa(p, common->line_num), 0);
+            fx_fact(out, "section", fx_section_of(p, common, 0), 0);
+        }
+        fx_fact(out, "detail", apr_psprintf(p, "No single rule decided: none "
+                                            "of the %d rules tried granted "
+                                            "access: %s.", resp->nelts, tried),
+                0);
+        fx_fact(out, "hint", apr_psprintf(p, "none of the rules matched this "
+                                          "client (address %s%s%s); add a "
+                                          "Require that grants it to this "
+                                          "section", r->useragent_ip,
+                                          r->user ? ", user " : "",
+                                          r->user ? r->user : ""), 0);
+    }
+}
+
+/* -------------------------------------------------------------------- */
+/* mod_access_compat                                                     */
+
+static const char *fx_cm_env(void *baton, const char *name)
+{
+    return apr_table_get(((request_rec *)baton)->subprocess_env, name);
+}
+
+static const char *fx_cm_host(void *baton)
+{
+    int is_ip = 1;
+    const char *h = ap_get_useragent_host(baton, REMOTE_DOUBLE_REV, &is_ip);
+    return (h && !is_ip) ? h : NULL;
+}
+
+static int fx_is_compat(const fx_shadow_rec *rec)
+{
+    return !strcasecmp(rec->name, "order") || !strcasecmp(rec->name, "allow")
+        || !strcasecmp(rec->name, "deny") || !strcasecmp(rec->name, "Satisfy");
+}
+
+static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
+                                 apr_array_header_t *out)
+{
+    apr_array_header_t *all = fx_shadow_find(p, fx_dir_get(r), NULL);
+    const fx_shadow_rec *last = NULL, *order_rec = NULL;
+    const fx_shadow_rec *allow_rec = NULL, *deny_rec = NULL, *decisive;
+    const fx_cm_item *deny_it = NULL, *it;
+    const char *host = NULL, *allows = NULL, *detail, *hint, *text;
+    apr_int64_t bit = AP_METHOD_BIT << r->method_number;
+    fx_cm_client c;
+    int i, hs = 0, order = FX_CM_DENY_ALLOW;
+
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (fx_is_compat(rec)) {
+            last = rec;
+        }
+    }
+    if (!last) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        return;
+    }
+    c.addr = r->useragent_addr;
+    c.env = fx_cm_env;
+    c.host = fx_cm_host;
+    c.baton = r;
+    /* No merger: the last section holding any of these is the whole set. */
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        apr_array_header_t *items;
+        int m;
+        if (!fx_is_compat(rec) || !(rec->limited & bit)
+            || !fx_same_level(rec->where, rec->in_htaccess, last->where,
+                              last->in_htaccess)) {
+            continue;
+        }
+        if (!strcasecmp(rec->name, "order")) {
+            char *word = apr_pstrdup(p, rec->args);
+            int o;
+            apr_collapse_spaces(word, word);
+            o = fx_cm_order_parse(word);
+            if (o >= 0) {
+                order = o;
+                order_rec = rec;
+            }
+            continue;
+        }
+        if (!strcasecmp(rec->name, "Satisfy")) {
+            continue;
+        }
+        items = fx_cm_parse(p, rec->args);
+        if (!items) {
+            continue;
+        }
+        if (!strcasecmp(rec->name, "allow")) {
+            allows = apr_psprintf(p, "%s%s`Allow %s` (%s:%d)",
+                                  allows ? allows : "", allows ? ", " : "",
+                                  rec->args, rec->file, rec->line);
+        }
+        if (!strcasecmp(rec->name, "allow") ? allow_rec != NULL
+                                            : deny_rec != NULL) {
+            continue;
+        }
+        m = fx_cm_first_match(items, &c, &hs, &host);
+        if (m < 0) {
+            continue;
+        }
+        if (!strcasecmp(rec->name, "allow")) {
+            allow_rec = rec;
+        }
+        else {
+            deny_rec = rec;
+            deny_it = &APR_ARRAY_IDX(items, m, fx_cm_item);
+        }
+    }
+    if (!fx_cm_denied(order, allow_rec != NULL, deny_rec != NULL)) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        fx_fact(out, "detail", "Re-evaluating Order/Allow/Deny for this "
+                "request does not reproduce mod_access_compat's denial; no "
+                "line is named.", 0);
+        return;
+    }
+    if (deny_rec) {
+        decisive = deny_rec;
+        it = deny_it;
+        text = apr_pstrcat(p, "Deny ", deny_rec->args, NULL);
+        detail = apr_psprintf(p, "`%s` matched the client (by '%s')%s; "
+                              "Order %s%s.", text, it->word,
+                              allow_rec ? "" : " and no Allow line matched",
+                              fx_cm_order_name(order),
+                              order_rec ? "" : " (the default)");
+        if (order == FX_CM_ALLOW_DENY && allow_rec) {
+            detail = apr_psprintf(p, "%s `Allow %s` matched too, but with "
+                                  "Order allow,deny a matching Deny wins.",
+                                  detail, allow_rec->args);
+        }
+        hint = apr_psprintf(p, "the client %s matched `%s`; remove '%s' from "
+                            "that line%s, or migrate the section to Require",
+                            r->useragent_ip, text, it->word,
+                            order == FX_CM_DENY_ALLOW
+                            ? apr_psprintf(p, " or add `Allow from %s`",
+                                           r->useragent_ip) : "");
+    }
+    else {
+        decisive = order_rec;
+        it = NULL;
+        text = apr_pstrcat(p, "Order ", order_rec->args, NULL);
+        detail = apr_psprintf(p, "No Allow line matched the client%s%s; with "
+                              "`%s` a client that no Allow matches is denied.",
+                              allows ? " (tried: " : " (there is none",
+                              allows ? apr_pstrcat(p, allows, ")", NULL) : ")",
+                              text);
+        hint = apr_psprintf(p, "the client %s matched no Allow line; add "
+                            "`Allow from %s` to this section, or migrate it "
+                            "to Require", r->useragent_ip, r->useragent_ip);
+    }
+    fx_fact(out, "decided_by", "rule", 0);
+    fx_fact(out, "directive", text, 0);
+    fx_fact(out, "file", decisive->file, 0);
+    fx_fact(out, "line", apr_itoa(p, decisive->line), 0);
+    fx_fact(out, "section", fx_section_of(p, decisive->where,
+                                          decisive->in_htaccess), 0);
+    if (it) {
+        fx_fact(out, "matched", it->word, 0);
+        if (it->type == FX_CM_ENV || it->type == FX_CM_NENV) {
+            fx_fact(out, "rule_saw", "env", 0);
+            fx_fact(out, "env", fx_az_env_facts(r, p, it->name), 0);
+        }
+        else if (it->type == FX_CM_HOST) {
+            fx_fact(out, "rule_saw", "remote_host", 0);
+            fx_fact(out, "remote_host", host ? host : "(none)", 0);
+        }
+        else if (it->type == FX_CM_IP) {
+            fx_fact(out, "rule_saw", "client_ip", 0);
+        }
+        else {
+            fx_fact(out, "rule_saw", "nothing (the line applies to every "
+                    "client)", 0);
+        }
+    }
+    else {
+        fx_fact(out, "rule_saw", "client_ip", 0);
+    }
+    fx_fact(out, "detail", detail, 0);
+    fx_fact(out, "hint", hint, 0);
+}
+
+/* -------------------------------------------------------------------- */
+/* entry points                                                          */
+
+static apr_array_header_t *fx_az_analyze(request_rec *r, fx_req_state *st,
+                                         const char *module, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 12, sizeof(fx_az_fact));
+    if (module && !strcmp(module, "mod_access_compat.c")) {
+        fx_az_explain_compat(r, p, out);
+    }
+    else if (module && !strcmp(module, "mod_authz_core.c")) {
+        fx_az_explain_require(r, st, p, out);
+    }
+    return out;
+}
 
 void fx_authz_subrequest_denied(request_rec *sub, fx_req_state *main_st)
 {
-    (void)sub;
-    (void)main_st;
+    fx_req_state *st = fx_state_get(sub);
+
+    main_st->sub_authz_trail = NULL;
+    if (!st || !st->has_origin || st->origin.status != HTTP_FORBIDDEN
+        || !sub->main) {
+        return;
+    }
+    if (!st->origin.module
+        || (strcmp(st->origin.module, "mod_authz_core.c")
+            && strcmp(st->origin.module, "mod_access_compat.c"))) {
+        return;
+    }
+    /* The sub-request's pool (and any .htaccess parsed in it) dies before
+     * the main request is explained: everything goes to the main's pool. */
+    main_st->sub_authz_trail = fx_az_analyze(sub, st, st->origin.module,
+                                             sub->main->pool);
 }
 
 void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                       fx_entry *e)
 {
-    (void)r; (void)failed; (void)st; (void)e;
+    const char *reason = fx_entry_get(e, "reason");
+    const apr_array_header_t *facts;
+    int i;
+
+    (void)r;
+    if (!reason || (strcmp(reason, "authz") && strcmp(reason, "access-compat"))) {
+        return;
+    }
+    if (fx_entry_get(e, "subrequest_uri")) {
+        facts = st->sub_authz_trail;
+    }
+    else {
+        facts = fx_az_analyze(failed, st, fx_entry_get(e, "module"),
+                              failed->pool);
+    }
+    for (i = 0; facts && i < facts->nelts; i++) {
+        const fx_az_fact *f = &APR_ARRAY_IDX(facts, i, fx_az_fact);
+        if (!f->value) {
+            continue;
+        }
+        if (f->raw) {
+            fx_entry_set_raw(e, f->key, f->value);
+        }
+        else if (!strcmp(f->key, "line")) {
+            fx_entry_set_int(e, "line", apr_atoi64(f->value));
+        }
+        else {
+            fx_entry_set(e, f->key, f->value);
+        }
+    }
 }
 
 void fx_authz_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    /* After every other pre_config: all providers of loaded modules exist,
+     * no Require has been parsed. */
+    ap_hook_pre_config(fx_az_pre_config, NULL, NULL, APR_HOOK_REALLY_LAST);
+    ap_hook_post_config(fx_az_post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
+    /* Registered as per-conf, like mod_authz_core's own, so httpd's
+     * per-configuration auth optimisation is unchanged. */
+    ap_hook_check_authz(fx_az_mark_second_pass, NULL, NULL,
+                        APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
 }

@@ -65,8 +65,8 @@ struct fx_req_state {
     fx_origin sub_origin;
     int n_logged;
     fx_logged logged[FX_MAX_LOGGED];
-    apr_array_header_t *authz_trail;   /* fx_authz.c: evaluated Require nodes */
-    apr_array_header_t *sub_authz_trail; /* same, copied from a failed sub-request */
+    apr_array_header_t *authz_trail;   /* fx_authz.c: fx_az_step per provider call */
+    apr_array_header_t *sub_authz_trail; /* fx_authz.c: fx_az_fact, a failed sub-request's explanation */
     void *subsys[4];                /* private slots: see FX_SLOT_* */
     fx_entry *entry;                /* built once the 403 is certain */
     const char *request_id;
@@ -134,6 +134,10 @@ const char *fx_api_set_reason_header(cmd_parms *cmd, void *dconf,
 void fx_authz_subrequest_denied(request_rec *sub, fx_req_state *main_st);
 
 void fx_authz_register_hooks(apr_pool_t *p);
+/* Shadow of mod_authz_core's Require: records the line and, in the main
+ * configuration, wraps a provider the configuration itself defined. */
+const char *fx_authz_require_shadow(cmd_parms *cmd, void *dconf,
+                                    const char *args);
 void fx_fs_register_hooks(apr_pool_t *p);
 void fx_rewrite_register_hooks(apr_pool_t *p);
 void fx_wire_register_hooks(apr_pool_t *p);

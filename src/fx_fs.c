@@ -492,8 +492,12 @@ static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
     else {
         fx_entry_set(e, "path", path);
         fx_entry_set(e, "server_user", ids.ids);
-        if (w.missing) {
-            sentence = apr_psprintf(r->pool, "%s does not exist now (%s).",
+        if (w.missing && w.missing_errno == ENOENT) {
+            sentence = apr_psprintf(r->pool, "%s does not exist now.",
+                                    w.missing);
+        }
+        else if (w.missing) {
+            sentence = apr_psprintf(r->pool, "%s cannot be examined: %s.",
                                     w.missing, strerror(w.missing_errno));
         }
         else {

@@ -212,6 +212,18 @@ def test_fifo_is_neither_file_nor_directory(h):
     assert "only regular files and directories" in decode(e["detail"])
 
 
+def test_other_stat_failure(h):
+    name = "n" * 300            # longer than NAME_MAX: ENAMETOOLONG
+    assert h.get("/pub/" + name).status == 403
+    e = one_entry(h, "/pub/" + name)
+    assert e["reason"] == "fs-permission"
+    assert e["ah"] == "AH00036"
+    assert decode(e["os_error"]) == "File name too long"
+    assert decode(e["path"]) == os.path.join(h.docroot, "pub", name)
+    assert decode(e["detail"]) == "httpd could not stat %s: %s." % (
+        os.path.join(h.docroot, "pub", name), "File name too long")
+
+
 def test_symlink_options_off(h):
     assert h.get("/nosym/link").status == 403
     e = one_entry(h, "/nosym/link")

@@ -99,6 +99,12 @@ def h():
     h.write("htdocs/acl/file.txt", "a")
     subprocess.run(["setfacl", "-m", "u:%s:---" % harness.SERVER_USER,
                     os.path.join(d, "acl")], check=True)
+    # a 0700 directory with a name that needs shell quoting, where
+    # AllowOverride All makes httpd fail on its .htaccess first (AH00529)
+    h.conf('<Directory "{docroot}/odd">\n    AllowOverride All\n</Directory>')
+    h.mkdir("htdocs/odd/my dir's", 0o700, ("root", "root"))
+    h.write("htdocs/odd/my dir's/x.html", "x")
+    os.chmod(os.path.join(d, "odd/my dir's"), 0o700)
     # ForbiddenExplain Off for a directory whose walk fails
     h.mkdir("htdocs/quiet", 0o700, ("root", "root"))
     h.write("htdocs/quiet/inner/index.html", "q")
@@ -142,6 +148,22 @@ def test_directory_without_search_permission(h):
         "chmod o+x %s (or, for the server only: chgrp www-data %s && "
         "chmod g+x %s)" % (comp, comp, comp))
     assert "777" not in decode(e["hint"])
+
+
+def test_unsearchable_directory_with_htaccess_allowed_and_odd_name(h):
+    assert h.get("/odd/my%20dir%27s/x.html").status == 403
+    e = one_entry(h, "/odd/my dir's/x.html")
+    comp = os.path.join(h.docroot, "odd/my dir's")
+    assert e["reason"] == "htaccess"
+    assert e["ah"] == "AH00529"
+    assert decode(e["htaccess"]) == comp + "/.htaccess"
+    # the directory, not the .htaccess, is what denies
+    assert decode(e["path"]) == comp
+    assert e["mode"] == "drwx------" and e["missing"] == "x"
+    q = "'%s'" % comp.replace("'", "'\\''")
+    assert decode(e["hint"]) == (
+        "chmod o+x %s (or, for the server only: chgrp www-data %s && "
+        "chmod g+x %s)" % (q, q, q))
 
 
 def test_unreadable_file(h):

@@ -1115,8 +1115,8 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         if (f->raw) {
             fx_entry_set_raw(e, f->key, f->value);
         }
-        else if (!strcmp(f->key, "line")) {
-            fx_entry_set_int(e, "line", apr_atoi64(f->value));
+        else if (!strcmp(f->key, "line") || !strcmp(f->key, "trail_omitted")) {
+            fx_entry_set_int(e, f->key, apr_atoi64(f->value));
         }
         else {
             fx_entry_set(e, f->key, f->value);

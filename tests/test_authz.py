@@ -21,6 +21,8 @@ HTPASSWD = "/usr/bin/htpasswd"
 CONF = r'''
 <AuthzProviderAlias ip lan-only 10.0.0.0/8>
 </AuthzProviderAlias>
+<AuthzProviderAlias ip lan-two 10.2.0.0/16>
+</AuthzProviderAlias>
 RemoteIPHeader X-Forwarded-For
 RemoteIPInternalProxy 127.0.0.1
 SetEnvIf X-Letmein yes LETMEIN=1
@@ -138,6 +140,31 @@ Include {root}/conf/extra.conf
     Require valid-user
     Satisfy Any
 </Directory>
+<Directory "{docroot}/many">
+    <RequireAny>
+        Require ip 10.0.0.1
+        Require ip 10.0.0.2
+        Require ip 10.0.0.3
+        Require ip 10.0.0.4
+        Require ip 10.0.0.5
+        Require ip 10.0.0.6
+        Require ip 10.0.0.7
+        Require ip 10.0.0.8
+        Require ip 10.0.0.9
+        Require ip 10.0.0.10
+        Require ip 10.0.0.11
+        Require ip 10.0.0.12
+        Require ip 10.0.0.13
+        Require ip 10.0.0.14
+        Require ip 10.0.0.15
+        Require ip 10.0.0.16
+        Require ip 10.0.0.17
+        Require ip 10.0.0.18
+    </RequireAny>
+</Directory>
+<Directory "{docroot}/htalias">
+    AllowOverride AuthConfig
+</Directory>
 <Directory "{docroot}/idx">
     <Files index.html>
         Require all denied
@@ -156,7 +183,8 @@ EXTRA = '''# included file
 
 DIRS = ["ipdeny", "notip", "any", "none", "alias", "files", "limit", "expr",
         "local", "host", "auth", "ht", "htor", "c1", "c2", "c3", "c4", "c5",
-        "cparent", "cparent/child", "cht", "satany", "idx", "inc", "loc"]
+        "cparent", "cparent/child", "cht", "satany", "idx", "inc", "loc",
+        "many", "htalias"]
 
 HT = "AuthMerging And\n<RequireAll>\n    Require not env NOPE\n    Require env NOPE2\n</RequireAll>\n"
 HTOR = "AuthMerging Or\nRequire env NOPE\n"
@@ -176,7 +204,7 @@ REQUESTS = [
     ("/c2/", {"headers": {"X-Letmein": "yes"}}), ("/c3/", {}), ("/c4/", {}),
     ("/c4/", {"headers": {"X-Good": "yes"}}), ("/c5/", {}),
     ("/c5/", {"method": "POST"}), ("/cparent/", {}), ("/cparent/child/", {}),
-    ("/cht/", {}), ("/idx/", {}),
+    ("/cht/", {}), ("/idx/", {}), ("/many/", {}), ("/htalias/", {}),
     ("/auth/", {}), ("/auth/", {"headers": {"Authorization": "Basic Ym9iOmJvYnB3"}}),
     ("/auth/", {"headers": {"Authorization": "Basic YWxpY2U6YWxpY2Vwdw=="}}),
     ("/satany/", {"headers": {"Authorization": "Basic Ym9iOmJvYnB3"}}),
@@ -195,6 +223,7 @@ def build(with_module=True):
     h.write("htdocs/ht/.htaccess", HT)
     h.write("htdocs/htor/.htaccess", HTOR)
     h.write("htdocs/cht/.htaccess", CHT)
+    h.write("htdocs/htalias/.htaccess", "# alias used only here\nRequire lan-two\n")
     h.write("conf/extra.conf", EXTRA.format(docroot=h.docroot))
     subprocess.run([HTPASSWD, "-cbB", os.path.join(h.conf_dir, "htpasswd"),
                     "alice", "alicepw"], check=True, capture_output=True)
@@ -475,6 +504,31 @@ def test_subrequest_index(srv):
     assert len(trail(e)) == 1
 
 
+def test_trail_is_bounded(srv):
+    r, e = one(srv, "/many/")
+    assert r.status == 403
+    t = trail(e)
+    first = srv.conf_line_of("Require ip 10.0.0.1")
+    assert len(t) == 16
+    assert [x["directive"] for x in t] == ["Require ip 10.0.0.%d" % i
+                                           for i in range(1, 17)]
+    assert t[0]["line"] == first
+    assert e["trail_omitted"] == 2
+    assert "none of the 18 rules tried" in d(e, "detail")
+
+
+def test_alias_used_only_in_htaccess(srv):
+    r, e = one(srv, "/htalias/")
+    assert r.status == 403
+    ht = os.path.join(srv.docroot, "htalias", ".htaccess")
+    aline = srv.conf_line_of("<AuthzProviderAlias ip lan-two")
+    assert d(e, "directive") == "Require lan-two"
+    assert d(e, "file") == ht and e["line"] == 2
+    assert d(e, "alias") == ("<AuthzProviderAlias ip lan-two 10.2.0.0/16> "
+                             "(%s:%d)" % (srv.conf_file, aline))
+    assert "127.0.0.1 is not in 10.2.0.0/16" in d(e, "hint")
+
+
 # -- mod_access_compat ---------------------------------------------------
 
 def test_compat_deny_from_all(srv):
@@ -565,6 +619,37 @@ def test_satisfy_any_success_no_entry(srv):
     assert srv.read_error_log().count("AH01797") == n + 1
     r, e = one(srv, "/satany/")
     assert r.status == 401 and e is None
+
+
+def test_graceful_restart_rewraps(srv):
+    srv.graceful()
+    r, e = one(srv, "/notip/")
+    assert r.status == 403
+    assert d(e, "directive") == "Require not ip 127.0.0.0/8"
+    assert [x["result"] for x in trail(e)] == ["granted", "granted"]
+    r, e = one(srv, "/alias/")
+    assert d(e, "directive") == "Require lan-only" and "alias" in e
+    r, e = one(srv, "/ht/")
+    assert d(e, "directive") == "Require env NOPE2" and e["line"] == 4
+
+
+def test_prefork_htaccess(make_httpd):
+    h = make_httpd(name="azpre", mpm="prefork")
+    h.mkdir("htdocs/p")
+    h.write("htdocs/p/index.html", "ok\n")
+    h.write("htdocs/p/.htaccess", "<RequireAll>\n  Require all granted\n"
+            "  Require not ip 127.0.0.1\n</RequireAll>\n")
+    h.conf('<Directory "{docroot}/p">\n    AllowOverride AuthConfig\n</Directory>')
+    h.start()
+    for _ in range(3):
+        assert h.get("/p/").status == 403
+    es = h.entries()
+    assert len(es) == 3
+    for e in es:
+        assert d(e, "directive") == "Require not ip 127.0.0.1"
+        assert d(e, "file") == os.path.join(h.docroot, "p", ".htaccess")
+        assert e["line"] == 3
+        assert d(e, "section") == "<RequireAll > (%s:1)" % d(e, "file")
 
 
 # -- transparency ----------------------------------------------------------

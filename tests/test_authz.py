@@ -140,6 +140,21 @@ Include {root}/conf/extra.conf
     Require valid-user
     Satisfy Any
 </Directory>
+<Directory "{docroot}/grp">
+    AuthType Basic
+    AuthName test
+    AuthUserFile {root}/conf/htpasswd
+    AuthGroupFile {root}/conf/groups
+    AuthzSendForbiddenOnFailure On
+    Require group admins
+</Directory>
+<Directory "{docroot}/owner">
+    AuthType Basic
+    AuthName test
+    AuthUserFile {root}/conf/htpasswd
+    AuthzSendForbiddenOnFailure On
+    Require file-owner
+</Directory>
 <Directory "{docroot}/many">
     <RequireAny>
         Require ip 10.0.0.1
@@ -184,7 +199,7 @@ EXTRA = '''# included file
 DIRS = ["ipdeny", "notip", "any", "none", "alias", "files", "limit", "expr",
         "local", "host", "auth", "ht", "htor", "c1", "c2", "c3", "c4", "c5",
         "cparent", "cparent/child", "cht", "satany", "idx", "inc", "loc",
-        "many", "htalias"]
+        "many", "htalias", "grp", "owner"]
 
 HT = "AuthMerging And\n<RequireAll>\n    Require not env NOPE\n    Require env NOPE2\n</RequireAll>\n"
 HTOR = "AuthMerging Or\nRequire env NOPE\n"
@@ -205,6 +220,9 @@ REQUESTS = [
     ("/c4/", {"headers": {"X-Good": "yes"}}), ("/c5/", {}),
     ("/c5/", {"method": "POST"}), ("/cparent/", {}), ("/cparent/child/", {}),
     ("/cht/", {}), ("/idx/", {}), ("/many/", {}), ("/htalias/", {}),
+    ("/grp/", {"headers": {"Authorization": "Basic Ym9iOmJvYnB3"}}),
+    ("/grp/", {"headers": {"Authorization": "Basic YWxpY2U6YWxpY2Vwdw=="}}),
+    ("/owner/", {"headers": {"Authorization": "Basic Ym9iOmJvYnB3"}}),
     ("/auth/", {}), ("/auth/", {"headers": {"Authorization": "Basic Ym9iOmJvYnB3"}}),
     ("/auth/", {"headers": {"Authorization": "Basic YWxpY2U6YWxpY2Vwdw=="}}),
     ("/satany/", {"headers": {"Authorization": "Basic Ym9iOmJvYnB3"}}),
@@ -214,7 +232,8 @@ REQUESTS = [
 
 def build(with_module=True):
     h = harness.Httpd(name="authz", with_module=with_module,
-                      extra_modules=["remoteip"])
+                      extra_modules=["remoteip", "authz_groupfile",
+                                     "authz_owner"])
     for d in DIRS:
         h.mkdir("htdocs/" + d)
         h.write("htdocs/%s/index.html" % d, "ok\n")
@@ -223,6 +242,7 @@ def build(with_module=True):
     h.write("htdocs/ht/.htaccess", HT)
     h.write("htdocs/htor/.htaccess", HTOR)
     h.write("htdocs/cht/.htaccess", CHT)
+    h.write("conf/groups", "admins: alice\n")
     h.write("htdocs/htalias/.htaccess", "# alias used only here\nRequire lan-two\n")
     h.write("conf/extra.conf", EXTRA.format(docroot=h.docroot))
     subprocess.run([HTPASSWD, "-cbB", os.path.join(h.conf_dir, "htpasswd"),
@@ -464,6 +484,30 @@ def test_authz_send_forbidden_on_failure(srv):
     assert d(e, "hint").startswith("the authenticated user bob does not satisfy")
     r, e = one(srv, "/auth/", headers={"Authorization": "Basic YWxpY2U6YWxpY2Vwdw=="})
     assert r.status == 200 and e is None
+
+
+def test_group(srv):
+    r, e = one(srv, "/grp/", headers={"Authorization": "Basic Ym9iOmJvYnB3"})
+    assert r.status == 403
+    line = srv.conf_line_of("Require group admins")
+    assert d(e, "directive") == "Require group admins" and e["line"] == line
+    assert d(e, "user") == "bob" and d(e, "rule_saw") == "user"
+    assert [(x["result"], x["pass"]) for x in trail(e)] == [
+        ("denied-no-user", 1), ("denied", 2)]
+    r, e = one(srv, "/grp/", headers={"Authorization": "Basic YWxpY2U6YWxpY2Vwdw=="})
+    assert r.status == 200 and e is None
+
+
+def test_file_owner(srv):
+    # index.html belongs to root (tests run as root), not to bob.
+    r, e = one(srv, "/owner/", headers={"Authorization": "Basic Ym9iOmJvYnB3"})
+    assert r.status == 403
+    line = srv.conf_line_of("Require file-owner")
+    assert d(e, "directive") == "Require file-owner" and e["line"] == line
+    assert d(e, "user") == "bob" and d(e, "rule_saw") == "user"
+    assert d(e, "hint") == ("the authenticated user bob does not satisfy "
+                            "`Require file-owner`; grant that user or change "
+                            "the rule")
 
 
 def test_htaccess_authmerging_and(srv):

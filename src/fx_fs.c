@@ -26,6 +26,14 @@
 #error "fx_perm.h option bits differ from httpd's OPT_*"
 #endif
 
+/* An OS error as text, in the pool: entry values are kept by reference and
+ * strerror() is not thread-safe. */
+static const char *fx_errtext(apr_pool_t *p, apr_status_t status)
+{
+    char buf[120];
+    return apr_pstrdup(p, apr_strerror(status, buf, sizeof(buf)));
+}
+
 /* Per-request cache (FX_SLOT_FS). */
 typedef struct {
     int walk_conf_done;
@@ -498,7 +506,8 @@ static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
         }
         else if (w.missing) {
             sentence = apr_psprintf(r->pool, "%s cannot be examined: %s.",
-                                    w.missing, strerror(w.missing_errno));
+                                    w.missing,
+                                    fx_errtext(r->pool, w.missing_errno));
         }
         else {
             sentence = apr_psprintf(r->pool, "Every component of %s is "
@@ -671,10 +680,11 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
     if (stat(link, &tst) != 0) {
         int err = errno;
         fx_entry_set(e, "symlink_cause", "target");
-        fx_entry_set(e, "target_error", strerror(err));
+        const char *errtext = fx_errtext(p, err);
+        fx_entry_set(e, "target_error", errtext);
         sentence = apr_psprintf(p, "The symbolic link %s points to %s, which "
                                 "the server cannot reach: %s.", link,
-                                target ? target : "?", strerror(err));
+                                target ? target : "?", errtext);
         if (err == EACCES && target) {
             /* Which component of the target denies. */
             const char *abs = target[0] == '/' ? target
@@ -925,7 +935,7 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         const char *ht;
         l = fx_logged_find(st, 529);
         ht = l ? fx_htaccess_from_message(r, l->message) : NULL;
-        if (!ht && path) {
+        if (!ht && path && *path) {
             ht = apr_pstrcat(r->pool, path[strlen(path) - 1] == '/' ? path
                              : fx_dir_of(r->pool, path),
                              fx_first_access_name(r->pool,
@@ -948,16 +958,16 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         struct stat sb;
         const char *type = "neither a file nor a directory";
         if (lstat(path, &sb) == 0) {
-            fx_perm_comp c;
+            fx_perm_comp *c = apr_palloc(r->pool, sizeof(*c));
             fx_server_ids ids;
             fx_server_ids_get(r->pool, &ids);
-            if (fx_perm_examine(r->pool, path, 0, &ids.cred, &c) == 0) {
-                fx_entry_set(e, "path_type", c.type);
-                fx_entry_set(e, "mode", c.mode_str);
-                fx_entry_set(e, "mode_octal", c.mode_oct);
-                fx_entry_set(e, "owner", c.owner);
-                fx_entry_set_int(e, "owner_uid", (apr_int64_t)c.uid);
-                type = apr_pstrcat(r->pool, "a ", c.type, NULL);
+            if (fx_perm_examine(r->pool, path, 0, &ids.cred, c) == 0) {
+                fx_entry_set(e, "path_type", c->type);
+                fx_entry_set(e, "mode", c->mode_str);
+                fx_entry_set(e, "mode_octal", c->mode_oct);
+                fx_entry_set(e, "owner", c->owner);
+                fx_entry_set_int(e, "owner_uid", (apr_int64_t)c->uid);
+                type = apr_pstrcat(r->pool, "a ", c->type, NULL);
             }
         }
         fx_entry_set(e, "path", path);
@@ -976,8 +986,7 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         return;
     }
     if ((l = fx_logged_find(st, 36)) || (l = fx_logged_find(st, 31))) {
-        char buf[120];
-        const char *err = apr_strerror(l->apr_status, buf, sizeof(buf));
+        const char *err = fx_errtext(r->pool, l->apr_status);
         fx_entry_set(e, "os_error", err);
         if (!fx_explain_walk(r, e, path, 0, NULL, err)) {
             fx_entry_set(e, "detail", apr_psprintf(r->pool, "httpd could not "
@@ -996,9 +1005,7 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
      * file behind a directory URL. */
     l = fx_logged_find(st, 132);
     if (l && l->apr_status) {
-        char buf[120];
-        fx_entry_set(e, "os_error", apr_strerror(l->apr_status, buf,
-                                                 sizeof(buf)));
+        fx_entry_set(e, "os_error", fx_errtext(r->pool, l->apr_status));
     }
     fx_explain_walk(r, e, path, FX_PERM_R, NULL, NULL);
 }

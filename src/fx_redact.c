@@ -102,7 +102,7 @@ static const char *fx_redact_regex(apr_pool_t *p, const char *s, int is_raw,
 {
     apr_array_header_t *parts = apr_array_make(p, 8, sizeof(const char *));
     int changed = 0, in_string = 0;
-    const char *q;
+    const char *q, *whole = s;
 
     if (!is_raw) {
         changed = fx_redact_regex_span(p, s, strlen(s), re, parts);
@@ -125,7 +125,7 @@ static const char *fx_redact_regex(apr_pool_t *p, const char *s, int is_raw,
             in_string = !in_string;
         }
     }
-    return changed ? apr_array_pstrcat(p, parts, 0) : s;
+    return changed ? apr_array_pstrcat(p, parts, 0) : whole;
 }
 
 typedef struct {

@@ -158,10 +158,12 @@ static const command_rec fx_cmds[] = {
     /* handler mappings (core, mod_mime): which line made a file a CGI */
     FX_SHADOW("SetHandler", OR_FILEINFO),
     FX_SHADOW("AddHandler", OR_FILEINFO),
-    /* mod_access_compat (its own spelling, so error texts stay identical) */
-    FX_SHADOW("order", OR_LIMIT),
-    FX_SHADOW("allow", OR_LIMIT),
-    FX_SHADOW("deny", OR_LIMIT),
+    /* mod_access_compat.  Context errors are the real module's words; the
+     * spelling here only shows in "Invalid command" when mod_access_compat
+     * is absent, so it is the documented (and usual) one. */
+    FX_SHADOW("Order", OR_LIMIT),
+    FX_SHADOW("Allow", OR_LIMIT),
+    FX_SHADOW("Deny", OR_LIMIT),
     FX_SHADOW("Satisfy", OR_AUTHCFG),
     /* mod_authz_core */
     AP_INIT_RAW_ARGS("Require", fx_authz_require_shadow,

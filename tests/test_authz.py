@@ -758,10 +758,6 @@ def test_syntax_stays_rejected(make_httpd, text, modules, needle):
     assert rc_with != 0 and needle in out_with, out_with
 
 
-@pytest.mark.xfail(strict=True, reason="fx_shadow.c defines 'order' in "
-                   "mod_access_compat's spelling, and httpd names a directive "
-                   "by its first definer, so without mod_access_compat the "
-                   "message says 'order' where httpd alone says 'Order'")
 def test_invalid_command_keeps_spelling(make_httpd):
     text = '<Directory "{docroot}">\n    Order deny,allow\n</Directory>'
     rc, out = _configtest(make_httpd, text, True, NO_COMPAT)

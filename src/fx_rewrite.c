@@ -502,9 +502,11 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 }
 
 void fx_waf_register_hooks(apr_pool_t *p);
+void fx_ssl_register_hooks(apr_pool_t *p);
 
 void fx_rewrite_register_hooks(apr_pool_t *p)
 {
     /* The other explainers of this part that need a hook of their own. */
     fx_waf_register_hooks(p);
+    fx_ssl_register_hooks(p);
 }

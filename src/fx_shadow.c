@@ -196,8 +196,10 @@ const char *fx_section_chain(apr_pool_t *p, const ap_directive_t *d)
                 ? apr_psprintf(p, ":%d", s->line_num)
                 : apr_psprintf(p, "%s:%d", s->filename ? s->filename : "?",
                                s->line_num);
+        /* "<RequireAll>" has args ">": no space before it */
         chain = apr_psprintf(p, "%s%s%s%s%s (%s)", chain ? chain : "",
-                             chain ? " > " : "", name, *args ? " " : "",
+                             chain ? " > " : "", name,
+                             (*args && strcmp(args, ">") != 0) ? " " : "",
                              args, where);
         prev_file = s->filename;
     }

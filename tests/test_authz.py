@@ -326,7 +326,7 @@ def test_not_ip_in_require_all(srv):
     line = srv.conf_line_of("Require not ip 127.0.0.0/8")
     assert d(e, "directive") == "Require not ip 127.0.0.0/8"
     assert e["line"] == line
-    assert d(e, "section") == ('<Directory "%s/notip"> (%s:%d) > <RequireAll >'
+    assert d(e, "section") == ('<Directory "%s/notip"> (%s:%d) > <RequireAll>'
                                ' (:%d)' % (srv.docroot, srv.conf_file,
                                            line - 3, line - 2))
     t = trail(e)
@@ -361,7 +361,7 @@ def test_require_none(srv):
     line = srv.conf_line_of("Require ip 127.0.0.1")
     assert d(e, "directive") == "Require ip 127.0.0.1"
     assert e["line"] == line
-    assert d(e, "section").endswith("> <RequireAll > (:%d) > <RequireNone > (:%d)"
+    assert d(e, "section").endswith("> <RequireAll> (:%d) > <RequireNone> (:%d)"
                                     % (line - 4, line - 2))
     assert [x["result"] for x in trail(e)] == ["granted", "denied", "granted"]
 
@@ -461,7 +461,7 @@ def test_included_file(srv):
     inc = os.path.join(srv.conf_dir, "extra.conf")
     assert d(e, "file") == inc
     assert e["line"] == srv.conf_line_of("Require env NOPE", inc)
-    assert d(e, "section") == ('<Directory "%s/inc"> (%s:2) > <RequireAll > (:3)'
+    assert d(e, "section") == ('<Directory "%s/inc"> (%s:2) > <RequireAll> (:3)'
                                % (srv.docroot, inc))
 
 
@@ -516,7 +516,7 @@ def test_htaccess_authmerging_and(srv):
     ht = os.path.join(srv.docroot, "ht", ".htaccess")
     assert d(e, "file") == ht and e["line"] == 4
     assert d(e, "directive") == "Require env NOPE2"
-    assert d(e, "section") == "<RequireAll > (%s:2)" % ht
+    assert d(e, "section") == "<RequireAll> (%s:2)" % ht
     t = trail(e)
     assert [(x["file"], x["line"], x["negated"], x["result"]) for x in t] == [
         (srv.conf_file, srv.conf_line_of('<Directory "%s/ht">' % srv.docroot) + 2,
@@ -693,7 +693,7 @@ def test_prefork_htaccess(make_httpd):
         assert d(e, "directive") == "Require not ip 127.0.0.1"
         assert d(e, "file") == os.path.join(h.docroot, "p", ".htaccess")
         assert e["line"] == 3
-        assert d(e, "section") == "<RequireAll > (%s:1)" % d(e, "file")
+        assert d(e, "section") == "<RequireAll> (%s:1)" % d(e, "file")
 
 
 # -- transparency ----------------------------------------------------------

@@ -31,6 +31,17 @@ const char *fx_waf_tag(apr_pool_t *p, const char *msg, const char *name)
     return out;
 }
 
+/* A decimal number of at most 9 digits, else 0 (unknown): atoi() is
+ * undefined on overflow and turned "(phase 99999999999)" into -1. */
+static int fx_waf_int(const char *s)
+{
+    int n = 0, k;
+    for (k = 0; k < 9 && apr_isdigit(s[k]); k++) {
+        n = n * 10 + (s[k] - '0');
+    }
+    return (k == 0 || apr_isdigit(s[k])) ? 0 : n;
+}
+
 int fx_waf_parse(apr_pool_t *p, const char *msg, fx_waf_info *out)
 {
     static const char head[] = "ModSecurity: Access denied with code ";
@@ -45,10 +56,10 @@ int fx_waf_parse(apr_pool_t *p, const char *msg, fx_waf_info *out)
     if (!apr_isdigit(*s)) {
         return 0;
     }
-    out->status = atoi(s);
+    out->status = fx_waf_int(s);
     s = strstr(s, "(phase ");
     if (s) {
-        out->phase = atoi(s + 7);
+        out->phase = fx_waf_int(s + 7);
         end = strchr(s, ')');
         if (end && end[1] == '.') {
             const char *tags = strstr(end, " [");
@@ -63,7 +74,7 @@ int fx_waf_parse(apr_pool_t *p, const char *msg, fx_waf_info *out)
     }
     out->file = fx_waf_tag(p, msg, "file");
     line = fx_waf_tag(p, msg, "line");
-    out->line = line ? atoi(line) : 0;
+    out->line = line ? fx_waf_int(line) : 0;
     out->id = fx_waf_tag(p, msg, "id");
     out->msg = fx_waf_tag(p, msg, "msg");
     return 1;

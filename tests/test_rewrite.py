@@ -41,6 +41,9 @@ def h():
              "    RewriteRule ^old/(.*)$ new/$1\n"
              "    RewriteCond %%{QUERY_STRING} ^debug=\n"
              "    RewriteRule ^new/ - [F]\n</Directory>" % h.docroot)
+    raw_conf(h, "<Directory %s/idx>\n    RewriteEngine On\n"
+             "    RewriteRule ^index\\.html$ - [F]\n</Directory>" % h.docroot)
+    h.write("htdocs/idx/index.html", "index")
     h.write("htdocs/img/cat.png", b"\x89PNG fake")
     h.write("htdocs/rw/.htaccess", HTACCESS)
     h.write("htdocs/rw/secret/x.html", "secret")
@@ -168,3 +171,53 @@ def test_error_log_has_no_rewrite_trace(h):
     assert "[rewrite:trace" not in log
     # Apache's own AH lines stay as they were.
     assert "AH00670: Options FollowSymLinks and SymLinksIfOwnerMatch" in log
+
+
+def test_index_subrequest_denied_by_rule(h):
+    """mod_dir's index sub-request meets a per-directory [F] rule: the rule
+    is named, with the sub-request's URI and mod_dir as the carrier."""
+    r = h.get("/idx/")
+    assert r.status == 403
+    e = one_entry(h, "/idx/")
+    assert e["reason"] == "rewrite"
+    assert e["module"] == "mod_rewrite.c"
+    assert e["phase"] == "fixups"
+    assert decode(e["subrequest_uri"]) == "/idx/index.html"
+    assert decode(e["via"]).startswith("mod_dir.c")
+    assert decode(e["directive"]) == r"RewriteRule ^index\.html$ - [F]"
+    assert e["line"] == h.conf_line_of(r"RewriteRule ^index\.html$")
+    assert decode(e["rewrite_subject"]) == "index.html"
+
+
+@pytest.fixture(scope="module")
+def vh():
+    """Rules in the main server and in a virtual host that inherits them."""
+    h = harness.Httpd(name="rewrite-vh")
+    h.conf("RewriteEngine On")
+    h.conf("RewriteRule ^/main-only - [F]")
+    h.conf("<VirtualHost 127.0.0.1:{port}>\n"
+           "    ServerName vh.example\n"
+           "    RewriteEngine On\n"
+           "    RewriteOptions Inherit\n"
+           "    RewriteRule ^/vh-only - [F]\n"
+           "</VirtualHost>")
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def test_vhost_rule_and_inherited_main_rule(vh):
+    assert vh.get("/vh-only").status == 403
+    assert vh.get("/main-only").status == 403
+    assert vh.get("/neither").status == 404
+    e = one_entry(vh, "/vh-only")
+    assert e["phase"] == "translate_name"
+    assert decode(e["directive"]) == "RewriteRule ^/vh-only - [F]"
+    assert e["line"] == vh.conf_line_of("RewriteRule ^/vh-only")
+    assert decode(e["section"]).startswith("<VirtualHost 127.0.0.1:%d>" % vh.port)
+    # The virtual host's rules come first, the inherited main rules after.
+    e = one_entry(vh, "/main-only")
+    assert decode(e["directive"]) == "RewriteRule ^/main-only - [F]"
+    assert e["line"] == vh.conf_line_of("RewriteRule ^/main-only")
+    assert decode(e["section"]) == "server config"
+    assert vh.entries_for("/neither") == []

@@ -1,7 +1,8 @@
 """test_upstream.py — 403s that backends and applications produce: a real
 backend httpd behind ProxyPass (also with ProxyErrorOverride On) with a
 reason header, a CGI script printing "Status: 403", mod_lua setting the
-reason note, ProxyBlock by name and by address, and a module using the
+reason note, mod_dav refusing PROPFIND Depth: infinity, ProxyBlock by name
+and by address, AllowCONNECT, and a module using the
 optional function forbidden_explain_set_reason (tests/mod_fx_example.c,
 compiled here with apxs)."""
 import os
@@ -55,7 +56,8 @@ def servers():
     back.start()
 
     h = harness.Httpd(name="upstream",
-                      extra_modules=["proxy", "proxy_http", "cgid", "lua"])
+                      extra_modules=["proxy", "proxy_http", "proxy_connect",
+                                     "cgid", "lua", "dav", "dav_fs"])
     b2 = "http://127.0.0.2:%d" % back.port2
     h.conf("ScriptSock {root}/logs/cgid.sock")
     h.conf("ForbiddenExplainReasonHeader X-Forbidden-Reason")
@@ -64,6 +66,10 @@ def servers():
     h.conf("ProxyPass /backov/ %s/deny/" % b2)
     h.conf("<Location /backov/>\n    ProxyErrorOverride On\n</Location>")
     h.conf("ProxyBlock localhost")
+    h.conf("ProxyRequests On")
+    h.conf("AllowCONNECT 443 8443")
+    h.conf("DavLockDB {root}/logs/davlock")
+    h.conf("<Directory {docroot}/dav>\n    Dav On\n</Directory>")
     h.conf("ProxyPass /blocked/ http://localhost:%d/ok/" % back.port)
     h.conf("ProxyPass /blockip/ http://127.0.0.1:%d/ok/" % back.port)
     h.conf("ScriptAlias /cgi-bin/ {root}/cgi-bin/")
@@ -75,6 +81,7 @@ def servers():
     h.conf("<Location /example>\n    SetHandler fx-example\n</Location>")
     h.write("cgi-bin/deny.cgi", CGI, mode=0o755)
     h.write("lua/deny.lua", LUA)
+    h.write("htdocs/dav/a.txt", "a")
     h.start()
     yield h, back, b2
     h.cleanup()
@@ -191,3 +198,31 @@ def test_optional_function_example_module(servers):
     assert decode(e["detail"]) == "The example token is missing or wrong."
     assert decode(e["hint"]) == "Append ?token=good to the URL."
     assert e["stated_by"] == "forbidden_explain_set_reason"
+
+
+def test_allowconnect_refuses_port(servers):
+    h, back, _ = servers
+    target = "127.0.0.2:%d" % back.port2
+    r = h.request(None, method="CONNECT", raw_target=target)
+    assert r.status == 403
+    e = one_entry(h, target)
+    assert e["reason"] == "proxy"
+    assert e["module"] == "mod_proxy.c"
+    assert e["ah"] == "AH00898"
+    assert decode(e["directive"]) == "AllowCONNECT 443 8443"
+    assert e["line"] == h.conf_line_of("AllowCONNECT 443 8443")
+    assert decode(e["detail"]).startswith(
+        "mod_proxy_connect refused CONNECT to port %d" % back.port2)
+
+
+def test_dav_propfind_depth_infinity(servers):
+    h, _, _ = servers
+    ok = h.request("/dav/", method="PROPFIND", headers={"Depth": "1"})
+    assert ok.status == 207
+    r = h.request("/dav/", method="PROPFIND", headers={"Depth": "infinity"})
+    assert r.status == 403
+    (e,) = [x for x in h.entries_for("/dav/") if x["method"] == "PROPFIND"]
+    assert e["reason"] == "upstream"
+    assert e["module"] == "mod_dav.c"
+    assert e["phase"] == "handler"
+    assert "DavDepthInfinity" in decode(e["detail"])

@@ -215,6 +215,23 @@ static void test_walk(apr_pool_t *p)
         /* the mode alone would allow: 0755 */
         CHECK_STR(w.denier->mode_oct, "0755");
     }
+
+    /* a named group entry grants, but the mask takes it away */
+    mk(p, "aclg", 1, 0700, 0, 0);
+    snprintf(cmd, sizeof(cmd), "setfacl -m g:4242:rx,m::r %s/aclg", base);
+    CHECK(system(cmd) == 0);
+    fx_perm_walk(p, apr_pstrcat(p, base, "/aclg/x", NULL), FX_PERM_R,
+                 &with_group, &w);
+    CHECK(w.denier && w.denier->has_acl);
+    if (w.denier) {
+        CHECK_STR(w.denier->perm_class, "acl group:4242");
+        CHECK(w.denier->granted == FX_PERM_R && w.denier->need == FX_PERM_X);
+    }
+    snprintf(cmd, sizeof(cmd), "setfacl -m m::rx %s/aclg", base);
+    CHECK(system(cmd) == 0);
+    fx_perm_walk(p, apr_pstrcat(p, base, "/aclg", NULL), FX_PERM_X,
+                 &with_group, &w);
+    CHECK(w.denier == NULL);
 }
 
 /* In a child that really is nobody: the kernel's verdict agrees. */

@@ -344,6 +344,8 @@ static void fx_set_directive(apr_pool_t *p, fx_entry *e,
     fx_entry_set(e, "section", fx_rec_section(p, rec));
 }
 
+#define FX_MAX_CONDS 16
+
 /* [{"directive":..,"file":..,"line":N,"tested":..,"result":true}, ...] */
 static const char *fx_conditions_json(apr_pool_t *p, apr_array_header_t *recs,
                                       const fx_rw_result *res)
@@ -351,7 +353,9 @@ static const char *fx_conditions_json(apr_pool_t *p, apr_array_header_t *recs,
     apr_array_header_t *parts = apr_array_make(p, 4, sizeof(char *));
     int i;
 
-    for (i = 0; res->conds && i < res->conds->nelts; i++) {
+    /* Raw JSON is never cut by the renderer: keep it bounded here. */
+    for (i = 0; res->conds && i < res->conds->nelts && i < FX_MAX_CONDS;
+         i++) {
         const fx_rw_cond_eval *ev = &APR_ARRAY_IDX(res->conds, i,
                                                    fx_rw_cond_eval);
         const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, ev->line,
@@ -366,6 +370,23 @@ static const char *fx_conditions_json(apr_pool_t *p, apr_array_header_t *recs,
             ev->result ? "true" : "false");
     }
     return apr_pstrcat(p, "[", apr_array_pstrcat(p, parts, ','), "]", NULL);
+}
+
+/* Does the rule's flags field hold R=<code> (not F)? */
+static int fx_rule_flag_is_r(apr_pool_t *p, const char *args)
+{
+    char *w[3];
+    const char *f;
+    if (fx_rw_split(p, args, w) < 3) {
+        return 0;
+    }
+    for (f = w[2]; *f; f++) {
+        if ((*f == 'R' || *f == 'r') && (f[1] == '=')
+            && (f == w[2] || f[-1] == '[' || f[-1] == ',')) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static void fx_rewrite_replay(request_rec *r, request_rec *failed,
@@ -436,8 +457,7 @@ static void fx_rewrite_replay(request_rec *r, request_rec *failed,
                 nconds ? apr_psprintf(p, " and its RewriteCond lines held "
                                       "(%d evaluated, see conditions)", nconds)
                        : "",
-                strstr(rule->args, "R=") || strstr(rule->args, "r=")
-                    ? "[R=403]" : "[F]"));
+                fx_rule_flag_is_r(p, rule->args) ? "[R=403]" : "[F]"));
             fx_entry_set(e, "hint", "Change this RewriteRule or its "
                          "RewriteCond lines if this request should be "
                          "allowed (for hotlink rules: add the referring "

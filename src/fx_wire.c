@@ -16,6 +16,7 @@
  * body that was produced and sends the problem document instead. */
 #include "apr_strings.h"
 #include "httpd.h"
+#include "ap_mmn.h"
 #include "http_config.h"
 #include "http_core.h"
 #include "http_protocol.h"
@@ -267,7 +268,11 @@ static const char *fx_wire_apply(request_rec *r)
     apr_table_unset(r->headers_out, "Accept-Ranges");
     r->content_encoding = NULL;
     r->content_languages = NULL;
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 132)
     ap_set_content_type_ex(r, "application/problem+json", 1);
+#else
+    ap_set_content_type(r, "application/problem+json");
+#endif
     return fx_wire_problem_json(r->pool, shown, FX_WIRE_PROBLEM_BUDGET);
 }
 

@@ -287,7 +287,8 @@ def test_expr_trust(servers):
 
 
 def test_loopback_default_ipv6_and_graceful(make_httpd):
-    h = make_httpd(name="wire-default")
+    # prefork here, event for the main server: both MPMs see the wire
+    h = make_httpd(name="wire-default", mpm="prefork")
     port6 = harness.free_port()
     h.conf("Listen [::1]:%d" % port6)
     h.conf("ForbiddenExplainHeaders On")
@@ -611,3 +612,38 @@ def test_bad_values_refused_with_file_and_line(make_httpd, line, needle):
     n = h.conf_line_of(line)
     assert "line %d of %s" % (n, h.conf_file) in out, out
     assert needle in out, out
+
+
+# --------------------------------------------------------------------------
+# over TLS: SSLRequire literals stay home
+
+
+def test_tls_sslrequire_literal_redacted(make_httpd):
+    import subprocess
+    h = make_httpd(name="wire-tls", extra_modules=["socache_shmcb", "ssl"])
+    pki = h.mkdir("pki")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", "server.key", "-out", "server.crt",
+                    "-subj", "/CN=localhost", "-days", "30"], cwd=pki,
+                   check=True, capture_output=True)
+    for f in ("server.key", "server.crt"):
+        os.chmod(os.path.join(pki, f), 0o644)
+    h.conf("SSLSessionCache shmcb:{root}/logs/ssl_scache(512000)")
+    h.conf("SSLEngine on\nSSLCertificateFile {root}/pki/server.crt\n"
+           "SSLCertificateKeyFile {root}/pki/server.key")
+    h.conf("ForbiddenExplainHeaders On")
+    h.body += ('<Location /org/>\n    SSLRequire %{SSL_CLIENT_S_DN_O} eq '
+               '"Org-Secret-42"\n</Location>\n')
+    h.write("htdocs/org/index.html", "x")
+    h.start()
+    r = h.request("/org/", tls=True, headers=PROBLEM)
+    assert r.status == 403
+    d = explain(r)
+    assert d["directive"] == 'SSLRequire %25{SSL_CLIENT_S_DN_O} eq ' \
+                             '\"[redacted]\"'
+    assert d["at"] == "%s:%d" % (h.conf_file, h.conf_line_of("SSLRequire"))
+    assert "Org-Secret-42" not in r.raw.decode("latin-1")
+    assert problem(r)["directive"] == d["directive"]
+    e = entry_by_id(h, d["id"])
+    assert pct(e["directive"]) == \
+        'SSLRequire %{SSL_CLIENT_S_DN_O} eq "Org-Secret-42"'

@@ -86,7 +86,10 @@ void fx_entry_set(fx_entry *e, const char *key, const char *value)
     }
     f = fx_slot(e, key);
     f->kind = FX_F_STR;
-    f->s = value;
+    /* A copy: callers pass stack buffers (apr_strerror) and strings of
+     * pools that die first (sub-requests); entries are built only for a
+     * 403, so the copy costs nothing on the allowed path. */
+    f->s = apr_pstrdup(e->pool, value);
 }
 
 void fx_entry_set_int(fx_entry *e, const char *key, apr_int64_t n)
@@ -106,7 +109,7 @@ void fx_entry_set_raw(fx_entry *e, const char *key, const char *json)
     }
     f = fx_slot(e, key);
     f->kind = FX_F_RAW;
-    f->s = json;
+    f->s = apr_pstrdup(e->pool, json);
 }
 
 const char *fx_entry_get(const fx_entry *e, const char *key)

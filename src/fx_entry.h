@@ -14,7 +14,8 @@ typedef struct fx_entry fx_entry;
 
 fx_entry *fx_entry_make(apr_pool_t *p);
 
-/* Set (or replace) a string fact; value NULL removes the key. */
+/* Set (or replace) a string fact; value NULL removes the key.  Values (and
+ * raw JSON) are copied into the entry's pool; keys are not: pass literals. */
 void fx_entry_set(fx_entry *e, const char *key, const char *value);
 /* Set (or replace) an integer fact. */
 void fx_entry_set_int(fx_entry *e, const char *key, apr_int64_t n);

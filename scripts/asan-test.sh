@@ -26,10 +26,14 @@ esac
 
 reports=$(mktemp -d /tmp/fx-asan-reports.XXXXXX)
 chmod 777 "$reports"  # children run as www-data
-supp="$here/tests/sanitizers/lsan.supp"
 FX_HTTPD_ENV="LD_PRELOAD=$runtime"
-FX_HTTPD_ENV="$FX_HTTPD_ENV ASAN_OPTIONS=log_path=$reports/asan:detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
-FX_HTTPD_ENV="$FX_HTTPD_ENV LSAN_OPTIONS=suppressions=$supp:print_suppressions=0"
+# Leak checking is off: the `-k start` process exits right after forking the
+# daemon without destroying its pools, and httpd unloads every module before
+# a child exits, so LeakSanitizer reports httpd's, OpenSSL's and PCRE's
+# one-time allocations under "<unknown module>" and cannot attribute any to
+# this module.  Per-request and per-restart growth is measured instead by
+# scripts/valgrind-smoke.sh (module frames) and the RSS test in bench/.
+FX_HTTPD_ENV="$FX_HTTPD_ENV ASAN_OPTIONS=log_path=$reports/asan:detect_leaks=0:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 FX_HTTPD_ENV="$FX_HTTPD_ENV UBSAN_OPTIONS=log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
 export FX_HTTPD_ENV
 

@@ -96,6 +96,10 @@ ProxyPass /relay/ http://127.0.0.1:{port}/backend/
 <Directory "{docroot}/quiet">
     Require ip 10.0.0.0/8
 </Directory>
+<Directory "{docroot}/ht">
+    AllowOverride All
+    Require ip 10.0.0.0/8
+</Directory>
 '''
 
 ASIS = (b"Status: 403 Forbidden\r\nContent-Type: text/plain\r\n"
@@ -109,6 +113,10 @@ def populate(h):
               "rid/open", "quiet", "users", "files"):
         h.write("htdocs/%s/index.html" % d, "inside %s\n" % d)
     h.write("htdocs/index.html", "home\n")
+    # a site owner must not be able to widen who is trusted
+    h.write("htdocs/ht/.htaccess",
+            "ForbiddenExplainTrustedClients 0.0.0.0/0 ::/0\n")
+    h.write("htdocs/ht/index.html", "x")
     h.write("htdocs/errdoc.html", "<p>our own error page</p>\n")
     h.write("htdocs/app/no.asis", ASIS)
     # {SHA} entries: users with quotes, backslashes and high bytes
@@ -239,6 +247,15 @@ def test_non_403_responses_untouched(servers):
         assert "forbidden-explain" not in names
         assert "forbidden-explain-id" not in names
         assert "cache-control" not in names
+
+
+def test_htaccess_cannot_widen_trust(servers):
+    fx, _ = servers
+    r = fx.request("/ht/", source=UNTRUSTED)
+    assert r.status == 500
+    assert r.header("Forbidden-Explain") is None
+    assert "ForbiddenExplainTrustedClients not allowed here" in \
+        fx.read_error_log()
 
 
 # --------------------------------------------------------------------------

@@ -429,7 +429,11 @@ static void fx_rewrite_replay(request_rec *r, request_rec *failed,
         lines[i].group = group;
     }
     ops.baton = failed;
-    start = server_ctx ? failed->uri : cause->filename;
+    /* Per-dir rules run on the file name as it was when mod_rewrite's
+     * fixup started; earlier rules of the list may have changed it since. */
+    start = server_ctx ? failed->uri
+                       : (cause->filename_in ? cause->filename_in
+                                             : cause->filename);
     fx_rw_evaluate(p, lines, rs.recs->nelts, rs.perdir, start,
                    server_ctx || via_subreq ? NULL : failed->path_info,
                    failed->args, via_subreq, &ops, &res);

@@ -39,7 +39,8 @@ typedef struct {
 static fx_slot fx_slots[FX_MAX_SLOTS];
 static int fx_nslots;
 
-static void fx_note_origin(request_rec *r, const fx_slot *s, int rv)
+static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
+                           const char *filename_in)
 {
     fx_req_state *st = fx_state_ensure(r);
     fx_origin *o = &st->origin;
@@ -52,6 +53,7 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv)
     o->handler = r->handler;
     o->uri = r->uri;
     o->filename = r->filename;
+    o->filename_in = filename_in;
 
     if (r->main) {
         /* A sub-request's pool dies with it (mod_dir destroys it at once):
@@ -64,6 +66,8 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv)
         so->handler = o->handler ? apr_pstrdup(m->pool, o->handler) : NULL;
         so->uri = o->uri ? apr_pstrdup(m->pool, o->uri) : NULL;
         so->filename = o->filename ? apr_pstrdup(m->pool, o->filename) : NULL;
+        so->filename_in = o->filename_in ? apr_pstrdup(m->pool, o->filename_in)
+                                         : NULL;
         fx_authz_subrequest_denied(r, mst);
     }
 }
@@ -71,6 +75,7 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv)
 static APR_INLINE int fx_run(int k, request_rec *r)
 {
     const fx_slot *s = &fx_slots[k];
+    const char *filename_in = r->filename;
     int rv = s->orig(r);
 
     if (rv == DECLINED) {
@@ -83,12 +88,12 @@ static APR_INLINE int fx_run(int k, request_rec *r)
             && !(r->prev && r->prev->status == r->status)) {
             /* (An ErrorDocument request inherits the status it reports;
              * it did not produce it.) */
-            fx_note_origin(r, s, rv);
+            fx_note_origin(r, s, rv, filename_in);
         }
         return rv;
     }
     if (rv != SUSPENDED) {
-        fx_note_origin(r, s, rv);
+        fx_note_origin(r, s, rv, filename_in);
     }
     return rv;
 }

@@ -20,6 +20,16 @@ HTACCESS = (
 )
 
 
+# An earlier rule rewrites a.html to x.html; the [F] rule on line 2 never
+# sees x.html, the one on line 4 does.
+CHAIN_HTACCESS = (
+    "RewriteEngine On\n"
+    "RewriteRule ^x\\.html$ - [F]\n"
+    "RewriteRule ^a\\.html$ x.html\n"
+    "RewriteRule ^x\\.html$ - [F]\n"
+)
+
+
 def raw_conf(h, text):
     """Configuration text with literal braces (%{VAR}), not formatted."""
     h.body += text + "\n"
@@ -43,6 +53,9 @@ def h():
              "    RewriteRule ^new/ - [F]\n</Directory>" % h.docroot)
     raw_conf(h, "<Directory %s/idx>\n    RewriteEngine On\n"
              "    RewriteRule ^index\\.html$ - [F]\n</Directory>" % h.docroot)
+    h.conf("<Directory {docroot}/rwchain>\n    AllowOverride FileInfo\n</Directory>")
+    h.write("htdocs/rwchain/.htaccess", CHAIN_HTACCESS)
+    h.write("htdocs/rwchain/a.html", "a")
     h.write("htdocs/idx/index.html", "index")
     h.write("htdocs/img/cat.png", b"\x89PNG fake")
     h.write("htdocs/rw/.htaccess", HTACCESS)
@@ -221,3 +234,15 @@ def test_vhost_rule_and_inherited_main_rule(vh):
     assert e["line"] == vh.conf_line_of("RewriteRule ^/main-only")
     assert decode(e["section"]) == "server config"
     assert vh.entries_for("/neither") == []
+
+
+def test_htaccess_replay_starts_from_the_name_before_rewriting(h):
+    """mod_rewrite leaves r->filename rewritten (x.html) when it returns
+    403; replaying from there would name line 2.  The replay starts from
+    the name the fixup began with."""
+    assert h.get("/rwchain/a.html").status == 403
+    e = one_entry(h, "/rwchain/a.html")
+    assert e["phase"] == "fixups"
+    assert e["line"] == 4
+    assert decode(e["directive"]) == "RewriteRule ^x\\.html$ - [F]"
+    assert decode(e["rewrite_subject"]) == "x.html"

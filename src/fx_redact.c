@@ -16,7 +16,11 @@ const char *fx_redact_add(cmd_parms *cmd, fx_wire_dir_conf *c,
 {
     fx_redact_rule *rule;
 
-    if (strcasecmp(arg, "none") == 0 && !flag) {
+    if (strcasecmp(arg, "none") == 0) {
+        if (flag) {
+            return apr_psprintf(cmd->pool, "ForbiddenExplainRedact none "
+                                "takes no flag ('%s')", flag);
+        }
         c->redact_reset = 1;
         c->redact = apr_array_make(cmd->pool, 2, sizeof(fx_redact_rule));
         c->literals = FX_LIT_OFF;

@@ -619,6 +619,7 @@ def test_untrusted_byte_for_byte_stock(servers):
     ('ForbiddenExplainRedact "(unclosed"', "'(unclosed'"),
     ("ForbiddenExplainRedact secret wire", "'wire'"),
     ("ForbiddenExplainRedact expr-literals maybe", "'maybe'"),
+    ("ForbiddenExplainRedact none log", "'log'"),
     ("ForbiddenExplainHeaders Perhaps", "ForbiddenExplainHeaders"),
 ])
 def test_bad_values_refused_with_file_and_line(make_httpd, line, needle):

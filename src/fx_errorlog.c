@@ -37,8 +37,9 @@ static void fx_error_log(const ap_errorlog_info *info, const char *errstr)
         || info->module_index == forbidden_explain_module.module_index) {
         return;
     }
+    /* (ModSecurity's lines carry no AH number: fx_waf.c keeps those.) */
     ah = fx_parse_ah(errstr);
-    if (!ah && strncmp(errstr, "ModSecurity:", 12) != 0) {
+    if (!ah) {
         return;
     }
     r = (request_rec *)info->r;

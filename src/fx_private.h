@@ -60,6 +60,9 @@ typedef struct {
 
 #define FX_MAX_LOGGED 6
 
+/* Slots of fx_req_state.subsys, one per subsystem that keeps request state. */
+enum { FX_SLOT_AUTHZ, FX_SLOT_FS, FX_SLOT_WAF, FX_SLOT_WIRE, FX_SLOT_COUNT };
+
 typedef struct fx_req_state fx_req_state;
 struct fx_req_state {
     int has_origin;
@@ -70,7 +73,7 @@ struct fx_req_state {
     fx_logged logged[FX_MAX_LOGGED];
     apr_array_header_t *authz_trail;   /* fx_authz.c: fx_az_step per provider call */
     apr_array_header_t *sub_authz_trail; /* fx_authz.c: fx_az_fact, a failed sub-request's explanation */
-    void *subsys[4];                /* private slots: see FX_SLOT_* */
+    void *subsys[FX_SLOT_COUNT];    /* private per-subsystem state */
     fx_entry *entry;                /* built once the 403 is certain */
     const char *request_id;
     int logged_entry;               /* the entry was written */
@@ -81,7 +84,6 @@ struct fx_req_state {
     const char *stated_by;
 };
 
-enum { FX_SLOT_AUTHZ, FX_SLOT_FS, FX_SLOT_REWRITE, FX_SLOT_WIRE };
 
 /* fx_state.c */
 fx_req_state *fx_state_get(const request_rec *r);

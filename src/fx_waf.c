@@ -26,9 +26,9 @@ static void fx_waf_error_log(const ap_errorlog_info *info, const char *errstr)
     for (top = (request_rec *)info->r; top->main; top = top->main)
         ;
     st = fx_state_ensure(top);
-    if (!st->subsys[FX_SLOT_REWRITE]) {
+    if (!st->subsys[FX_SLOT_WAF]) {
         /* The first denial is the one that ended the request. */
-        st->subsys[FX_SLOT_REWRITE] = apr_pstrndup(top->pool, errstr,
+        st->subsys[FX_SLOT_WAF] = apr_pstrndup(top->pool, errstr,
                                                    FX_WAF_LINE_MAX);
     }
 }
@@ -44,12 +44,12 @@ void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 {
     fx_waf_info w;
     fx_req_state *first = fx_state_get(r);
-    const char *m = st->subsys[FX_SLOT_REWRITE];
+    const char *m = st->subsys[FX_SLOT_WAF];
     (void)failed;
 
     /* Logged on the request that failed, or on the initial one. */
     if (!m && first) {
-        m = first->subsys[FX_SLOT_REWRITE];
+        m = first->subsys[FX_SLOT_WAF];
     }
     if (!m || !fx_waf_parse(r->pool, m, &w) || w.status != HTTP_FORBIDDEN) {
         return;

@@ -173,35 +173,47 @@ const char *fx_directive_at(apr_pool_t *p, const ap_directive_t *d)
 
 const char *fx_section_chain(apr_pool_t *p, const ap_directive_t *d)
 {
-    const ap_directive_t *s;
-    const char *chain = NULL;
+    const ap_directive_t *stack[16], *s;
     const char *prev_file = NULL;
-    apr_array_header_t *stack = apr_array_make(p, 4,
-                                               sizeof(const ap_directive_t *));
-    int i;
+    struct iovec vec[16 * 8];
+    int n = 0, v = 0, i;
 
     if (!d) {
         return NULL;
     }
-    for (s = d->parent; s; s = s->parent) {
-        APR_ARRAY_PUSH(stack, const ap_directive_t *) = s;
+    for (s = d->parent; s && n < 16; s = s->parent) {
+        stack[n++] = s;
     }
-    for (i = stack->nelts - 1; i >= 0; i--) {
-        const char *where, *args, *name;
-        s = APR_ARRAY_IDX(stack, i, const ap_directive_t *);
-        name = s->directive;
+    if (!n) {
+        return NULL;
+    }
+    /* "<Directory /srv> (site.conf:12) > <RequireAll> (:14)": the file is
+     * named again only when it changes. */
+    for (i = n - 1; i >= 0; i--) {
+        const char *args;
+        int same_file;
+        s = stack[i];
         args = s->args ? s->args : "";
-        /* Container args keep their closing '>'. */
-        where = (prev_file && s->filename && strcmp(prev_file, s->filename) == 0)
-                ? apr_psprintf(p, ":%d", s->line_num)
-                : apr_psprintf(p, "%s:%d", s->filename ? s->filename : "?",
-                               s->line_num);
-        /* "<RequireAll>" has args ">": no space before it */
-        chain = apr_psprintf(p, "%s%s%s%s%s (%s)", chain ? chain : "",
-                             chain ? " > " : "", name,
-                             (*args && strcmp(args, ">") != 0) ? " " : "",
-                             args, where);
+        same_file = prev_file && s->filename && strcmp(prev_file, s->filename) == 0;
+#define FX_V(str) (vec[v].iov_base = (void *)(str), vec[v].iov_len = strlen(str), v++)
+        if (i != n - 1) {
+            FX_V(" > ");
+        }
+        FX_V(s->directive);
+        /* a container without arguments keeps ">" as its args */
+        if (*args && strcmp(args, ">") != 0) {
+            FX_V(" ");
+        }
+        FX_V(args);
+        FX_V(same_file ? " (:" : " (");
+        if (!same_file) {
+            FX_V(s->filename ? s->filename : "?");
+            FX_V(":");
+        }
+        FX_V(apr_itoa(p, s->line_num));
+        FX_V(")");
+#undef FX_V
         prev_file = s->filename;
     }
-    return chain;
+    return apr_pstrcatv(p, vec, v, NULL);
 }

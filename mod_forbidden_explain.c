@@ -33,7 +33,6 @@ static void *fx_create_dir(apr_pool_t *p, char *dir)
     fx_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
     (void)dir;
     dc->enabled = FX_UNSET;
-    dc->wire = fx_wire_create_dir(p);
     return dc;
 }
 
@@ -127,6 +126,11 @@ static const command_rec fx_cmds[] = {
                   "a file or '|piped command' receiving one JSON object per 403"),
     AP_INIT_TAKE1("ForbiddenExplainLogLevel", fx_set_log_level, NULL, RSRC_CONF,
                   "error-log level of the entries (default warn)"),
+    /* fx_api.c: a reason a CGI script or backend states in a header */
+    AP_INIT_TAKE1("ForbiddenExplainReasonHeader", fx_api_set_reason_header,
+                  NULL, RSRC_CONF | ACCESS_CONF,
+                  "response header (removed from 403 responses) whose value "
+                  "becomes the detail of the entry, or none"),
     /* fx_wire.c: diagnostics on the wire */
     AP_INIT_FLAG("ForbiddenExplainHeaders", fx_wire_set_headers, NULL,
                  RSRC_CONF | ACCESS_CONF,
@@ -144,11 +148,6 @@ static const command_rec fx_cmds[] = {
                    RSRC_CONF | ACCESS_CONF,
                    "<regex> [log], expr-literals [log|off] or none: text "
                    "replaced by [redacted] on the wire (and in the log)"),
-    /* fx_api.c: a reason a CGI script or backend states in a header */
-    AP_INIT_TAKE1("ForbiddenExplainReasonHeader", fx_api_set_reason_header,
-                  NULL, RSRC_CONF | ACCESS_CONF,
-                  "response header (removed from 403 responses) whose value "
-                  "becomes the detail of the entry, or none"),
 
     /* core */
     FX_SHADOW("Options", OR_OPTIONS),

@@ -49,7 +49,13 @@ void *fx_wire_create_dir(apr_pool_t *p)
 void *fx_wire_merge_dir(apr_pool_t *p, void *base_, void *add_)
 {
     fx_wire_dir_conf *base = base_, *add = add_;
-    fx_wire_dir_conf *c = apr_palloc(p, sizeof(*c));
+    fx_wire_dir_conf *c;
+
+    /* Merged configs are never written to: share what is not combined. */
+    if (!add || !base) {
+        return add ? add : base;
+    }
+    c = apr_palloc(p, sizeof(*c));
 
     c->headers = add->headers != FX_UNSET ? add->headers : base->headers;
     c->request_id = add->request_id != FX_UNSET ? add->request_id
@@ -82,22 +88,28 @@ void *fx_wire_merge_dir(apr_pool_t *p, void *base_, void *add_)
     return c;
 }
 
-static fx_wire_dir_conf *fx_wire_conf(void *dconf)
+/* Sections get wire settings only when a wire directive appears in them,
+ * so the many sections that merely hold Options or Require merge nothing. */
+static fx_wire_dir_conf *fx_wire_conf(cmd_parms *cmd, void *dconf)
 {
-    return ((fx_dir_conf *)dconf)->wire;
+    fx_dir_conf *dc = dconf;
+    if (!dc->wire) {
+        dc->wire = fx_wire_create_dir(cmd->pool);
+    }
+    return dc->wire;
 }
 
 const char *fx_wire_set_headers(cmd_parms *cmd, void *dconf, int on)
 {
     (void)cmd;
-    fx_wire_conf(dconf)->headers = on;
+    fx_wire_conf(cmd, dconf)->headers = on;
     return NULL;
 }
 
 const char *fx_wire_set_request_id(cmd_parms *cmd, void *dconf, int on)
 {
     (void)cmd;
-    fx_wire_conf(dconf)->request_id = on;
+    fx_wire_conf(cmd, dconf)->request_id = on;
     return NULL;
 }
 
@@ -105,7 +117,7 @@ const char *fx_wire_set_request_id(cmd_parms *cmd, void *dconf, int on)
  * several lines in one section add up. */
 const char *fx_wire_add_trusted(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    fx_wire_dir_conf *c = fx_wire_conf(dconf);
+    fx_wire_dir_conf *c = fx_wire_conf(cmd, dconf);
     const char *err = NULL;
 
     c->trust_set = 1;
@@ -146,7 +158,7 @@ const char *fx_wire_add_trusted(cmd_parms *cmd, void *dconf, const char *arg)
 const char *fx_wire_add_redact(cmd_parms *cmd, void *dconf, const char *arg,
                                const char *flag)
 {
-    return fx_redact_add(cmd, fx_wire_conf(dconf), arg, flag);
+    return fx_redact_add(cmd, fx_wire_conf(cmd, dconf), arg, flag);
 }
 
 /* -------------------------------------------------------------------- */
@@ -211,7 +223,8 @@ static int fx_wire_wanted(request_rec *initial)
 {
     fx_dir_conf *dc = fx_dir_get(initial);
     fx_wire_dir_conf *c = dc ? dc->wire : NULL;
-    if (!c || !fx_enabled(initial)) {
+    /* Cheapest test first: this runs for every request (insert_filter). */
+    if (!c || (c->request_id != 1 && c->headers != 1) || !fx_enabled(initial)) {
         return 0;
     }
     return c->request_id == 1

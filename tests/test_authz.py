@@ -782,5 +782,6 @@ def test_debian_stock_config_passes(tmp_path):
                     + "\nInclude %s\n" % extra)
     cmd = (". /etc/apache2/envvars && exec %s -t -d /etc/apache2 -f %s"
            % (harness.APACHE, conf))
-    p = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True)
+    p = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True,
+                       env=harness.httpd_env())  # ASan runs preload here
     assert p.returncode == 0 and "Syntax OK" in p.stderr + p.stdout, p.stderr

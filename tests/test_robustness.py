@@ -112,6 +112,8 @@ def build_site(h, headers=False):
         os.symlink(os.path.join(d, b"target.txt"), os.path.join(d, b"nosym", n))
         os.mkdir(os.path.join(d, b"noindex", n))
         os.chmod(os.path.join(d, b"noindex", n), 0o755)
+        with open(os.path.join(d, b"deny", n), "wb") as f:  # a real file
+            f.write(b"denied\n")
     sha = "{SHA}" + base64.b64encode(hashlib.sha1(PASSWORD.encode()).digest()).decode()
     with open(os.path.join(h.root, "users"), "wb") as f:
         for u in USERS:
@@ -360,6 +362,7 @@ def hostile_site(tmp_path_factory):
     h = harness.Httpd(name="hostile")
     build_site(h, headers=(rc == 0))
     h.wire = rc == 0
+    h.conf("ForbiddenExplainLog logs/fx.json")
     h.start()
     yield h
     h.cleanup()
@@ -422,6 +425,28 @@ def test_nul_in_path_is_refused_by_httpd_and_logs_nothing(hostile_site):
 def test_no_child_died_during_the_sweep(hostile_site):
     log = hostile_site.read_error_log()
     assert "exit signal" not in log, [l for l in log.splitlines() if "exit signal" in l]
+
+
+def test_own_log_has_the_same_entries_strictly(hostile_site):
+    """ForbiddenExplainLog gets one strict JSON line per 403 (written in
+    one write of at most PIPE_BUF-sized lines), the same entries as the
+    error log."""
+    h = hostile_site
+    time.sleep(0.2)
+    with open(os.path.join(h.logs, "fx.json"), "rb") as f:
+        raw = f.read()
+    assert raw.endswith(b"\n")
+    lines = raw[:-1].split(b"\n")
+    own = []
+    for line in lines:
+        assert len(line) <= 4000, len(line)
+        assert all(0x20 <= c < 0x7f and c != 0x5c for c in line), line[:200]
+        obj, rest = harness.strict_json(line.decode("ascii"))
+        assert rest == ""
+        own.append(obj)
+    logged = h.entries(settle=False)
+    assert len(own) == len(logged) > 100
+    assert [e["request_id"] for e in own] == [e["request_id"] for e in logged]
 
 
 def test_every_hostile_line_is_in_the_access_log(hostile_site):

@@ -39,7 +39,19 @@ static void *fx_create_dir(apr_pool_t *p, char *dir)
 static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
 {
     fx_dir_conf *base = base_, *add = add_;
-    fx_dir_conf *dc = apr_palloc(p, sizeof(*dc));
+    fx_dir_conf *dc;
+
+    /* Merged configs are read-only: when one side sets nothing, the other
+     * side is the result (most requests merge a few such sections). */
+    if (base->enabled == FX_UNSET && !base->shadows && !base->wire
+        && !base->reason_header) {
+        return add;
+    }
+    if (add->enabled == FX_UNSET && !add->shadows && !add->wire
+        && !add->reason_header) {
+        return base;
+    }
+    dc = apr_palloc(p, sizeof(*dc));
     dc->enabled = add->enabled != FX_UNSET ? add->enabled : base->enabled;
     dc->shadows = fx_shadow_merge_list(p, base->shadows, add->shadows);
     dc->wire = fx_wire_merge_dir(p, base->wire, add->wire);

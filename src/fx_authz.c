@@ -60,11 +60,16 @@ typedef struct {
     int pass;                         /* 1 access_checker_ex, 2 auth_checker */
 } fx_az_step;
 
-/* Per request, in st->subsys[FX_SLOT_AUTHZ]. */
+/* Per request, in st->subsys[FX_SLOT_AUTHZ]; st->authz_trail points at
+ * `trail`, whose first steps live inline (apr_array_push grows it from the
+ * request pool past that). */
+#define FX_AZ_INLINE_STEPS 4
 typedef struct {
     int depth;
     int pass;
     int dropped;
+    apr_array_header_t trail;
+    fx_az_step steps[FX_AZ_INLINE_STEPS];
 } fx_az_req;
 
 /* One fact for the entry (element of st->sub_authz_trail: a failed
@@ -126,12 +131,17 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     const authz_provider *orig = fx_az_slots[slot].orig;
     const fx_az_rule *rule = parsed;
     fx_req_state *st;
+    fx_dir_conf *dc;
     fx_az_req *az;
     fx_az_step *step;
     int idx = -1;
     authz_status rv;
 
-    if (!rule || rule->magic != &fx_az_magic || !fx_enabled(r)) {
+    /* Every allowed request that evaluates Require passes here: the
+     * ForbiddenExplain test reads the merged flag directly, and the trail
+     * comes in one allocation with room for the usual few steps. */
+    if (!rule || rule->magic != &fx_az_magic
+        || (dc = fx_dir_get(r)) == NULL || dc->enabled == 0) {
         return orig->check_authorization(r, line,
                                          rule && rule->magic == &fx_az_magic
                                          ? rule->orig_parsed : parsed);
@@ -141,10 +151,12 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     if (!az) {
         az = apr_pcalloc(r->pool, sizeof(*az));
         az->pass = 1;
+        az->trail.pool = r->pool;
+        az->trail.elt_size = sizeof(fx_az_step);
+        az->trail.nalloc = FX_AZ_INLINE_STEPS;
+        az->trail.elts = (char *)az->steps;
         st->subsys[FX_SLOT_AUTHZ] = az;
-    }
-    if (!st->authz_trail) {
-        st->authz_trail = apr_array_make(r->pool, 4, sizeof(fx_az_step));
+        st->authz_trail = &az->trail;
     }
     if (st->authz_trail->nelts < FX_AZ_MAX_STEPS) {
         idx = st->authz_trail->nelts;

@@ -53,6 +53,16 @@ SITE_CONF = r"""
 <Directory "{docroot}/ht">
     AllowOverride FileInfo
 </Directory>
+# .htaccess files httpd must refuse (500) exactly as without the module
+<Directory "{docroot}/htbad1">
+    AllowOverride AuthConfig
+</Directory>
+<Directory "{docroot}/htbad2">
+    AllowOverride FileInfo
+</Directory>
+<Directory "{docroot}/htbad3">
+    AllowOverride FileInfo Limit
+</Directory>
 <Directory "{docroot}/authd">
     AuthType Basic
     AuthName "fx"
@@ -103,6 +113,12 @@ def build_site(h, headers=False):
     h.mkdir("htdocs/private", mode=0o700, owner=("root", "root"))
     h.write("htdocs/target.txt", "t\n")
     h.write("htdocs/ht/.htaccess", "RewriteEngine On\nRewriteRule ^blocked - [F]\n")
+    h.write("htdocs/htbad1/.htaccess", "Options +Indexes\n")
+    h.write("htdocs/htbad1/x", "x\n")
+    h.write("htdocs/htbad2/.htaccess", "RewriteEngine On\nRewriteRule ^x - [Bogus]\n")
+    h.write("htdocs/htbad2/x", "x\n")
+    h.write("htdocs/htbad3/.htaccess", "Order allow,deny\nAllow from 300.1.1.1/40\n")
+    h.write("htdocs/htbad3/x", "x\n")
     d = h.docroot.encode()
     for n in NAMES:
         path = os.path.join(d, b"perm", n)
@@ -568,6 +584,7 @@ DIFF_TARGETS = [
     b"/ok.txt", b"/", b"/noindex", b"/noindex/", b"/nope", b"/deny/", b"/deny/x",
     b"/compat/x", b"/srvforbid", b"/ht/blocked", b"/ht/ok", b"/private/x",
     b"/authd/x", b"/deny/%00", b"/deny/..%2f..%2fetc", b"/%2e%2e/x", b"*",
+    b"/htbad1/x", b"/htbad2/x", b"/htbad3/x",
 ] + [b"/perm/" + pct(n).encode() for n in NAMES] \
   + [b"/nosym/" + pct(n).encode() for n in NAMES] \
   + [b"/noindex/" + pct(n).encode() + b"/" for n in NAMES] \

@@ -51,10 +51,13 @@ static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
         && !add->reason_header) {
         return base;
     }
-    dc = apr_palloc(p, sizeof(*dc));
+    /* one allocation for the merged config and its shadow-list node */
+    dc = apr_palloc(p, APR_ALIGN_DEFAULT(sizeof(*dc)) + sizeof(fx_shadow_list));
     dc->enabled = add->enabled != FX_UNSET ? add->enabled : base->enabled;
-    dc->shadows = fx_shadow_merge_list(p, base->shadows, add->shadows);
-    dc->wire = fx_wire_merge_dir(p, base->wire, add->wire);
+    dc->shadows = fx_shadow_merge_at((char *)dc + APR_ALIGN_DEFAULT(sizeof(*dc)),
+                                     p, base->shadows, add->shadows);
+    dc->wire = base->wire && add->wire ? fx_wire_merge_dir(p, base->wire, add->wire)
+                                       : add->wire ? add->wire : base->wire;
     dc->reason_header = add->reason_header ? add->reason_header
                                            : base->reason_header;
     return dc;
@@ -228,6 +231,12 @@ static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return fx_report_open_logs(pconf, s);
 }
 
+static void fx_insert_filters(request_rec *r)
+{
+    fx_api_insert_filter(r);        /* ForbiddenExplainReasonHeader */
+    fx_wire_insert_filter(r);       /* headers for trusted clients */
+}
+
 static void fx_register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(fx_pre_config, NULL, NULL, APR_HOOK_REALLY_LAST);
@@ -240,6 +249,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_rewrite_register_hooks(p);
     fx_api_register_hooks(p);
     fx_wire_register_hooks(p);
+    ap_hook_insert_filter(fx_insert_filters, NULL, NULL, APR_HOOK_LAST);
 }
 
 AP_DECLARE_MODULE(forbidden_explain) = {

@@ -120,7 +120,7 @@ static apr_status_t fx_reason_header_filter(ap_filter_t *f,
     return ap_pass_brigade(f->next, bb);
 }
 
-static void fx_insert_filter(request_rec *r)
+void fx_api_insert_filter(request_rec *r)
 {
     fx_dir_conf *dc = fx_dir_get(r);
     if (dc && dc->reason_header && *dc->reason_header) {
@@ -191,7 +191,6 @@ void fx_api_register_hooks(apr_pool_t *p)
     fx_reason_filter = ap_register_output_filter("FX_REASON_HEADER",
                                                  fx_reason_header_filter, NULL,
                                                  AP_FTYPE_CONTENT_SET);
-    ap_hook_insert_filter(fx_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(fx_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
 }

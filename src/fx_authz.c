@@ -125,42 +125,109 @@ static const char *fx_az_parse(int slot, cmd_parms *cmd, const char *line,
     return err;
 }
 
+/* The Require evaluation in progress on a connection, kept there until a
+ * rule does not grant: a request whose rules all grant never gets a record
+ * of its own, so the common allowed request allocates nothing for it (the
+ * buffer is allocated once per connection).  A connection runs one
+ * request's authorization at a time, on one thread (HTTP/2 streams have
+ * connections of their own); fx_az_begin resets it when mod_authz_core
+ * starts, and the request pointer tells sub-requests apart. */
+typedef struct {
+    const request_rec *r;
+    fx_az_req az;
+} fx_az_pending_t;
+
+static fx_az_pending_t *fx_az_pending_of(conn_rec *c, int create)
+{
+    fx_az_pending_t *pd = ap_get_module_config(c->conn_config,
+                                               &forbidden_explain_module);
+    if (!pd && create) {
+        /* fx_az_current initialises it for each request */
+        pd = apr_palloc(c->pool, sizeof(*pd));
+        pd->r = NULL;
+        ap_set_module_config(c->conn_config, &forbidden_explain_module, pd);
+    }
+    return pd;
+}
+
+/* Move the pending trail of r into its request state (a rule did not
+ * grant, or the request ends in 403 although every rule granted). */
+static fx_az_req *fx_az_keep(request_rec *r, fx_az_pending_t *pd)
+{
+    fx_req_state *st = fx_state_ensure(r);
+    fx_az_req *az = apr_palloc(r->pool, sizeof(*az));
+
+    *az = pd->az;
+    az->trail.pool = r->pool;
+    az->trail.elts = (char *)az->steps;
+    st->subsys[FX_SLOT_AUTHZ] = az;
+    st->authz_trail = &az->trail;
+    pd->r = NULL;
+    return az;
+}
+
+void fx_authz_keep_pending(request_rec *r)
+{
+    fx_az_pending_t *pd = fx_az_pending_of(r->connection, 0);
+    if (pd && pd->r == r) {
+        fx_az_keep(r, pd);
+    }
+}
+
+static fx_az_req *fx_az_current(request_rec *r, fx_az_pending_t *pd,
+                                int *pending)
+{
+    fx_req_state *st = fx_state_get(r);
+    fx_az_req *az = st ? st->subsys[FX_SLOT_AUTHZ] : NULL;
+
+    *pending = !az;
+    if (az) {
+        return az;
+    }
+    az = &pd->az;
+    if (pd->r != r) {
+        pd->r = r;
+        az->depth = 0;
+        az->pass = 1;
+        az->dropped = 0;
+        az->trail.pool = NULL;
+        az->trail.elt_size = sizeof(fx_az_step);
+        az->trail.nelts = 0;
+        az->trail.nalloc = FX_AZ_INLINE_STEPS;
+        az->trail.elts = (char *)az->steps;
+    }
+    return az;
+}
+
 static authz_status fx_az_check(int slot, request_rec *r, const char *line,
                                 const void *parsed)
 {
     const authz_provider *orig = fx_az_slots[slot].orig;
     const fx_az_rule *rule = parsed;
-    fx_req_state *st;
     fx_dir_conf *dc;
+    fx_az_pending_t *pd;
     fx_az_req *az;
     fx_az_step *step;
-    int idx = -1;
+    int idx = -1, pending;
     authz_status rv;
 
-    /* Every allowed request that evaluates Require passes here: the
-     * ForbiddenExplain test reads the merged flag directly, and the trail
-     * comes in one allocation with room for the usual few steps. */
     if (!rule || rule->magic != &fx_az_magic
         || (dc = fx_dir_get(r)) == NULL || dc->enabled == 0) {
         return orig->check_authorization(r, line,
                                          rule && rule->magic == &fx_az_magic
                                          ? rule->orig_parsed : parsed);
     }
-    st = fx_state_ensure(r);
-    az = st->subsys[FX_SLOT_AUTHZ];
-    if (!az) {
-        az = apr_pcalloc(r->pool, sizeof(*az));
-        az->pass = 1;
-        az->trail.pool = r->pool;
-        az->trail.elt_size = sizeof(fx_az_step);
-        az->trail.nalloc = FX_AZ_INLINE_STEPS;
-        az->trail.elts = (char *)az->steps;
-        st->subsys[FX_SLOT_AUTHZ] = az;
-        st->authz_trail = &az->trail;
+    pd = fx_az_pending_of(r->connection, 1);
+    az = fx_az_current(r, pd, &pending);
+    if (pending && az->trail.nelts == az->trail.nalloc) {
+        az = fx_az_keep(r, pd);     /* the pending buffer is full */
+        pending = 0;
     }
-    if (st->authz_trail->nelts < FX_AZ_MAX_STEPS) {
-        idx = st->authz_trail->nelts;
-        step = apr_array_push(st->authz_trail);
+    if (az->trail.nelts < FX_AZ_MAX_STEPS) {
+        idx = az->trail.nelts;
+        step = idx < az->trail.nalloc
+               ? &((fx_az_step *)az->trail.elts)[az->trail.nelts++]
+               : apr_array_push(&az->trail);
         step->rule = rule;
         step->alias_name = rule->alias_def
             ? apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) : NULL;
@@ -173,11 +240,29 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     }
     az->depth++;
     rv = orig->check_authorization(r, line, rule->orig_parsed);
+    if (pending) {
+        /* an alias' inner call may have moved the trail meanwhile */
+        az = fx_az_current(r, pd, &pending);
+    }
     az->depth--;
     if (idx >= 0) {
-        APR_ARRAY_IDX(st->authz_trail, idx, fx_az_step).result = rv;
+        APR_ARRAY_IDX(&az->trail, idx, fx_az_step).result = rv;
+    }
+    if (pending && rv != AUTHZ_GRANTED) {
+        fx_az_keep(r, pd);
     }
     return rv;
+}
+
+/* mod_authz_core is about to evaluate: whatever is pending on this thread
+ * belongs to a request that is over. */
+static int fx_az_begin(request_rec *r)
+{
+    fx_az_pending_t *pd = fx_az_pending_of(r->connection, 0);
+    if (pd) {
+        pd->r = NULL;
+    }
+    return DECLINED;
 }
 
 #define FX_AZ_W(x, y)                                                        \
@@ -1147,4 +1232,6 @@ void fx_authz_register_hooks(apr_pool_t *p)
      * per-configuration auth optimisation is unchanged. */
     ap_hook_check_authz(fx_az_mark_second_pass, NULL, NULL,
                         APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_access_ex(fx_az_begin, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
 }

@@ -10,7 +10,10 @@
 #include "http_log.h"
 #include "fx_entry.h"
 
-extern module AP_MODULE_DECLARE_DATA forbidden_explain_module;
+/* The module is built with -fvisibility=hidden (internal calls go direct,
+ * not through the PLT); only the module record is exported. */
+extern module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
+    forbidden_explain_module;
 #ifndef FX_MODULE_RECORD
 APLOG_USE_MODULE(forbidden_explain);
 #endif
@@ -86,9 +89,16 @@ struct fx_req_state {
 
 
 /* fx_state.c */
-fx_req_state *fx_state_get(const request_rec *r);
+/* Inline: the allowed path asks for these in every hook of ours. */
+static APR_INLINE fx_req_state *fx_state_get(const request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &forbidden_explain_module);
+}
 fx_req_state *fx_state_ensure(request_rec *r);
-fx_dir_conf *fx_dir_get(const request_rec *r);
+static APR_INLINE fx_dir_conf *fx_dir_get(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &forbidden_explain_module);
+}
 int fx_enabled(const request_rec *r);
 const char *fx_request_id(request_rec *r, fx_req_state *st);
 
@@ -138,6 +148,10 @@ const char *fx_api_set_reason_header(cmd_parms *cmd, void *dconf,
  * (the sub-request's pool dies before the main request is explained). */
 void fx_authz_subrequest_denied(request_rec *sub, fx_req_state *main_st);
 
+/* A hook returned an error for r: keep its Require trail (fx_authz.c
+ * holds a trail of rules that all granted on the thread only). */
+void fx_authz_keep_pending(request_rec *r);
+
 void fx_authz_register_hooks(apr_pool_t *p);
 /* Shadow of mod_authz_core's Require: records the line and, in the main
  * configuration, wraps a provider the configuration itself defined. */
@@ -146,6 +160,11 @@ const char *fx_authz_require_shadow(cmd_parms *cmd, void *dconf,
 void fx_fs_register_hooks(apr_pool_t *p);
 void fx_rewrite_register_hooks(apr_pool_t *p);
 void fx_wire_register_hooks(apr_pool_t *p);
+
+/* insert_filter, per subsystem; one hook in the glue calls both, since it
+ * runs for every request. */
+void fx_api_insert_filter(request_rec *r);
+void fx_wire_insert_filter(request_rec *r);
 
 /* fx_shadow.c: recording the directives httpd itself keeps no location of */
 typedef struct {
@@ -164,6 +183,33 @@ const char *fx_shadow_record(cmd_parms *cmd, void *dconf, const char *args);
 void fx_shadow_prepare(apr_pool_t *pconf);
 void *fx_shadow_merge_list(apr_pool_t *p, fx_shadow_list *base,
                            fx_shadow_list *add);
+/* A list of shadow records: a leaf chain of one section's records, or a
+ * node joining the lists of outer (base) and inner (add) sections. */
+struct fx_shadow_list {
+    const fx_shadow_list *base;     /* outer sections, merged earlier */
+    const fx_shadow_list *add;      /* inner sections */
+    const fx_shadow_rec *rec;       /* leaf: one directive */
+    const fx_shadow_list *next;     /* leaf chain within one section */
+};
+
+/* The same, building the merged node in mem (sizeof(fx_shadow_list)) when
+ * one is needed, so a per-dir merge makes one allocation.  Inline: every
+ * request merges a few sections. */
+static APR_INLINE void *fx_shadow_merge_at(void *mem, apr_pool_t *p,
+                                           fx_shadow_list *base,
+                                           fx_shadow_list *add)
+{
+    fx_shadow_list *node;
+    if (!base || !add) {
+        return base ? base : add;
+    }
+    node = mem ? mem : apr_palloc(p, sizeof(*node));
+    node->base = base;
+    node->add = add;
+    node->rec = NULL;
+    node->next = NULL;
+    return node;
+}
 /* Every record in effect for r named name (case-insensitive, NULL = all),
  * outermost section first. */
 apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_dir_conf *dc,

@@ -75,8 +75,13 @@ static int fx_log_transaction(request_rec *r)
     if (r->main) {
         return DECLINED;
     }
+    for (last = r; last->next; last = last->next)
+        ;
+    if (last->status != HTTP_FORBIDDEN) {
+        return DECLINED;            /* the allowed path ends here */
+    }
     failed = fx_failed_request(r, &last);
-    if (last->status != HTTP_FORBIDDEN || !fx_enabled(failed)) {
+    if (!fx_enabled(failed)) {
         return DECLINED;
     }
     e = fx_report_entry(r);

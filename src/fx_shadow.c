@@ -14,13 +14,6 @@
 #include "http_core.h"
 #include "fx_private.h"
 
-struct fx_shadow_list {
-    const fx_shadow_list *base;     /* outer sections, merged earlier */
-    const fx_shadow_list *add;      /* inner sections */
-    const fx_shadow_rec *rec;       /* leaf: one directive */
-    const fx_shadow_list *next;     /* leaf chain within one section */
-};
-
 /* Per shadow command: does a module other than ours define the name?
  * Filled in pre_config, after every LoadModule ran and before any directive
  * is processed; read-only afterwards (children parse .htaccess with it). */
@@ -121,19 +114,7 @@ const char *fx_shadow_record(cmd_parms *cmd, void *dconf, const char *args)
 void *fx_shadow_merge_list(apr_pool_t *p, fx_shadow_list *base,
                            fx_shadow_list *add)
 {
-    fx_shadow_list *node;
-    if (!base) {
-        return add;
-    }
-    if (!add) {
-        return base;
-    }
-    node = apr_palloc(p, sizeof(*node));
-    node->base = base;
-    node->add = add;
-    node->rec = NULL;
-    node->next = NULL;
-    return node;
+    return fx_shadow_merge_at(NULL, p, base, add);
 }
 
 static void fx_flatten(const fx_shadow_list *l, const char *name,

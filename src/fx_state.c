@@ -5,11 +5,6 @@
 #include "http_request.h"
 #include "fx_private.h"
 
-fx_req_state *fx_state_get(const request_rec *r)
-{
-    return ap_get_module_config(r->request_config, &forbidden_explain_module);
-}
-
 fx_req_state *fx_state_ensure(request_rec *r)
 {
     fx_req_state *st = fx_state_get(r);
@@ -18,11 +13,6 @@ fx_req_state *fx_state_ensure(request_rec *r)
         ap_set_module_config(r->request_config, &forbidden_explain_module, st);
     }
     return st;
-}
-
-fx_dir_conf *fx_dir_get(const request_rec *r)
-{
-    return ap_get_module_config(r->per_dir_config, &forbidden_explain_module);
 }
 
 int fx_enabled(const request_rec *r)

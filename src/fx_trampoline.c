@@ -37,13 +37,17 @@ typedef struct {
 
 #define FX_MAX_SLOTS 256
 static fx_slot fx_slots[FX_MAX_SLOTS];
-static int fx_nslots;
 
 static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
                            const char *filename_in)
 {
-    fx_req_state *st = fx_state_ensure(r);
-    fx_origin *o = &st->origin;
+    fx_req_state *st;
+    fx_origin *o;
+
+    /* Require lines that all granted are still only on this thread. */
+    fx_authz_keep_pending(r);
+    st = fx_state_ensure(r);
+    o = &st->origin;
 
     st->has_origin = 1;
     o->phase = s->phase;
@@ -72,22 +76,19 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
     }
 }
 
-static APR_INLINE int fx_run(int k, request_rec *r)
+/* Anything but a plain OK/DECLINED: decide whether it produced a 403.
+ * Kept out of line so the trampolines stay a call and a compare. */
+static int __attribute__((noinline))
+fx_after(int k, request_rec *r, int rv, const char *filename_in)
 {
     const fx_slot *s = &fx_slots[k];
-    const char *filename_in = r->filename;
-    int rv = s->orig(r);
 
-    if (rv == DECLINED) {
-        return rv;
-    }
     if (rv == OK || rv == DONE) {
         /* A status set without being returned: proxied backends, CGI
-         * "Status: 403", mod_dav's DONE responses. */
+         * "Status: 403", mod_dav's DONE responses.  (An ErrorDocument
+         * request inherits the status it reports; it did not produce it.) */
         if (r->status == HTTP_FORBIDDEN && (s->is_handler || rv == DONE)
             && !(r->prev && r->prev->status == r->status)) {
-            /* (An ErrorDocument request inherits the status it reports;
-             * it did not produce it.) */
             fx_note_origin(r, s, rv, filename_in);
         }
         return rv;
@@ -96,6 +97,39 @@ static APR_INLINE int fx_run(int k, request_rec *r)
         fx_note_origin(r, s, rv, filename_in);
     }
     return rv;
+}
+
+/* Three kinds of trampoline, by slot range: the handler phase must look at
+ * r->status after OK; fixups keep the file name the hook started from (a
+ * per-dir RewriteRule chain is replayed from it); every other phase only
+ * tells OK/DECLINED from the rest. */
+#define FX_FIXUPS_FIRST  0xC0
+#define FX_HANDLER_FIRST 0xE0
+
+static APR_INLINE int fx_run(int k, request_rec *r)
+{
+    if (k >= FX_HANDLER_FIRST) {
+        int rv = fx_slots[k].orig(r);
+        if (rv == DECLINED || (rv == OK && r->status != HTTP_FORBIDDEN)) {
+            return rv;
+        }
+        return fx_after(k, r, rv, NULL);
+    }
+    if (k >= FX_FIXUPS_FIRST) {
+        const char *filename_in = r->filename;
+        int rv = fx_slots[k].orig(r);
+        if (rv == DECLINED || rv == OK) {
+            return rv;
+        }
+        return fx_after(k, r, rv, filename_in);
+    }
+    {
+        int rv = fx_slots[k].orig(r);
+        if (rv == DECLINED || rv == OK) {
+            return rv;
+        }
+        return fx_after(k, r, rv, NULL);
+    }
 }
 
 #define FX_T(x, y) \
@@ -150,41 +184,46 @@ static int fx_is_trampoline(fx_request_hook_fn *fn)
 void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
 {
     apr_size_t i;
-    int skipped = 0;
+    int skipped = 0, used = 0;
+    /* next free slot of each range: other phases, fixups, handler */
+    int next[3] = { 0, FX_FIXUPS_FIRST, FX_HANDLER_FIRST };
+    const int end[3] = { FX_FIXUPS_FIRST, FX_HANDLER_FIRST, FX_MAX_SLOTS };
 
     (void)pconf;
-    fx_nslots = 0;
     for (i = 0; i < sizeof(fx_phases) / sizeof(fx_phases[0]); i++) {
         apr_array_header_t *arr = fx_phases[i].get();
-        int k;
+        int k, range = fx_phases[i].is_handler ? 2
+                       : strcmp(fx_phases[i].phase, "fixups") == 0 ? 1 : 0;
         if (!arr) {
             continue;
         }
         for (k = 0; k < arr->nelts; k++) {
             fx_hook_link *link = &((fx_hook_link *)arr->elts)[k];
+            int slot;
             if (!link->pFunc || fx_is_trampoline(link->pFunc)
                 || (link->szName && strcmp(link->szName,
                                            forbidden_explain_module.name) == 0)) {
                 continue;
             }
-            if (fx_nslots >= FX_MAX_SLOTS) {
+            if (next[range] >= end[range]) {
                 skipped++;
                 continue;
             }
-            fx_slots[fx_nslots].orig = link->pFunc;
-            fx_slots[fx_nslots].phase = fx_phases[i].phase;
-            fx_slots[fx_nslots].module = link->szName ? link->szName : "unknown";
-            fx_slots[fx_nslots].is_handler = fx_phases[i].is_handler;
-            link->pFunc = fx_tramps[fx_nslots];
-            fx_nslots++;
+            slot = next[range]++;
+            fx_slots[slot].orig = link->pFunc;
+            fx_slots[slot].phase = fx_phases[i].phase;
+            fx_slots[slot].module = link->szName ? link->szName : "unknown";
+            fx_slots[slot].is_handler = fx_phases[i].is_handler;
+            link->pFunc = fx_tramps[slot];
+            used++;
         }
     }
     if (skipped) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "forbidden_explain: %d request hooks left unobserved "
-                     "(more than %d); 403s they produce are explained without "
-                     "module and phase", skipped, FX_MAX_SLOTS);
+                     "(more than this module has trampolines for); 403s they "
+                     "produce are explained without module and phase", skipped);
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
-                 "forbidden_explain: observing %d request hooks", fx_nslots);
+                 "forbidden_explain: observing %d request hooks", used);
 }

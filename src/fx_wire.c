@@ -328,7 +328,7 @@ static apr_status_t fx_wire_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 /* -------------------------------------------------------------------- */
 /* hooks                                                                 */
 
-static void fx_wire_insert_filter(request_rec *r)
+void fx_wire_insert_filter(request_rec *r)
 {
     if (r->main || !fx_wire_wanted(fx_wire_initial(r))) {
         return;
@@ -369,7 +369,6 @@ void fx_wire_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_pre_config(fx_wire_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_insert_filter(fx_wire_insert_filter, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_error_filter(fx_wire_insert_error_filter, NULL, NULL,
                                 APR_HOOK_LAST);
     /* After every AP_FTYPE_CONTENT_SET filter: fx_api.c's reason-header

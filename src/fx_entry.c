@@ -10,14 +10,27 @@ typedef struct {
     const char *key;
     fx_field_kind kind;
     int rank;                       /* position in fx_key_order, or after */
+    int next;                       /* next field of the same hash, or -1 */
     const char *s;
     apr_int64_t n;
 } fx_field;
 
+/* Subsystems set fifty-odd facts per entry, most of them new keys: a small
+ * hash over the key text finds a field without scanning them all. */
+#define FX_KEY_BUCKETS 64
+
 struct fx_entry {
     apr_pool_t *pool;
     apr_array_header_t *fields;
+    int head[FX_KEY_BUCKETS];       /* first field of each bucket, or -1 */
 };
+
+static unsigned fx_key_hash(const char *key)
+{
+    apr_size_t len = strlen(key);
+    return ((unsigned char)key[0] * 7u + (unsigned)len * 13u
+            + (unsigned char)key[len ? len - 1 : 0]) % FX_KEY_BUCKETS;
+}
 
 /* The documented keys, in the order an administrator reads them. */
 static const char *const fx_key_order[] = {
@@ -33,7 +46,8 @@ fx_entry *fx_entry_make(apr_pool_t *p)
 {
     fx_entry *e = apr_palloc(p, sizeof(*e));
     e->pool = p;
-    e->fields = apr_array_make(p, 20, sizeof(fx_field));
+    e->fields = apr_array_make(p, 32, sizeof(fx_field));
+    memset(e->head, 0xff, sizeof(e->head));     /* all -1 */
     return e;
 }
 
@@ -53,12 +67,12 @@ static int fx_key_rank(const char *key, int insertion)
 static fx_field *fx_find(const fx_entry *e, const char *key)
 {
     int i;
-    for (i = 0; i < e->fields->nelts; i++) {
+    for (i = e->head[fx_key_hash(key)]; i >= 0;) {
         fx_field *f = &APR_ARRAY_IDX(e->fields, i, fx_field);
-        if (f->key && (f->key == key
-                       || (f->key[0] == key[0] && strcmp(f->key, key) == 0))) {
+        if (f->key && (f->key == key || strcmp(f->key, key) == 0)) {
             return f;
         }
+        i = f->next;
     }
     return NULL;
 }
@@ -67,9 +81,12 @@ static fx_field *fx_slot(fx_entry *e, const char *key)
 {
     fx_field *f = fx_find(e, key);
     if (!f) {
+        unsigned h = fx_key_hash(key);
         f = apr_array_push(e->fields);
         f->key = key;
         f->rank = fx_key_rank(key, e->fields->nelts);
+        f->next = e->head[h];
+        e->head[h] = e->fields->nelts - 1;
     }
     return f;
 }

@@ -345,7 +345,32 @@ typedef struct {
     const char *ids;            /* "uid=33(www-data) gid=33(www-data) ..." */
 } fx_server_ids;
 
+static void fx_server_ids_read(apr_pool_t *p, fx_server_ids *ids);
+
+/* The child's credentials are final when child_init runs (every MPM drops
+ * privileges before it) and never change afterwards: read them, with their
+ * names, once per child instead of once per 403.  Written only there,
+ * before any request thread exists. */
+static fx_server_ids fx_child_ids;
+static int fx_child_ids_ready;
+
+static void fx_fs_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    (void)s;
+    fx_server_ids_read(pchild, &fx_child_ids);
+    fx_child_ids_ready = 1;
+}
+
 static void fx_server_ids_get(apr_pool_t *p, fx_server_ids *ids)
+{
+    if (fx_child_ids_ready) {
+        *ids = fx_child_ids;
+        return;
+    }
+    fx_server_ids_read(p, ids);
+}
+
+static void fx_server_ids_read(apr_pool_t *p, fx_server_ids *ids)
 {
     gid_t groups[64];
     int n = getgroups(64, groups), i;
@@ -1013,4 +1038,5 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 void fx_fs_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_child_init(fx_fs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -268,7 +268,7 @@ done:
     c->mode_allows = (c->granted & c->need) == c->need;
 }
 
-int fx_perm_examine(apr_pool_t *p, const char *path, int need,
+static int fx_perm_examine_ids(apr_pool_t *p, const char *path, int need,
                     const fx_perm_cred *cred, fx_perm_comp *c)
 {
     struct stat lst, st;
@@ -301,8 +301,7 @@ int fx_perm_examine(apr_pool_t *p, const char *path, int need,
                  (unsigned)(st.st_mode & 07777));
     c->uid = st.st_uid;
     c->gid = st.st_gid;
-    c->owner = fx_user_name(p, st.st_uid);
-    c->group = fx_group_name(p, st.st_gid);
+    c->owner = c->group = NULL;     /* names: fx_perm_name_comp() */
 
     n = getxattr(path, "system.posix_acl_access", acl_buf, sizeof(acl_buf));
     if (n > 0 && fx_acl_parse(acl_buf, (apr_size_t)n, &c->acl) == 0) {
@@ -321,6 +320,29 @@ int fx_perm_examine(apr_pool_t *p, const char *path, int need,
         c->kernel_allows = faccessat(AT_FDCWD, path, amode, AT_EACCESS) == 0;
     }
     return 0;
+}
+
+/* Owner and group names cost an NSS lookup each (a read of /etc/passwd
+ * or /etc/group without nscd): only the components that are reported get
+ * them. */
+void fx_perm_name_comp(apr_pool_t *p, fx_perm_comp *c)
+{
+    if (!c->owner) {
+        c->owner = fx_user_name(p, c->uid);
+    }
+    if (!c->group) {
+        c->group = fx_group_name(p, c->gid);
+    }
+}
+
+int fx_perm_examine(apr_pool_t *p, const char *path, int need,
+                    const fx_perm_cred *cred, fx_perm_comp *c)
+{
+    int rv = fx_perm_examine_ids(p, path, need, cred, c);
+    if (rv == 0) {
+        fx_perm_name_comp(p, c);
+    }
+    return rv;
 }
 
 static int fx_denies(const fx_perm_comp *c)
@@ -353,7 +375,7 @@ void fx_perm_walk(apr_pool_t *p, const char *path, int final_need,
         /* Is this the last component? (prefix is the one being examined) */
         next = s;
         last = (*next == '\0');
-        rv = fx_perm_examine(p, apr_pstrmemdup(p, prefix, plen),
+        rv = fx_perm_examine_ids(p, apr_pstrmemdup(p, prefix, plen),
                              last ? final_need : FX_PERM_X, cred, c);
         out->n_examined++;
         if (rv != 0) {
@@ -366,6 +388,7 @@ void fx_perm_walk(apr_pool_t *p, const char *path, int final_need,
             APR_ARRAY_PUSH(out->world_writable, const char *) = c->path;
         }
         if (!out->denier && fx_denies(c)) {
+            fx_perm_name_comp(p, c);
             out->denier = c;
             /* Keep looking for world-writable components only if the
              * kernel would let us see them; stop: nothing below is

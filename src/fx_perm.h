@@ -115,6 +115,8 @@ const char *fx_perm_hint(apr_pool_t *p, const fx_perm_comp *c,
 const char *fx_shell_quote(apr_pool_t *p, const char *s);
 
 /* User and group names (thread-safe lookups), NULL when unknown. */
+/* Fill in c->owner and c->group (names of c->uid, c->gid) if missing. */
+void fx_perm_name_comp(apr_pool_t *p, fx_perm_comp *c);
 const char *fx_user_name(apr_pool_t *p, uid_t uid);
 const char *fx_group_name(apr_pool_t *p, gid_t gid);
 

@@ -19,7 +19,10 @@ static void fx_waf_error_log(const ap_errorlog_info *info, const char *errstr)
     request_rec *top;
     fx_req_state *st;
 
+    /* Every written line passes here; our own (long) entries are skipped
+     * before the search. */
     if (!info->r || info->level < 0 || info->level > APLOG_WARNING
+        || info->module_index == forbidden_explain_module.module_index
         || !strstr(errstr, "ModSecurity: Access denied with code ")) {
         return;
     }

@@ -270,11 +270,19 @@ class Httpd:
         self._wait_up()
 
     def stop(self):
+        """Stop httpd and every child of it, also when its configuration
+        can no longer be parsed (a shared docroot already removed), so no
+        test leaves a server behind."""
         if not self.started:
             return
         pid = self.pid()
-        subprocess.run([APACHE, "-f", self.conf_file, "-k", "stop"],
-                       capture_output=True, env=httpd_env(self.env))
+        rc = subprocess.run([APACHE, "-f", self.conf_file, "-k", "stop"],
+                            capture_output=True, env=httpd_env(self.env)).returncode
+        if rc != 0 and pid:
+            try:
+                os.kill(pid, signal.SIGTERM)   # what -k stop sends
+            except OSError:
+                pass
         deadline = time.time() + 10
         while pid and time.time() < deadline:
             try:
@@ -284,10 +292,14 @@ class Httpd:
                 break
         else:
             if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                # the daemonized parent leads its process group: take the
+                # children with it
+                for kill in (lambda: os.killpg(pid, signal.SIGKILL),
+                             lambda: os.kill(pid, signal.SIGKILL)):
+                    try:
+                        kill()
+                    except OSError:
+                        pass
         self.started = False
 
     def cleanup(self):

@@ -24,6 +24,14 @@ case "$runtime" in
     *) echo "asan-test: no libasan.so for ${cc:-gcc}" >&2; exit 1 ;;
 esac
 
+# The module must really be instrumented: it then needs the ASan runtime,
+# and apache2 refuses to load it unless that runtime is preloaded (so a
+# passing suite also proves every server ran with it).
+if ! ldd "$build/mod_forbidden_explain.so" | grep -q 'libasan'; then
+    echo "asan-test: $build/mod_forbidden_explain.so is not built with ASan" >&2
+    exit 1
+fi
+
 reports=$(mktemp -d /tmp/fx-asan-reports.XXXXXX)
 chmod 777 "$reports"  # children run as www-data
 FX_HTTPD_ENV="LD_PRELOAD=$runtime"

@@ -80,21 +80,6 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
             break;
         }
     }
-    if (cause) {
-        fx_entry_set(e, "detail", cause->returned_ok
-                     ? fx_classify_detail(reason)
-                     : (apr_strnatcmp(reason, "module") == 0
-                        ? apr_psprintf(r->pool, "%s returned 403 in the %s "
-                                       "phase without stating a reason.",
-                                       fx_origin_module(cause), cause->phase)
-                        : fx_classify_detail(reason)));
-    }
-    else {
-        fx_entry_set(e, "detail", "No request hook returned 403; the status "
-                     "was set outside the phases this module observes.");
-    }
-    fx_entry_set(e, "hint", fx_classify_hint(reason));
-
     fx_authz_explain(r, failed, st, e);
     fx_fs_explain(r, failed, st, e);
     fx_rewrite_explain(r, failed, st, e);
@@ -102,5 +87,21 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     fx_waf_explain(r, failed, st, e);
     fx_upstream_explain(r, failed, st, e);
     fx_api_explain(r, failed, st, e);
+
+    /* The reason's general wording, where no subsystem proved more. */
+    reason = fx_entry_get(e, "reason");
+    if (!fx_entry_get(e, "detail")) {
+        fx_entry_set(e, "detail", !cause
+                     ? "No request hook returned 403; the status was set "
+                       "outside the phases this module observes."
+                     : (!cause->returned_ok && strcmp(reason, "module") == 0)
+                     ? apr_psprintf(r->pool, "%s returned 403 in the %s "
+                                    "phase without stating a reason.",
+                                    fx_origin_module(cause), cause->phase)
+                     : fx_classify_detail(reason));
+    }
+    if (!fx_entry_get(e, "hint")) {
+        fx_entry_set(e, "hint", fx_classify_hint(reason));
+    }
     return e;
 }

@@ -25,11 +25,18 @@ import os, re, signal, subprocess, sys, time
 sys.path.insert(0, ".")
 import harness
 import test_foundation as tf
+import test_robustness as tr
 
 out = sys.argv[1]
 log = os.path.join(out, "memcheck.log")
 h = harness.Httpd(name="valgrind", mpm="prefork")
 tf.build_site(h)
+# The robustness site on top: hostile file names, Basic auth, permission
+# analysis, and the trusted-client header and problem+json when built in.
+h.conf("ForbiddenExplainHeaders On\nForbiddenExplainTrustedClients 127.0.0.1")
+wire = h.configtest()[0] == 0
+h.body = h.body.rsplit("ForbiddenExplainHeaders On", 1)[0]
+tr.build_site(h, headers=wire)
 rc, msg = h.configtest()          # writes the configuration file
 if rc != 0:
     sys.exit("valgrind-smoke: bad configuration: " + msg)
@@ -50,12 +57,19 @@ try:
             statuses[uri] = h.get(uri, timeout=60).status
         for t in tf.HOSTILE:
             h.request(None, raw_target=t, timeout=60)
+        for kind, target, _, hdrs, user in tr.KINDS[::3]:
+            hdrs = dict(hdrs)
+            if user is not None:
+                hdrs["Authorization"] = tr.basic(user)
+            hdrs["Accept"] = "application/problem+json"
+            h.request(None, raw_target=target, headers=hdrs, timeout=60)
     bad = {u: s for u, s in statuses.items() if u in tf.EXPECTED and s != 403}
     if bad:
         sys.exit("valgrind-smoke: unexpected statuses %r" % bad)
     n = len(h.entries())
-    print("valgrind-smoke: %d requests, %d entries" % (
-        2 * (len(tf.EXPECTED) + 4 + len(tf.HOSTILE)), n))
+    print("valgrind-smoke: %d requests, %d entries, trusted headers %s" % (
+        2 * (len(tf.EXPECTED) + 4 + len(tf.HOSTILE) + len(tr.KINDS[::3])), n,
+        "on" if wire else "not built"))
 finally:
     p.send_signal(signal.SIGTERM)
     try:

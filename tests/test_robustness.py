@@ -171,7 +171,7 @@ class LogCursor:
         self.h = h
         self.off = os.path.getsize(h.error_log) if os.path.exists(h.error_log) else 0
 
-    def take(self, want=1, timeout=3.0):
+    def take(self, want=1, timeout=10.0):
         deadline = time.time() + timeout
         while True:
             with open(self.h.error_log, "rb") as f:
@@ -527,12 +527,12 @@ def test_graceful_and_restart_under_wrk(make_httpd, mpm, tmp_path):
             r = h.get(uri, source="127.0.0.3")
             assert r.status == 403, (uri, r.status)
             mine = []
-            for line in cur.take(1, timeout=3):
+            for line in cur.take(1):
                 e = parse_entry_line(line)
                 if e.get("client_ip") == "127.0.0.3":
                     mine.append(e)
             # wrk's own 403s interleave; ours is recognised by client_ip
-            deadline = time.time() + 3
+            deadline = time.time() + 10
             while not mine and time.time() < deadline:
                 for line in cur.take(1, timeout=0.2):
                     e = parse_entry_line(line)

@@ -22,6 +22,9 @@ static int fx_is_int(const char *s)
     if (!*s || strlen(s) > 15) {
         return 0;
     }
+    if (s[0] == '0' && s[1]) {
+        return 0;   /* "007" is no JSON number: it stays a string */
+    }
     return strspn(s, "0123456789") == strlen(s);
 }
 

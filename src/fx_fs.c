@@ -17,6 +17,8 @@
 #include "apr_fnmatch.h"
 #include "http_core.h"
 #include "http_request.h"
+#include "apr_thread_mutex.h"
+#include "apr_hash.h"
 #include "fx_private.h"
 #include "fx_perm.h"
 #include "fx_json.h"
@@ -193,11 +195,11 @@ static fx_walk_replay *fx_replay_walk(request_rec *r, const char *dir,
             const char *names = sconf->access_name;
             while (names && *names) {
                 const char *name = ap_getword_conf(p, &names);
-                const char *f = apr_pstrcat(p, level, name, NULL);
-                struct stat sb;
-                if (*name && stat(f, &sb) == 0 && S_ISREG(sb.st_mode)) {
+                /* a candidate: fx_note_ignored looks whether it exists, so
+                 * replays that never report it cost no stat per level */
+                if (*name) {
                     fx_ignored_htaccess *ig = apr_array_push(w->ignored);
-                    ig->path = f;
+                    ig->path = apr_pstrcat(p, level, name, NULL);
                     ig->allow_override = allow_override;
                 }
             }
@@ -354,11 +356,50 @@ static void fx_server_ids_read(apr_pool_t *p, fx_server_ids *ids);
 static fx_server_ids fx_child_ids;
 static int fx_child_ids_ready;
 
+/* Owner and group names of reported components, per child: an NSS
+ * lookup reads and parses /etc/passwd or /etc/group each time, which a
+ * flood of identical 403s would repeat thousands of times a second.  The
+ * pool and hash are touched only under the lock; names stay valid for the
+ * child's life (a renamed user shows its new name in new children). */
+#define FX_NAME_CACHE_MAX 512
+static apr_thread_mutex_t *fx_name_lock;
+static apr_pool_t *fx_name_pool;
+static apr_hash_t *fx_name_cache;
+
+static const char *fx_cached_name(apr_pool_t *p, unsigned long id, int group)
+{
+    apr_uint64_t key = ((apr_uint64_t)id << 1) | (group ? 1 : 0);
+    const char *name;
+
+    apr_thread_mutex_lock(fx_name_lock);
+    name = apr_hash_get(fx_name_cache, &key, sizeof(key));
+    apr_thread_mutex_unlock(fx_name_lock);
+    if (name) {
+        return *name ? name : NULL;         /* "" = no such id */
+    }
+    name = fx_perm_nss_name(p, id, group);
+    apr_thread_mutex_lock(fx_name_lock);
+    if (apr_hash_count(fx_name_cache) < FX_NAME_CACHE_MAX
+        && !apr_hash_get(fx_name_cache, &key, sizeof(key))) {
+        apr_uint64_t *k = apr_pmemdup(fx_name_pool, &key, sizeof(key));
+        apr_hash_set(fx_name_cache, k, sizeof(*k),
+                     apr_pstrdup(fx_name_pool, name ? name : ""));
+    }
+    apr_thread_mutex_unlock(fx_name_lock);
+    return name;
+}
+
 static void fx_fs_child_init(apr_pool_t *pchild, server_rec *s)
 {
     (void)s;
     fx_server_ids_read(pchild, &fx_child_ids);
     fx_child_ids_ready = 1;
+    if (apr_pool_create(&fx_name_pool, pchild) == APR_SUCCESS
+        && apr_thread_mutex_create(&fx_name_lock, APR_THREAD_MUTEX_DEFAULT,
+                                   pchild) == APR_SUCCESS) {
+        fx_name_cache = apr_hash_make(fx_name_pool);
+        fx_perm_set_namer(fx_cached_name);
+    }
 }
 
 static void fx_server_ids_get(apr_pool_t *p, fx_server_ids *ids)
@@ -585,11 +626,15 @@ static void fx_note_ignored(request_rec *r, fx_entry *e, fx_walk_replay *w,
                             const char **sentence)
 {
     const char *list = "";
-    int i;
+    int i, shown = 0;
     for (i = 0; i < w->ignored->nelts; i++) {
         fx_ignored_htaccess *ig = &APR_ARRAY_IDX(w->ignored, i,
                                                  fx_ignored_htaccess);
-        list = apr_pstrcat(r->pool, list, i ? "; " : "", ig->path,
+        struct stat sb;
+        if (stat(ig->path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            continue;
+        }
+        list = apr_pstrcat(r->pool, list, shown++ ? "; " : "", ig->path,
                            ig->allow_override ? " (not read: "
                            : " (not read: AllowOverride None by default",
                            ig->allow_override ? fx_rec_at(r, ig->allow_override)

@@ -117,6 +117,13 @@ const char *fx_shell_quote(apr_pool_t *p, const char *s);
 /* User and group names (thread-safe lookups), NULL when unknown. */
 /* Fill in c->owner and c->group (names of c->uid, c->gid) if missing. */
 void fx_perm_name_comp(apr_pool_t *p, fx_perm_comp *c);
+/* Names of user and group ids.  By default every call asks NSS (a read of
+ * /etc/passwd or /etc/group without nscd); the server installs a cached
+ * lookup once per child (fx_fs.c), before any request thread exists. */
+typedef const char *fx_perm_namer_fn(apr_pool_t *p, unsigned long id,
+                                     int group);
+void fx_perm_set_namer(fx_perm_namer_fn *fn);
+const char *fx_perm_nss_name(apr_pool_t *p, unsigned long id, int group);
 const char *fx_user_name(apr_pool_t *p, uid_t uid);
 const char *fx_group_name(apr_pool_t *p, gid_t gid);
 

@@ -392,6 +392,14 @@ class Httpd:
             return []
 
 
+def one_entry(h, uri):
+    """The single entry for uri; fails with the error log's tail when there
+    is none or more than one."""
+    got = h.entries_for(uri)
+    assert len(got) == 1, (uri, got, h.read_error_log()[-3000:])
+    return got[0]
+
+
 def decode(value):
     """Undo the entries' percent-encoding of string values."""
     from urllib.parse import unquote_to_bytes

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import harness
-from harness import decode
+from harness import decode, one_entry
 
 SITE_CONF = """
 <Directory "{docroot}/deny">
@@ -96,12 +96,6 @@ def site():
     h.start()
     yield h
     h.cleanup()
-
-
-def one_entry(h, uri):
-    found = h.entries_for(uri)
-    assert len(found) == 1, (uri, found, h.read_error_log()[-3000:])
-    return found[0]
 
 
 @pytest.mark.parametrize("uri", sorted(EXPECTED))

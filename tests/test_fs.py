@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 import harness
-from harness import decode
+from harness import decode, one_entry
 
 pytestmark = pytest.mark.skipif(not harness.RUN_AS_ROOT,
                                 reason="needs root: chown and User www-data")
@@ -112,12 +112,6 @@ def h():
     h.start()
     yield h
     h.cleanup()
-
-
-def one_entry(h, uri):
-    got = h.entries_for(uri)
-    assert len(got) == 1, (uri, got, h.read_error_log()[-3000:])
-    return got[0]
 
 
 def test_allowed_request_has_no_entry(h):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import harness
-from harness import decode
+from harness import decode, one_entry
 
 HOTLINK_RULE = r"RewriteRule \.(jpe?g|png)$ - [F,NC]"
 COND_EMPTY = r"RewriteCond %{HTTP_REFERER} !^$"
@@ -66,12 +66,6 @@ def h():
     h.start()
     yield h
     h.cleanup()
-
-
-def one_entry(h, uri):
-    got = h.entries_for(uri)
-    assert len(got) == 1, (uri, got, h.read_error_log()[-3000:])
-    return got[0]
 
 
 def test_hotlink_server_context_names_rule_and_referer(h):

@@ -13,7 +13,7 @@ import tempfile
 import pytest
 
 import harness
-from harness import decode
+from harness import decode, one_entry
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INCLUDE = os.path.join(HERE, "..", "include")
@@ -87,12 +87,6 @@ def servers():
     h.cleanup()
     back.cleanup()
     shutil.rmtree(tmp, ignore_errors=True)
-
-
-def one_entry(h, uri):
-    got = h.entries_for(uri)
-    assert len(got) == 1, (uri, got, h.read_error_log()[-3000:])
-    return got[0]
 
 
 def test_backend_403_relayed_with_reason_header(servers):

@@ -4,7 +4,7 @@ ModSecurity reported them."""
 import pytest
 
 import harness
-from harness import decode
+from harness import decode, one_entry
 
 RULE = ("SecRule ARGS:test \"@streq attack\" "
         "\"id:10001,phase:2,deny,status:403,msg:'test rule'\"")
@@ -29,12 +29,6 @@ def h():
     h.start()
     yield h
     h.cleanup()
-
-
-def one_entry(h, uri):
-    got = h.entries_for(uri)
-    assert len(got) == 1, (uri, got, h.read_error_log()[-3000:])
-    return got[0]
 
 
 def test_modsecurity_phase2_rule(h):

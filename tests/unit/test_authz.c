@@ -8,14 +8,7 @@
 #include <apr_strings.h>
 #include "fx_authz_eval.h"
 #include "fx_compat.h"
-
-static int failures, checks;
-
-#define CHECK(cond) do { checks++; if (!(cond)) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define CHECK_INT(a, b) do { long a_ = (long)(a), b_ = (long)(b); checks++; \
-    if (a_ != b_) { failures++; fprintf(stderr, "FAIL %s:%d: got %ld want %ld\n", \
-    __FILE__, __LINE__, a_, b_); } } while (0)
+#include "unit.h"
 
 /* The responsible leaves of n as "i,j,k". */
 static const char *resp(apr_pool_t *p, fx_az_node *n)
@@ -31,10 +24,6 @@ static const char *resp(apr_pool_t *p, fx_az_node *n)
     return s;
 }
 
-#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); checks++; \
-    if (!a_ || strcmp(a_, b_) != 0) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: got [%s] want [%s]\n", __FILE__, __LINE__, \
-            a_ ? a_ : "(null)", b_); } } while (0)
 
 static void test_eval(apr_pool_t *p)
 {
@@ -189,6 +178,5 @@ int main(void)
     test_compat(p);
     apr_pool_destroy(p);
     apr_terminate();
-    printf("unit: %d checks, %d failed\n", checks, failures);
-    return failures ? 1 : 0;
+    return unit_done();
 }

@@ -14,15 +14,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include "fx_perm.h"
-
-static int failures, checks;
-
-#define CHECK(cond) do { checks++; if (!(cond)) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); checks++; \
-    if (!a_ || strcmp(a_, b_) != 0) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: got [%s] want [%s]\n", __FILE__, __LINE__, \
-            a_ ? a_ : "(null)", b_); } } while (0)
+#include "unit.h"
 
 #define NOBODY 65534
 
@@ -305,8 +297,7 @@ int main(void)
     else {
         fprintf(stderr, "SKIP walk tests: need root to chown\n");
     }
-    printf("unit: %d checks, %d failed\n", checks, failures);
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return unit_done();
 }

@@ -6,15 +6,7 @@
 #include "fx_json.h"
 #include "fx_entry.h"
 #include "fx_classify.h"
-
-static int failures, checks;
-
-#define CHECK(cond) do { checks++; if (!(cond)) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); checks++; \
-    if (!a_ || strcmp(a_, b_) != 0) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: got [%s] want [%s]\n", __FILE__, __LINE__, \
-            a_ ? a_ : "(null)", b_); } } while (0)
+#include "unit.h"
 
 /* Every byte of a rendered value must be printable ASCII other than the
  * backslash, so httpd's error-log escaping leaves it unchanged. */
@@ -167,6 +159,5 @@ int main(void)
     test_classify();
     apr_pool_destroy(p);
     apr_terminate();
-    printf("unit: %d checks, %d failed\n", checks, failures);
-    return failures ? 1 : 0;
+    return unit_done();
 }

@@ -7,15 +7,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include "fx_rwmatch.h"
-
-static int checks, failed;
-
-#define CHECK(cond) do { checks++; if (!(cond)) { failed++; \
-    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); checks++; \
-    if (!a_ || !b_ || strcmp(a_, b_)) { failed++; \
-    fprintf(stderr, "FAIL %s:%d: '%s' != '%s'\n", __FILE__, __LINE__, \
-            a_ ? a_ : "(null)", b_ ? b_ : "(null)"); } } while (0)
+#include "unit.h"
 
 static int t_match(void *baton, const char *pattern, int nocase,
                    const char *subject, fx_rw_caps *caps)
@@ -294,8 +286,7 @@ int main(void)
     test_perdir_and_flags(p);
     test_conditions(p);
     test_unsafe_qmark(p);
-    printf("unit: %d checks, %d failed\n", checks, failed);
     apr_pool_destroy(p);
     apr_terminate();
-    return failed ? 1 : 0;
+    return unit_done();
 }

@@ -8,15 +8,7 @@
 #include "fx_sf.h"
 #include "fx_entry.h"
 #include "fx_wire_render.h"
-
-static int failures, checks;
-
-#define CHECK(cond) do { checks++; if (!(cond)) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); checks++; \
-    if (!a_ || strcmp(a_, b_) != 0) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: got [%s] want [%s]\n", __FILE__, __LINE__, \
-            a_ ? a_ : "(null)", b_); } } while (0)
+#include "unit.h"
 
 static int printable(const char *s)
 {
@@ -236,8 +228,7 @@ int main(void)
     test_render(p);
     test_redact(p);
     test_scrub(p);
-    printf("unit: %d checks, %d failed\n", checks, failures);
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return unit_done();
 }

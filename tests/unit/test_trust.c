@@ -5,19 +5,15 @@
 #include <apr_general.h>
 #include <apr_network_io.h>
 #include "fx_trust.h"
-
-static int failures, checks;
-
-#define CHECK(cond) do { checks++; if (!(cond)) { failures++; \
-    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+#include "unit.h"
 
 static apr_sockaddr_t *addr(apr_pool_t *p, const char *ip)
 {
     apr_sockaddr_t *sa = NULL;
     int family = strchr(ip, ':') ? APR_INET6 : APR_INET;
-    checks++;
+    unit_checks++;
     if (apr_sockaddr_info_get(&sa, ip, family, 80, 0, p) != APR_SUCCESS) {
-        failures++;
+        unit_failures++;
         fprintf(stderr, "cannot make address %s\n", ip);
         return NULL;
     }
@@ -79,8 +75,7 @@ int main(void)
     CHECK(!matches(p, lo, "128.0.0.1"));
     CHECK(!matches(p, lo, "::2"));
 
-    printf("unit: %d checks, %d failed\n", checks, failures);
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return unit_done();
 }

@@ -3,14 +3,7 @@
 #include <string.h>
 #include <apr_general.h>
 #include "fx_wafparse.h"
-
-static int checks, failed;
-#define CHECK(c) do { checks++; if (!(c)) { failed++; \
-    fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); } } while (0)
-#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); checks++; \
-    if (!a_ || !b_ || strcmp(a_, b_)) { failed++; \
-    fprintf(stderr, "FAIL %s:%d: '%s' != '%s'\n", __FILE__, __LINE__, \
-            a_ ? a_ : "(null)", b_ ? b_ : "(null)"); } } while (0)
+#include "unit.h"
 
 int main(void)
 {
@@ -44,8 +37,7 @@ int main(void)
     CHECK(fx_waf_parse(p, "AH01630: client denied", &w) == 0);
     CHECK(fx_waf_parse(p, NULL, &w) == 0);
 
-    printf("unit: %d checks, %d failed\n", checks, failed);
     apr_pool_destroy(p);
     apr_terminate();
-    return failed ? 1 : 0;
+    return unit_done();
 }

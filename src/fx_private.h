@@ -181,8 +181,7 @@ typedef struct {
 const char *fx_shadow_record(cmd_parms *cmd, void *dconf, const char *args);
 /* pre_config: note which shadowed names another loaded module defines. */
 void fx_shadow_prepare(apr_pool_t *pconf);
-void *fx_shadow_merge_list(apr_pool_t *p, fx_shadow_list *base,
-                           fx_shadow_list *add);
+
 /* A list of shadow records: a leaf chain of one section's records, or a
  * node joining the lists of outer (base) and inner (add) sections. */
 struct fx_shadow_list {
@@ -192,9 +191,9 @@ struct fx_shadow_list {
     const fx_shadow_list *next;     /* leaf chain within one section */
 };
 
-/* The same, building the merged node in mem (sizeof(fx_shadow_list)) when
- * one is needed, so a per-dir merge makes one allocation.  Inline: every
- * request merges a few sections. */
+/* The list of base's sections followed by add's, its node built in mem
+ * (sizeof(fx_shadow_list)) when one is needed, so a per-dir merge makes one
+ * allocation.  Inline: every request merges a few sections. */
 static APR_INLINE void *fx_shadow_merge_at(void *mem, apr_pool_t *p,
                                            fx_shadow_list *base,
                                            fx_shadow_list *add)
@@ -210,6 +209,7 @@ static APR_INLINE void *fx_shadow_merge_at(void *mem, apr_pool_t *p,
     node->next = NULL;
     return node;
 }
+
 /* Every record in effect for r named name (case-insensitive, NULL = all),
  * outermost section first. */
 apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_dir_conf *dc,

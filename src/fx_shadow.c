@@ -111,12 +111,6 @@ const char *fx_shadow_record(cmd_parms *cmd, void *dconf, const char *args)
     return NULL;
 }
 
-void *fx_shadow_merge_list(apr_pool_t *p, fx_shadow_list *base,
-                           fx_shadow_list *add)
-{
-    return fx_shadow_merge_at(NULL, p, base, add);
-}
-
 static void fx_flatten(const fx_shadow_list *l, const char *name,
                        apr_array_header_t *out)
 {

@@ -5,50 +5,26 @@ organisation, one from an untrusted CA), and a per-directory
 SSLVerifyClient that TLS 1.3 post-handshake authentication cannot satisfy
 (no certificate; an expired one)."""
 import os
-import socket
-import ssl
-import subprocess
 
 import pytest
 
 import harness
+import tlsutil
 from harness import decode
 
 REQ_EXPR = '%{SSL_CLIENT_S_DN_O} eq "Good Org" and %{SSL_CLIENT_VERIFY} eq "SUCCESS"'
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
-                   capture_output=True)
-
-
 def make_pki(d):
-    os.makedirs(d, exist_ok=True)
-    for ca, cn in (("ca", "FX Test CA"), ("ca2", "Untrusted CA")):
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                "-keyout", ca + ".key", "-out", ca + ".crt",
-                "-subj", "/CN=" + cn, "-days", "30", cwd=d)
-
-    def leaf(name, subj, ca="ca", days="30", ext=None):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                name + ".key", "-out", name + ".csr", "-subj", subj, cwd=d)
-        args = ["x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt",
-                "-CAkey", ca + ".key", "-CAcreateserial", "-out",
-                name + ".crt", "-days", days]
-        if ext:
-            with open(os.path.join(d, name + ".ext"), "w") as f:
-                f.write(ext)
-            args += ["-extfile", name + ".ext"]
-        openssl(*args, cwd=d)
-
-    leaf("server", "/CN=localhost", ext="subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    leaf("good", "/CN=alice/O=Good Org")
-    leaf("evil", "/CN=mallory/O=Evil Corp")
-    leaf("untrusted", "/CN=eve/O=Good Org", ca="ca2")
+    tlsutil.make_ca(d, "ca", "FX Test CA")
+    tlsutil.make_ca(d, "ca2", "Untrusted CA")
+    tlsutil.make_leaf(d, "server", "/CN=localhost", ext=tlsutil.SERVER_EXT)
+    tlsutil.make_leaf(d, "good", "/CN=alice/O=Good Org")
+    tlsutil.make_leaf(d, "evil", "/CN=mallory/O=Evil Corp")
+    tlsutil.make_leaf(d, "untrusted", "/CN=eve/O=Good Org", ca="ca2")
     # -days -1: notAfter lies before now, so the certificate has expired
-    leaf("expired", "/CN=old/O=Good Org", days="-1")
-    for f in os.listdir(d):
-        os.chmod(os.path.join(d, f), 0o644)
+    tlsutil.make_leaf(d, "expired", "/CN=old/O=Good Org", days="-1")
+    tlsutil.readable(d)
 
 
 @pytest.fixture(scope="module")
@@ -82,32 +58,7 @@ def h():
 
 
 def tls_get(h, port, path, cert=None, pha=False):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    if pha:
-        ctx.post_handshake_auth = True
-    if cert:
-        ctx.load_cert_chain(os.path.join(h.pki, cert + ".crt"),
-                            os.path.join(h.pki, cert + ".key"))
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s = ctx.wrap_socket(s, server_hostname="localhost")
-    s.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-               % path).encode())
-    data = b""
-    while True:
-        try:
-            chunk = s.recv(65536)
-        except (ssl.SSLError, ConnectionResetError, socket.timeout):
-            break
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    # After a failed post-handshake authentication mod_ssl ends the TLS
-    # connection with an alert, so the 403 may never reach the client.
-    return harness.parse_response(data) if data else None
+    return tlsutil.tls_get(h.pki, port, path, cert=cert, pha=pha)
 
 
 def entries(h, uri):

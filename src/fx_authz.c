@@ -575,6 +575,13 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
                                  "address; add `Require ip %s` to this "
                                  "section or remove the rule", ip, ip);
         }
+        else if (!strcasecmp(prov, "forward-dns")) {
+            /* mod_authz_host resolves the names and compares addresses */
+            *hint = apr_psprintf(p, "the client address %s is not among the "
+                                 "addresses %s resolves to; add `Require ip "
+                                 "%s` to this section or remove the rule",
+                                 ip, rest, ip);
+        }
         else if (!strcasecmp(prov, "host")) {
             *hint = apr_psprintf(p, "the client %s (host name %s) is not in "
                                  "%s; add `Require ip %s` to this section or "
@@ -619,12 +626,12 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
         fx_fact(out, "rule_saw", "SSL_CLIENT_VERIFY", 0);
         fx_fact(out, "ssl_client_verify", verify && *verify ? verify
                 : "(not an SSL connection)", 0);
-        *hint = !strcasecmp(prov, "ssl")
+        /* Without TLS no certificate can be presented at all. */
+        *hint = !strcasecmp(prov, "ssl") || !verify || !*verify
             ? "the request did not arrive over TLS; use https:// for this URL"
             : apr_psprintf(p, "the client certificate was not verified "
                            "(SSL_CLIENT_VERIFY %s); present a certificate "
-                           "the server trusts", verify && *verify ? verify
-                           : "unset");
+                           "the server trusts", verify);
     }
     else if (!strcasecmp(prov, "all")) {
         fx_fact(out, "rule_saw", "nothing (the rule applies to every client)",

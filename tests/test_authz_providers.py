@@ -388,9 +388,9 @@ def test_require_ssl_verify_client_over_plain_http(srv):
     assert r.status == 403
     check_rule(srv, e, "Require ssl-verify-client", "access_checker_ex")
     assert d(e, "ssl_client_verify") == "(not an SSL connection)"
-    assert d(e, "hint") == ("the client certificate was not verified "
-                            "(SSL_CLIENT_VERIFY unset); present a certificate "
-                            "the server trusts")
+    # no certificate can be presented without TLS: the hint says so
+    assert d(e, "hint") == ("the request did not arrive over TLS; use "
+                            "https:// for this URL")
 
 
 # -- DBM, DBD ---------------------------------------------------------------
@@ -422,6 +422,9 @@ def test_forward_dns_other_address(srv):
     assert d(e, "client_ip") == "127.0.0.2" and "peer_ip" not in e
     assert d(e, "rule_saw") == "client_ip 127.0.0.2"
     assert "remote_host" not in e
+    assert d(e, "hint") == ("the client address 127.0.0.2 is not among the "
+                            "addresses localhost resolves to; add `Require "
+                            "ip 127.0.0.2` to this section or remove the rule")
     r, e = one(srv, "plain", "/fwd/")
     assert r.status == 200 and e is None
 

@@ -4,7 +4,8 @@ that test_authz.py does not reach (issue 3): `Require ssl` and
 over a DBM file made by htdbm), `Require dbd-group` (mod_authz_dbd over
 SQLite through mod_dbd), `Require forward-dns` (mod_authz_host) and
 `Require ldap-user` / `ldap-group` (mod_authnz_ldap against a throwaway
-slapd on 127.0.0.1).
+slapd on 127.0.0.1) and `Require file-group` (mod_authz_groupfile with
+mod_authz_owner).
 
 Each denial asserts the Require line named (directive, file, line), the
 trail (directive, line and result per item) and the client attribute the
@@ -13,6 +14,7 @@ what httpd without the module answers.  One server holds every scenario
 (plus one without the module for the comparison); the certificates, the DBM
 file, the SQLite database and the LDAP directory are made once, for both."""
 import base64
+import grp
 import os
 import shutil
 import socket
@@ -43,7 +45,8 @@ def basic(user):
 BOB, ALICE = basic("bob"), basic("alice")
 
 MODULES = ["socache_shmcb", "ssl", "authn_dbm", "authz_dbm", "dbd",
-           "authn_dbd", "authz_dbd", "ldap", "authnz_ldap"]
+           "authn_dbd", "authz_dbd", "ldap", "authnz_ldap", "authz_groupfile",
+           "authz_owner"]
 
 CONF = r'''
 SSLSessionCache shmcb:{root}/logs/ssl_scache(512000)
@@ -101,9 +104,18 @@ DBDParams "{data}/auth.db"
     AuthzSendForbiddenOnFailure On
     Require ldap-group {group}
 </Directory>
+<Directory "{docroot}/fgroup">
+    AuthType Basic
+    AuthName fgroup
+    AuthUserFile {data}/htpasswd
+    AuthGroupFile {data}/groups
+    AuthzSendForbiddenOnFailure On
+    Require file-group
+</Directory>
 '''
 
-DIRS = ["needssl", "needcert", "dbm", "dbd", "fwd", "ldapuser", "ldapgroup"]
+DIRS = ["needssl", "needcert", "dbm", "dbd", "fwd", "ldapuser", "ldapgroup",
+        "fgroup"]
 
 SLAPD_CONF = '''include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -219,6 +231,15 @@ def make_data(d):
     db.execute("INSERT INTO groups VALUES ('bob', 'staff')")
     db.commit()
     db.close()
+    # file-group: alice is in the group that owns the served files (the
+    # test runner's), bob is not.
+    pw = os.path.join(d, "htpasswd")
+    subprocess.run([HTPASSWD, "-cbm", pw, "alice", "alicepw"], check=True,
+                   capture_output=True)
+    subprocess.run([HTPASSWD, "-bm", pw, "bob", "bobpw"], check=True,
+                   capture_output=True)
+    with open(os.path.join(d, "groups"), "w") as f:
+        f.write("%s: alice\n" % grp.getgrgid(os.getegid()).gr_name)
     for f in os.listdir(d):
         if os.path.isfile(os.path.join(d, f)):
             os.chmod(os.path.join(d, f), 0o644)
@@ -277,6 +298,7 @@ REQUESTS = [
     ("plain", "/ldapuser/", {"headers": ALICE}),
     ("plain", "/ldapgroup/", {"headers": BOB}),
     ("plain", "/ldapgroup/", {"headers": ALICE}),
+    ("plain", "/fgroup/", {"headers": BOB}), ("plain", "/fgroup/", {"headers": ALICE}),
 ]
 
 
@@ -439,6 +461,14 @@ def test_ldap_group(srv):
     check_user_denial(srv, "/ldapgroup/", "Require ldap-group " + GROUP_DN)
 
 
+# -- file-group ------------------------------------------------------------------
+
+def test_file_group(srv):
+    index = os.path.join(srv.docroot, "fgroup", "index.html")
+    assert os.stat(index).st_gid == os.getegid()
+    check_user_denial(srv, "/fgroup/", "Require file-group")
+
+
 # -- transparency ---------------------------------------------------------------
 
 def test_statuses_identical_without_module(srv, data):
@@ -452,7 +482,7 @@ def test_statuses_identical_without_module(srv, data):
             assert a == b, (how, path, kw, a, b)
             seen.append(a)
         # the scenarios above really are denials, passes and challenges
-        assert seen.count(403) == 8 and seen.count(200) == 7
+        assert seen.count(403) == 9 and seen.count(200) == 8
         assert seen.count(401) == 1
         assert "forbidden_explain" not in plain.read_error_log()
     finally:

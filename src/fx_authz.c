@@ -627,7 +627,13 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
         fx_fact(out, "ssl_client_verify", verify && *verify ? verify
                 : "(not an SSL connection)", 0);
         /* Without TLS no certificate can be presented at all. */
-        *hint = !strcasecmp(prov, "ssl") || !verify || !*verify
+        *hint = neg
+            ? apr_psprintf(p, "`%s` refuses what this request has (%s); "
+                           "remove that rule if such clients should get in",
+                           text, !strcasecmp(prov, "ssl")
+                                 ? "it arrived over TLS"
+                                 : "a verified client certificate")
+            : !strcasecmp(prov, "ssl") || !verify || !*verify
             ? "the request did not arrive over TLS; use https:// for this URL"
             : apr_psprintf(p, "the client certificate was not verified "
                            "(SSL_CLIENT_VERIFY %s); present a certificate "

@@ -67,6 +67,12 @@ DBDParams "{data}/auth.db"
 <Location "/needcert">
     Require ssl-verify-client
 </Location>
+<Location "/plainonly">
+    <RequireAll>
+        Require all granted
+        Require not ssl
+    </RequireAll>
+</Location>
 <Directory "{docroot}/dbm">
     AuthType Basic
     AuthName dbm
@@ -114,7 +120,7 @@ DBDParams "{data}/auth.db"
 </Directory>
 '''
 
-DIRS = ["needssl", "needcert", "dbm", "dbd", "fwd", "ldapuser", "ldapgroup",
+DIRS = ["needssl", "needcert", "plainonly", "dbm", "dbd", "fwd", "ldapuser", "ldapgroup",
         "fgroup"]
 
 SLAPD_CONF = '''include /etc/ldap/schema/core.schema
@@ -290,6 +296,7 @@ REQUESTS = [
     ("plain", "/needssl/", {}), ("tls", "/needssl/", {}),
     ("tls", "/needcert/", {}), ("tls", "/needcert/", {"cert": "good"}),
     ("plain", "/needcert/", {}),
+    ("tls", "/plainonly/", {}), ("plain", "/plainonly/", {}),
     ("plain", "/dbm/", {}), ("plain", "/dbm/", {"headers": BOB}),
     ("plain", "/dbm/", {"headers": ALICE}),
     ("plain", "/dbd/", {"headers": BOB}), ("plain", "/dbd/", {"headers": ALICE}),
@@ -400,6 +407,22 @@ def test_require_ssl_verify_client_without_certificate(srv):
                             "the server trusts")
 
 
+def test_require_not_ssl_over_tls(srv):
+    """A negated rule denies because of what the request has: the hint
+    says so instead of asking for TLS."""
+    r, e = one(srv, "tls", "/plainonly/")
+    assert r.status == 403
+    line = check_rule(srv, e, "Require not ssl", "access_checker_ex")
+    assert [t[:5] for t in trail(e)] == [
+        ("Require all granted", srv.conf_file, line - 1, False, "granted"),
+        ("Require not ssl", srv.conf_file, line, True, "granted")]
+    assert d(e, "hint") == ("`Require not ssl` refuses what this request has "
+                            "(it arrived over TLS); remove that rule if such "
+                            "clients should get in")
+    r, e = one(srv, "plain", "/plainonly/")
+    assert r.status == 200 and e is None
+
+
 def test_require_ssl_verify_client_with_certificate(srv):
     r, e = one(srv, "tls", "/needcert/", cert="good")
     assert r.status == 200 and b"ok" in r.body and e is None
@@ -482,7 +505,7 @@ def test_statuses_identical_without_module(srv, data):
             assert a == b, (how, path, kw, a, b)
             seen.append(a)
         # the scenarios above really are denials, passes and challenges
-        assert seen.count(403) == 9 and seen.count(200) == 8
+        assert seen.count(403) == 10 and seen.count(200) == 9
         assert seen.count(401) == 1
         assert "forbidden_explain" not in plain.read_error_log()
     finally:

@@ -513,12 +513,49 @@ def _restart(h, how):
     h._wait_up()
 
 
+def _crash_frames(core):
+    """The crashing thread's frames of a core of apache2, as gdb prints
+    them ("" when gdb is missing, which the caller treats as unknown)."""
+    if not shutil.which("gdb"):
+        return ""
+    p = subprocess.run(["gdb", "-batch", "-ex", "bt 30", harness.APACHE, core],
+                       capture_output=True, text=True, timeout=120)
+    frames = []
+    for l in p.stdout.splitlines():
+        # gdb prints frame #0 once when loading the core and again in bt
+        if l.startswith("#") and l not in frames:
+            frames.append(l)
+    return "\n".join(frames)
+
+
+def _is_event_restart_race(frames):
+    """httpd's own race, not this module's: on an ungraceful restart the
+    event MPM's main thread closes the worker threads' sockets
+    (close_worker_sockets) while a worker may be releasing its connection,
+    and crashes in apr_os_sock_get.  Stock httpd without this module shows
+    the same crash under the same load once its requests take a little
+    longer (LogLevel debug): 6 of 40 restarts on this machine."""
+    lines = frames.splitlines()
+    return (len(lines) >= 2 and "apr_os_sock_get" in lines[0]
+            and "mod_mpm_event.so" in lines[1]
+            and "mod_forbidden_explain" not in frames)
+
+
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed (scripts/deps.sh)")
 @pytest.mark.parametrize("mpm", ["prefork", "worker", "event"])
 def test_graceful_and_restart_under_wrk(make_httpd, mpm, tmp_path):
+    import resource
     h = make_httpd(name="stress-" + mpm, mpm=mpm)
     build_site(h)
-    h.start()
+    cores = h.mkdir("cores", mode=0o777)
+    h.conf("CoreDumpDirectory %s" % cores)
+    # A crashing child leaves a core to tell whose crash it was.
+    core_limit = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (core_limit[1], core_limit[1]))
+    try:
+        h.start()
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, core_limit)
 
     def explain_all():
         got = {}
@@ -556,6 +593,9 @@ def test_graceful_and_restart_under_wrk(make_httpd, mpm, tmp_path):
         for n in range(10):
             _restart(h, "graceful")
             assert explain_all() == baseline, "after graceful %d" % (n + 1)
+        # graceful restarts never crash a child
+        log = h.read_error_log()
+        assert "exit signal" not in log, [l for l in log.splitlines() if "exit signal" in l][:5]
         _restart(h, "restart")
         assert explain_all() == baseline, "after restart"
         time.sleep(0.5)
@@ -567,7 +607,15 @@ def test_graceful_and_restart_under_wrk(make_httpd, mpm, tmp_path):
             wrk.kill()
             out = wrk.communicate()[0].decode("latin-1", "replace")
     log = h.read_error_log()
-    assert "exit signal" not in log, [l for l in log.splitlines() if "exit signal" in l][:5]
+    crashed = [l for l in log.splitlines() if "exit signal" in l]
+    if crashed:
+        # Only the ungraceful restart may have met httpd's own race, and
+        # every core must show exactly that crash.
+        found = [os.path.join(cores, f) for f in os.listdir(cores)]
+        assert found, ("a child crashed and left no core to examine", crashed[:3])
+        for core in found:
+            frames = _crash_frames(core)
+            assert _is_event_restart_race(frames), (core, frames, crashed[:3])
     assert "AH00060" not in log  # "seg fault or similar nasty error detected"
     m = re.search(r"(\d+) requests in", out)
     assert m and int(m.group(1)) > 100, out

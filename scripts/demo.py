@@ -31,8 +31,16 @@ def show(entry):
                                        "client_ip"):
             continue
         value = entry[key]
-        text = decode(value) if isinstance(value, str) else repr(value)
-        lines = textwrap.wrap(text, 88) or [""]
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            # a trail or a list of conditions: one item per line
+            lines = []
+            for item in value:
+                lines += textwrap.wrap("- " + ", ".join(
+                    "%s=%s" % (k, decode(v) if isinstance(v, str) else v)
+                    for k, v in item.items()), 88, subsequent_indent="  ")
+        else:
+            text = decode(value) if isinstance(value, str) else repr(value)
+            lines = textwrap.wrap(text, 88) or [""]
         print("    %-10s %s" % (key, lines[0]))
         for more in lines[1:]:
             print("    %-10s %s" % ("", more))

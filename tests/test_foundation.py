@@ -32,6 +32,19 @@ SITE_CONF = """
     ForbiddenExplain Off
     Require all denied
 </Directory>
+<Location "/quietloc">
+    ForbiddenExplain Off
+    Require all denied
+</Location>
+<Directory "{docroot}/files">
+    <Files "quiet.txt">
+        ForbiddenExplain Off
+        Require all denied
+    </Files>
+    <Files "loud.txt">
+        Require all denied
+    </Files>
+</Directory>
 <Directory "{docroot}/idx">
     <Files "index.html">
         Require all denied
@@ -70,6 +83,9 @@ def build_site(h):
     h.write("htdocs/ht/.htaccess", "RewriteEngine On\nRewriteRule ^blocked - [F]\n")
     h.write("htdocs/ht/blocked", "b\n")
     h.write("htdocs/quiet/x.txt", "q\n")
+    h.write("htdocs/quietloc/x.txt", "q\n")
+    h.write("htdocs/files/quiet.txt", "q\n")
+    h.write("htdocs/files/loud.txt", "l\n")
     h.write("htdocs/idx/index.html", "i\n")
     h.write("htdocs/satany/x.txt", "x\n")
 
@@ -126,6 +142,31 @@ def test_forbidden_explain_off_silences_scope(site):
     # httpd's own line is still there, unchanged
     assert "AH01630: client denied by server configuration: %s/quiet/x.txt" % site.docroot \
         in site.read_error_log()
+
+
+def test_forbidden_explain_off_in_location_and_files(site):
+    """Off works in <Location> and <Files>; On stays the default next to
+    it."""
+    for uri in ("/quietloc/x.txt", "/files/quiet.txt"):
+        before = len(site.entries())
+        assert site.get(uri).status == 403
+        assert len(site.entries()) == before, uri
+    assert site.get("/files/loud.txt").status == 403
+    assert one_entry(site, "/files/loud.txt")["reason"] == "authz"
+
+
+def test_forbidden_explain_off_in_virtual_host(make_httpd):
+    h = make_httpd(name="vhostoff")
+    h.conf('<Directory "{docroot}/deny">\n Require all denied\n</Directory>')
+    h.conf('<VirtualHost 127.0.0.1:{port}>\n  ServerName loud.test\n</VirtualHost>')
+    h.conf('<VirtualHost 127.0.0.1:{port}>\n  ServerName quiet.test\n'
+           '  ForbiddenExplain Off\n</VirtualHost>')
+    h.write("htdocs/deny/x", "x")
+    h.start()
+    assert h.get("/deny/x", headers={"Host": "quiet.test"}).status == 403
+    assert h.entries() == []
+    assert h.get("/deny/x", headers={"Host": "loud.test"}).status == 403
+    assert len(h.entries_for("/deny/x")) == 1
 
 
 def test_stock_lines_are_kept(site):

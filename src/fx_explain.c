@@ -16,7 +16,7 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
 {
     fx_entry *e = fx_entry_make(r->pool);
     const fx_origin *o = st->has_origin ? &st->origin : NULL;
-    const fx_origin *cause = o;
+    const fx_origin *cause = fx_state_cause(st, NULL);
     fx_classify_in in;
     int ahs[FX_MAX_LOGGED], i, n = 0;
     const char *reason, *user = NULL;
@@ -24,12 +24,6 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
 
     for (i = 0; i < st->n_logged; i++) {
         ahs[n++] = st->logged[i].ah;
-    }
-    /* mod_dir returns the status of its index sub-request: the sub-request
-     * that failed is the real cause. */
-    if (o && st->has_sub_origin && !o->returned_ok
-        && apr_strnatcmp(fx_origin_module(o), "mod_dir.c") == 0) {
-        cause = &st->sub_origin;
     }
 
     in.module = cause ? cause->module : NULL;

@@ -972,16 +972,12 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                    fx_entry *e)
 {
     const char *reason = fx_entry_get(e, "reason");
-    const fx_origin *cause = st->has_origin ? &st->origin : NULL;
+    const fx_origin *cause = fx_state_cause(st, NULL);
     const fx_logged *l;
     const char *path;
 
     if (!reason || !cause) {
         return;
-    }
-    if (st->has_sub_origin && !cause->returned_ok && cause->module
-        && strcmp(cause->module, "mod_dir.c") == 0) {
-        cause = &st->sub_origin;
     }
     path = cause->filename;
 

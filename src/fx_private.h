@@ -100,6 +100,10 @@ static APR_INLINE fx_dir_conf *fx_dir_get(const request_rec *r)
     return ap_get_module_config(r->per_dir_config, &forbidden_explain_module);
 }
 int fx_enabled(const request_rec *r);
+/* The origin that produced the 403: the hook's, or, when mod_dir relayed
+ * the status of its index sub-request, that sub-request's (*via_subreq set).
+ * NULL when no hook returned it. */
+const fx_origin *fx_state_cause(const fx_req_state *st, int *via_subreq);
 const char *fx_request_id(request_rec *r, fx_req_state *st);
 
 /* fx_trampoline.c: phase and module attribution */

@@ -483,16 +483,8 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     const fx_origin *cause;
     int via_subreq = 0;
 
-    if (!st->has_origin) {
-        return;
-    }
-    cause = &st->origin;
-    if (st->has_sub_origin && !cause->returned_ok && cause->module
-        && !strcmp(cause->module, "mod_dir.c")) {
-        cause = &st->sub_origin;
-        via_subreq = 1;
-    }
-    if (cause->returned_ok || !cause->module
+    cause = fx_state_cause(st, &via_subreq);
+    if (!cause || cause->returned_ok || !cause->module
         || strcmp(cause->module, "mod_rewrite.c") != 0) {
         return;
     }

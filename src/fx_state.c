@@ -1,6 +1,7 @@
 /* fx_state.c — the per-request state the hooks fill in and the request id.
  * The state is created only when something worth explaining happens, so an
  * allowed request never allocates it. */
+#include <string.h>
 #include "apr_strings.h"
 #include "http_request.h"
 #include "fx_private.h"
@@ -13,6 +14,17 @@ fx_req_state *fx_state_ensure(request_rec *r)
         ap_set_module_config(r->request_config, &forbidden_explain_module, st);
     }
     return st;
+}
+
+const fx_origin *fx_state_cause(const fx_req_state *st, int *via_subreq)
+{
+    const fx_origin *o = st->has_origin ? &st->origin : NULL;
+    int sub = o && st->has_sub_origin && !o->returned_ok && o->module
+              && strcmp(o->module, "mod_dir.c") == 0;
+    if (via_subreq) {
+        *via_subreq = sub;
+    }
+    return sub ? &st->sub_origin : o;
 }
 
 int fx_enabled(const request_rec *r)

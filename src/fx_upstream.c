@@ -162,15 +162,8 @@ void fx_upstream_explain(request_rec *r, request_rec *failed,
     const fx_origin *o;
     const char *backend;
 
-    if (!st->has_origin) {
-        return;
-    }
-    o = &st->origin;
-    if (st->has_sub_origin && !o->returned_ok && o->module
-        && !strcmp(o->module, "mod_dir.c")) {
-        o = &st->sub_origin;
-    }
-    if (!o->module || !o->phase) {
+    o = fx_state_cause(st, NULL);
+    if (!o || !o->module || !o->phase) {
         return;
     }
     backend = fx_backend_of(o);

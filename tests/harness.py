@@ -392,6 +392,32 @@ class Httpd:
             return []
 
 
+# One section per common kind of 403, shared by the suites that build a
+# site with every kind: /deny (Require), /compat (Order/Deny), /noindex
+# (-Indexes), /nosym (-FollowSymLinks), /ht (.htaccess rewrites) and a
+# server-context RewriteRule [F] for /srvforbid.
+KINDS_CONF = """
+<Directory "{docroot}/deny">
+    Require all denied
+</Directory>
+<Directory "{docroot}/compat">
+    Order Deny,Allow
+    Deny from all
+</Directory>
+<Directory "{docroot}/noindex">
+    Options -Indexes
+</Directory>
+<Directory "{docroot}/nosym">
+    Options -FollowSymLinks
+</Directory>
+<Directory "{docroot}/ht">
+    AllowOverride FileInfo
+</Directory>
+RewriteEngine On
+RewriteRule ^/srvforbid - [F]
+"""
+
+
 def one_entry(h, uri):
     """The single entry for uri; fails with the error log's tail when there
     is none or more than one."""

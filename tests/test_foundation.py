@@ -11,23 +11,7 @@ import pytest
 import harness
 from harness import decode, one_entry
 
-SITE_CONF = """
-<Directory "{docroot}/deny">
-    Require all denied
-</Directory>
-<Directory "{docroot}/compat">
-    Order Deny,Allow
-    Deny from all
-</Directory>
-<Directory "{docroot}/noindex">
-    Options -Indexes
-</Directory>
-<Directory "{docroot}/nosym">
-    Options -FollowSymLinks
-</Directory>
-<Directory "{docroot}/ht">
-    AllowOverride FileInfo
-</Directory>
+SITE_CONF = harness.KINDS_CONF + """
 <Directory "{docroot}/quiet">
     ForbiddenExplain Off
     Require all denied
@@ -60,8 +44,6 @@ SITE_CONF = """
     Require all denied
     ErrorDocument 403 /ok.txt
 </Location>
-RewriteEngine On
-RewriteRule ^/srvforbid - [F]
 """
 
 

@@ -36,23 +36,7 @@ import harness
 # --------------------------------------------------------------------------
 # the site: one directory per kind of 403
 
-SITE_CONF = r"""
-<Directory "{docroot}/deny">
-    Require all denied
-</Directory>
-<Directory "{docroot}/compat">
-    Order Deny,Allow
-    Deny from all
-</Directory>
-<Directory "{docroot}/noindex">
-    Options -Indexes
-</Directory>
-<Directory "{docroot}/nosym">
-    Options -FollowSymLinks
-</Directory>
-<Directory "{docroot}/ht">
-    AllowOverride FileInfo
-</Directory>
+SITE_CONF = harness.KINDS_CONF + r"""
 # .htaccess files httpd must refuse (500) exactly as without the module
 <Directory "{docroot}/htbad1">
     AllowOverride AuthConfig
@@ -71,8 +55,6 @@ SITE_CONF = r"""
     # authenticated, then refused: the entry names the (hostile) user
     Require user only-this-one
 </Directory>
-RewriteEngine On
-RewriteRule ^/srvforbid - [F]
 """
 
 # Bytes that must survive every layer: quotes, backslash, CR/LF, control

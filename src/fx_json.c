@@ -1,6 +1,7 @@
 /* fx_json.c — the log-safe JSON string encoding (see fx_json.h for why). */
 #include <string.h>
 #include "fx_json.h"
+#include "fx_swar.h"
 
 static const char fx_hex[] = "0123456789ABCDEF";
 
@@ -18,11 +19,38 @@ static const unsigned char fx_escape[256] = {
 
 #define fx_needs_escape(c) (fx_escape[(unsigned char)(c)])
 
+/* Length of the run of bytes that need no escape at the start of s (at most
+ * min(len, max)).  Every 403 encodes about a kilobyte: eight bytes at a
+ * time where no byte of the word is one of fx_escape's, then bytewise. */
+static apr_size_t fx_plain_run(const char *s, apr_size_t len, apr_size_t max)
+{
+    apr_size_t n = 0, end = len < max ? len : max;
+
+    for (; n + 8 <= end; n += 8) {
+        apr_uint64_t v = fx_load8(s + n);
+        if (FX_HAS_HIGH(v) || FX_HAS_LESS(v, 0x20) || FX_HAS_BYTE(v, 0x7f)
+            || FX_HAS_BYTE(v, '"') || FX_HAS_BYTE(v, '\\')
+            || FX_HAS_BYTE(v, '%')) {
+            break;
+        }
+    }
+    while (n < end && !fx_needs_escape(s[n])) {
+        n++;
+    }
+    return n;
+}
+
 apr_size_t fx_json_encoded_len(const char *src, apr_size_t len)
 {
-    apr_size_t n = 0, i;
-    for (i = 0; i < len; i++) {
-        n += fx_needs_escape((unsigned char)src[i]) ? 3 : 1;
+    apr_size_t n = 0, i = 0;
+    while (i < len) {
+        apr_size_t run = fx_plain_run(src + i, len - i, len - i);
+        n += run;
+        i += run;
+        if (i < len) {
+            n += 3;
+            i++;
+        }
     }
     return n;
 }
@@ -49,10 +77,7 @@ apr_size_t fx_json_encode_into(char *dst, apr_size_t cap, const char *src,
         }
         else {
             /* a run of plain bytes, copied at once */
-            apr_size_t run = 0, room = cap - 1 - o;
-            while (i + run < len && run < room && !fx_needs_escape(src[i + run])) {
-                run++;
-            }
+            apr_size_t run = fx_plain_run(src + i, len - i, cap - 1 - o);
             if (run == 0) {
                 break;
             }

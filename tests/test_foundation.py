@@ -3,6 +3,7 @@ entry per final 403 naming module and phase, nothing for allowed requests,
 the same facts for mod_log_config, ForbiddenExplainLog, every MPM, graceful
 restarts.  Real httpd, real files, real requests."""
 import os
+import re
 import subprocess
 import time
 
@@ -349,3 +350,89 @@ def test_smoke_under_each_mpm_and_graceful(make_httpd, mpm):
     n2 = check_round()
     assert n2 == 2 * len(SMOKE)
     assert "exit signal" not in h.read_error_log()
+
+
+# -- the entry's line in the error log -----------------------------------
+# The entry is written in httpd's default layout without ap_log_rerror (see
+# src/fx_report.c); these hold it to what httpd itself writes.
+PREFIX_RE = re.compile(
+    r"^\[(?P<time>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{6} \d{4})\] "
+    r"\[(?P<module>\w+):(?P<level>\w+)\] \[pid (?P<pid>\d+)(?::tid (?P<tid>\d+))?\] "
+    r"\[client (?P<client>[\d.]+:\d+)\] (?P<message>.*)$")
+
+
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_entry_line_has_httpds_layout_and_referer(make_httpd, mpm):
+    """Same time format, pid, tid and client as httpd's AH01630 line of the
+    same request, and the same escaped ', referer: ' suffix byte for byte."""
+    h = make_httpd(name="layout", mpm=mpm)
+    h.conf('<Directory "{docroot}/deny">\n Require all denied\n</Directory>')
+    h.write("htdocs/deny/x", "x")
+    h.start()
+    referer = b'http://r.test/a\\b"c\td\xe9'
+    assert h.get("/deny/x", headers={"Referer": referer}).status == 403
+    time.sleep(0.2)
+    lines = h.read_error_log().splitlines()
+    ah = [l for l in lines if "[authz_core:error]" in l]
+    ours = [l for l in lines if "[forbidden_explain:" in l]
+    assert len(ah) == 1 and len(ours) == 1, lines[-5:]
+    a, o = PREFIX_RE.match(ah[0]), PREFIX_RE.match(ours[0])
+    assert a and o, (ah, ours)
+    assert (o["pid"], o["tid"], o["client"]) == (a["pid"], a["tid"], a["client"])
+    assert (o["module"], o["level"]) == ("forbidden_explain", "warn")
+    suffix = ", referer: " + ah[0].rsplit(", referer: ", 1)[1]
+    assert "\\\\" in suffix and "\\t" in suffix and "\\xe9" in suffix, suffix
+    assert ours[0].endswith(suffix)
+    assert one_entry(h, "/deny/x")["reason"] == "authz"
+
+
+def test_entry_line_follows_error_log_format(make_httpd):
+    """With ErrorLogFormat, httpd formats the entry's line like any other,
+    once-per-request lines included."""
+    h = make_httpd(name="elf")
+    h.conf('ErrorLogFormat "[%{{cu}}t] [%-m:%l] [%L] %M"\n'
+           'ErrorLogFormat request "[%{{cu}}t] <request:%L> %m"')
+    h.conf('<Directory "{docroot}/deny">\n Require all denied\n</Directory>')
+    h.write("htdocs/deny/x", "x")
+    h.start()
+    assert h.get("/deny/x").status == 403
+    e = one_entry(h, "/deny/x")
+    assert e["reason"] == "authz"
+    line = [l for l in h.read_error_log().splitlines() if "forbidden_explain" in l][-1]
+    assert re.match(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\] \[forbidden_explain:warn\] "
+                    r"\[[^\]]+\] \{", line), line
+    assert "<request:" in h.read_error_log()
+
+
+def test_entry_line_obeys_per_directory_log_level(make_httpd):
+    """LogLevel, global and per <Directory>, decides as it does for
+    ap_log_rerror; the access-log facts are published either way."""
+    h = make_httpd(name="perdir")
+    h.conf("LogLevel warn forbidden_explain:error")
+    h.conf('<Directory "{docroot}/loud">\n Require all denied\n'
+           ' LogLevel forbidden_explain:warn\n</Directory>')
+    h.conf('<Directory "{docroot}/quiet">\n Require all denied\n</Directory>')
+    h.write("htdocs/loud/x", "x")
+    h.write("htdocs/quiet/x", "x")
+    h.start()
+    assert h.get("/quiet/x").status == 403
+    assert h.get("/loud/x").status == 403
+    assert h.entries_for("/quiet/x") == []
+    assert len(h.entries_for("/loud/x")) == 1
+    quiet = [l for l in h.access_lines() if "/quiet/x" in l]
+    assert quiet and "reason=authz" in quiet[0], quiet
+
+
+def test_silent_403_still_gets_an_error_log_id(make_httpd):
+    """%L in the access log names the error-log id of the request once
+    anything was logged for it, as with lines httpd writes itself."""
+    h = make_httpd(name="logid")
+    h.conf('LogFormat "%L %>s %U" lid\nCustomLog logs/lid_log lid')
+    h.conf("RewriteEngine On\nRewriteRule ^/silent - [F]")
+    h.start()
+    assert h.get("/silent").status == 403
+    assert one_entry(h, "/silent")["reason"] == "rewrite"
+    time.sleep(0.2)
+    with open(os.path.join(h.logs, "lid_log")) as f:
+        lid, status, uri = f.read().split()
+    assert (status, uri) == ("403", "/silent") and lid != "-"

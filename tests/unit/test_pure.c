@@ -6,6 +6,7 @@
 #include "fx_json.h"
 #include "fx_entry.h"
 #include "fx_classify.h"
+#include "fx_logline.h"
 #include "unit.h"
 
 /* Every byte of a rendered value must be printable ASCII other than the
@@ -48,6 +49,42 @@ static void test_quote(apr_pool_t *p)
     CHECK(fx_json_encoded_len("%%", 2) == 6);
     CHECK_STR(fx_json_decode(p, "100%", NULL), "100%");
     CHECK_STR(fx_json_decode(p, "%4", NULL), "%4");
+
+    {
+        /* The word-at-a-time scan against a byte-at-a-time reference: each
+         * byte value at each position of a 19-byte plain string, for every
+         * output room (cuts must land on the same byte). */
+        char src[19], want[64], got[64];
+        int c, pos, ok = 1;
+        apr_size_t cap, w;
+        for (c = 0; c < 256; c++) {
+            for (pos = 0; pos < 19; pos++) {
+                apr_size_t i, o = 0;
+                int esc;
+                memset(src, 'a', sizeof(src));
+                src[pos] = (char)c;
+                esc = c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '%';
+                for (i = 0; i < sizeof(src); i++) {
+                    if (i == (apr_size_t)pos && esc) {
+                        o += (apr_size_t)sprintf(want + o, "%%%02X", c);
+                    }
+                    else {
+                        want[o++] = src[i];
+                    }
+                }
+                want[o] = '\0';
+                ok &= fx_json_encoded_len(src, sizeof(src)) == o;
+                for (cap = 1; cap <= o + 1; cap++) {
+                    apr_size_t used = fx_json_encode_into(got, cap, src,
+                                                          sizeof(src), &w);
+                    ok &= w < cap && got[w] == '\0'
+                          && memcmp(got, want, w) == 0
+                          && (cap <= o || (used == sizeof(src) && w == o));
+                }
+            }
+        }
+        CHECK(ok);
+    }
 }
 
 static void test_entry(apr_pool_t *p)
@@ -148,6 +185,58 @@ static void test_classify(void)
     CHECK(strstr(fx_classify_detail("no-index"), "index") != NULL);
 }
 
+/* The layout of httpd 2.4's do_errorlog_default() for a request line. */
+static void test_logline(void)
+{
+    char buf[256], small[40];
+    fx_logline l = { "Fri Nov 27 00:25:27.511978 2026", "forbidden_explain",
+                     "warn", "10179", "10181", "client", "127.0.0.1", 35057,
+                     "{\"status\":403}", NULL };
+    apr_size_t n = fx_logline_compose(buf, sizeof(buf), &l);
+
+    CHECK_STR(buf, "[Fri Nov 27 00:25:27.511978 2026] [forbidden_explain:warn] "
+              "[pid 10179:tid 10181] [client 127.0.0.1:35057] {\"status\":403}\n");
+    CHECK_INT(n, strlen(buf));
+    l.tid = NULL;
+    l.peer_word = "remote";
+    l.referer = "http://a/b";
+    fx_logline_compose(buf, sizeof(buf), &l);
+    CHECK_STR(buf, "[Fri Nov 27 00:25:27.511978 2026] [forbidden_explain:warn] "
+              "[pid 10179] [remote 127.0.0.1:35057] {\"status\":403}, "
+              "referer: http://a/b\n");
+    l.referer = "";
+    fx_logline_compose(buf, sizeof(buf), &l);
+    CHECK(strstr(buf, "referer") == NULL);
+    /* cut to the buffer, still one terminated line */
+    n = fx_logline_compose(small, sizeof(small), &l);
+    CHECK_INT(n, sizeof(small) - 1);
+    CHECK(small[n - 1] == '\n' && small[n] == '\0');
+
+    CHECK(fx_logline_is_log_safe("{\"a\":\"%5C%22 ok\"}"));
+    CHECK(!fx_logline_is_log_safe("a\\b"));
+    CHECK(!fx_logline_is_log_safe("a\nb"));
+    CHECK(!fx_logline_is_log_safe("caf\xc3\xa9"));
+    CHECK(!fx_logline_is_log_safe("del\x7f"));
+    {
+        /* every position of an eight-byte word, and the tail after it */
+        static const char bad[] = { 0x01, 0x1f, 0x7f, (char)0x80, (char)0xff, '\\' };
+        char s[20];
+        apr_size_t pos, b;
+        int ok = 1;
+        for (b = 0; b < sizeof(bad); b++) {
+            for (pos = 0; pos < 19; pos++) {
+                memset(s, ' ', 19);
+                s[19] = '\0';
+                s[pos] = bad[b];
+                ok &= !fx_logline_is_log_safe(s);
+                s[pos] = '~';
+                ok &= fx_logline_is_log_safe(s);
+            }
+        }
+        CHECK(ok);
+    }
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -157,6 +246,7 @@ int main(void)
     test_entry(p);
     test_render_boundaries(p);
     test_classify();
+    test_logline();
     apr_pool_destroy(p);
     apr_terminate();
     return unit_done();

@@ -589,9 +589,9 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
                                  (host && !is_ip) ? host : "unknown", rest, ip);
         }
         else {
-            *hint = apr_psprintf(p, "the client address %s is not in %s; add "
-                                 "`Require ip %s` to this section or remove "
-                                 "the rule", ip, rest, ip);
+            *hint = apr_pstrcat(p, "the client address ", ip, " is not in ",
+                                rest, "; add `Require ip ", ip, "` to this "
+                                "section or remove the rule", NULL);
         }
     }
     else if (!strcasecmp(prov, "env")) {
@@ -642,9 +642,9 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
     else if (!strcasecmp(prov, "all")) {
         fx_fact(out, "rule_saw", "nothing (the rule applies to every client)",
                 0);
-        *hint = apr_psprintf(p, "`%s` denies every client here; replace it "
-                             "with a Require that grants the clients who "
-                             "should get in", text);
+        *hint = apr_pstrcat(p, "`", text, "` denies every client here; "
+                            "replace it with a Require that grants the "
+                            "clients who should get in", NULL);
     }
     else {
         /* user, valid-user, group, file-owner, file-group, dbm-group,
@@ -743,16 +743,18 @@ static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
         }
         v = fx_az_view_of(r, p, trail, i);
         neg = s->rule->negate && !s->rule->alias_def;
-        item = apr_psprintf(p, "{\"directive\":%s,\"file\":%s,\"line\":%d,"
-                            "\"negated\":%s,\"result\":%s",
-                            fx_jstr(p, v.d ? fx_dtext(p, v.d)
-                                    : apr_pstrcat(p, "Require ",
-                                                  v.alias_name ? v.alias_name
-                                                  : "?", NULL)),
-                            fx_jstr(p, v.d ? v.d->filename : NULL),
-                            v.d ? v.d->line_num : 0,
-                            neg ? "true" : "false",
-                            fx_jstr(p, fx_az_result_name(s->result)));
+        /* apr_pstrcat, not apr_psprintf: this runs for every 403 and the
+         * formatter walks its format byte by byte. */
+        item = apr_pstrcat(p, "{\"directive\":",
+                           fx_jstr(p, v.d ? fx_dtext(p, v.d)
+                                   : apr_pstrcat(p, "Require ",
+                                                 v.alias_name ? v.alias_name
+                                                 : "?", NULL)),
+                           ",\"file\":", fx_jstr(p, v.d ? v.d->filename : NULL),
+                           ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
+                           ",\"negated\":", neg ? "true" : "false",
+                           ",\"result\":\"", fx_az_result_name(s->result), "\"",
+                           NULL);
         if (neg) {
             fx_az_node *leaf = fx_az_leaf(p, 0, s->result, 1);
             fx_az_evaluate(leaf);
@@ -922,10 +924,10 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
                                                v.alias_def->filename,
                                                v.alias_def->line_num), 0);
         }
-        detail = apr_psprintf(p, "`%s` decided: the provider answered %s%s.",
-                              text, fx_az_result_name(v.result),
-                              neg ? " and the rule is negated (Require not), "
-                                    "so a match denies" : "");
+        detail = apr_pstrcat(p, "`", text, "` decided: the provider answered ",
+                             fx_az_result_name(v.result),
+                             neg ? " and the rule is negated (Require not), "
+                                   "so a match denies." : ".", NULL);
         if (v.alias_def && !v.d) {
             detail = apr_pstrcat(p, detail, " The Require line that used the "
                                  "alias could not be told apart from others "

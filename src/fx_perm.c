@@ -294,15 +294,50 @@ done:
     c->mode_allows = (c->granted & c->need) == c->need;
 }
 
-static int fx_perm_examine_ids(apr_pool_t *p, const char *path, int need,
-                    const fx_perm_cred *cred, fx_perm_comp *c)
+/* What the kernel, the ACL and the mount say of c, after the mode bits. */
+static void fx_perm_check_kernel(apr_pool_t *p, fx_perm_comp *c,
+                                 const fx_perm_cred *cred)
 {
-    struct stat lst, st;
     struct statvfs vfs;
     unsigned char acl_buf[4 + 8 * 32];
     ssize_t n;
 
+    /* Where bits and kernel both allow there is nothing to explain, so the
+     * ACL and the mount are read only for a component that denies (or
+     * where bits and kernel disagree). */
+    if (cred->kernel_check && c->need) {
+        int amode = ((c->need & FX_PERM_R) ? R_OK : 0)
+                    | ((c->need & FX_PERM_W) ? W_OK : 0)
+                    | ((c->need & FX_PERM_X) ? X_OK : 0);
+        c->kernel_allows = faccessat(AT_FDCWD, c->path, amode, AT_EACCESS) == 0;
+        if (c->kernel_allows && c->mode_allows) {
+            return;
+        }
+    }
+    n = getxattr(c->path, "system.posix_acl_access", acl_buf, sizeof(acl_buf));
+    if (n > 0 && fx_acl_parse(acl_buf, (apr_size_t)n, &c->acl) == 0) {
+        c->has_acl = 1;
+        fx_verdict(p, c, cred);
+    }
+    if (statvfs(c->path, &vfs) == 0) {
+        c->mount_known = 1;
+        c->mount_rdonly = (vfs.f_flag & ST_RDONLY) != 0;
+        c->mount_noexec = (vfs.f_flag & ST_NOEXEC) != 0;
+    }
+}
+
+/* lstat (and stat through a link) and the mode-bit verdict.  With
+ * can_defer, a directory whose bits grant search is left for the walk to
+ * settle (*deferred = 1): the next component's lstat proves or refutes the
+ * search permission at no extra system call. */
+static int fx_perm_examine_ids(apr_pool_t *p, const char *path, int need,
+                               const fx_perm_cred *cred, fx_perm_comp *c,
+                               int can_defer, int *deferred)
+{
+    struct stat lst, st;
+
     memset(c, 0, sizeof(*c));
+    *deferred = 0;
     c->path = path;
     c->need = need;
     c->kernel_allows = -1;
@@ -329,31 +364,13 @@ static int fx_perm_examine_ids(apr_pool_t *p, const char *path, int need,
     c->gid = st.st_gid;
     c->owner = c->group = NULL;     /* names: fx_perm_name_comp() */
 
-    /* The mode bits first; with the process's own credentials the kernel
-     * answers too.  Where both allow there is nothing to explain, so the
-     * ACL and the mount are read only for a component that denies (or
-     * where bits and kernel disagree): a walk costs two syscalls per
-     * component, not four. */
     fx_verdict(p, c, cred);
-    if (cred->kernel_check && need) {
-        int amode = ((need & FX_PERM_R) ? R_OK : 0)
-                    | ((need & FX_PERM_W) ? W_OK : 0)
-                    | ((need & FX_PERM_X) ? X_OK : 0);
-        c->kernel_allows = faccessat(AT_FDCWD, path, amode, AT_EACCESS) == 0;
-        if (c->kernel_allows && c->mode_allows) {
-            return 0;
-        }
+    if (can_defer && need == FX_PERM_X && c->mode_allows && S_ISDIR(lst.st_mode)
+        && cred->kernel_check) {
+        *deferred = 1;
+        return 0;
     }
-    n = getxattr(path, "system.posix_acl_access", acl_buf, sizeof(acl_buf));
-    if (n > 0 && fx_acl_parse(acl_buf, (apr_size_t)n, &c->acl) == 0) {
-        c->has_acl = 1;
-        fx_verdict(p, c, cred);
-    }
-    if (statvfs(path, &vfs) == 0) {
-        c->mount_known = 1;
-        c->mount_rdonly = (vfs.f_flag & ST_RDONLY) != 0;
-        c->mount_noexec = (vfs.f_flag & ST_NOEXEC) != 0;
-    }
+    fx_perm_check_kernel(p, c, cred);
     return 0;
 }
 
@@ -373,7 +390,8 @@ void fx_perm_name_comp(apr_pool_t *p, fx_perm_comp *c)
 int fx_perm_examine(apr_pool_t *p, const char *path, int need,
                     const fx_perm_cred *cred, fx_perm_comp *c)
 {
-    int rv = fx_perm_examine_ids(p, path, need, cred, c);
+    int deferred;
+    int rv = fx_perm_examine_ids(p, path, need, cred, c, 0, &deferred);
     if (rv == 0) {
         fx_perm_name_comp(p, c);
     }
@@ -385,12 +403,26 @@ static int fx_denies(const fx_perm_comp *c)
     return !c->mode_allows || c->kernel_allows == 0;
 }
 
+/* A held directory without its proof: ask the kernel; 1 when it denies. */
+static int fx_settle_held(apr_pool_t *p, fx_perm_comp *held,
+                          const fx_perm_cred *cred, fx_perm_walk_result *out)
+{
+    fx_perm_check_kernel(p, held, cred);
+    if (fx_denies(held)) {
+        fx_perm_name_comp(p, held);
+        out->denier = held;
+        return 1;
+    }
+    return 0;
+}
+
 void fx_perm_walk(apr_pool_t *p, const char *path, int final_need,
                   const fx_perm_cred *cred, fx_perm_walk_result *out)
 {
     const char *s = path;
     char *prefix = apr_palloc(p, strlen(path) + 2);
     apr_size_t plen = 0;
+    fx_perm_comp *held = NULL;      /* a directory awaiting its proof */
 
     memset(out, 0, sizeof(*out));
     out->world_writable = apr_array_make(p, 2, sizeof(const char *));
@@ -402,7 +434,7 @@ void fx_perm_walk(apr_pool_t *p, const char *path, int final_need,
     for (;;) {
         fx_perm_comp *c = apr_palloc(p, sizeof(*c));
         const char *seg, *next;
-        int last, rv;
+        int last, rv, deferred;
 
         while (*s == '/') {
             s++;
@@ -411,8 +443,21 @@ void fx_perm_walk(apr_pool_t *p, const char *path, int final_need,
         next = s;
         last = (*next == '\0');
         rv = fx_perm_examine_ids(p, apr_pstrmemdup(p, prefix, plen),
-                             last ? final_need : FX_PERM_X, cred, c);
+                                 last ? final_need : FX_PERM_X, cred, c,
+                                 !last, &deferred);
         out->n_examined++;
+        if (held) {
+            /* The kernel looked inside the held directory to answer this
+             * lstat (ENOENT too: the name was searched for): that is its
+             * search permission.  Anything else is settled the long way. */
+            if (rv == 0 || rv == ENOENT) {
+                held->kernel_allows = 1;
+            }
+            else if (fx_settle_held(p, held, cred, out)) {
+                return;
+            }
+            held = NULL;
+        }
         if (rv != 0) {
             out->missing = c->path;
             out->missing_errno = rv;
@@ -422,12 +467,13 @@ void fx_perm_walk(apr_pool_t *p, const char *path, int final_need,
                                   && (c->mode & S_ISVTX))) {
             APR_ARRAY_PUSH(out->world_writable, const char *) = c->path;
         }
-        if (!out->denier && fx_denies(c)) {
+        if (deferred) {
+            held = c;
+        }
+        else if (!out->denier && fx_denies(c)) {
             fx_perm_name_comp(p, c);
             out->denier = c;
-            /* Keep looking for world-writable components only if the
-             * kernel would let us see them; stop: nothing below is
-             * reachable for the server either. */
+            /* Stop: nothing below is reachable for the server either. */
             return;
         }
         if (last) {
@@ -443,6 +489,11 @@ void fx_perm_walk(apr_pool_t *p, const char *path, int final_need,
             s++;
         }
         if (s - seg == 1 && seg[0] == '.') {
+            /* the same directory comes again: no proof from a child */
+            if (held && fx_settle_held(p, held, cred, out)) {
+                return;
+            }
+            held = NULL;
             continue;
         }
         if (plen > 1) {

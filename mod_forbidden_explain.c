@@ -78,6 +78,9 @@ static void *fx_merge_server(apr_pool_t *p, void *base_, void *add_)
     sc->log_target = add->log_target ? add->log_target : base->log_target;
     sc->log_level = add->log_level != FX_UNSET ? add->log_level
                                                : base->log_level;
+    /* The main server's sections apply inside virtual hosts too. */
+    sc->toggled_in_sections = add->toggled_in_sections
+                              || base->toggled_in_sections;
     return sc;
 }
 
@@ -86,8 +89,14 @@ static void *fx_merge_server(apr_pool_t *p, void *base_, void *add_)
 
 static const char *fx_set_enabled(cmd_parms *cmd, void *dconf, int on)
 {
-    (void)cmd;
     ((fx_dir_conf *)dconf)->enabled = on;
+    if (cmd->path) {
+        /* Only then can a failed directory walk's sections disagree with
+         * the virtual host's default (fx_enabled). */
+        fx_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                  &forbidden_explain_module);
+        sc->toggled_in_sections = 1;
+    }
     return NULL;
 }
 

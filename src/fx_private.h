@@ -36,6 +36,7 @@ typedef struct {
     const char *log_target;         /* ForbiddenExplainLog argument */
     apr_file_t *log_file;           /* opened per generation in open_logs */
     int log_level;                  /* ForbiddenExplainLogLevel, APLOG_* */
+    int toggled_in_sections;        /* ForbiddenExplain inside a section */
 } fx_server_conf;
 
 /* The hook that returned the error, as the trampolines saw it. */

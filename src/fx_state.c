@@ -29,8 +29,13 @@ const fx_origin *fx_state_cause(const fx_req_state *st, int *via_subreq)
 
 int fx_enabled(const request_rec *r)
 {
-    /* A failed directory walk leaves the vhost default in per_dir_config. */
-    fx_dir_conf *dc = fx_fs_walk_dir_conf((request_rec *)r);
+    /* A failed directory walk leaves the vhost default in per_dir_config;
+     * the sections it stopped in are replayed only when one of them can
+     * say otherwise. */
+    fx_server_conf *sc = ap_get_module_config(r->server->module_config,
+                                              &forbidden_explain_module);
+    fx_dir_conf *dc = sc->toggled_in_sections
+                      ? fx_fs_walk_dir_conf((request_rec *)r) : NULL;
     if (!dc) {
         dc = fx_dir_get(r);
     }

@@ -12,6 +12,8 @@
 #include "fx_private.h"
 #include "apr_strings.h"
 #include "apr_lib.h"
+#include "apr_hash.h"
+#include "apr_thread_mutex.h"
 #include "ap_regex.h"
 #include "http_core.h"
 #include "http_protocol.h"
@@ -23,13 +25,54 @@
 /* ------------------------------------------------------------------ */
 /* the request as the replay sees it                                   */
 
+/* Compiled patterns, per child.  The replay matches the rules' own
+ * patterns, which the configuration (and the .htaccess files) fix:
+ * compiling one per 403 cost more than all the rest of the replay.  Bounded,
+ * so .htaccess edits over a child's life cannot grow it without end;
+ * compiled under the lock, which only a pattern's first use takes long. */
+#define FX_RE_CACHE_MAX 256
+static apr_thread_mutex_t *fx_re_lock;
+static apr_pool_t *fx_re_pool;
+static apr_hash_t *fx_re_cache;
+
+static ap_regex_t *fx_rw_compiled(request_rec *r, const char *pattern,
+                                  int nocase)
+{
+    int flags = AP_REG_EXTENDED | (nocase ? AP_REG_ICASE : 0);
+    const char *key = apr_pstrcat(r->pool, nocase ? "i" : "-", pattern, NULL);
+    ap_regex_t *re = NULL;
+
+    if (fx_re_cache) {
+        apr_thread_mutex_lock(fx_re_lock);
+        re = apr_hash_get(fx_re_cache, key, APR_HASH_KEY_STRING);
+        if (!re && apr_hash_count(fx_re_cache) < FX_RE_CACHE_MAX) {
+            re = ap_pregcomp(fx_re_pool, pattern, flags);
+            if (re) {
+                apr_hash_set(fx_re_cache, apr_pstrdup(fx_re_pool, key),
+                             APR_HASH_KEY_STRING, re);
+            }
+        }
+        apr_thread_mutex_unlock(fx_re_lock);
+    }
+    return re ? re : ap_pregcomp(r->pool, pattern, flags);
+}
+
+static void fx_rewrite_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    (void)s;
+    if (apr_pool_create(&fx_re_pool, pchild) == APR_SUCCESS
+        && apr_thread_mutex_create(&fx_re_lock, APR_THREAD_MUTEX_DEFAULT,
+                                   pchild) == APR_SUCCESS) {
+        fx_re_cache = apr_hash_make(fx_re_pool);
+    }
+}
+
 static int fx_rw_regex(void *baton, const char *pattern, int nocase,
                        const char *subject, fx_rw_caps *caps)
 {
     request_rec *r = baton;
     ap_regmatch_t m[FX_RW_NCAP];
-    ap_regex_t *re = ap_pregcomp(r->pool, pattern,
-                                 AP_REG_EXTENDED | (nocase ? AP_REG_ICASE : 0));
+    ap_regex_t *re = fx_rw_compiled(r, pattern, nocase);
     int i;
 
     if (!re) {
@@ -522,6 +565,7 @@ void fx_ssl_register_hooks(apr_pool_t *p);
 
 void fx_rewrite_register_hooks(apr_pool_t *p)
 {
+    ap_hook_child_init(fx_rewrite_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* The other explainers of this part that need a hook of their own. */
     fx_waf_register_hooks(p);
     fx_ssl_register_hooks(p);

@@ -11,7 +11,9 @@ typedef struct {
     fx_field_kind kind;
     int rank;                       /* position in fx_key_order, or after */
     int next;                       /* next field of the same hash, or -1 */
+    apr_size_t key_len;
     const char *s;
+    apr_size_t s_len;               /* strlen(s), for rendering */
     apr_int64_t n;
 } fx_field;
 
@@ -25,18 +27,23 @@ struct fx_entry {
     int head[FX_KEY_BUCKETS];       /* first field of each bucket, or -1 */
 };
 
-static unsigned fx_key_hash(const char *key)
+static unsigned fx_key_hash(const char *key, apr_size_t len)
 {
-    apr_size_t len = strlen(key);
     return ((unsigned char)key[0] * 7u + (unsigned)len * 13u
             + (unsigned char)key[len ? len - 1 : 0]) % FX_KEY_BUCKETS;
 }
 
 /* The documented keys, in the order an administrator reads them. */
-static const char *const fx_key_order[] = {
-    "status", "reason", "module", "phase", "directive", "file", "line",
-    "section", "path", "method", "uri", "client_ip", "peer_ip", "user",
-    "request_id", "detail", "hint", NULL
+#define FX_KEY(name) { name, sizeof(name) - 1 }
+static const struct {
+    const char *name;
+    apr_size_t len;
+} fx_key_order[] = {
+    FX_KEY("status"), FX_KEY("reason"), FX_KEY("module"), FX_KEY("phase"),
+    FX_KEY("directive"), FX_KEY("file"), FX_KEY("line"), FX_KEY("section"),
+    FX_KEY("path"), FX_KEY("method"), FX_KEY("uri"), FX_KEY("client_ip"),
+    FX_KEY("peer_ip"), FX_KEY("user"), FX_KEY("request_id"),
+    FX_KEY("detail"), FX_KEY("hint"), { NULL, 0 }
 };
 
 /* Longer values than this are cut before the budget is even considered. */
@@ -53,23 +60,26 @@ fx_entry *fx_entry_make(apr_pool_t *p)
 
 /* Rank of a key: documented keys by their place, others after them in the
  * order they were added.  Computed once per key, at insertion. */
-static int fx_key_rank(const char *key, int insertion)
+static int fx_key_rank(const char *key, apr_size_t len, int insertion)
 {
     int k;
-    for (k = 0; fx_key_order[k]; k++) {
-        if (fx_key_order[k][0] == key[0] && strcmp(fx_key_order[k], key) == 0) {
+    for (k = 0; fx_key_order[k].name; k++) {
+        if (fx_key_order[k].len == len && fx_key_order[k].name[0] == key[0]
+            && memcmp(fx_key_order[k].name, key, len) == 0) {
             return k;
         }
     }
     return 100 + insertion;
 }
 
-static fx_field *fx_find(const fx_entry *e, const char *key)
+static fx_field *fx_find_len(const fx_entry *e, const char *key,
+                             apr_size_t len)
 {
     int i;
-    for (i = e->head[fx_key_hash(key)]; i >= 0;) {
+    for (i = e->head[fx_key_hash(key, len)]; i >= 0;) {
         fx_field *f = &APR_ARRAY_IDX(e->fields, i, fx_field);
-        if (f->key && (f->key == key || strcmp(f->key, key) == 0)) {
+        if (f->key && (f->key == key || (f->key_len == len
+                                         && memcmp(f->key, key, len) == 0))) {
             return f;
         }
         i = f->next;
@@ -77,14 +87,21 @@ static fx_field *fx_find(const fx_entry *e, const char *key)
     return NULL;
 }
 
+static fx_field *fx_find(const fx_entry *e, const char *key)
+{
+    return fx_find_len(e, key, strlen(key));
+}
+
 static fx_field *fx_slot(fx_entry *e, const char *key)
 {
-    fx_field *f = fx_find(e, key);
+    apr_size_t len = strlen(key);
+    fx_field *f = fx_find_len(e, key, len);
     if (!f) {
-        unsigned h = fx_key_hash(key);
+        unsigned h = fx_key_hash(key, len);
         f = apr_array_push(e->fields);
         f->key = key;
-        f->rank = fx_key_rank(key, e->fields->nelts);
+        f->key_len = len;
+        f->rank = fx_key_rank(key, len, e->fields->nelts);
         f->next = e->head[h];
         e->head[h] = e->fields->nelts - 1;
     }
@@ -106,7 +123,8 @@ void fx_entry_set(fx_entry *e, const char *key, const char *value)
     /* A copy: callers pass stack buffers (apr_strerror) and strings of
      * pools that die first (sub-requests); entries are built only for a
      * 403, so the copy costs nothing on the allowed path. */
-    f->s = apr_pstrdup(e->pool, value);
+    f->s_len = strlen(value);
+    f->s = apr_pstrmemdup(e->pool, value, f->s_len);
 }
 
 void fx_entry_set_int(fx_entry *e, const char *key, apr_int64_t n)
@@ -125,8 +143,11 @@ void fx_entry_set_raw(fx_entry *e, const char *key, const char *json)
         return;
     }
     f = fx_slot(e, key);
-    f->kind = FX_F_RAW;
-    f->s = apr_pstrdup(e->pool, json);
+    /* What is rendered must be log-safe by construction (fx_entry.h), so a
+     * raw value that is not becomes a string, which encoding makes safe. */
+    f->s_len = strlen(json);
+    f->kind = fx_json_is_log_safe(json, f->s_len) ? FX_F_RAW : FX_F_STR;
+    f->s = apr_pstrmemdup(e->pool, json, f->s_len);
 }
 
 const char *fx_entry_get(const fx_entry *e, const char *key)
@@ -185,7 +206,7 @@ static char *fx_render_fast(apr_array_header_t *order, apr_pool_t *p,
             FX_PUT(",", 1);
         }
         FX_PUT("\"", 1);
-        FX_PUT(f->key, strlen(f->key));
+        FX_PUT(f->key, f->key_len);
         FX_PUT("\":", 2);
         if (f->kind == FX_F_INT) {
             char num[32];
@@ -193,10 +214,10 @@ static char *fx_render_fast(apr_array_header_t *order, apr_pool_t *p,
             FX_PUT(num, (apr_size_t)n);
         }
         else if (f->kind == FX_F_RAW) {
-            FX_PUT(f->s, strlen(f->s));
+            FX_PUT(f->s, f->s_len);
         }
         else {
-            apr_size_t len = strlen(f->s), room, written, used;
+            apr_size_t len = f->s_len, room, written, used;
             FX_PUT("\"", 1);
             room = budget - o + 1;
             if (room > FX_FIELD_CAP_DEFAULT + 1) {

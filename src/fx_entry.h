@@ -28,7 +28,9 @@ const char *fx_entry_get(const fx_entry *e, const char *key);
 
 /* The whole entry as one JSON object of at most budget bytes (NUL excluded,
  * budget >= 256).  Long string values are cut first; keys whose values were
- * cut are listed in "truncated". */
+ * cut are listed in "truncated".  The result is log-safe (fx_json.h): string
+ * values are encoded, raw values that are not log-safe are rendered as
+ * strings, keys are the callers' literals. */
 char *fx_entry_render(const fx_entry *e, apr_pool_t *p, apr_size_t budget);
 
 /* Visit every fact in rendering order; raw values are passed as-is with

@@ -17,6 +17,10 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+/* 1 when httpd's error-log escaping would leave s[0..len) unchanged:
+ * printable ASCII only, no backslash.  Everything this file encodes is. */
+int fx_json_is_log_safe(const char *s, apr_size_t len);
+
 /* Encoded length of src[0..len) without quotes. */
 apr_size_t fx_json_encoded_len(const char *src, apr_size_t len);
 

@@ -5,28 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "fx_logline.h"
-#include "fx_swar.h"
-
-/* Eight bytes at a time: the line is a kilobyte and this runs per 403. */
-int fx_logline_is_log_safe(const char *s)
-{
-    apr_size_t len = strlen(s), i = 0;
-    const unsigned char *u = (const unsigned char *)s;
-
-    for (; i + 8 <= len; i += 8) {
-        apr_uint64_t v = fx_load8(s + i);
-        if (FX_HAS_HIGH(v) || FX_HAS_LESS(v, 0x20) || FX_HAS_BYTE(v, 0x7f)
-            || FX_HAS_BYTE(v, '\\')) {
-            break;
-        }
-    }
-    for (; i < len; i++) {
-        if (u[i] < 0x20 || u[i] >= 0x7f || u[i] == '\\') {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 typedef struct {
     char *buf;

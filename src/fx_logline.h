@@ -23,10 +23,6 @@ typedef struct {
     const char *referer;        /* already escaped, or NULL */
 } fx_logline;
 
-/* 1 when httpd's error-log escaping would leave s unchanged: printable
- * ASCII only, no backslash. */
-int fx_logline_is_log_safe(const char *s);
-
 /* Writes the line and its "\n" into buf (cap bytes), cut like httpd cuts a
  * line to its MAX_STRING_LEN buffer; returns the length without the NUL. */
 apr_size_t fx_logline_compose(char *buf, apr_size_t cap, const fx_logline *l);

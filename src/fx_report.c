@@ -28,7 +28,7 @@
 
 /* The ":tid" part of httpd's default format, as server/log.c prints it
  * with the DEFAULT_LOG_TID of the httpd these headers come from. */
-static const char *fx_log_tid(apr_pool_t *p)
+static const char *fx_log_tid(apr_pool_t *p, char *buf)
 {
 #if APR_HAS_THREADS
     int threaded;
@@ -40,7 +40,11 @@ static const char *fx_log_tid(apr_pool_t *p)
 #else
         pid_t tid = syscall(SYS_gettid);
 #endif
-        return tid == -1 ? NULL : apr_psprintf(p, "%" APR_PID_T_FMT, tid);
+        if (tid == -1) {
+            return NULL;
+        }
+        *fx_put_dec(buf, (apr_int64_t)tid) = '\0';
+        return buf;
     }
 #endif
 #if APR_HAS_THREADS
@@ -55,12 +59,12 @@ static const char *fx_log_tid(apr_pool_t *p)
 
 /* The entry's error-log line.  ap_log_rerror() copies a message with
  * apr_vsnprintf and then escapes it byte by byte into a second buffer: for
- * a 1 KB entry that was a third of all a 403 cost the module.  The entry is
- * log-safe already (fx_json.h), so where httpd would write the line in its
- * default format to a file or pipe, the same bytes are written here and the
- * error_log hook runs as httpd runs it.  ErrorLogFormat, syslog, the debug
- * levels (which add file:line) and anything not log-safe go through
- * ap_log_rerror. */
+ * a 1 KB entry that was a third of all a 403 cost the module.  msg is a
+ * rendered entry, log-safe by construction (fx_entry.h), so where httpd
+ * would write the line in its default format to a file or pipe, the same
+ * bytes are written here and the error_log hook runs as httpd runs it.
+ * ErrorLogFormat, syslog and the debug levels (which add file:line) go
+ * through ap_log_rerror. */
 static const char *const fx_level_names[APLOG_DEBUG] = {
     "emerg", "alert", "crit", "error", "warn", "notice", "info"
 };
@@ -72,7 +76,7 @@ static void fx_log_entry_line(request_rec *r, int level, const char *msg)
     const request_rec *rmain = r->main ? r->main : r;
     core_server_config *core = ap_get_core_module_config(s->module_config);
     const char *referer;
-    char when[64];
+    char when[64], pid[24], tid[24];
     int when_len = sizeof(when);
     apr_size_t cap;
     ap_errorlog_info info;
@@ -81,8 +85,7 @@ static void fx_log_entry_line(request_rec *r, int level, const char *msg)
 
     if (!s->error_log || level >= APLOG_DEBUG || core->error_log_format
         || (core->error_log_conn && core->error_log_conn->nelts)
-        || (core->error_log_req && core->error_log_req->nelts)
-        || !fx_logline_is_log_safe(msg)) {
+        || (core->error_log_req && core->error_log_req->nelts)) {
         ap_log_rerror(APLOG_MARK, level, 0, r, "%s", msg);
         return;
     }
@@ -103,8 +106,9 @@ static void fx_log_entry_line(request_rec *r, int level, const char *msg)
     l.time = when;
     l.module = ap_find_module_short_name(APLOG_MODULE_INDEX);
     l.level = fx_level_names[level];
-    l.pid = apr_psprintf(r->pool, "%" APR_PID_T_FMT, getpid());
-    l.tid = fx_log_tid(r->pool);
+    *fx_put_dec(pid, (apr_int64_t)getpid()) = '\0';
+    l.pid = pid;
+    l.tid = fx_log_tid(r->pool, tid);
     l.peer_word = c->sbh ? "client" : "remote";
     l.ip = r->useragent_ip;
     l.port = r->useragent_addr ? r->useragent_addr->port : 0;

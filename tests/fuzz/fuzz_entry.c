@@ -64,6 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *raw = apr_pstrcat(p, "[", fx_json_quote(p, v, 200, NULL),
                                     ",", fx_json_quote(p, key, 0, NULL), "]",
                                     NULL);
+            if (op & 0x40) {
+                raw = v;    /* a careless producer: rendered as a string */
+            }
             fx_entry_set_raw(e, key, raw);
             last[ki] = raw;
             kind[ki] = 3;

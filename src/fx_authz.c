@@ -427,6 +427,11 @@ static int fx_az_container_kind(const ap_directive_t *d, int *op, int *neg)
 static int fx_not_a_section(const ap_directive_t *d)
 {
     int op, neg;
+    /* <Directory>, <Location>, <VirtualHost>...: decided by one letter */
+    if (!d || !d->directive || d->directive[0] != '<'
+        || !strchr("rRlLiI", d->directive[1])) {
+        return 0;
+    }
     return fx_az_container_kind(d, &op, &neg)
         || fx_is_dirname(d, "<Limit") || fx_is_dirname(d, "<LimitExcept")
         || fx_is_dirname(d, "<IfModule") || fx_is_dirname(d, "<IfDefine")
@@ -508,6 +513,7 @@ typedef struct {
     const char *alias_name;
     int result;
     int pass;
+    const char *text;                 /* the Require line as written */
 } fx_az_view;
 
 static const char *fx_az_env_facts(request_rec *r, apr_pool_t *p,
@@ -547,8 +553,7 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
             rest = apr_pstrndup(p, rest, strlen(rest) - 1);
         }
     }
-    text = v->d ? fx_dtext(p, v->d) : apr_pstrcat(p, "Require ",
-                                                  v->alias_name, NULL);
+    text = v->text;
 
     if (!strcasecmp(prov, "ip") || !strcasecmp(prov, "host")
         || !strcasecmp(prov, "local") || !strcasecmp(prov, "forward-dns")) {
@@ -712,6 +717,9 @@ static fx_az_view fx_az_view_of(request_rec *r, apr_pool_t *p,
             }
         }
     }
+    v.text = v.d ? fx_dtext(p, v.d)
+                 : apr_pstrcat(p, "Require ", v.alias_name ? v.alias_name
+                                                           : "?", NULL);
     return v;
 }
 
@@ -746,10 +754,7 @@ static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
         /* apr_pstrcat, not apr_psprintf: this runs for every 403 and the
          * formatter walks its format byte by byte. */
         item = apr_pstrcat(p, "{\"directive\":",
-                           fx_jstr(p, v.d ? fx_dtext(p, v.d)
-                                   : apr_pstrcat(p, "Require ",
-                                                 v.alias_name ? v.alias_name
-                                                 : "?", NULL)),
+                           fx_jstr(p, v.text),
                            ",\"file\":", fx_jstr(p, v.d ? v.d->filename : NULL),
                            ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
                            ",\"negated\":", neg ? "true" : "false",
@@ -902,8 +907,7 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
     }
     if (resp->nelts == 1) {
         fx_az_view v = fx_az_view_of(r, p, trail, APR_ARRAY_IDX(resp, 0, int));
-        const char *text = v.d ? fx_dtext(p, v.d)
-                               : apr_pstrcat(p, "Require ", v.alias_name, NULL);
+        const char *text = v.text;
         const char *detail;
         int neg = v.rule->negate && !v.alias_def;
 
@@ -970,9 +974,7 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             }
             tried = apr_psprintf(p, "%s%s`%s` (%s:%d, %s)", tried ? tried : "",
                                  tried ? ", " : "",
-                                 v.d ? fx_dtext(p, v.d)
-                                     : apr_pstrcat(p, "Require ", v.alias_name,
-                                                   NULL),
+                                 v.text,
                                  v.d ? v.d->filename : "?",
                                  v.d ? v.d->line_num : 0,
                                  fx_az_result_name(v.result));

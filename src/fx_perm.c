@@ -554,20 +554,20 @@ const char *fx_perm_hint(apr_pool_t *p, const fx_perm_comp *c,
     }
     if (c->has_acl) {
         /* setfacl recomputes the mask, so a named entry is enough. */
-        return apr_psprintf(p, "setfacl -m u:%s:%s %s", user,
-                            fx_perm_bits(p, c->need), q);
+        return apr_pstrcat(p, "setfacl -m u:", user, ":",
+                           fx_perm_bits(p, c->need), " ", q, NULL);
     }
     if (strcmp(c->perm_class, "owner") == 0) {
-        return apr_psprintf(p, "chmod u+%s %s", bits, q);
+        return apr_pstrcat(p, "chmod u+", bits, " ", q, NULL);
     }
     if (strcmp(c->perm_class, "group") == 0) {
-        return apr_psprintf(p, "chmod g+%s %s", bits, q);
+        return apr_pstrcat(p, "chmod g+", bits, " ", q, NULL);
     }
     /* other: either open it to everyone (what a public web file usually
      * is), or hand it to the server's group only. */
-    return apr_psprintf(p, "chmod o+%s %s (or, for the server only: chgrp %s "
-                        "%s && chmod g+%s %s)", bits, q, group, q,
-                        fx_perm_bits(p, c->need), q);
+    return apr_pstrcat(p, "chmod o+", bits, " ", q, " (or, for the server "
+                       "only: chgrp ", group, " ", q, " && chmod g+",
+                       fx_perm_bits(p, c->need), " ", q, ")", NULL);
 }
 
 const char *fx_perm_process_label(apr_pool_t *p)

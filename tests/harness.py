@@ -432,6 +432,22 @@ def decode(value):
     return unquote_to_bytes(value).decode("utf-8", "surrogateescape")
 
 
+def field(e, key):
+    """e[key] decoded when it is a string, as is otherwise (None if absent)."""
+    v = e.get(key)
+    return decode(v) if isinstance(v, str) else v
+
+
+def response_and_entry(h, send):
+    """Run send() (one request to h); return its response and the single
+    entry it added, or None: more than one fails."""
+    before = len(h.entries(settle=False))
+    resp = send()
+    entries = h.entries()[before:]
+    assert len(entries) <= 1, entries
+    return resp, (entries[0] if entries else None)
+
+
 def _insecure_ctx():
     ctx = ssl.create_default_context()
     ctx.check_hostname = False

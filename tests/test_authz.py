@@ -264,21 +264,14 @@ def srv():
 
 def one(h, uri, **kw):
     """Send one request, return (response, the single entry for it)."""
-    before = len(h.entries(settle=False))
-    resp = h.get(uri, **kw)
-    entries = h.entries()[before:]
-    assert len(entries) <= 1, entries
-    return resp, (entries[0] if entries else None)
+    return harness.response_and_entry(h, lambda: h.get(uri, **kw))
 
 
-def d(e, key):
-    v = e.get(key)
-    return decode(v) if isinstance(v, str) else v
+d = harness.field
 
 
 def trail(e):
-    return [{k: (decode(v) if isinstance(v, str) else v) for k, v in t.items()}
-            for t in e["trail"]]
+    return [{k: harness.field(t, k) for k in t} for t in e["trail"]]
 
 
 def conf_file(h):

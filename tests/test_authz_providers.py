@@ -317,16 +317,10 @@ def send(h, how, path, **kw):
 
 def one(h, how, path, **kw):
     """Send one request, return (response, the single new entry or None)."""
-    before = len(h.entries(settle=False))
-    resp = send(h, how, path, **kw)
-    entries = h.entries()[before:]
-    assert len(entries) <= 1, entries
-    return resp, (entries[0] if entries else None)
+    return harness.response_and_entry(h, lambda: send(h, how, path, **kw))
 
 
-def d(e, key):
-    v = e.get(key)
-    return decode(v) if isinstance(v, str) else v
+d = harness.field
 
 
 def trail(e):

@@ -1,5 +1,5 @@
 /* fx_logline.h — one error-log line in httpd 2.4's default format, composed
- * without httpd (the glue in fx_logline.c fills in the parts).
+ * without httpd (fx_report.c fills in the parts and writes it).
  *
  * Pure functions: no httpd dependency, unit tested in tests/unit.
  */

@@ -106,8 +106,6 @@ int fx_enabled(const request_rec *r);
  * NULL when no hook returned it. */
 const fx_origin *fx_state_cause(const fx_req_state *st, int *via_subreq);
 const char *fx_request_id(request_rec *r, fx_req_state *st);
-/* Writes v in decimal at o (no NUL); returns the end. */
-char *fx_put_dec(char *o, apr_int64_t v);
 
 /* fx_trampoline.c: phase and module attribution */
 void fx_trampoline_install(apr_pool_t *pconf, server_rec *s);

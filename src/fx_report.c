@@ -28,7 +28,7 @@
 
 /* The ":tid" part of httpd's default format, as server/log.c prints it
  * with the DEFAULT_LOG_TID of the httpd these headers come from. */
-static const char *fx_log_tid(apr_pool_t *p, char *buf)
+static const char *fx_log_tid(apr_pool_t *p)
 {
 #if APR_HAS_THREADS
     int threaded;
@@ -40,11 +40,7 @@ static const char *fx_log_tid(apr_pool_t *p, char *buf)
 #else
         pid_t tid = syscall(SYS_gettid);
 #endif
-        if (tid == -1) {
-            return NULL;
-        }
-        *fx_put_dec(buf, (apr_int64_t)tid) = '\0';
-        return buf;
+        return tid == -1 ? NULL : apr_ltoa(p, (long)tid);
     }
 #endif
 #if APR_HAS_THREADS
@@ -76,7 +72,7 @@ static void fx_log_entry_line(request_rec *r, int level, const char *msg)
     const request_rec *rmain = r->main ? r->main : r;
     core_server_config *core = ap_get_core_module_config(s->module_config);
     const char *referer;
-    char when[64], pid[24], tid[24];
+    char when[64];
     int when_len = sizeof(when);
     apr_size_t cap;
     ap_errorlog_info info;
@@ -106,9 +102,8 @@ static void fx_log_entry_line(request_rec *r, int level, const char *msg)
     l.time = when;
     l.module = ap_find_module_short_name(APLOG_MODULE_INDEX);
     l.level = fx_level_names[level];
-    *fx_put_dec(pid, (apr_int64_t)getpid()) = '\0';
-    l.pid = pid;
-    l.tid = fx_log_tid(r->pool, tid);
+    l.pid = apr_ltoa(r->pool, (long)getpid());
+    l.tid = fx_log_tid(r->pool);
     l.peer_word = c->sbh ? "client" : "remote";
     l.ip = r->useragent_ip;
     l.port = r->useragent_addr ? r->useragent_addr->port : 0;

@@ -42,38 +42,6 @@ int fx_enabled(const request_rec *r)
     return !dc || dc->enabled != 0;
 }
 
-static char *fx_put_hex(char *o, apr_uint64_t v)
-{
-    char tmp[16];
-    int n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v & 0xf];
-        v >>= 4;
-    } while (v);
-    while (n) {
-        *o++ = tmp[--n];
-    }
-    return o;
-}
-
-char *fx_put_dec(char *o, apr_int64_t v)
-{
-    char tmp[21];
-    apr_uint64_t u = v < 0 ? 0 - (apr_uint64_t)v : (apr_uint64_t)v;
-    int n = 0;
-    if (v < 0) {
-        *o++ = '-';
-    }
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (n) {
-        *o++ = tmp[--n];
-    }
-    return o;
-}
-
 /* mod_unique_id's id when it is loaded, else httpd's own log id (%L), else
  * one of ours: time, pid, connection id and the connection's request count
  * make it unique without any shared counter. */
@@ -96,19 +64,10 @@ const char *fx_request_id(request_rec *r, fx_req_state *st)
         id = apr_table_get(r->subprocess_env, "REDIRECT_UNIQUE_ID");
     }
     if (!id) {
-        /* "fx-<time hex>-<pid>-<connection id>-<request on it>", put
-         * together by hand: apr_psprintf cost a thousand instructions. */
-        char *buf = apr_palloc(r->pool, 3 + 16 + 3 * 21 + 1), *o = buf;
-        memcpy(o, "fx-", 3);
-        o = fx_put_hex(o + 3, (apr_uint64_t)top->request_time);
-        *o++ = '-';
-        o = fx_put_dec(o, (apr_int64_t)getpid());
-        *o++ = '-';
-        o = fx_put_dec(o, (apr_int64_t)top->connection->id);
-        *o++ = '-';
-        o = fx_put_dec(o, (apr_int64_t)top->connection->keepalives);
-        *o = '\0';
-        id = buf;
+        id = apr_psprintf(r->pool, "fx-%" APR_UINT64_T_HEX_FMT "-%" APR_PID_T_FMT
+                          "-%ld-%d", (apr_uint64_t)top->request_time,
+                          getpid(), top->connection->id,
+                          top->connection->keepalives);
     }
     st->request_id = id;
     return id;

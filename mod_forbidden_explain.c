@@ -3,7 +3,9 @@
  *
  *   fx_trampoline.c  which module returned the 403 in which phase
  *   fx_errorlog.c    the AH lines httpd wrote for the request
- *   fx_shadow.c      file:line of directives httpd keeps no location for
+ *   fx_conftree.c    file:line and sections of directives, from the
+ *                    configuration tree and the request's .htaccess
+ *   fx_shadow.c      lists of those records, section chains
  *   fx_authz.c       Require / Order / Allow / Deny explanations
  *   fx_fs.c          filesystem, symlink, Options and index explanations
  *   fx_rewrite.c     mod_rewrite, mod_ssl, WAF, proxy and backend 403s
@@ -36,11 +38,13 @@ static void *fx_create_dir(apr_pool_t *p, char *dir)
     return dc;
 }
 
-static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
+fx_dir_conf *fx_dir_merge(apr_pool_t *p, fx_dir_conf *base, fx_dir_conf *add)
 {
-    fx_dir_conf *base = base_, *add = add_;
     fx_dir_conf *dc;
 
+    if (!base || !add) {
+        return base ? base : add;
+    }
     /* Merged configs are read-only: when one side sets nothing, the other
      * side is the result (most requests merge a few such sections). */
     if (base->enabled == FX_UNSET && !base->shadows && !base->wire
@@ -61,6 +65,11 @@ static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
     dc->reason_header = add->reason_header ? add->reason_header
                                            : base->reason_header;
     return dc;
+}
+
+static void *fx_merge_dir(apr_pool_t *p, void *base, void *add)
+{
+    return fx_dir_merge(p, base, add);
 }
 
 static void *fx_create_server(apr_pool_t *p, server_rec *s)
@@ -134,14 +143,6 @@ static const char *fx_set_log_level(cmd_parms *cmd, void *dconf,
                         "or debug)", arg);
 }
 
-/* Shadows take every context (the real directive judges the context and
- * its error message stays httpd's own); the real override mask travels in
- * cmd->info so nothing an AllowOverride refused is recorded. */
-#define FX_SHADOW_ANY (OR_ALL | ACCESS_CONF | RSRC_CONF)
-#define FX_SHADOW(name, real_mask) \
-    AP_INIT_RAW_ARGS(name, fx_shadow_record, (void *)(apr_uintptr_t)(real_mask), \
-                     FX_SHADOW_ANY, "recorded by mod_forbidden_explain")
-
 static const command_rec fx_cmds[] = {
     AP_INIT_FLAG("ForbiddenExplain", fx_set_enabled, NULL,
                  RSRC_CONF | ACCESS_CONF,
@@ -173,54 +174,11 @@ static const command_rec fx_cmds[] = {
                    "<regex> [log], expr-literals [log|off] or none: text "
                    "replaced by [redacted] on the wire (and in the log)"),
 
-    /* core */
-    FX_SHADOW("Options", OR_OPTIONS),
-    FX_SHADOW("AllowOverride", ACCESS_CONF),
-    /* mod_dir */
-    FX_SHADOW("DirectoryIndex", OR_INDEXES),
-    /* handler mappings (core, mod_mime): which line made a file a CGI */
-    FX_SHADOW("SetHandler", OR_FILEINFO),
-    FX_SHADOW("AddHandler", OR_FILEINFO),
-    /* mod_access_compat.  Context errors are the real module's words; the
-     * spelling here only shows in "Invalid command" when mod_access_compat
-     * is absent, so it is the documented (and usual) one. */
-    FX_SHADOW("Order", OR_LIMIT),
-    FX_SHADOW("Allow", OR_LIMIT),
-    FX_SHADOW("Deny", OR_LIMIT),
-    FX_SHADOW("Satisfy", OR_AUTHCFG),
-    /* mod_authz_core */
-    AP_INIT_RAW_ARGS("Require", fx_authz_require_shadow,
-                     (void *)(apr_uintptr_t)OR_AUTHCFG, FX_SHADOW_ANY,
-                     "recorded by mod_forbidden_explain"),
-    FX_SHADOW("AuthMerging", OR_AUTHCFG),
-    FX_SHADOW("AuthzSendForbiddenOnFailure", OR_AUTHCFG),
-    /* mod_rewrite */
-    FX_SHADOW("RewriteEngine", OR_FILEINFO),
-    FX_SHADOW("RewriteOptions", OR_FILEINFO),
-    FX_SHADOW("RewriteCond", OR_FILEINFO),
-    FX_SHADOW("RewriteRule", OR_FILEINFO),
-    /* mod_ssl */
-    FX_SHADOW("SSLRequireSSL", OR_AUTHCFG),
-    FX_SHADOW("SSLRequire", OR_AUTHCFG),
-    FX_SHADOW("SSLVerifyClient", RSRC_CONF | OR_AUTHCFG),
-    FX_SHADOW("SSLOptions", OR_OPTIONS),
-    /* mod_proxy */
-    FX_SHADOW("ProxyBlock", RSRC_CONF),
-    FX_SHADOW("AllowCONNECT", RSRC_CONF),
     { NULL }
 };
 
 /* -------------------------------------------------------------------- */
 /* hooks                                                                 */
-
-static int fx_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                         apr_pool_t *ptemp)
-{
-    (void)plog;
-    (void)ptemp;
-    fx_shadow_prepare(pconf);
-    return OK;
-}
 
 static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
@@ -236,6 +194,7 @@ static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             sc->log_level = APLOG_WARNING;
         }
     }
+    fx_conftree_index(pconf, s);
     fx_trampoline_install(pconf, s);
     return fx_report_open_logs(pconf, s);
 }
@@ -248,7 +207,6 @@ static void fx_insert_filters(request_rec *r)
 
 static void fx_register_hooks(apr_pool_t *p)
 {
-    ap_hook_pre_config(fx_pre_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     /* Last, so every other module's request hooks are already in place. */
     ap_hook_post_config(fx_post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     fx_errorlog_register_hooks(p);

@@ -352,31 +352,6 @@ static int fx_az_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-const char *fx_authz_require_shadow(cmd_parms *cmd, void *dconf,
-                                    const char *args)
-{
-    const char *err = fx_shadow_record(cmd, dconf, args);
-    const char *a = args, *name;
-
-    if (err || !args) {
-        return err;
-    }
-    /* Main configuration, in the parent: a provider defined by the
-     * configuration itself (an alias) is wrapped before mod_authz_core
-     * looks it up for this line (this module is invoked first when it is
-     * loaded after mod_authz_core). */
-    if (cmd->pool != cmd->temp_pool) {
-        name = ap_getword_conf(cmd->temp_pool, &a);
-        if (!strcasecmp(name, "not")) {
-            name = ap_getword_conf(cmd->temp_pool, &a);
-        }
-        if (*name) {
-            fx_az_wrap(cmd->pool, name);
-        }
-    }
-    return NULL;
-}
-
 /* auth_checker runs mod_authz_core's second evaluation (after
  * authentication): later trail entries belong to it. */
 static int fx_az_mark_second_pass(request_rec *r)
@@ -677,7 +652,7 @@ static const ap_directive_t *fx_az_alias_user(request_rec *r, apr_pool_t *p,
     if (!alias) {
         return NULL;
     }
-    recs = fx_shadow_find(p, fx_dir_get(r), "Require");
+    recs = fx_records_find(p, r, "Require");
     for (i = 0; i < recs->nelts; i++) {
         const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
         const char *rest, *prov = fx_provider_of(p, rec->args, &rest);
@@ -786,7 +761,7 @@ static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
 /* AuthMerging of the level a rule sits in: FX_AZ_AND, FX_AZ_OR or 0. */
 static int fx_az_merging(request_rec *r, apr_pool_t *p, const fx_az_rule *rule)
 {
-    apr_array_header_t *recs = fx_shadow_find(p, fx_dir_get(r), "AuthMerging");
+    apr_array_header_t *recs = fx_records_find(p, r, "AuthMerging");
     int i, op = 0;
     for (i = 0; i < recs->nelts; i++) {
         const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
@@ -939,7 +914,7 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
                                  NULL);
         }
         if (phase && !strcmp(phase, "auth_checker")) {
-            apr_array_header_t *f = fx_shadow_find(p, fx_dir_get(r),
+            apr_array_header_t *f = fx_records_find(p, r,
                                                    "AuthzSendForbiddenOnFailure");
             if (f->nelts) {
                 const fx_shadow_rec *rec = APR_ARRAY_IDX(f, f->nelts - 1,
@@ -1023,7 +998,7 @@ static int fx_is_compat(const fx_shadow_rec *rec)
 static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
                                  apr_array_header_t *out)
 {
-    apr_array_header_t *all = fx_shadow_find(p, fx_dir_get(r), NULL);
+    apr_array_header_t *all = fx_records_find(p, r, NULL);
     const fx_shadow_rec *last = NULL, *order_rec = NULL;
     const fx_shadow_rec *allow_rec = NULL, *deny_rec = NULL, *decisive;
     const fx_cm_item *deny_it = NULL, *it;

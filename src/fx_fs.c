@@ -150,6 +150,8 @@ static fx_walk_replay *fx_replay_walk(request_rec *r, const char *dir,
     unsigned seg;
     apr_size_t len = 0;
 
+    /* the .htaccess vectors it merges carry records only once read again */
+    fx_conftree_htaccess(r);
     w->steps = apr_array_make(p, 8, sizeof(fx_walk_step));
     w->ignored = apr_array_make(p, 1, sizeof(fx_ignored_htaccess));
     acc.opts = base->opts;
@@ -814,7 +816,7 @@ static void fx_explain_no_index(request_rec *r, request_rec *failed,
 {
     apr_pool_t *p = r->pool;
     const char *names = apr_table_get(failed->notes, "dir-index-names");
-    apr_array_header_t *recs = fx_shadow_find(p, fx_dir_get(failed), "Options");
+    apr_array_header_t *recs = fx_records_find(p, failed, "Options");
     const char *dir = failed->filename;
     const char *sentence;
     fx_walk_replay *w;
@@ -864,7 +866,7 @@ static void fx_explain_no_index(request_rec *r, request_rec *failed,
  * AddHandler cgi-script whose extension the file name carries. */
 static const fx_shadow_rec *fx_cgi_mapping(request_rec *r)
 {
-    apr_array_header_t *set = fx_shadow_find(r->pool, fx_dir_get(r),
+    apr_array_header_t *set = fx_records_find(r->pool, r,
                                              "SetHandler");
     apr_array_header_t *add;
     const char *base;
@@ -884,7 +886,7 @@ static const fx_shadow_rec *fx_cgi_mapping(request_rec *r)
     }
     base = strrchr(r->filename, '/');
     base = base ? base + 1 : r->filename;
-    add = fx_shadow_find(r->pool, fx_dir_get(r), "AddHandler");
+    add = fx_records_find(r->pool, r, "AddHandler");
     for (i = add->nelts - 1; i >= 0; i--) {
         const fx_shadow_rec *rec = APR_ARRAY_IDX(add, i, const fx_shadow_rec *);
         const char *args = rec->args;
@@ -915,7 +917,7 @@ static void fx_explain_exec_cgi(request_rec *r, request_rec *failed,
                                 fx_entry *e)
 {
     apr_pool_t *p = r->pool;
-    apr_array_header_t *recs = fx_shadow_find(p, fx_dir_get(failed), "Options");
+    apr_array_header_t *recs = fx_records_find(p, failed, "Options");
     const char *dir = failed->filename ? fx_dir_of(p, failed->filename) : "?";
     const fx_shadow_rec *map = fx_cgi_mapping(failed);
     const char *sentence;

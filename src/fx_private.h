@@ -20,14 +20,14 @@ APLOG_USE_MODULE(forbidden_explain);
 
 #define FX_UNSET (-1)
 
-/* Opaque persistent list of shadowed directives (fx_shadow.c). */
+/* Persistent list of directive records (fx_shadow.c, fx_conftree.c). */
 typedef struct fx_shadow_list fx_shadow_list;
 /* Per-directory settings of the wire subsystem (fx_wire.c). */
 typedef struct fx_wire_dir_conf fx_wire_dir_conf;
 
 typedef struct {
     int enabled;                    /* ForbiddenExplain On|Off */
-    fx_shadow_list *shadows;        /* shadowed directives in effect here */
+    fx_shadow_list *shadows;        /* records of directives in effect here */
     fx_wire_dir_conf *wire;         /* ForbiddenExplainHeaders & co. */
     const char *reason_header;      /* ForbiddenExplainReasonHeader (fx_api.c) */
 } fx_dir_conf;
@@ -86,6 +86,10 @@ struct fx_req_state {
     const char *stated_detail;
     const char *stated_hint;
     const char *stated_by;
+    /* fx_conftree.c: this module's config with the .htaccess records, for
+     * the request being explained */
+    fx_dir_conf *explained_dc;
+    int explained_done;
 };
 
 
@@ -158,10 +162,6 @@ void fx_authz_subrequest_denied(request_rec *sub, fx_req_state *main_st);
 void fx_authz_keep_pending(request_rec *r);
 
 void fx_authz_register_hooks(apr_pool_t *p);
-/* Shadow of mod_authz_core's Require: records the line and, in the main
- * configuration, wraps a provider the configuration itself defined. */
-const char *fx_authz_require_shadow(cmd_parms *cmd, void *dconf,
-                                    const char *args);
 void fx_fs_register_hooks(apr_pool_t *p);
 void fx_rewrite_register_hooks(apr_pool_t *p);
 void fx_wire_register_hooks(apr_pool_t *p);
@@ -171,21 +171,31 @@ void fx_wire_register_hooks(apr_pool_t *p);
 void fx_api_insert_filter(request_rec *r);
 void fx_wire_insert_filter(request_rec *r);
 
-/* fx_shadow.c: recording the directives httpd itself keeps no location of */
+/* fx_shadow.c, fx_conftree.c: where the directives in effect are */
 typedef struct {
-    const char *name;               /* directive as written ("Options") */
+    const char *name;               /* directive, as its module spells it */
     const char *args;               /* its arguments */
     const ap_directive_t *where;    /* file, line, parent sections */
     const char *file;
     int line;
-    apr_int64_t limited;            /* <Limit> mask at parse time */
-    const char *dir_path;           /* cmd->path: section or .htaccess dir */
+    apr_int64_t limited;            /* <Limit> method mask (-1: all) */
+    const char *dir_path;           /* the section's path, or .htaccess dir */
     int in_htaccess;
 } fx_shadow_rec;
 
-const char *fx_shadow_record(cmd_parms *cmd, void *dconf, const char *args);
-/* pre_config: note which shadowed names another loaded module defines. */
-void fx_shadow_prepare(apr_pool_t *pconf);
+/* post_config: records of the main configuration, put into this module's
+ * slot of every section's per-dir config vector. */
+void fx_conftree_index(apr_pool_t *pconf, server_rec *s);
+/* Once a 403 is certain: records of the .htaccess files r read. */
+void fx_conftree_htaccess(request_rec *r);
+/* This module's per-dir config for r as its walks merged it, with the
+ * records of its .htaccess files (cached in r's state). */
+fx_dir_conf *fx_dir_explained(request_rec *r);
+/* Every record in effect for r named name (NULL = all), outermost first. */
+apr_array_header_t *fx_records_find(apr_pool_t *p, request_rec *r,
+                                    const char *name);
+/* The module's per-dir merge, NULL-safe (fx_conftree.c replays merges). */
+fx_dir_conf *fx_dir_merge(apr_pool_t *p, fx_dir_conf *base, fx_dir_conf *add);
 
 /* A list of shadow records: a leaf chain of one section's records, or a
  * node joining the lists of outer (base) and inner (add) sections. */

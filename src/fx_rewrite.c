@@ -437,7 +437,7 @@ static void fx_rewrite_replay(request_rec *r, request_rec *failed,
                               fx_entry *e, int want_unsafe)
 {
     apr_pool_t *p = r->pool;
-    apr_array_header_t *all = fx_shadow_find(p, fx_dir_get(failed), NULL);
+    apr_array_header_t *all = fx_records_find(p, failed, NULL);
     int server_ctx = cause->phase && !strcmp(cause->phase, "translate_name");
     fx_ruleset rs = server_ctx ? fx_server_rules(p, all, failed)
                                : fx_perdir_rules(p, all);
@@ -534,7 +534,7 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 
     if (fx_logged_find(st, 670)) {
         /* hook_fixup refuses per-directory rules before applying any. */
-        apr_array_header_t *all = fx_shadow_find(r->pool, fx_dir_get(failed),
+        apr_array_header_t *all = fx_records_find(r->pool, failed,
                                                  NULL);
         fx_ruleset rs = fx_perdir_rules(r->pool, all);
         int i;

@@ -156,7 +156,7 @@ static void fx_client_cert(request_rec *r, fx_entry *e)
 static void fx_explain_require(request_rec *r, request_rec *failed,
                                fx_entry *e)
 {
-    apr_array_header_t *reqs = fx_shadow_find(r->pool, fx_dir_get(failed),
+    apr_array_header_t *reqs = fx_records_find(r->pool, failed,
                                               "SSLRequire");
     int i, unknown = 0;
 
@@ -201,7 +201,7 @@ void fx_ssl_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     fx_client_cert(failed, e);
 
     if (fx_logged_find(st, 2219)) {
-        recs = fx_shadow_find(r->pool, fx_dir_get(failed), "SSLRequireSSL");
+        recs = fx_records_find(r->pool, failed, "SSLRequireSSL");
         if (fx_last(recs)) {
             fx_set_rec(r->pool, e, fx_last(recs));
         }
@@ -221,7 +221,7 @@ void fx_ssl_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     if ((l = fx_logged_find(st, 10158)) || (l = fx_logged_find(st, 2262))
         || (l = fx_logged_find(st, 2263)) || (l = fx_logged_find(st, 2261))
         || (l = fx_logged_find(st, 2225)) || (l = fx_logged_find(st, 2264))) {
-        recs = fx_shadow_find(r->pool, fx_dir_get(failed), "SSLVerifyClient");
+        recs = fx_records_find(r->pool, failed, "SSLVerifyClient");
         if (fx_last(recs)) {
             fx_set_rec(r->pool, e, fx_last(recs));
         }

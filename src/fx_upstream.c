@@ -79,7 +79,7 @@ static void fx_explain_proxyblock(request_rec *r, request_rec *failed,
 {
     const fx_logged *byname = fx_logged_find(st, 916);
     const fx_logged *byip = fx_logged_find(st, 917);
-    apr_array_header_t *recs = fx_shadow_find(r->pool, fx_dir_get(failed),
+    apr_array_header_t *recs = fx_records_find(r->pool, failed,
                                               "ProxyBlock");
     const char *word = NULL, *ip = NULL, *host;
     int i;
@@ -129,7 +129,7 @@ static void fx_explain_proxyblock(request_rec *r, request_rec *failed,
 static void fx_explain_allowconnect(request_rec *r, request_rec *failed,
                                     fx_entry *e)
 {
-    apr_array_header_t *recs = fx_shadow_find(r->pool, fx_dir_get(failed),
+    apr_array_header_t *recs = fx_records_find(r->pool, failed,
                                               "AllowCONNECT");
     apr_array_header_t *lines = apr_array_make(r->pool, 4, sizeof(char *));
     const char *port = failed->parsed_uri.port_str;

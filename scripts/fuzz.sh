@@ -31,7 +31,8 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}\n'
 "$cc" -fsanitize=fuzzer,address,undefined -o "$work/probe" "$work/probe.c" >/dev/null 2>&1 \
     || skip "$cc cannot link -fsanitize=fuzzer (apt-get install libclang-rt-14-dev)"
 
-apr_cflags=$(pkg-config --cflags apr-1 apr-util-1)
+# apache headers too: some pure sources read httpd structures (no symbols)
+apr_cflags="$(pkg-config --cflags apr-1 apr-util-1) -I$(apxs -q INCLUDEDIR)"
 apr_libs=$(pkg-config --libs apr-1 apr-util-1)
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 

@@ -9,6 +9,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "fx_entry.h"
+#include "fx_section.h"
 
 /* The module is built with -fvisibility=hidden (internal calls go direct,
  * not through the PLT); only the module record is exported. */
@@ -229,11 +230,6 @@ static APR_INLINE void *fx_shadow_merge_at(void *mem, apr_pool_t *p,
  * outermost section first. */
 apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_dir_conf *dc,
                                    const char *name);
-/* Section chain of a directive, outermost first, e.g.
- * "<Directory /srv> (site.conf:12) > <RequireAll> (:14)". */
-const char *fx_section_chain(apr_pool_t *p, const ap_directive_t *d);
-/* "file:line" of a directive, NULL-safe. */
-const char *fx_directive_at(apr_pool_t *p, const ap_directive_t *d);
 
 /* fx_wire.c */
 void *fx_wire_create_dir(apr_pool_t *p);

@@ -139,6 +139,9 @@ class Httpd:
         self.started = False
         self.body = ""
         self.global_conf = ""
+        # LoadModule this module before the others (as a2enmod's alphabetical
+        # order does for mod_rewrite, mod_ssl, mod_setenvif, ...)
+        self.module_first = False
 
     # -- configuration ----------------------------------------------------
     def write(self, rel, content, mode=0o644, owner=None):
@@ -183,13 +186,16 @@ class Httpd:
                  "PidFile %s/logs/httpd.pid" % self.root,
                  "DefaultRuntimeDir %s/logs" % self.root,
                  "Mutex file:%s/logs default" % self.root]
+        ours = "LoadModule forbidden_explain_module %s" % MODULE
+        if self.with_module and self.module_first:
+            lines.append(ours)
         for m in mods:
             if m in seen:
                 continue
             seen.add(m)
             lines.append("LoadModule %s_module %s/mod_%s.so" % (m, LIBEXEC, m))
-        if self.with_module:
-            lines.append("LoadModule forbidden_explain_module %s" % MODULE)
+        if self.with_module and not self.module_first:
+            lines.append(ours)
         if RUN_AS_ROOT:
             lines += ["User %s" % SERVER_USER, "Group %s" % SERVER_USER]
         lines += [

@@ -38,38 +38,29 @@ static void *fx_create_dir(apr_pool_t *p, char *dir)
     return dc;
 }
 
-fx_dir_conf *fx_dir_merge(apr_pool_t *p, fx_dir_conf *base, fx_dir_conf *add)
+static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
 {
+    fx_dir_conf *base = base_, *add = add_;
     fx_dir_conf *dc;
 
-    if (!base || !add) {
-        return base ? base : add;
-    }
     /* Merged configs are read-only: when one side sets nothing, the other
      * side is the result (most requests merge a few such sections). */
-    if (base->enabled == FX_UNSET && !base->shadows && !base->wire
-        && !base->reason_header) {
+    if (base->enabled == FX_UNSET && !base->wire && !base->reason_header) {
         return add;
     }
-    if (add->enabled == FX_UNSET && !add->shadows && !add->wire
-        && !add->reason_header) {
+    if (add->enabled == FX_UNSET && !add->wire && !add->reason_header) {
         return base;
     }
-    /* one allocation for the merged config and its shadow-list node */
-    dc = apr_palloc(p, APR_ALIGN_DEFAULT(sizeof(*dc)) + sizeof(fx_shadow_list));
+    /* Records of directives are not merged here: fx_conftree.c joins them
+     * only once a 403 is certain. */
+    dc = apr_palloc(p, sizeof(*dc));
     dc->enabled = add->enabled != FX_UNSET ? add->enabled : base->enabled;
-    dc->shadows = fx_shadow_merge_at((char *)dc + APR_ALIGN_DEFAULT(sizeof(*dc)),
-                                     p, base->shadows, add->shadows);
+    dc->shadows = NULL;
     dc->wire = base->wire && add->wire ? fx_wire_merge_dir(p, base->wire, add->wire)
                                        : add->wire ? add->wire : base->wire;
     dc->reason_header = add->reason_header ? add->reason_header
                                            : base->reason_header;
     return dc;
-}
-
-static void *fx_merge_dir(apr_pool_t *p, void *base, void *add)
-{
-    return fx_dir_merge(p, base, add);
 }
 
 static void *fx_create_server(apr_pool_t *p, server_rec *s)

@@ -10,13 +10,15 @@
  *
  * How records reach a request: each section of the tree is paired with the
  * per-dir config vector core built for it (the vector's path or regex, and
- * file order among equal ones, identify it), and the section's records are
- * put in this module's slot of that vector.  httpd's own per-dir merges then
- * combine exactly the sections that applied to the request, as they do for
- * every module.  .htaccess files cost allowed requests nothing: they are
- * read again only for a 403, their vectors taken from r->htaccess, and the
- * merge is replayed from httpd's walk caches (what the walks did, not a
- * re-simulation of them). */
+ * file order among equal ones, identify it; an <If> its expression's
+ * file:line), and the section's records are kept in a table keyed by that
+ * vector, built once per generation and read-only in the children.  Once a
+ * 403 is certain, the sections that applied are taken from httpd's walk
+ * caches (what the walks did, not a re-simulation of them), followed back
+ * from r->per_dir_config to the server's defaults, and their records joined
+ * in merge order.  .htaccess files are read again only then, their vectors
+ * taken from r->htaccess.  Allowed requests pay nothing: no slot, no merge,
+ * no record. */
 #include <string.h>
 #include "apr_strings.h"
 #include "apr_hash.h"
@@ -198,9 +200,14 @@ static void fx_pair(apr_pool_t *p, apr_hash_t *paired,
 /* -------------------------------------------------------------------- */
 /* records of one section                                                */
 
+/* vector -> fx_shadow_list of the main configuration's sections and server
+ * defaults; rebuilt in each generation's post_config, read-only after. */
+static apr_hash_t *fx_records_by_vector;
+
 typedef struct {
     apr_pool_t *p;
     apr_hash_t *paired;             /* vector -> node, per generation */
+    apr_hash_t *records;            /* vector -> fx_shadow_list */
     int in_htaccess;
     const struct htaccess_result *htaccess;
     const apr_table_t *override_list;
@@ -305,15 +312,11 @@ static void fx_scan_body(fx_indexer *ix, fx_body *b, const ap_directive_t *d,
     }
 }
 
-static fx_dir_conf *fx_slot(apr_pool_t *p, ap_conf_vector_t *v)
+static void fx_keep(fx_indexer *ix, ap_conf_vector_t *v,
+                    fx_shadow_list *records)
 {
-    fx_dir_conf *dc = ap_get_module_config(v, &forbidden_explain_module);
-    if (!dc) {
-        dc = apr_pcalloc(p, sizeof(*dc));
-        dc->enabled = FX_UNSET;
-        ap_set_module_config(v, &forbidden_explain_module, dc);
-    }
-    return dc;
+    ap_conf_vector_t **key = apr_pmemdup(ix->p, &v, sizeof(v));
+    apr_hash_set(ix->records, key, sizeof(*key), records);
 }
 
 static void fx_index_section(void *baton, const ap_directive_t *d,
@@ -346,7 +349,7 @@ static void fx_index_section(void *baton, const ap_directive_t *d,
     memset(&b, 0, sizeof(b));
     b.tail = &b.head;
     fx_scan_body(ix, &b, d->first_child, -1, c ? c->d : NULL);
-    fx_slot(ix->p, v)->shadows = b.head;
+    fx_keep(ix, v, b.head);
     fx_pair_nested(ix, &b, v);
 }
 
@@ -391,25 +394,6 @@ static fx_shadow_list *fx_index_server(fx_indexer *ix, server_rec *s,
     return b.head;
 }
 
-/* The server's default per-dir config gets a record list of its own: in a
- * virtual host it is httpd's merge of the main server's and the host's, and
- * may share this module's slot with the main server. */
-static void fx_set_server_records(apr_pool_t *p, server_rec *s,
-                                  fx_shadow_list *records)
-{
-    fx_dir_conf *old = ap_get_module_config(s->lookup_defaults,
-                                            &forbidden_explain_module);
-    fx_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
-    if (old) {
-        *dc = *old;
-    }
-    else {
-        dc->enabled = FX_UNSET;
-    }
-    dc->shadows = records;
-    ap_set_module_config(s->lookup_defaults, &forbidden_explain_module, dc);
-}
-
 void fx_conftree_index(apr_pool_t *pconf, server_rec *main_server)
 {
     fx_indexer ix;
@@ -419,16 +403,54 @@ void fx_conftree_index(apr_pool_t *pconf, server_rec *main_server)
     memset(&ix, 0, sizeof(ix));
     ix.p = pconf;
     ix.paired = apr_hash_make(pconf);
+    ix.records = apr_hash_make(pconf);
     main_records = fx_index_server(&ix, main_server, ap_conftree);
-    fx_set_server_records(pconf, main_server, main_records);
+    fx_keep(&ix, main_server->lookup_defaults, main_records);
     for (s = main_server->next; s; s = s->next) {
+        /* a virtual host's defaults are httpd's merge of the main server's
+         * and the host's own */
         const ap_directive_t *vh = fx_vhost_node(ap_conftree, s);
         fx_shadow_list *own = vh ? fx_index_server(&ix, s, vh->first_child)
                                  : NULL;
-        fx_set_server_records(pconf, s,
-                              fx_shadow_merge_at(NULL, pconf, main_records,
-                                                 own));
+        fx_keep(&ix, s->lookup_defaults,
+                fx_shadow_merge_at(NULL, pconf, main_records, own));
     }
+    fx_records_by_vector = ix.records;
+}
+
+/* The records of one vector: a section of the main configuration, or an
+ * .htaccess file read for this request (NULL: none). */
+/* An .htaccess file read and found to hold no record. */
+static fx_shadow_list fx_empty_list;
+static fx_shadow_list *const fx_empty_records = &fx_empty_list;
+
+static fx_shadow_list *fx_records_of(request_rec *r, ap_conf_vector_t *v)
+{
+    fx_req_state *st = fx_state_get(r);
+    fx_shadow_list *l = NULL;
+    if (!v) {
+        return NULL;
+    }
+    if (fx_records_by_vector) {
+        l = apr_hash_get(fx_records_by_vector, &v, sizeof(v));
+    }
+    if (!l && st && st->htaccess_records) {
+        l = apr_hash_get(st->htaccess_records, &v, sizeof(v));
+    }
+    return l;
+}
+
+static fx_dir_conf *fx_records_dc(request_rec *r, fx_shadow_list *l)
+{
+    fx_dir_conf *dc = apr_pcalloc(r->pool, sizeof(*dc));
+    dc->enabled = FX_UNSET;
+    dc->shadows = l;
+    return dc;
+}
+
+fx_dir_conf *fx_vector_records(request_rec *r, ap_conf_vector_t *v)
+{
+    return fx_records_dc(r, fx_records_of(r, v));
 }
 
 /* -------------------------------------------------------------------- */
@@ -535,20 +557,25 @@ static const ap_directive_t *fx_read_htaccess(request_rec *r,
 
 void fx_conftree_htaccess(request_rec *r)
 {
+    fx_req_state *st = fx_state_ensure(r);
     const struct htaccess_result *h;
 
+    if (!st->htaccess_records) {
+        st->htaccess_records = apr_hash_make(r->pool);
+    }
     for (h = r->htaccess; h; h = h->next) {
         fx_indexer ix;
         fx_body b;
         const ap_directive_t *tree;
+        ap_conf_vector_t *v = h->htaccess;
 
-        if (!h->htaccess
-            || ap_get_module_config(h->htaccess, &forbidden_explain_module)) {
+        if (!v || apr_hash_get(st->htaccess_records, &v, sizeof(v))) {
             continue;               /* nothing read, or indexed already */
         }
         memset(&ix, 0, sizeof(ix));
         ix.p = r->pool;
         ix.paired = apr_hash_make(r->pool);
+        ix.records = st->htaccess_records;
         ix.in_htaccess = 1;
         ix.htaccess = h;
         ix.override_list = fx_override_list_for(r, h->htaccess);
@@ -556,21 +583,24 @@ void fx_conftree_htaccess(request_rec *r)
         b.tail = &b.head;
         tree = fx_read_htaccess(r, h);
         fx_scan_body(&ix, &b, tree, -1, h->dir);
-        fx_slot(r->pool, h->htaccess)->shadows = b.head;
-        fx_pair_nested(&ix, &b, h->htaccess);
+        /* an entry even when empty: read once */
+        fx_keep(&ix, v, b.head ? b.head : fx_empty_records);
+        fx_pair_nested(&ix, &b, v);
     }
 }
 
-/* This module's config as the request's walks merged it, with the records
- * of its .htaccess files in their place: the merges are replayed, walk by
- * walk, from the walk caches back to the server's defaults. */
-static fx_dir_conf *fx_replay_merges(request_rec *r)
+/* The records of every section r's walks merged, in merge order: the walks
+ * are followed from r->per_dir_config back to the server's defaults, each
+ * walk's cache naming the config it started from and the sections it
+ * merged.  NULL with *ok = 0 when a merge cannot be traced to a walk. */
+static fx_shadow_list *fx_merged_records(request_rec *r, int *ok)
 {
     const fx_walk_cache *chain[64];
     ap_conf_vector_t *at = r->per_dir_config;
-    fx_dir_conf *dc;
+    fx_shadow_list *l;
     int n = 0, j;
 
+    *ok = 0;
     while (at != r->server->lookup_defaults) {
         const fx_walk_cache *c = fx_walk_ending_at(r, at);
         if (!c || n == (int)(sizeof(chain) / sizeof(chain[0]))) {
@@ -579,30 +609,28 @@ static fx_dir_conf *fx_replay_merges(request_rec *r)
         chain[n++] = c;
         at = c->dir_conf_merged;
     }
-    dc = ap_get_module_config(r->server->lookup_defaults,
-                              &forbidden_explain_module);
+    l = fx_records_of(r, r->server->lookup_defaults);
     while (n--) {
         const fx_walked *w = (const fx_walked *)chain[n]->walked->elts;
         for (j = 0; j < chain[n]->walked->nelts; j++) {
-            fx_dir_conf *add = ap_get_module_config(w[j].matched,
-                                                    &forbidden_explain_module);
-            dc = fx_dir_merge(r->pool, dc, add);
+            l = fx_shadow_merge_at(NULL, r->pool, l,
+                                   fx_records_of(r, w[j].matched));
         }
     }
-    return dc;
+    *ok = 1;
+    return l;
 }
 
 fx_dir_conf *fx_dir_explained(request_rec *r)
 {
     fx_req_state *st = fx_state_ensure(r);
-    if (!st->explained_done) {
-        fx_dir_conf *dc = NULL;
-        st->explained_done = 1;
+    if (!st->explained_dc) {
+        int ok;
+        fx_shadow_list *l;
         fx_conftree_htaccess(r);
-        if (r->htaccess) {
-            dc = fx_replay_merges(r);
-        }
-        st->explained_dc = dc ? dc : fx_dir_get(r);
+        l = fx_merged_records(r, &ok);
+        st->explained_dc = fx_records_dc(r, l);
+        st->explained_traced = ok;
     }
     return st->explained_dc;
 }

@@ -96,12 +96,12 @@ static void fx_opts_acc_merge(fx_opts_acc *acc, const ap_conf_vector_t *conf)
     }
 }
 
-static const fx_shadow_rec *fx_last_rec(apr_pool_t *p,
-                                        const ap_conf_vector_t *conf,
+static const fx_shadow_rec *fx_last_rec(request_rec *r,
+                                        ap_conf_vector_t *conf,
                                         const char *name)
 {
-    fx_dir_conf *dc = ap_get_module_config(conf, &forbidden_explain_module);
-    apr_array_header_t *a = fx_shadow_find(p, dc, name);
+    apr_array_header_t *a = fx_shadow_find(r->pool,
+                                           fx_vector_records(r, conf), name);
     return a->nelts ? APR_ARRAY_IDX(a, a->nelts - 1, const fx_shadow_rec *)
                     : NULL;
 }
@@ -159,7 +159,7 @@ static fx_walk_replay *fx_replay_walk(request_rec *r, const char *dir,
     acc.remove = base->opts_remove;
     acc.override = base->override;
     acc.override_list = base->override_list;
-    allow_override = fx_last_rec(p, r->server->lookup_defaults,
+    allow_override = fx_last_rec(r, r->server->lookup_defaults,
                                  "AllowOverride");
 
     if (dir[0] != '/') {
@@ -188,7 +188,7 @@ static fx_walk_replay *fx_replay_walk(request_rec *r, const char *dir,
             ((fx_walk_step *)apr_array_push(w->steps))->conf = sec[idx];
             APR_ARRAY_IDX(w->steps, w->steps->nelts - 1, fx_walk_step).htaccess
                 = NULL;
-            if ((ao = fx_last_rec(p, sec[idx], "AllowOverride"))) {
+            if ((ao = fx_last_rec(r, sec[idx], "AllowOverride"))) {
                 allow_override = ao;
             }
         }
@@ -680,17 +680,17 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
     const char *dir = fx_dir_of(p, link);
     fx_walk_replay *w = fx_replay_walk(failed, dir, 0, NULL);
     /* The walk starts from the virtual host's defaults. */
-    apr_array_header_t *recs = fx_shadow_find(p, ap_get_module_config(
-                                   failed->server->lookup_defaults,
-                                   &forbidden_explain_module), "Options");
+    apr_array_header_t *recs = fx_shadow_find(p, fx_vector_records(
+                                   failed, failed->server->lookup_defaults),
+                                   "Options");
     struct stat lst, tst;
     const char *sentence, *target = NULL;
     int i;
 
     for (i = 0; i < w->steps->nelts; i++) {
         fx_walk_step *s = &APR_ARRAY_IDX(w->steps, i, fx_walk_step);
-        apr_array_cat(recs, fx_shadow_find(p, ap_get_module_config(
-                          s->conf, &forbidden_explain_module), "Options"));
+        apr_array_cat(recs, fx_shadow_find(p, fx_vector_records(failed, s->conf),
+                                           "Options"));
     }
     fx_entry_set(e, "path", link);
     if (lstat(link, &lst) == 0 && S_ISLNK(lst.st_mode)) {

@@ -8,6 +8,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "apr_hash.h"
 #include "fx_entry.h"
 #include "fx_section.h"
 
@@ -28,7 +29,8 @@ typedef struct fx_wire_dir_conf fx_wire_dir_conf;
 
 typedef struct {
     int enabled;                    /* ForbiddenExplain On|Off */
-    fx_shadow_list *shadows;        /* records of directives in effect here */
+    fx_shadow_list *shadows;        /* only in fx_dir_explained()'s result:
+                                     * records in effect (fx_conftree.c) */
     fx_wire_dir_conf *wire;         /* ForbiddenExplainHeaders & co. */
     const char *reason_header;      /* ForbiddenExplainReasonHeader (fx_api.c) */
 } fx_dir_conf;
@@ -87,10 +89,12 @@ struct fx_req_state {
     const char *stated_detail;
     const char *stated_hint;
     const char *stated_by;
-    /* fx_conftree.c: this module's config with the .htaccess records, for
-     * the request being explained */
+    /* fx_conftree.c, for the request being explained: the records of the
+     * sections its walks merged (explained_traced: the merges were traced
+     * back to the server's defaults), and of its .htaccess files */
     fx_dir_conf *explained_dc;
-    int explained_done;
+    int explained_traced;
+    apr_hash_t *htaccess_records;
 };
 
 
@@ -189,14 +193,16 @@ typedef struct {
 void fx_conftree_index(apr_pool_t *pconf, server_rec *s);
 /* Once a 403 is certain: records of the .htaccess files r read. */
 void fx_conftree_htaccess(request_rec *r);
-/* This module's per-dir config for r as its walks merged it, with the
- * records of its .htaccess files (cached in r's state). */
+/* The records in effect for r: those of every section its walks merged
+ * (.htaccess files included), in merge order, as a config for
+ * fx_shadow_find (cached in r's state). */
 fx_dir_conf *fx_dir_explained(request_rec *r);
+/* The records one section's vector holds (a section of the main
+ * configuration, or an .htaccess file read for r). */
+fx_dir_conf *fx_vector_records(request_rec *r, ap_conf_vector_t *v);
 /* Every record in effect for r named name (NULL = all), outermost first. */
 apr_array_header_t *fx_records_find(apr_pool_t *p, request_rec *r,
                                     const char *name);
-/* The module's per-dir merge, NULL-safe (fx_conftree.c replays merges). */
-fx_dir_conf *fx_dir_merge(apr_pool_t *p, fx_dir_conf *base, fx_dir_conf *add);
 
 /* A list of shadow records: a leaf chain of one section's records, or a
  * node joining the lists of outer (base) and inner (add) sections. */

@@ -12,6 +12,19 @@ static const char *fx_origin_module(const fx_origin *o)
     return o->module ? o->module : "unknown";
 }
 
+/* Say so when the sections a request merged could not be traced from
+ * httpd's walk caches: its directives were then not named at all. */
+static void fx_explain_untraced(request_rec *failed, fx_entry *e)
+{
+    const fx_req_state *fst = failed ? fx_state_get(failed) : NULL;
+    if (fst && fst->explained_dc && !fst->explained_traced) {
+        fx_entry_set(e, "directives_untraced",
+                     "the configuration sections this request merged could "
+                     "not be traced from httpd's walk caches, so no Options, "
+                     "Order/Allow/Deny, rewrite or SSL line is named");
+    }
+}
+
 fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
 {
     fx_entry *e = fx_entry_make(r->pool);
@@ -81,6 +94,7 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     fx_waf_explain(r, failed, st, e);
     fx_upstream_explain(r, failed, st, e);
     fx_api_explain(r, failed, st, e);
+    fx_explain_untraced(failed, e);
 
     /* The reason's general wording, where no subsystem proved more. */
     reason = fx_entry_get(e, "reason");

@@ -219,3 +219,35 @@ def test_sixteen_nested_sections_over_included_files(make_httpd):
     assert section.count(" > ") == 15, section
     for i in range(16):
         assert "deep%d.conf" % i in section, (i, section)
+
+
+# -- Debian's own configuration, as shipped --------------------------------
+
+@pytest.mark.skipif(not os.path.exists("/etc/apache2/apache2.conf"),
+                    reason="Debian's apache2 configuration is not installed")
+def test_debian_configuration_same_with_and_without():
+    """/etc/apache2/apache2.conf with the modules Debian enables plus every
+    packaged conf-available snippet: -t and the DUMP_* outputs are the same
+    with the module loaded before (-C) or after (-c) everything else.
+    Read only: no server is started."""
+    snippets = "IncludeOptional /etc/apache2/conf-available/*.conf"
+    load = "LoadModule forbidden_explain_module %s" % MODULE
+
+    def run(extra, *flags):
+        p = subprocess.run(
+            ["bash", "-c", 'source /etc/apache2/envvars && exec "$@"', "sh",
+             APACHE, "-d", "/etc/apache2", "-f", "/etc/apache2/apache2.conf",
+             "-c", snippets] + extra + list(flags),
+            capture_output=True, text=True, env=harness.httpd_env(),
+            cwd="/etc/apache2")
+        out = [l for l in (p.stdout + p.stderr).splitlines()
+               if "forbidden_explain" not in l]
+        return p.returncode, sorted(out)
+
+    for flags in (["-t"], ["-t", "-D", "DUMP_RUN_CFG"],
+                  ["-t", "-D", "DUMP_INCLUDES"], ["-t", "-D", "DUMP_VHOSTS"],
+                  ["-M"]):
+        base = run([], *flags)
+        assert base[0] == 0, (flags, base[1][-5:])
+        assert run(["-C", load], *flags) == base, flags
+        assert run(["-c", load], *flags) == base, flags

@@ -831,7 +831,10 @@ void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                      "denied the request in its phase %d%s%s.",
                      deny.id ? deny.id : "(no id)", deny.phase,
                      deny.msg ? ": " : "", deny.msg ? deny.msg : ""));
-        fx_waf_set_hint(r, &deny, ctl, list ? list : apr_pstrcat(r->pool, "rule ", deny.id ? deny.id : "?", NULL), 0, -1, 0, e);
+        fx_waf_set_hint(r, &deny, ctl, list ? list
+                        : apr_pstrcat(r->pool, "rule ",
+                                      deny.id ? deny.id : "?", NULL),
+                        0, -1, 0, e);
         return;
     }
 

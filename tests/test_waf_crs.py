@@ -330,3 +330,52 @@ def test_many_rules_stay_bounded_and_counted(servers):
             if "forbidden_explain" in l and uid in l][-1]
     assert len(line) < 8192
     assert "truncated" not in e or "waf_rules" not in e["truncated"]
+
+
+DEBIAN_SECURITY2 = "/etc/apache2/mods-available/security2.conf"
+
+
+@pytest.mark.skipif(not os.path.exists(DEBIAN_SECURITY2),
+                    reason="needs Debian's security2.conf")
+def test_fix_goes_into_debian_security2_conf():
+    """Debian's own security2.conf included as is: the exclusion goes right
+    before its IncludeOptional of the CRS (not into the package's files
+    under /usr/share); applied to a copy of it, stock httpd passes the false
+    positive and still blocks XSS."""
+    with open(DEBIAN_SECURITY2) as f:
+        shipped = f.read()
+    crs_line = 1 + shipped.split("\n").index(
+        next(l for l in shipped.split("\n")
+             if "IncludeOptional /usr/share/modsecurity-crs/" in l))
+
+    def debian_httpd(name, with_module, security2):
+        h = harness.Httpd(name=name, with_module=with_module,
+                          extra_modules=["unique_id", "security2"])
+        h.mkdir("logs/modsec", owner=("www-data", "www-data"))
+        h.conf("Include %s\n"
+               "SecRuleEngine On\n"
+               "SecDataDir {root}/logs/modsec" % security2)
+        h.write("htdocs/index.html", "index\n")
+        return h
+
+    mod = debian_httpd("crs-deb", True, DEBIAN_SECURITY2)
+    fixed = None
+    try:
+        mod.start()
+        rm, e = response_and_entry(mod, lambda: mod.get(SQLI))
+        assert rm.status == 403
+        check_crs_entry(mod, e)
+        (op,) = e["fix"]
+        assert decode(op["file"]) == DEBIAN_SECURITY2
+        assert op["after_line"] == crs_line - 1
+        fixed = debian_httpd("crs-deb-fixed", False, "{root}/conf/security2.conf")
+        fixed.write("conf/security2.conf", apply_fix(shipped, [op],
+                                                     DEBIAN_SECURITY2))
+        fixed.start()
+        assert fixed.get(SQLI).status == 200
+        assert fixed.get(XSS).status == 403
+        assert fixed.get(SQLI_OTHER_PARAM).status == 403
+    finally:
+        mod.cleanup()
+        if fixed:
+            fixed.cleanup()

@@ -60,7 +60,7 @@ typedef struct {
 /* Set in post_config, read-only in the children. */
 static int fx_waf_msec_index = -1;          /* mod_security2's module_index */
 static apr_hash_t *fx_waf_ids;              /* "942100" -> "file:line" */
-static apr_hash_t *fx_waf_rule_at;          /* "file:line" -> id */
+static apr_hash_t *fx_waf_rule_at;          /* "file:line" -> directive */
 static apr_hash_t *fx_waf_included_from;    /* file -> fx_waf_at */
 
 typedef struct {
@@ -157,7 +157,7 @@ static void fx_waf_walk(apr_pool_t *p, const ap_directive_t *d,
                 const char *at = apr_psprintf(p, "%s:%d", d->filename,
                                               d->line_num);
                 apr_hash_set(fx_waf_ids, id, APR_HASH_KEY_STRING, at);
-                apr_hash_set(fx_waf_rule_at, at, APR_HASH_KEY_STRING, id);
+                apr_hash_set(fx_waf_rule_at, at, APR_HASH_KEY_STRING, d);
             }
         }
         if (d->first_child) {
@@ -472,16 +472,27 @@ static int fx_waf_tag_pl(const fx_waf_info *w)
     return 0;
 }
 
-static int fx_waf_in_config(apr_pool_t *p, const fx_waf_info *w)
+/* The SecRule/SecAction directive at the logged file:line when it holds
+ * the logged id (ModSecurity logs the line httpd's parser gave it), or
+ * NULL. */
+static const ap_directive_t *fx_waf_directive(apr_pool_t *p,
+                                              const fx_waf_info *w)
 {
+    const ap_directive_t *d;
     const char *id;
     if (!fx_waf_rule_at || !w->file || !w->line || !w->id) {
-        return 0;
+        return NULL;
     }
-    id = apr_hash_get(fx_waf_rule_at, apr_psprintf(p, "%s:%d", w->file,
-                                                   w->line),
-                      APR_HASH_KEY_STRING);
-    return id && strcmp(id, w->id) == 0;
+    d = apr_hash_get(fx_waf_rule_at, apr_psprintf(p, "%s:%d", w->file,
+                                                  w->line),
+                     APR_HASH_KEY_STRING);
+    id = d ? fx_waf_args_id(p, d->args) : NULL;
+    return id && strcmp(id, w->id) == 0 ? d : NULL;
+}
+
+static int fx_waf_in_config(apr_pool_t *p, const fx_waf_info *w)
+{
+    return fx_waf_directive(p, w) != NULL;
 }
 
 /* A ModSecurity variable an exclusion can name: a request collection with
@@ -716,9 +727,36 @@ static const char *fx_waf_ctl(apr_pool_t *p, apr_array_header_t *hits,
     return apr_array_pstrcat(p, acts, ',');
 }
 
+/* s with each run of blanks (continuation lines) made one space, cut at
+ * max bytes with "...". */
+static const char *fx_waf_squeeze(apr_pool_t *p, const char *s,
+                                  apr_size_t max)
+{
+    char *out = apr_palloc(p, strlen(s) + 1), *o = out;
+    for (; *s; s++) {
+        if (apr_isspace(*s)) {
+            if (o > out && o[-1] == ' ') {
+                continue;
+            }
+            *o++ = ' ';
+        }
+        else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    if ((apr_size_t)(o - out) > max) {
+        strcpy(out + max - 3, "...");
+    }
+    return out;
+}
+
 static void fx_waf_set_common(request_rec *r, const fx_waf_info *w,
                               fx_entry *e)
 {
+    const ap_directive_t *d = fx_waf_directive(r->pool, w);
+    const char *directive, *section;
+
     fx_entry_set(e, "reason", "waf");
     fx_entry_set(e, "protection", "waf");
     if (w->file) {
@@ -729,8 +767,17 @@ static void fx_waf_set_common(request_rec *r, const fx_waf_info *w,
     }
     if (w->id) {
         fx_entry_set(e, "waf_rule_id", w->id);
-        fx_entry_set(e, "directive", apr_psprintf(r->pool, "SecRule id:%s",
-                                                  w->id));
+    }
+    /* The directive as written when the configuration holds it there (the
+     * arguments of a CRS rule run to a kilobyte: bounded by the entry). */
+    directive = d ? fx_waf_squeeze(r->pool, apr_pstrcat(r->pool,
+                        d->directive, " ", d->args, NULL), 240)
+                  : apr_pstrcat(r->pool, "SecRule id:", w->id ? w->id : "?",
+                                NULL);
+    section = d ? fx_section_chain(r->pool, d) : NULL;
+    fx_entry_set(e, "directive", directive);
+    if (section) {
+        fx_entry_set(e, "section", section);
     }
     if (w->msg) {
         fx_entry_set(e, "waf_msg", w->msg);
@@ -745,11 +792,10 @@ static void fx_waf_set_common(request_rec *r, const fx_waf_info *w,
         fx_entry_set(e, "waf_unique_id", w->unique_id);
     }
     fx_entry_set_raw(e, "blockers", apr_psprintf(r->pool,
-        "[{\"directive\":%s,\"file\":%s,\"line\":%d,\"section\":\"\","
+        "[{\"directive\":%s,\"file\":%s,\"line\":%d,\"section\":%s,"
         "\"mechanism\":\"ModSecurity\"}]",
-        fx_q(r->pool, apr_pstrcat(r->pool, "SecRule id:",
-                                  w->id ? w->id : "?", NULL), 32),
-        fx_q(r->pool, w->file, 256), w->line));
+        fx_q(r->pool, directive, 320), fx_q(r->pool, w->file, 256), w->line,
+        fx_q(r->pool, section, 200)));
     fx_entry_set_raw(e, "hint_verified", "false");
     fx_entry_set(e, "hint_unverified",
                  "ModSecurity rules are not re-evaluated by the module");

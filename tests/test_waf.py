@@ -73,6 +73,7 @@ def test_direct_rule_protection_and_fix(h):
     assert e["protection"] == "waf"
     assert e["hint_verified"] is False
     assert decode(e["waf_variable"]) == "ARGS:test"
+    assert decode(e["directive"]) == RULE
     hint = decode(e["hint"])
     assert "false positive" in hint and "SecRuleRemoveById" not in hint
     (op,) = e["fix"]

@@ -133,6 +133,12 @@ def check_crs_entry(h, e):
     assert e["module"] == "mod_security2.c"
     assert e["waf_rule_id"] == "949110"
     assert e["waf_mode"] == "anomaly"
+    # the directive as the configuration holds it at that file:line
+    assert field(e, "directive").startswith("SecRule TX:ANOMALY_SCORE ")
+    assert "id:949110," in field(e, "directive")
+    (b,) = e["blockers"]
+    assert b["file"] == e["file"] and b["line"] == e["line"]
+    assert "id:949110," in decode(b["directive"])
     uid = field(e, "waf_unique_id")
     deny = denial_line(h, uid)
     total = int(re.search(r"Total Score: (\d+)", deny).group(1))

@@ -127,12 +127,12 @@ static int fx_waf_tag_before(const char *base, const char *end,
         return 0;
     }
     /* the opening quote: the first '"' not escaped by a backslash */
-    for (q = end - 3; q >= base; q--) {
-        if (*q == '"' && (q == base || q[-1] != '\\')) {
+    for (q = end - 3; q > base; q--) {
+        if (*q == '"' && q[-1] != '\\') {
             break;
         }
     }
-    if (q - base < 3 || q[-1] != ' ') {
+    if (q - base < 3 || *q != '"' || q[-1] != ' ') {
         return 0;
     }
     for (n = q - 1; n > base && (apr_islower(n[-1]) || n[-1] == '_'); n--)

@@ -385,7 +385,7 @@ typedef struct {
     int score;              /* by severity */
     int pl;                 /* paranoia-level/N tag, 0 if none */
     int in_config;          /* file:line holds a rule with this id */
-    int group;              /* index of its variable's group */
+    int chosen;             /* the exclusion covers it */
 } fx_waf_hit;
 
 /* 1 when the query string holds an argument named name (URL-decoded as
@@ -623,64 +623,31 @@ static int fx_waf_collect(request_rec *r, const fx_waf_state *ws,
     return 1;
 }
 
-typedef struct {
-    const char *var;        /* NULL: one rule without a known variable */
-    int score;
-    int chosen;
-} fx_waf_group;
-
-/* Groups the hits by variable and chooses, largest score first, the groups
- * whose exclusion brings the score below the threshold (all of them when
- * the scores cannot be accounted for).  Returns the score left. */
-static int fx_waf_choose(apr_pool_t *p, apr_array_header_t *hits, int total,
-                         int threshold, int accounted,
-                         apr_array_header_t *groups)
+/* Marks the hits a false-positive exclusion must cover (fx_waf_choose);
+ * returns the score left. */
+static int fx_waf_pick(apr_pool_t *p, apr_array_header_t *hits, int total,
+                       int threshold, int accounted)
 {
-    int i, j, left = total;
-    for (i = 0; i < hits->nelts; i++) {
+    int n = hits->nelts, i, left;
+    const char **vars = apr_palloc(p, sizeof(*vars) * (n ? n : 1));
+    int *scores = apr_palloc(p, sizeof(int) * (n ? n : 1) * 2);
+    int *chosen = scores + (n ? n : 1);
+    for (i = 0; i < n; i++) {
         fx_waf_hit *h = APR_ARRAY_IDX(hits, i, fx_waf_hit *);
-        fx_waf_group *g = NULL;
-        for (j = 0; h->var && j < groups->nelts; j++) {
-            fx_waf_group *c = &APR_ARRAY_IDX(groups, j, fx_waf_group);
-            if (c->var && strcmp(c->var, h->var) == 0) {
-                g = c;
-                break;
-            }
-        }
-        if (!g) {
-            g = apr_array_push(groups);
-            g->var = h->var;
-            g->score = 0;
-            g->chosen = 0;
-            j = groups->nelts - 1;
-        }
-        g->score += h->score;
-        h->group = j;
+        vars[i] = h->var;
+        scores[i] = h->score;
     }
-    (void)p;
-    for (;;) {
-        fx_waf_group *best = NULL;
-        if (accounted && left < threshold) {
-            break;
-        }
-        for (j = 0; j < groups->nelts; j++) {
-            fx_waf_group *c = &APR_ARRAY_IDX(groups, j, fx_waf_group);
-            if (!c->chosen && (!best || c->score > best->score)) {
-                best = c;
-            }
-        }
-        if (!best) {
-            break;
-        }
-        best->chosen = 1;
-        left -= best->score;
+    left = fx_waf_choose(p, n, vars, scores, total, threshold, accounted,
+                         chosen);
+    for (i = 0; i < n; i++) {
+        APR_ARRAY_IDX(hits, i, fx_waf_hit *)->chosen = chosen[i];
     }
     return left;
 }
 
 /* The runtime exclusion: ctl actions for the chosen hits, or NULL. */
 static const char *fx_waf_ctl(apr_pool_t *p, apr_array_header_t *hits,
-                              apr_array_header_t *groups, const char **list)
+                              const char **list)
 {
     apr_array_header_t *acts = apr_array_make(p, 8, sizeof(const char *));
     apr_array_header_t *names = apr_array_make(p, 8, sizeof(const char *));
@@ -688,7 +655,7 @@ static const char *fx_waf_ctl(apr_pool_t *p, apr_array_header_t *hits,
     for (i = 0; i < hits->nelts; i++) {
         fx_waf_hit *h = APR_ARRAY_IDX(hits, i, fx_waf_hit *);
         const char *a, *n;
-        if (!APR_ARRAY_IDX(groups, h->group, fx_waf_group).chosen) {
+        if (!h->chosen) {
             continue;
         }
         if (!fx_waf_config_safe(h->w.id)) {
@@ -879,7 +846,7 @@ void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 {
     fx_req_state *first = fx_state_get(r);
     const fx_waf_state *ws = st->subsys[FX_SLOT_WAF];
-    apr_array_header_t *hits, *groups, *parts;
+    apr_array_header_t *hits, *parts;
     fx_waf_info deny;
     const char *ctl, *list = NULL;
     int i, total, threshold, sum = 0, accounted, left, omitted = 0, used;
@@ -906,9 +873,8 @@ void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         fx_waf_hit_var(r, h);
         apr_array_clear(hits);
         APR_ARRAY_PUSH(hits, fx_waf_hit *) = h;
-        groups = apr_array_make(r->pool, 2, sizeof(fx_waf_group));
-        fx_waf_choose(r->pool, hits, 0, -1, 0, groups);
-        ctl = fx_waf_ctl(r->pool, hits, groups, &list);
+        fx_waf_pick(r->pool, hits, 0, -1, 0);
+        ctl = fx_waf_ctl(r->pool, hits, &list);
         if (h->var) {
             fx_entry_set(e, "waf_variable", h->var);
         }
@@ -958,9 +924,8 @@ void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     accounted = sum == total && !ws->dropped;
     fx_entry_set_raw(e, "waf_score_accounted", accounted ? "true" : "false");
 
-    groups = apr_array_make(r->pool, 8, sizeof(fx_waf_group));
-    left = fx_waf_choose(r->pool, hits, total, threshold, accounted, groups);
-    ctl = fx_waf_ctl(r->pool, hits, groups, &list);
+    left = fx_waf_pick(r->pool, hits, total, threshold, accounted);
+    ctl = fx_waf_ctl(r->pool, hits, &list);
     {
         apr_array_header_t *d = apr_array_make(r->pool, 8,
                                                sizeof(const char *));

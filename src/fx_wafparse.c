@@ -511,3 +511,49 @@ int fx_waf_config_safe(const char *s)
     }
     return 1;
 }
+
+int fx_waf_choose(apr_pool_t *p, int n, const char *const *vars,
+                  const int *scores, int total, int threshold, int accounted,
+                  int *chosen)
+{
+    /* group[i]: the first hit with hit i's variable; sum[g]: its group's
+     * score (at its first hit) */
+    int *group = apr_palloc(p, sizeof(int) * (n > 0 ? n : 1) * 2);
+    int *sum = group + (n > 0 ? n : 1);
+    int i, j, left = total;
+
+    for (i = 0; i < n; i++) {
+        chosen[i] = 0;
+        sum[i] = 0;
+        group[i] = i;
+        for (j = 0; vars[i] && j < i; j++) {
+            if (group[j] == j && vars[j] && strcmp(vars[j], vars[i]) == 0) {
+                group[i] = j;
+                break;
+            }
+        }
+        sum[group[i]] += scores[i];
+    }
+    for (;;) {
+        int best = -1;
+        if (accounted && threshold >= 0 && left < threshold) {
+            break;
+        }
+        for (i = 0; i < n; i++) {
+            if (group[i] == i && !chosen[i]
+                && (best < 0 || sum[i] > sum[best])) {
+                best = i;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        for (i = best; i < n; i++) {
+            if (group[i] == best) {
+                chosen[i] = 1;
+            }
+        }
+        left -= sum[best];
+    }
+    return left;
+}

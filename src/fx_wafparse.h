@@ -71,6 +71,16 @@ int fx_waf_severity_score(const char *severity);
  * to exclude. */
 int fx_waf_is_evaluation_rule(const char *id);
 
+/* Which of n matched rules a false-positive exclusion must cover: the
+ * rules grouped by vars[i] (NULL: a group of its own), groups chosen
+ * largest summed scores[i] first (the first seen on a tie) until the score
+ * left is below threshold; every group when !accounted (the logged scores
+ * do not add up to total) or threshold < 0.  chosen[i] set to 1 or 0.
+ * Returns the score left (total minus the chosen scores). */
+int fx_waf_choose(apr_pool_t *p, int n, const char *const *vars,
+                  const int *scores, int total, int threshold, int accounted,
+                  int *chosen);
+
 /* 1 when s can be written inside a ModSecurity action list or a quoted
  * operator argument without escaping: [A-Za-z0-9] and "_-.:/~%+". */
 int fx_waf_config_safe(const char *s);

@@ -165,6 +165,37 @@ int main(void)
     CHECK(fx_waf_parse(p, "AH01630: client denied", &w) == 0);
     CHECK(fx_waf_parse(p, NULL, &w) == 0);
 
+    /* choosing what a false-positive exclusion must cover */
+    {
+        /* SQLi: 942100 on ARGS:id (+5), 920350 on the Host (+3); 8 >= 5 */
+        const char *v1[] = { "REQUEST_HEADERS:Host", "ARGS:id" };
+        int s1[] = { 3, 5 }, c1[2];
+        CHECK_INT(fx_waf_choose(p, 2, v1, s1, 8, 5, 1, c1), 3);
+        CHECK(!c1[0] && c1[1]);
+
+        /* XSS: three rules on ARGS:q outweigh one of 5 elsewhere */
+        const char *v2[] = { "ARGS:a", "ARGS:q", "ARGS:q", "ARGS:q" };
+        int s2[] = { 5, 5, 5, 5 }, c2[4];
+        CHECK_INT(fx_waf_choose(p, 4, v2, s2, 20, 5, 1, c2), 0);
+        /* ... 5 is not below 5: ARGS:a too */
+        CHECK(c2[0] && c2[1] && c2[2] && c2[3]);
+        CHECK_INT(fx_waf_choose(p, 4, v2, s2, 20, 6, 1, c2), 5);
+        CHECK(!c2[0] && c2[1] && c2[2] && c2[3]);
+
+        /* a tie: the first seen; rules without a variable stand alone */
+        const char *v3[] = { NULL, "ARGS:b", NULL };
+        int s3[] = { 5, 5, 5 }, c3[3];
+        CHECK_INT(fx_waf_choose(p, 3, v3, s3, 15, 11, 1, c3), 10);
+        CHECK(c3[0] && !c3[1] && !c3[2]);
+
+        /* scores that do not add up, or no threshold: everything */
+        CHECK_INT(fx_waf_choose(p, 2, v1, s1, 9, 5, 0, c1), 1);
+        CHECK(c1[0] && c1[1]);
+        CHECK_INT(fx_waf_choose(p, 3, v3, s3, 0, -1, 0, c3), -15);
+        CHECK(c3[0] && c3[1] && c3[2]);
+        CHECK_INT(fx_waf_choose(p, 0, v3, s3, 7, 5, 1, c3), 7);
+    }
+
     apr_pool_destroy(p);
     apr_terminate();
     return unit_done();

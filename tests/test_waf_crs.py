@@ -385,3 +385,20 @@ def test_fix_goes_into_debian_security2_conf():
         mod.cleanup()
         if fixed:
             fixed.cleanup()
+
+
+def test_location_scoped_update_target_is_refused_by_modsecurity():
+    """Why the fix is a runtime exclusion and not the <Location> form:
+    ModSecurity 2 refuses SecRuleUpdateTargetById outside the context that
+    defines the rule.  Should a future ModSecurity accept it, this fails and
+    the simpler form can be offered."""
+    h = crs_httpd("crs-loc", with_module=False,
+                  extra='<Location "/index.html">\n'
+                        '    SecRuleUpdateTargetById 942100 "!ARGS:id"\n'
+                        '</Location>')
+    try:
+        rc, out = h.configtest()
+        assert rc != 0
+        assert "Updating target by ID with no ruleset in this context" in out
+    finally:
+        h.cleanup()

@@ -386,6 +386,8 @@ typedef struct {
     int pl;                 /* paranoia-level/N tag, 0 if none */
     int in_config;          /* file:line holds a rule with this id */
     int chosen;             /* the exclusion covers it */
+    int var_checked;        /* var named by ModSecurity's match text or
+                             * found in the request */
 } fx_waf_hit;
 
 /* 1 when the query string holds an argument named name (URL-decoded as
@@ -445,7 +447,7 @@ static int fx_waf_var_in_request(request_rec *r, const char *var)
 static void fx_waf_hit_var(request_rec *r, fx_waf_hit *h)
 {
     const char *mv = fx_waf_match_var(r->pool, h->w.match);
-    const char *m, *v, *val;
+    const char *m, *v, *val, *m1 = NULL, *v1 = NULL, *val1 = NULL;
     int k;
     for (k = 0; fx_waf_split_data(r->pool, h->w.data, k, &m, &v, &val);
          k++) {
@@ -453,10 +455,29 @@ static void fx_waf_hit_var(request_rec *r, fx_waf_hit *h)
             h->var = v;
             h->matched = m;
             h->value = val;
+            h->var_checked = 1;
             return;
         }
+        if (k == 0) {
+            m1 = m;
+            v1 = v;
+            val1 = val;
+        }
     }
-    h->var = mv;
+    if (mv) {
+        h->var = mv;
+        h->var_checked = 1;
+    }
+    else if (k == 1 && r->method_number == M_POST
+             && (strncmp(v1, "ARGS:", 5) == 0
+                 || strncmp(v1, "ARGS_POST:", 10) == 0)) {
+        /* A body argument, which the module does not see: the one split
+         * of [data] there is (a name holding ": " would be cut there; the
+         * exclusion would then miss, never widen) */
+        h->var = v1;
+        h->matched = m1;
+        h->value = val1;
+    }
 }
 
 static int fx_waf_tag_pl(const fx_waf_info *w)
@@ -558,7 +579,9 @@ static const char *fx_waf_hit_json(apr_pool_t *p, const fx_waf_hit *h)
     }
     if (h->var) {
         APR_ARRAY_PUSH(parts, const char *) =
-            apr_pstrcat(p, ",\"variable\":", fx_q(p, h->var, 96), NULL);
+            apr_pstrcat(p, ",\"variable\":", fx_q(p, h->var, 96),
+                        h->var_checked ? "" : ",\"variable_checked\":false",
+                        NULL);
     }
     if (h->matched) {
         APR_ARRAY_PUSH(parts, const char *) =

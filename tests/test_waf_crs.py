@@ -402,3 +402,36 @@ def test_location_scoped_update_target_is_refused_by_modsecurity():
         assert "Updating target by ID with no ruleset in this context" in out
     finally:
         h.cleanup()
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def post(h, path, body):
+    return h.request(path, method="POST", headers=FORM, body=body)
+
+
+def test_form_field_false_positive(servers):
+    """The common false positive: a form field in a POST body, which the
+    module does not see; libinjection's match names no variable, CRS's
+    [data] does.  The fix for that field lets the form through and still
+    blocks the same text in another field or on another path."""
+    stock, mod = servers
+    body = b"comment=1'%20OR%20'1'='1&name=joe"
+    rs = post(stock, "/index.html", body)
+    rm, e = response_and_entry(mod, lambda: post(mod, "/index.html", body))
+    assert rs.status == 403 and rm.status == 403
+    rules = check_crs_entry(mod, e)
+    r = rules["942100"]
+    assert decode(r["variable"]) == "ARGS:comment"
+    assert r["variable_checked"] is False     # not seen by the module
+    assert ("ctl:ruleRemoveTargetById=942100;ARGS:comment"
+            in decode(e["fix"][0]["text"]))
+    fixed = restart_stock_with(mod, e["fix"], "crs-fixed3")
+    try:
+        assert post(fixed, "/index.html", body).status == 200
+        assert post(fixed, "/index.html",
+                    b"name=1'%20OR%20'1'='1").status == 403
+        assert post(fixed, "/other.html", body).status == 403
+    finally:
+        fixed.cleanup()

@@ -749,10 +749,11 @@ static void fx_waf_set_common(request_rec *r, const fx_waf_info *w,
 
     fx_entry_set(e, "reason", "waf");
     fx_entry_set(e, "protection", "waf");
-    if (w->file) {
+    /* a cut line's file:line only when the configuration confirms it */
+    if (w->file && (d || !w->cut)) {
         fx_entry_set(e, "file", w->file);
     }
-    if (w->line) {
+    if (w->line && (d || !w->cut)) {
         fx_entry_set_int(e, "line", w->line);
     }
     if (w->id) {

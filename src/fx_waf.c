@@ -785,8 +785,9 @@ static void fx_waf_set_common(request_rec *r, const fx_waf_info *w,
     fx_entry_set_raw(e, "blockers", apr_psprintf(r->pool,
         "[{\"directive\":%s,\"file\":%s,\"line\":%d,\"section\":%s,"
         "\"mechanism\":\"ModSecurity\"}]",
-        fx_q(r->pool, directive, 320), fx_q(r->pool, w->file, 256), w->line,
-        fx_q(r->pool, section, 200)));
+        fx_q(r->pool, directive, 320),
+        fx_q(r->pool, d || !w->cut ? w->file : NULL, 256),
+        d || !w->cut ? w->line : 0, fx_q(r->pool, section, 200)));
     fx_entry_set_raw(e, "hint_verified", "false");
     fx_entry_set(e, "hint_unverified",
                  "ModSecurity rules are not re-evaluated by the module");

@@ -5,7 +5,7 @@ set -e
 PKGS="apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev
       autoconf automake libtool pkg-config make gcc
       python3 python3-pytest curl openssl acl wrk valgrind gdb clang
-      libclang-rt-14-dev libapache2-mod-security2
+      libclang-rt-14-dev libapache2-mod-security2 modsecurity-crs
       apache2-utils libaprutil1-dbd-sqlite3 slapd"
 missing=""
 for p in $PKGS; do

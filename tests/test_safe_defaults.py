@@ -1,0 +1,184 @@
+"""test_safe_defaults.py — the defaults are safe (issue 14, "Safe
+defaults"), against real httpd processes:
+
+* the loopback default of ForbiddenExplainTrustedClients does not extend to
+  requests relayed by a proxy: a real reverse proxy (a second httpd with
+  mod_proxy_http) on 127.0.0.1 in front of the module's httpd; what comes
+  back through it is byte-identical to what a stock backend sends;
+* forwarding headers sent directly, and a mod_remoteip proxy configured
+  (server-wide or in one <VirtualHost>), also end the default;
+* an explicit ForbiddenExplainTrustedClients keeps meaning what it says;
+* literals of `Require expr` that a request value is compared with are
+  redacted in the error log and the own log by default;
+* the fallback request id is opaque, unique under concurrency and equal
+  between header and log.
+"""
+import concurrent.futures
+import json
+import os
+import re
+
+import pytest
+
+import harness
+from harness import decode, field
+
+DENY_CONF = r'''
+<IfModule forbidden_explain_module>
+    ForbiddenExplainHeaders On
+    ForbiddenExplainRequestId On
+</IfModule>
+<Directory "{docroot}/deny">
+    Require all denied
+</Directory>
+<IfModule forbidden_explain_module>
+<Location /explicit/>
+    ForbiddenExplainTrustedClients 127.0.0.1
+</Location>
+</IfModule>
+<Directory "{docroot}/explicit">
+    Require all denied
+</Directory>
+'''
+
+PROBLEM = {"Accept": "application/problem+json"}
+
+
+def comparable(resp):
+    """Status line, headers without Date, body."""
+    head = resp.raw.partition(b"\r\n\r\n")[0].split(b"\r\n")
+    return head[0], [l for l in head[1:] if not l.startswith(b"Date: ")], \
+        resp.body
+
+
+def backend(make, name, with_module):
+    h = make(name=name, with_module=with_module)
+    h.mkdir("htdocs/deny")
+    h.write("htdocs/deny/x.txt", "x")
+    h.mkdir("htdocs/explicit")
+    h.write("htdocs/explicit/x.txt", "x")
+    h.conf(DENY_CONF)
+    return h
+
+
+@pytest.fixture(scope="module")
+def proxied():
+    """A module backend, a stock backend, and one front httpd proxying
+    /m/ to the first and /s/ to the second (mod_proxy adds
+    X-Forwarded-For), /mv/ with ProxyAddHeaders Off and Via only."""
+    made = []
+
+    def make(**kw):
+        made.append(harness.Httpd(**kw))
+        return made[-1]
+    try:
+        yield _proxied(make)
+    finally:
+        for h in made:
+            h.cleanup()
+
+
+def _proxied(make):
+    fx = backend(make, "safe-fx", True).start()
+    stock = backend(make, "safe-stock", False).start()
+    front = make(name="safe-front", with_module=False,
+                 extra_modules=["proxy", "proxy_http"])
+    front.conf("ProxyVia Off\n"
+               "ProxyPass /m/ http://127.0.0.1:%d/\n"
+               "ProxyPass /s/ http://127.0.0.1:%d/\n"
+               "<Location /mv/>\n"
+               "    ProxyAddHeaders Off\n"
+               "</Location>\n"
+               "ProxyPass /mv/ http://127.0.0.1:%d/\n"
+               % (fx.port, stock.port, fx.port))
+    front.start()
+    return fx, stock, front
+
+
+def test_loopback_default_still_trusts_direct_clients(proxied):
+    fx, _, _ = proxied
+    r = fx.request("/deny/x.txt")
+    assert r.status == 403
+    assert r.header("Forbidden-Explain") is not None, r.raw[:1500]
+
+
+def test_clients_through_a_reverse_proxy_get_nothing(proxied):
+    fx, stock, front = proxied
+    for path in ("/deny/x.txt", "/deny/", "/nothere"):
+        for hdrs in ({}, PROBLEM):
+            a = front.request("/m" + path, headers=hdrs)
+            b = front.request("/s" + path, headers=hdrs)
+            assert a.header("Forbidden-Explain") is None, a.raw[:1500]
+            sa, ha, ba = comparable(a)
+            sb, hb, bb = comparable(b)
+            assert sa == sb, path
+            # the opaque id is the only addition (RequestId On is on)
+            extra = [l for l in ha if l not in hb]
+            assert all(l.startswith(b"Forbidden-Explain-Id: ") for l in extra)
+            assert len(extra) == (1 if a.status == 403 else 0), (path, extra)
+            assert [l for l in ha if l not in extra] == hb, (path, ha, hb)
+            assert ba == bb, path
+    # the log still explains them, with the proxy as the peer
+    got = [e for e in fx.entries() if field(e, "uri") == "/deny/x.txt"]
+    assert len(got) >= 2 and all(e["client_ip"] == "127.0.0.1" for e in got)
+
+
+def test_via_alone_is_enough(proxied):
+    fx, _, front = proxied
+    r = front.request("/mv/deny/x.txt", headers={"Via": "1.1 front"})
+    assert r.status == 403
+    assert r.header("Forbidden-Explain") is None
+
+
+@pytest.mark.parametrize("name,value", [
+    ("X-Forwarded-For", "192.0.2.1"), ("Forwarded", "for=192.0.2.1"),
+    ("Via", "1.1 haproxy"), ("X-Real-IP", "192.0.2.1"),
+    ("x-forwarded-for", ""),
+])
+def test_forwarding_headers_end_default_trust(proxied, name, value):
+    fx, _, _ = proxied
+    r = fx.request("/deny/x.txt", headers={name: value})
+    assert r.status == 403
+    assert r.header("Forbidden-Explain") is None
+    assert r.header("Cache-Control") is None
+    r = fx.request("/deny/x.txt", headers=dict(PROBLEM, **{name: value}))
+    assert r.header("Content-Type") == "text/html; charset=iso-8859-1"
+
+
+def test_explicit_trust_still_trusts_the_proxy(proxied):
+    """As documented: an explicit list means what it says, so the proxy's
+    address trusts every client behind it."""
+    fx, _, front = proxied
+    r = front.request("/m/explicit/x.txt")
+    assert r.status == 403
+    assert r.header("Forbidden-Explain") is not None, r.raw[:1500]
+
+
+def test_configured_remoteip_proxy_ends_default_trust(make_httpd):
+    h = make_httpd(name="safe-rip", extra_modules=["remoteip"])
+    h.mkdir("htdocs/deny")
+    h.conf("ServerName main.test\n" + DENY_CONF)
+    # one name-based vhost with a proxy, one without
+    h.conf('<VirtualHost 127.0.0.1:{port}>\n'
+           '    ServerName a.test\n'
+           '    RemoteIPHeader X-Client\n'
+           '    RemoteIPInternalProxy 127.0.0.9\n'
+           '</VirtualHost>\n'
+           '<VirtualHost 127.0.0.1:{port}>\n'
+           '    ServerName b.test\n'
+           '</VirtualHost>\n')
+    h.start()
+    ra = h.request("/deny/", headers={"Host": "a.test"})
+    rb = h.request("/deny/", headers={"Host": "b.test"})
+    assert ra.status == rb.status == 403
+    assert ra.header("Forbidden-Explain") is None
+    assert rb.header("Forbidden-Explain") is not None, rb.raw[:1500]
+    h.stop()
+    # server-wide
+    h2 = make_httpd(name="safe-rip2", extra_modules=["remoteip"])
+    h2.mkdir("htdocs/deny")
+    h2.conf("RemoteIPTrustedProxy 127.0.0.9\n" + DENY_CONF)
+    h2.start()
+    r = h2.request("/deny/")
+    assert r.status == 403 and r.header("Forbidden-Explain") is None
+    assert r.header("Forbidden-Explain-Id")

@@ -182,3 +182,65 @@ def test_configured_remoteip_proxy_ends_default_trust(make_httpd):
     r = h2.request("/deny/")
     assert r.status == 403 and r.header("Forbidden-Explain") is None
     assert r.header("Forbidden-Explain-Id")
+
+
+# --------------------------------------------------------------------------
+# the fallback request id (no mod_unique_id)
+
+ID_RE = re.compile(r"^fx-[0-9a-f]{32}$")
+
+
+def test_fallback_id_is_opaque_and_unique_under_concurrency(make_httpd):
+    h = make_httpd(name="safe-id")
+    h.mkdir("htdocs/deny")
+    h.write("htdocs/deny/x.txt", "x")
+    h.conf(DENY_CONF)
+    h.conf("ForbiddenExplainTrustedClients none")
+    h.start()
+    n = int(os.environ.get("FX_ID_REQUESTS", "400"))
+
+    def one(i):
+        # keep-alive pairs too: two requests on one connection
+        r = h.request("/deny/x.txt?n=%d" % i)
+        assert r.status == 403
+        return r.header("Forbidden-Explain-Id")
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(one, range(n)))
+    assert all(i and ID_RE.match(i) for i in ids), ids[:5]
+    assert len(set(ids)) == n
+    # opaque: nothing stable (time, pid) leads the id, as it did before
+    assert len({i[3:11] for i in ids}) > n * 0.95
+    assert not any(("-%d-" % p) in i for i in ids for p in (h.pid() or 0,))
+    # header and log agree, one entry per request
+    for _ in range(30):
+        logged = [e["request_id"] for e in h.entries()
+                  if field(e, "uri") == "/deny/x.txt"]
+        if len(logged) >= n:
+            break
+    assert sorted(logged) == sorted(ids)
+
+
+def test_fallback_id_differs_per_request_on_one_connection(make_httpd):
+    """Two requests on one keep-alive connection get different ids, each
+    equal to its own log entry."""
+    import socket
+    h = make_httpd(name="safe-id-ka")
+    h.mkdir("htdocs/deny")
+    h.conf(DENY_CONF)
+    h.conf("ForbiddenExplainTrustedClients none")
+    h.start()
+    s = socket.create_connection(("127.0.0.1", h.port))
+    req = ("GET /deny/ HTTP/1.1\r\nHost: x\r\n\r\n" * 2 +
+           "GET /deny/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    s.sendall(req.encode())
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    ids = re.findall(rb"Forbidden-Explain-Id: (\S+)", data)
+    assert len(ids) == 3 and len(set(ids)) == 3, data[:3000]
+    logged = [e["request_id"] for e in h.entries()]
+    assert sorted(logged) == sorted(i.decode() for i in ids)

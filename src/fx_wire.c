@@ -458,13 +458,12 @@ static int fx_wire_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* log_transaction (fx_report.c): the `log`-flagged redaction. */
+/* log_transaction (fx_report.c): the log redaction (fx_redact_for_log). */
 void fx_wire_redact_log_entry(request_rec *r, fx_entry *e)
 {
     fx_dir_conf *dc = fx_dir_get(fx_wire_initial(r));
-    if (dc && dc->wire) {
-        fx_redact_for_log(r->pool, e, dc->wire);
-    }
+    /* no wire directive in scope: the default redaction still applies */
+    fx_redact_for_log(r->pool, e, dc ? dc->wire : NULL);
 }
 
 void fx_wire_register_hooks(apr_pool_t *p)

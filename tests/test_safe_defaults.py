@@ -244,3 +244,67 @@ def test_fallback_id_differs_per_request_on_one_connection(make_httpd):
     assert len(ids) == 3 and len(set(ids)) == 3, data[:3000]
     logged = [e["request_id"] for e in h.entries()]
     assert sorted(logged) == sorted(i.decode() for i in ids)
+
+
+# --------------------------------------------------------------------------
+# secrets in Require expr are redacted in the log by default
+
+SECRETS_CONF = r'''
+ForbiddenExplainLog logs/fx.json
+<Directory "{docroot}/api">
+    Require expr "%{{HTTP:X-Api-Key}} == 'k-7f3a9c'"
+</Directory>
+<Directory "{docroot}/cookie">
+    Require expr %{{HTTP_COOKIE}} =~ /sess=zz9q/
+</Directory>
+<Directory "{docroot}/query">
+    Require expr "%{{QUERY_STRING}} == 'token=q77x' || req('X-Tok') in {{ 'tk-a1', 'tk-b2' }}"
+</Directory>
+<Directory "{docroot}/ip">
+    Require expr "-R '10.9.9.0/24'"
+</Directory>
+<Directory "{docroot}/show">
+    Require expr "%{{HTTP:X-Api-Key}} == 'show-me-1'"
+</Directory>
+<Location /show/>
+    ForbiddenExplainRedact expr-literals wire
+</Location>
+'''
+
+SECRETS = ("k-7f3a9c", "sess=zz9q", "token=q77x", "tk-a1", "tk-b2")
+
+
+def test_compared_literals_redacted_in_both_logs(make_httpd):
+    h = make_httpd(name="safe-secret")
+    for d in ("api", "cookie", "query", "ip", "show"):
+        h.mkdir("htdocs/" + d)
+    h.conf(SECRETS_CONF)
+    h.start()
+    for path, hdrs in (("/api/", {"X-Api-Key": "wrong"}),
+                       ("/cookie/", {"Cookie": "sess=nope"}),
+                       ("/query/?token=no", {"X-Tok": "no"}),
+                       ("/ip/", {}), ("/show/", {})):
+        assert h.request(path, headers=hdrs).status == 403
+    got = {field(e, "uri"): e for e in h.entries()}
+    assert set(got) == {"/api/", "/cookie/", "/query/", "/ip/", "/show/"}
+    api = got["/api/"]
+    assert field(api, "directive") == \
+        "Require expr \"%{HTTP:X-Api-Key} == '[redacted]'\""
+    assert "[redacted]" in field(api, "detail") + field(api, "hint")
+    assert field(got["/cookie/"], "directive") == \
+        "Require expr %{HTTP_COOKIE} =~ /[redacted]/"
+    q = field(got["/query/"], "directive")
+    assert q.count("[redacted]") == 3 and "req('X-Tok')" in q, q
+    # a literal not compared with a request value stays readable
+    assert field(got["/ip/"], "directive") == "Require expr \"-R '10.9.9.0/24'\""
+    # ... and `expr-literals wire` shows them in the log
+    assert "'show-me-1'" in field(got["/show/"], "directive")
+    # no secret anywhere in the error log or the own log, in any encoding
+    with open(os.path.join(h.logs, "fx.json")) as f:
+        own = f.read()
+    assert own.count("\n") == 5
+    for text in (h.read_error_log(), own):
+        for s in SECRETS:
+            assert s not in text and s not in decode(text), s
+    assert "show-me-1" in own
+

@@ -161,3 +161,149 @@ def test_itk_credentials_are_read_per_request(make_httpd):
     assert "mpm-itk" in field(e, "credentials")
     assert e["reason"].startswith("fs"), e
     assert field(e, "perm_class") == "other", e
+
+
+# --------------------------------------------------------------------------
+# every request hook observed
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+INCLUDE = os.path.join(HERE, "..", "include")
+
+
+def build_manyhooks(tmp):
+    src = os.path.join(tmp, "mod_fx_manyhooks.c")
+    shutil.copy(os.path.join(HERE, "mod_fx_manyhooks.c"), src)
+    subprocess.run(["apxs", "-c", "mod_fx_manyhooks.c"], cwd=tmp, check=True,
+                   capture_output=True)
+    return os.path.join(tmp, ".libs", "mod_fx_manyhooks.so")
+
+
+def test_hooks_beyond_any_fixed_table_are_observed(make_httpd):
+    """300 declining hooks per phase in front of the one that answers 403:
+    module and phase are still named, nothing is left unobserved, and what
+    is not a 403 is served as before (the takeover keeps every hook)."""
+    tmp = tempfile.mkdtemp(prefix="fx-manyhooks-")
+    try:
+        so = build_manyhooks(tmp)
+        h = make_httpd(name="plat-many")
+        h.conf("LoadModule fx_manyhooks_module %s" % so)
+        h.conf("LogLevel warn forbidden_explain:debug")
+        h.write("htdocs/manyhooks-handler/x.txt", "x")
+        h.write("htdocs/manyhooks-fixups/x.txt", "x")
+        h.write("htdocs/ok.txt", "fine")
+        h.start()
+        for path, phase in (("/manyhooks-handler/x.txt", "handler"),
+                            ("/manyhooks-fixups/x.txt", "fixups")):
+            assert h.request(path).status == 403
+            e = harness.one_entry(h, path)
+            assert e["module"] == "mod_fx_manyhooks.c", e
+            assert e["phase"] == phase, e
+        r = h.request("/ok.txt")
+        assert r.status == 200 and r.body == b"fine"
+        assert h.request("/nothere").status == 404
+        log = h.read_error_log()
+        assert "unobserved" not in log
+        n = int(re.search(r"observing (\d+) request hooks", log).group(1))
+        assert n > 6 * 300, n
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _module_roots():
+    """("/", LIBEXEC) and, from FX_EXTRA_MODULES_ROOT (colon-separated),
+    trees of libapache2-mod-* packages extracted with `dpkg-deb -x` (their
+    postinst would enable them in the system's configuration):
+        cd /tmp && apt-get download libapache2-mod-fcgid ... &&
+        for d in *.deb; do dpkg-deb -x $d /tmp/fx-extra; done
+        FX_EXTRA_MODULES_ROOT=/tmp/fx-extra"""
+    roots = [("/", harness.LIBEXEC)]
+    for r in filter(None, os.environ.get("FX_EXTRA_MODULES_ROOT",
+                                         "").split(":")):
+        roots.append((r, os.path.join(r, "usr/lib/apache2/modules")))
+    return roots
+
+
+def _module_table():
+    """Every mod_*.so of every root: short name -> (LoadModule name, path,
+    dependencies), names and dependencies from mods-available/*.load."""
+    table = {}
+    for root, libdir in _module_roots():
+        known = {}
+        for load in glob.glob(os.path.join(root, "etc/apache2/mods-available/"
+                                           "*.load")):
+            with open(load) as f:
+                text = f.read()
+            deps = re.findall(r"^# Depends:\s*(.*)$", text, re.M)
+            for name, path in re.findall(r"^\s*LoadModule\s+(\S+)\s+(\S+)",
+                                         text, re.M):
+                known[os.path.basename(path)] = (
+                    name, os.path.basename(load)[:-5],
+                    deps[0].split() if deps else [])
+        for path in sorted(glob.glob(os.path.join(libdir, "mod_*.so"))):
+            base = os.path.basename(path)
+            if base.startswith("mod_mpm_"):
+                continue
+            name, short, deps = known.get(
+                base, (base[4:-3] + "_module", base[4:-3], []))
+            table.setdefault(short, (name, path, deps))
+    return table
+
+
+def _with_deps(short, table, seen=None):
+    """short and what it depends on, dependencies first."""
+    seen = set() if seen is None else seen
+    out = []
+    for d in table.get(short, (None, None, []))[2]:
+        if d in table and d not in seen and not d.startswith("mpm_"):
+            out += _with_deps(d, table, seen)
+    if short not in seen:
+        seen.add(short)
+        out.append(short)
+    return out
+
+
+def test_every_packaged_module_loaded(make_httpd):
+    """Every module in LIBEXEC that loads in a minimal configuration, all
+    at once, with this module: a 403 still names module and phase, and no
+    hook is left unobserved."""
+    table = _module_table()
+    base = set(harness.BASE_MODULES)
+    probe = make_httpd(name="plat-probe", with_module=False)
+    loadable = []
+    for short in table:
+        if short in base:
+            continue
+        chain = [m for m in _with_deps(short, table) if m not in base]
+        probe.global_conf = "".join("LoadModule %s %s\n" % table[m][:2]
+                                    for m in chain)
+        rc, _ = probe.configtest()
+        if rc == 0:
+            for m in chain:
+                if m not in loadable:
+                    loadable.append(m)
+    assert len(loadable) > 60, loadable     # Debian ships ~100
+    h = make_httpd(name="plat-all")
+    h.global_conf = "".join("LoadModule %s %s\n" % table[m][:2]
+                            for m in loadable)
+    h.global_conf += "ScriptSock %s/logs/cgid.sock\n" % h.root
+    h.conf("LogLevel warn forbidden_explain:debug")
+    h.mkdir("htdocs/deny")
+    h.conf('<Directory "{docroot}/deny">\n    Require all denied\n'
+           '</Directory>\n<Directory "{docroot}/noindex">\n'
+           '    Options -Indexes\n</Directory>')
+    h.mkdir("htdocs/noindex")
+    h.write("htdocs/ok.txt", "fine")
+    h.start()
+    assert h.request("/ok.txt").status == 200
+    assert h.request("/deny/").status == 403
+    e = harness.one_entry(h, "/deny/")
+    assert (e["module"], e["phase"]) == ("mod_authz_core.c",
+                                         "access_checker_ex"), e
+    assert h.request("/noindex/").status == 403
+    e = harness.one_entry(h, "/noindex/")
+    assert e["module"] != "unknown" and e["phase"] == "handler", e
+    log = h.read_error_log()
+    assert "unobserved" not in log
+    n = int(re.search(r"observing (\d+) request hooks", log).group(1))
+    print("modules loaded: %d (+%d base), request hooks observed: %d"
+          % (len(loadable), len(base), n))

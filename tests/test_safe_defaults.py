@@ -17,6 +17,7 @@ import concurrent.futures
 import json
 import os
 import re
+import socket
 
 import pytest
 
@@ -128,6 +129,79 @@ def test_via_alone_is_enough(proxied):
     r = front.request("/mv/deny/x.txt", headers={"Via": "1.1 front"})
     assert r.status == 403
     assert r.header("Forbidden-Explain") is None
+
+
+def _haproxy():
+    """Debian's haproxy on PATH, or FX_HAPROXY (e.g. a wrapper around one
+    extracted with `apt-get download haproxy && dpkg-deb -x`, which starts
+    no system service)."""
+    import shutil
+    return os.environ.get("FX_HAPROXY") or shutil.which("haproxy")
+
+
+@pytest.mark.skipif(_haproxy() is None, reason="haproxy not installed "
+                    "(apt-get install haproxy, or FX_HAPROXY=/path)")
+def test_clients_through_haproxy_get_nothing(proxied, tmp_path):
+    """haproxy with `option forwardfor` in front: same as stock."""
+    import subprocess
+    import time
+    fx, stock, _ = proxied
+    pf, ps = harness.free_port(), harness.free_port()
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(
+        "defaults\n    mode http\n    timeout connect 5s\n"
+        "    timeout client 10s\n    timeout server 10s\n"
+        "    option forwardfor\n"
+        "frontend m\n    bind 127.0.0.1:%d\n    default_backend bm\n"
+        "frontend s\n    bind 127.0.0.1:%d\n    default_backend bs\n"
+        "backend bm\n    server a 127.0.0.1:%d\n"
+        "backend bs\n    server b 127.0.0.1:%d\n"
+        % (pf, ps, fx.port, stock.port))
+    p = subprocess.Popen([_haproxy(), "-db", "-f", str(cfg)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for port in (pf, ps):
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.5).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+        for path in ("/deny/x.txt", "/deny/"):
+            for hdrs in ({}, PROBLEM):
+                a, b = _via(pf, path, hdrs), _via(ps, path, hdrs)
+                assert a.status == 403 and a.header("Forbidden-Explain") is None
+                sa, ha, ba = comparable(a)
+                sb, hb, bb = comparable(b)
+                extra = [l for l in ha if l not in hb]
+                assert sa == sb and ba == bb
+                # (haproxy writes header names in lower case)
+                assert len(extra) == 1 and \
+                    extra[0].lower().startswith(b"forbidden-explain-id: ")
+                assert [l for l in ha if l not in extra] == hb
+        # the explicit list still trusts the proxy, as documented
+        r = _via(pf, "/explicit/x.txt", {})
+        assert r.status == 403 and r.header("Forbidden-Explain") is not None
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
+def _via(port, path, headers):
+    """One request to a proxy listening on 127.0.0.1:port."""
+    req = "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % path
+    for k, v in headers.items():
+        req += "%s: %s\r\n" % (k, v)
+    s = socket.create_connection(("127.0.0.1", port), 10)
+    s.sendall((req + "\r\n").encode())
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    return harness.parse_response(data)
 
 
 @pytest.mark.parametrize("name,value", [

@@ -18,6 +18,7 @@
  * nothing is allocated. */
 #include <string.h>
 #include "apr_strings.h"
+#include "ap_mmn.h"
 #include "http_request.h"
 #include "http_protocol.h"
 #include "http_core.h"
@@ -105,7 +106,11 @@ typedef apr_array_header_t *fx_hook_getter(void);
 
 /* The phases, with the loop httpd runs them with: RUN_ALL goes on after OK
  * (server/request.c, protocol.c, config.c of 2.4.x). */
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 109)
+#define FX_NPHASES 12               /* pre_translate_name: 2.4.49 */
+#else
 #define FX_NPHASES 11
+#endif
 static const struct {
     const char *phase;
     fx_hook_getter *get;
@@ -114,6 +119,9 @@ static const struct {
     int is_fixups;
 } fx_phases[FX_NPHASES] = {
     { "post_read_request", ap_hook_get_post_read_request, 0, 1, 0 },
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 109)
+    { "pre_translate_name", ap_hook_get_pre_translate_name, 0, 0, 0 },
+#endif
     { "translate_name",    ap_hook_get_translate_name,    0, 0, 0 },
     { "map_to_storage",    ap_hook_get_map_to_storage,    0, 0, 0 },
     { "header_parser",     ap_hook_get_header_parser,     0, 1, 0 },
@@ -169,10 +177,16 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r)
     static int fx_runner_##i(request_rec *r) { return fx_run_phase(i, r); }
 FX_RUNNER(0) FX_RUNNER(1) FX_RUNNER(2) FX_RUNNER(3) FX_RUNNER(4) FX_RUNNER(5)
 FX_RUNNER(6) FX_RUNNER(7) FX_RUNNER(8) FX_RUNNER(9) FX_RUNNER(10)
+#if FX_NPHASES > 11
+FX_RUNNER(11)
+#endif
 static fx_request_hook_fn *const fx_runners[FX_NPHASES] = {
     fx_runner_0, fx_runner_1, fx_runner_2, fx_runner_3, fx_runner_4,
     fx_runner_5, fx_runner_6, fx_runner_7, fx_runner_8, fx_runner_9,
-    fx_runner_10
+    fx_runner_10,
+#if FX_NPHASES > 11
+    fx_runner_11
+#endif
 };
 
 /* What elements 1..n-1 become: both loops step over DECLINED, and the

@@ -193,7 +193,8 @@ def test_hooks_beyond_any_fixed_table_are_observed(make_httpd):
         h.write("htdocs/ok.txt", "fine")
         h.start()
         for path, phase in (("/manyhooks-handler/x.txt", "handler"),
-                            ("/manyhooks-fixups/x.txt", "fixups")):
+                            ("/manyhooks-fixups/x.txt", "fixups"),
+                            ("/manyhooks-pre/x.txt", "pre_translate_name")):
             assert h.request(path).status == 403
             e = harness.one_entry(h, path)
             assert e["module"] == "mod_fx_manyhooks.c", e
@@ -204,7 +205,7 @@ def test_hooks_beyond_any_fixed_table_are_observed(make_httpd):
         log = h.read_error_log()
         assert "unobserved" not in log
         n = int(re.search(r"observing (\d+) request hooks", log).group(1))
-        assert n > 6 * 300, n
+        assert n > 7 * 300, n
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -207,6 +207,8 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_rewrite_register_hooks(p);
     fx_api_register_hooks(p);
     fx_wire_register_hooks(p);
+    fx_state_register_hooks(p);
+    fx_version_register_hooks(p);
     ap_hook_insert_filter(fx_insert_filters, NULL, NULL, APR_HOOK_LAST);
 }
 

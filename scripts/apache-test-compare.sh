@@ -61,15 +61,20 @@ for pass in 1 2 3 4 5 6; do
     pending=$rest
 done
 printf 'TypesConfig /etc/mime.types\n' >>"$base"
+# The module run's base: the same, plus this module.  Apache::Test copies
+# the LoadModule lines of -httpd_conf into t/conf/httpd.conf and lists
+# loaded modules from them (t/modules/info.t compares that list with
+# mod_info's), so the module must come in here, not through extra.conf.in.
+base_module="$work/base-module.conf"
+cp "$base" "$base_module"
+printf 'LoadModule forbidden_explain_module %s\n' "$module" >>"$base_module"
 run() {    # $1: stock|module, then the test files
     which=$1
     shift
     d="$work/$which"
     cp -a "$src" "$d"
-    if [ "$which" = module ]; then
-        printf '\n# added by apache-test-compare.sh\nLoadModule forbidden_explain_module %s\n' \
-            "$module" >>"$d/t/conf/extra.conf.in"
-    fi
+    conf=$base
+    [ "$which" = module ] && conf=$base_module
     # Apache::Test refuses to run as root: as root, the whole run (and the
     # copy it writes into) belongs to nobody
     as=""
@@ -78,13 +83,17 @@ run() {    # $1: stock|module, then the test files
         as="runuser -u nobody --"
     fi
     (cd "$d" && $as perl Makefile.PL -apxs "$(command -v apxs)" >/dev/null 2>&1 &&
-        $as t/TEST -apxs "$(command -v apxs)" -httpd /usr/sbin/apache2 -httpd_conf "$base" -port select \
+        $as t/TEST -apxs "$(command -v apxs)" -httpd /usr/sbin/apache2 -httpd_conf "$conf" -port select \
             -verbose=0 "$@" >"$work/$which.log" 2>&1) || true
     # "t/modules/access.t .. ok" / "Failed 3/12 subtests" / skips, per file
     grep -E '^t/.*\.t \.+|^Failed|^Result:|subtests' "$work/$which.log" \
         | sed 's/ [0-9]*ms\b.*//; s/wallclock.*//' >"$work/$which.summary" || true
-    grep -q "LoadModule forbidden_explain" "$d/t/conf/extra.conf" 2>/dev/null || [ "$which" = stock ] \
-        || { echo "apache-test-compare: module not loaded in the module run" >&2; exit 1; }
+    if [ "$which" = module ]; then
+        grep -q "LoadModule forbidden_explain" "$d/t/conf/httpd.conf" 2>/dev/null \
+            || { echo "apache-test-compare: module not loaded in the module run" >&2; exit 1; }
+    elif grep -q "forbidden_explain" "$d/t/conf/httpd.conf" 2>/dev/null; then
+        echo "apache-test-compare: module loaded in the stock run" >&2; exit 1
+    fi
     # a run that tested nothing must not compare equal to another one
     grep -q '^Result: PASS\|^Result: FAIL' "$work/$which.summary" \
         || { tail -20 "$work/$which.log" >&2; echo "apache-test-compare: the $which run produced no result" >&2; exit 1; }

@@ -22,6 +22,7 @@
 #include "fx_private.h"
 #include "fx_perm.h"
 #include "fx_json.h"
+#include "fx_version.h"
 
 #if FX_OPT_INDEXES != OPT_INDEXES || FX_OPT_SYM_LINKS != OPT_SYM_LINKS \
     || FX_OPT_EXECCGI != OPT_EXECCGI || FX_OPT_SYM_OWNER != OPT_SYM_OWNER
@@ -351,10 +352,11 @@ typedef struct {
 
 static void fx_server_ids_read(apr_pool_t *p, fx_server_ids *ids);
 
-/* The child's credentials are final when child_init runs (every MPM drops
- * privileges before it) and never change afterwards: read them, with their
- * names, once per child instead of once per 403.  Written only there,
- * before any request thread exists. */
+/* The child's credentials are final when child_init runs (every MPM but
+ * mpm-itk drops privileges before it) and never change afterwards: read
+ * them, with their names, once per child instead of once per 403.  Written
+ * only there, before any request thread exists.  Under mpm-itk and
+ * mod_ruid2 they are never cached (fx_creds_refused). */
 static fx_server_ids fx_child_ids;
 static int fx_child_ids_ready;
 
@@ -394,8 +396,11 @@ static const char *fx_cached_name(apr_pool_t *p, unsigned long id, int group)
 static void fx_fs_child_init(apr_pool_t *pchild, server_rec *s)
 {
     (void)s;
-    fx_server_ids_read(pchild, &fx_child_ids);
-    fx_child_ids_ready = 1;
+    /* not under mpm-itk / mod_ruid2: see fx_server_creds_mode() */
+    if (fx_server_creds_mode() == FX_CREDS_PER_CHILD) {
+        fx_server_ids_read(pchild, &fx_child_ids);
+        fx_child_ids_ready = 1;
+    }
     if (apr_pool_create(&fx_name_pool, pchild) == APR_SUCCESS
         && apr_thread_mutex_create(&fx_name_lock, APR_THREAD_MUTEX_DEFAULT,
                                    pchild) == APR_SUCCESS) {
@@ -549,6 +554,43 @@ static const char *fx_set_component(request_rec *r, fx_entry *e,
     }
 }
 
+/* Credentials that switch per request (fx_server_creds_mode): under
+ * mpm-itk they are read again now and the entry says so; under mod_ruid2
+ * the walk is refused, with the reason, because the process's credentials
+ * now need not be those the failed system call ran with.  Returns 1 when
+ * refused. */
+static int fx_creds_refused(request_rec *r, fx_entry *e, const char *path,
+                            const char *lead)
+{
+    int mode = fx_server_creds_mode();
+    const char *who = fx_server_creds_switcher();
+    const char *why;
+
+    if (mode == FX_CREDS_PER_REQUEST) {
+        fx_entry_set(e, "credentials", apr_pstrcat(r->pool, "per request (",
+                     who, " switches the user per request; read when the "
+                     "403 was explained)", NULL));
+        return 0;
+    }
+    if (mode != FX_CREDS_REFUSED) {
+        return 0;
+    }
+    why = apr_pstrcat(r->pool, "cannot tell: ", who, " switches the server's "
+                      "user and group per request and back, so the "
+                      "credentials the failed access used are not known "
+                      "here", NULL);
+    fx_entry_set(e, "credentials", why);
+    fx_entry_set(e, "path", path);
+    fx_entry_set(e, "detail", apr_pstrcat(r->pool, lead ? lead : "",
+                 lead ? " " : "", "Which path component denies access "
+                 "cannot be told: ", who, " switches the user per request.",
+                 NULL));
+    fx_entry_set(e, "hint", apr_pstrcat(r->pool, "Check the permissions of ",
+                 path, " and its parent directories for the user this "
+                 "virtual host runs as (", who, " configuration)", NULL));
+    return 1;
+}
+
 /* Walks path as the server user and puts the first denying component on
  * the entry.  Returns 1 when one was found. */
 static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
@@ -559,6 +601,9 @@ static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
     fx_perm_walk_result w;
     const char *sentence;
 
+    if (fx_creds_refused(r, e, path, lead)) {
+        return 0;
+    }
     fx_server_ids_get(r->pool, &ids);
     fx_perm_walk(r->pool, path, final_need, &ids.cred, &w);
     if (w.world_writable->nelts) {

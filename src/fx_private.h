@@ -115,6 +115,10 @@ int fx_enabled(const request_rec *r);
  * NULL when no hook returned it. */
 const fx_origin *fx_state_cause(const fx_req_state *st, int *via_subreq);
 const char *fx_request_id(request_rec *r, fx_req_state *st);
+/* fx_state.c: draws the key of the fallback request id (post_config). */
+void fx_state_register_hooks(apr_pool_t *p);
+/* fx_version.c: logs the running httpd's version (debug). */
+void fx_version_register_hooks(apr_pool_t *p);
 
 /* fx_trampoline.c: phase and module attribution */
 void fx_trampoline_install(apr_pool_t *pconf, server_rec *s);

@@ -1,12 +1,16 @@
 /* fx_redact.c — ForbiddenExplainRedact: administrator regexes (httpd's
- * ap_regex, PCRE2) and the default redaction of literals in expressions,
- * applied to every value that leaves on the wire, and to the log entry
- * only where the administrator asks with `log`. */
+ * ap_regex, PCRE2) and the default redaction of literals in expressions.
+ * On the wire every literal and every regex goes; in the log entry (error
+ * log, own log, note) by default the literals a request value is compared
+ * with (API keys against a header, cookie or query: fx_exprlit.h), and
+ * whatever the administrator marks `log`. */
 #include "apr_strings.h"
 #include "httpd.h"
 #include "http_config.h"
 #include "fx_wire.h"
 #include "fx_wire_render.h"
+#include "fx_exprlit.h"
+#include "fx_json.h"
 
 #define FX_REDACTED "[redacted]"
 
@@ -36,10 +40,13 @@ const char *fx_redact_add(cmd_parms *cmd, fx_wire_dir_conf *c,
         else if (strcasecmp(flag, "off") == 0) {
             c->literals = FX_LIT_OFF;
         }
+        else if (strcasecmp(flag, "wire") == 0) {
+            c->literals = FX_LIT_WIRE_ONLY;
+        }
         else {
             return apr_psprintf(cmd->pool, "ForbiddenExplainRedact "
-                                "expr-literals: unknown flag '%s' (log or "
-                                "off)", flag);
+                                "expr-literals: unknown flag '%s' (log, wire "
+                                "or off)", flag);
         }
         return NULL;
     }
@@ -206,8 +213,9 @@ static void fx_redact_prepare(fx_redact_baton *b, apr_pool_t *p,
     b->p = p;
     b->c = c;
     b->for_log = for_log;
-    b->literals = lit == FX_LIT_WIRE_AND_LOG || (lit == FX_LIT_WIRE
-                                                 && !for_log);
+    /* every literal: on the wire unless off, in the log only with `log`
+     * (the log's default is fx_redact_compared_for_log) */
+    b->literals = for_log ? lit == FX_LIT_WIRE_AND_LOG : lit != FX_LIT_OFF;
     b->lits = apr_array_make(p, 4, sizeof(const char *));
     b->out = NULL;
     b->changes = NULL;
@@ -229,12 +237,96 @@ fx_entry *fx_redact_for_wire(apr_pool_t *p, const fx_entry *e,
     return b.out;
 }
 
+/* The log default: the compared literals of the rule the entry names. */
+typedef struct {
+    apr_pool_t *p;
+    apr_array_header_t *lits;       /* fx_exprlit, as the values hold them */
+    apr_array_header_t *enc;        /* fx_exprlit, as raw JSON holds them */
+    apr_array_header_t *changes;    /* key, new value, "raw" or NULL */
+} fx_redact_cmp_baton;
+
+static void fx_redact_cmp_collect(void *baton, const char *key,
+                                  const char *value, int is_raw)
+{
+    fx_redact_cmp_baton *b = baton;
+    int is_expr = strcmp(key, "expr") == 0;
+    if (value && !is_raw && (is_expr || strcmp(key, "directive") == 0)) {
+        fx_exprlit_collect(b->p, value, is_expr, b->lits);
+    }
+}
+
+/* The module's raw JSON holds strings in their encoded form. */
+static const char *fx_redact_encoded(apr_pool_t *p, const char *s)
+{
+    char *q = fx_json_quote(p, s, 0, NULL);
+    q[strlen(q) - 1] = '\0';
+    return q + 1;
+}
+
+static void fx_redact_cmp_visit(void *baton, const char *key,
+                                const char *value, int is_raw)
+{
+    fx_redact_cmp_baton *b = baton;
+    const char *v;
+    /* the id is ours and must match between the wire and the log */
+    if (!value || strcmp(key, "request_id") == 0) {
+        return;
+    }
+    v = fx_exprlit_scrub(b->p, value, is_raw ? b->enc : b->lits);
+    if (v != value) {
+        APR_ARRAY_PUSH(b->changes, const char *) = key;
+        APR_ARRAY_PUSH(b->changes, const char *) = v;
+        APR_ARRAY_PUSH(b->changes, const char *) = is_raw ? "raw" : NULL;
+    }
+}
+
+static void fx_redact_apply_changes(fx_entry *e, apr_array_header_t *changes)
+{
+    int i;
+    for (i = 0; i + 2 < changes->nelts; i += 3) {
+        const char *key = APR_ARRAY_IDX(changes, i, const char *);
+        const char *v = APR_ARRAY_IDX(changes, i + 1, const char *);
+        if (APR_ARRAY_IDX(changes, i + 2, const char *)) {
+            fx_entry_set_raw(e, key, v);
+        }
+        else {
+            fx_entry_set(e, key, v);
+        }
+    }
+}
+
+static void fx_redact_compared_for_log(apr_pool_t *p, fx_entry *e)
+{
+    fx_redact_cmp_baton b;
+    int i;
+
+    b.p = p;
+    b.lits = apr_array_make(p, 2, sizeof(fx_exprlit));
+    fx_entry_visit(e, fx_redact_cmp_collect, &b);
+    if (!b.lits->nelts) {
+        return;
+    }
+    b.enc = apr_array_make(p, b.lits->nelts, sizeof(fx_exprlit));
+    for (i = 0; i < b.lits->nelts; i++) {
+        const fx_exprlit *l = &APR_ARRAY_IDX(b.lits, i, fx_exprlit);
+        fx_exprlit *x = apr_array_push(b.enc);
+        x->written = fx_redact_encoded(p, l->written);
+        x->redacted = fx_redact_encoded(p, l->redacted);
+    }
+    b.changes = apr_array_make(p, 6, sizeof(const char *));
+    fx_entry_visit(e, fx_redact_cmp_visit, &b);
+    fx_redact_apply_changes(e, b.changes);
+}
+
 void fx_redact_for_log(apr_pool_t *p, fx_entry *e, const fx_wire_dir_conf *c)
 {
     fx_redact_baton b;
-    int i, any = c->literals == FX_LIT_WIRE_AND_LOG;
+    int i, lit = c ? c->literals : FX_UNSET, any = lit == FX_LIT_WIRE_AND_LOG;
 
-    for (i = 0; !any && c->redact && i < c->redact->nelts; i++) {
+    if (lit == FX_UNSET || lit == FX_LIT_WIRE) {
+        fx_redact_compared_for_log(p, e);
+    }
+    for (i = 0; !any && c && c->redact && i < c->redact->nelts; i++) {
         any = APR_ARRAY_IDX(c->redact, i, fx_redact_rule).in_log;
     }
     if (!any) {
@@ -243,14 +335,5 @@ void fx_redact_for_log(apr_pool_t *p, fx_entry *e, const fx_wire_dir_conf *c)
     fx_redact_prepare(&b, p, e, c, 1);
     b.changes = apr_array_make(p, 6, sizeof(const char *));
     fx_entry_visit(e, fx_redact_visit, &b);
-    for (i = 0; i + 2 < b.changes->nelts; i += 3) {
-        const char *key = APR_ARRAY_IDX(b.changes, i, const char *);
-        const char *v = APR_ARRAY_IDX(b.changes, i + 1, const char *);
-        if (APR_ARRAY_IDX(b.changes, i + 2, const char *)) {
-            fx_entry_set_raw(e, key, v);
-        }
-        else {
-            fx_entry_set(e, key, v);
-        }
-    }
+    fx_redact_apply_changes(e, b.changes);
 }

@@ -3,7 +3,11 @@
  * allowed request never allocates it. */
 #include <string.h>
 #include "apr_strings.h"
+#include "apr_sha1.h"
+#include "apr_general.h"
 #include "http_request.h"
+#include "http_config.h"
+#include "http_log.h"
 #include "fx_private.h"
 
 fx_req_state *fx_state_ensure(request_rec *r)
@@ -42,9 +46,77 @@ int fx_enabled(const request_rec *r)
     return !dc || dc->enabled != 0;
 }
 
-/* mod_unique_id's id when it is loaded, else httpd's own log id (%L), else
- * one of ours: time, pid, connection id and the connection's request count
- * make it unique without any shared counter. */
+/* The key of the fallback id: random, drawn once per generation in the
+ * parent (post_config) before any child exists, read-only afterwards. */
+static unsigned char fx_id_key[16];
+static int fx_id_key_ready;
+
+static int fx_state_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    fx_id_key_ready = apr_generate_random_bytes(fx_id_key, sizeof(fx_id_key))
+                      == APR_SUCCESS;
+    if (!fx_id_key_ready) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "forbidden_explain: no "
+                     "random bytes for the request-id key; the fallback "
+                     "Forbidden-Explain-Id is then a hash without a secret");
+    }
+    return OK;
+}
+
+void fx_state_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(fx_state_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+/* Our own id: "fx-" and 32 hex digits of SHA-1(key, time, pid, connection
+ * id, keepalives).  The inputs make it unique without any shared counter
+ * (a thread slot serves one connection at a time, and that connection
+ * counts its requests); the secret key makes it opaque: it says nothing
+ * about pid, time or traffic, and cannot be predicted.  128 bits of a
+ * keyed hash collide as rarely as random UUIDs. */
+static const char *fx_opaque_id(request_rec *r, const request_rec *top)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct {
+        apr_uint64_t time;
+        apr_uint64_t conn_id;
+        apr_int64_t pid;
+        apr_int64_t keepalives;
+    } in;
+    apr_sha1_ctx_t sha;
+    unsigned char d[APR_SHA1_DIGESTSIZE];
+    char *out = apr_palloc(r->pool, 3 + 32 + 1), *o = out;
+    int i;
+
+    memset(&in, 0, sizeof(in));
+    in.time = (apr_uint64_t)top->request_time;
+    in.conn_id = (apr_uint64_t)top->connection->id;
+    in.pid = (apr_int64_t)getpid();
+    in.keepalives = (apr_int64_t)top->connection->keepalives;
+    apr_sha1_init(&sha);
+    apr_sha1_update_binary(&sha, fx_id_key, sizeof(fx_id_key));
+    apr_sha1_update_binary(&sha, (const unsigned char *)&in, sizeof(in));
+    apr_sha1_update_binary(&sha, fx_id_key, sizeof(fx_id_key));
+    apr_sha1_final(d, &sha);
+    *o++ = 'f';
+    *o++ = 'x';
+    *o++ = '-';
+    for (i = 0; i < 16; i++) {
+        *o++ = hex[d[i] >> 4];
+        *o++ = hex[d[i] & 15];
+    }
+    *o = '\0';
+    return out;
+}
+
+/* mod_unique_id's id when it is loaded, else an opaque one of ours
+ * (fx_opaque_id).  One per client request: sub-requests and internal
+ * redirects share the id of the request the client sent. */
 const char *fx_request_id(request_rec *r, fx_req_state *st)
 {
     const char *id;
@@ -64,10 +136,7 @@ const char *fx_request_id(request_rec *r, fx_req_state *st)
         id = apr_table_get(r->subprocess_env, "REDIRECT_UNIQUE_ID");
     }
     if (!id) {
-        id = apr_psprintf(r->pool, "fx-%" APR_UINT64_T_HEX_FMT "-%" APR_PID_T_FMT
-                          "-%ld-%d", (apr_uint64_t)top->request_time,
-                          getpid(), top->connection->id,
-                          top->connection->keepalives);
+        id = fx_opaque_id(r, top);
     }
     st->request_id = id;
     return id;

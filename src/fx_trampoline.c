@@ -2,16 +2,23 @@
  * phase, also for modules that log nothing (server-context RewriteRule [F],
  * a backend's 403 passed through mod_proxy, mod_dir's index sub-request).
  *
- * In post_config every element of the request-phase hook arrays gets its
- * function pointer replaced, in place, by a trampoline that calls the
- * original and notes a non-OK/DECLINED result.  Arrays keep their length and
- * order (core's ap_setup_auth_internal counts auth hooks: reference §5.3
- * rule 1).  httpd rebuilds the arrays each generation and never sorts after
- * post_config, so this runs once per generation, in the parent, before any
- * child exists.  On the allowed path the cost is one indirect call and a
- * comparison per hook; nothing is allocated. */
+ * In post_config each request-phase hook array is taken over in place,
+ * keeping its length, order and names (core's ap_setup_auth_internal
+ * counts the auth hooks: reference §5.3 rule 1; mod_info lists the names):
+ * element 0 gets this phase's runner, which calls every original function
+ * in order itself, exactly as httpd's RUN_FIRST / RUN_ALL loop would, and
+ * notes the one that returned something other than OK/DECLINED; elements
+ * 1..n-1 get a function that returns DECLINED, which both loop kinds step
+ * over.  One runner per phase, whatever the number of modules: there is no
+ * cap and nothing is left unobserved.  The originals sit in a pconf table
+ * per generation: httpd rebuilds the arrays each generation and never sorts
+ * after post_config, so this runs once per generation, in the parent,
+ * before any child exists.  On the allowed path the cost is the same as one
+ * trampoline per hook (2n calls for n hooks) and a comparison per hook;
+ * nothing is allocated. */
 #include <string.h>
 #include "apr_strings.h"
+#include "ap_mmn.h"
 #include "http_request.h"
 #include "http_protocol.h"
 #include "http_core.h"
@@ -33,10 +40,8 @@ typedef struct {
     const char *phase;
     const char *module;
     int is_handler;
+    int ours;                       /* forbidden_explain's own hook */
 } fx_slot;
-
-#define FX_MAX_SLOTS 256
-static fx_slot fx_slots[FX_MAX_SLOTS];
 
 static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
                            const char *filename_in)
@@ -77,12 +82,10 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
 }
 
 /* Anything but a plain OK/DECLINED: decide whether it produced a 403.
- * Kept out of line so the trampolines stay a call and a compare. */
+ * Kept out of line so the runners stay a call and a compare per hook. */
 static int __attribute__((noinline))
-fx_after(int k, request_rec *r, int rv, const char *filename_in)
+fx_after(const fx_slot *s, request_rec *r, int rv, const char *filename_in)
 {
-    const fx_slot *s = &fx_slots[k];
-
     if (rv == OK || rv == DONE) {
         /* A status set without being returned: proxied backends, CGI
          * "Status: 403", mod_dav's DONE responses.  (An ErrorDocument
@@ -99,130 +102,138 @@ fx_after(int k, request_rec *r, int rv, const char *filename_in)
     return rv;
 }
 
-/* Three kinds of trampoline, by slot range: the handler phase must look at
- * r->status after OK; fixups keep the file name the hook started from (a
- * per-dir RewriteRule chain is replayed from it); every other phase only
- * tells OK/DECLINED from the rest. */
-#define FX_FIXUPS_FIRST  0xC0
-#define FX_HANDLER_FIRST 0xE0
-
-static APR_INLINE int fx_run(int k, request_rec *r)
-{
-    if (k >= FX_HANDLER_FIRST) {
-        int rv = fx_slots[k].orig(r);
-        if (rv == DECLINED || (rv == OK && r->status != HTTP_FORBIDDEN)) {
-            return rv;
-        }
-        return fx_after(k, r, rv, NULL);
-    }
-    if (k >= FX_FIXUPS_FIRST) {
-        const char *filename_in = r->filename;
-        int rv = fx_slots[k].orig(r);
-        if (rv == DECLINED || rv == OK) {
-            return rv;
-        }
-        return fx_after(k, r, rv, filename_in);
-    }
-    {
-        int rv = fx_slots[k].orig(r);
-        if (rv == DECLINED || rv == OK) {
-            return rv;
-        }
-        return fx_after(k, r, rv, NULL);
-    }
-}
-
-#define FX_T(x, y) \
-    static int fx_tramp_##x##y(request_rec *r) { return fx_run(0x##x##y, r); }
-#define FX_ROW(x) FX_T(x,0) FX_T(x,1) FX_T(x,2) FX_T(x,3) FX_T(x,4) FX_T(x,5) \
-    FX_T(x,6) FX_T(x,7) FX_T(x,8) FX_T(x,9) FX_T(x,A) FX_T(x,B) FX_T(x,C)     \
-    FX_T(x,D) FX_T(x,E) FX_T(x,F)
-FX_ROW(0) FX_ROW(1) FX_ROW(2) FX_ROW(3) FX_ROW(4) FX_ROW(5) FX_ROW(6) FX_ROW(7)
-FX_ROW(8) FX_ROW(9) FX_ROW(A) FX_ROW(B) FX_ROW(C) FX_ROW(D) FX_ROW(E) FX_ROW(F)
-
-#define FX_P(x, y) fx_tramp_##x##y,
-#define FX_PROW(x) FX_P(x,0) FX_P(x,1) FX_P(x,2) FX_P(x,3) FX_P(x,4) FX_P(x,5) \
-    FX_P(x,6) FX_P(x,7) FX_P(x,8) FX_P(x,9) FX_P(x,A) FX_P(x,B) FX_P(x,C)     \
-    FX_P(x,D) FX_P(x,E) FX_P(x,F)
-static fx_request_hook_fn *const fx_tramps[FX_MAX_SLOTS] = {
-    FX_PROW(0) FX_PROW(1) FX_PROW(2) FX_PROW(3) FX_PROW(4) FX_PROW(5)
-    FX_PROW(6) FX_PROW(7) FX_PROW(8) FX_PROW(9) FX_PROW(A) FX_PROW(B)
-    FX_PROW(C) FX_PROW(D) FX_PROW(E) FX_PROW(F)
-};
-
 typedef apr_array_header_t *fx_hook_getter(void);
 
+/* The phases, with the loop httpd runs them with: RUN_ALL goes on after OK
+ * (server/request.c, protocol.c, config.c of 2.4.x). */
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 109)
+#define FX_NPHASES 12               /* pre_translate_name: 2.4.49 */
+#else
+#define FX_NPHASES 11
+#endif
 static const struct {
     const char *phase;
     fx_hook_getter *get;
     int is_handler;
-} fx_phases[] = {
-    { "post_read_request", ap_hook_get_post_read_request, 0 },
-    { "translate_name",    ap_hook_get_translate_name,    0 },
-    { "map_to_storage",    ap_hook_get_map_to_storage,    0 },
-    { "header_parser",     ap_hook_get_header_parser,     0 },
-    { "access_checker",    ap_hook_get_access_checker,    0 },
-    { "access_checker_ex", ap_hook_get_access_checker_ex, 0 },
-    { "check_user_id",     ap_hook_get_check_user_id,     0 },
-    { "auth_checker",      ap_hook_get_auth_checker,      0 },
-    { "type_checker",      ap_hook_get_type_checker,      0 },
-    { "fixups",            ap_hook_get_fixups,            0 },
-    { "handler",           ap_hook_get_handler,           1 },
+    int run_all;
+    int is_fixups;
+} fx_phases[FX_NPHASES] = {
+    { "post_read_request", ap_hook_get_post_read_request, 0, 1, 0 },
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 109)
+    { "pre_translate_name", ap_hook_get_pre_translate_name, 0, 0, 0 },
+#endif
+    { "translate_name",    ap_hook_get_translate_name,    0, 0, 0 },
+    { "map_to_storage",    ap_hook_get_map_to_storage,    0, 0, 0 },
+    { "header_parser",     ap_hook_get_header_parser,     0, 1, 0 },
+    { "access_checker",    ap_hook_get_access_checker,    0, 1, 0 },
+    { "access_checker_ex", ap_hook_get_access_checker_ex, 0, 0, 0 },
+    { "check_user_id",     ap_hook_get_check_user_id,     0, 0, 0 },
+    { "auth_checker",      ap_hook_get_auth_checker,      0, 0, 0 },
+    { "type_checker",      ap_hook_get_type_checker,      0, 0, 0 },
+    { "fixups",            ap_hook_get_fixups,            0, 1, 1 },
+    { "handler",           ap_hook_get_handler,           1, 0, 0 },
 };
 
-static int fx_is_trampoline(fx_request_hook_fn *fn)
+/* Per generation (pconf), written in post_config only. */
+static fx_slot *fx_slots[FX_NPHASES];
+static int fx_nslots[FX_NPHASES];
+
+/* httpd's loop for phase ph over the originals, observed.  The handler
+ * phase also looks at r->status after OK; fixups keep the file name the
+ * hook started from (a per-dir RewriteRule chain is replayed from it). */
+static APR_INLINE int fx_run_phase(int ph, request_rec *r)
 {
-    int i;
-    for (i = 0; i < FX_MAX_SLOTS; i++) {
-        if (fx_tramps[i] == fn) {
-            return 1;
+    const fx_slot *s = fx_slots[ph];
+    const int n = fx_nslots[ph];
+    const int run_all = fx_phases[ph].run_all;
+    const int is_handler = fx_phases[ph].is_handler;
+    const int is_fixups = fx_phases[ph].is_fixups;
+    int k;
+
+    for (k = 0; k < n; k++) {
+        const char *filename_in = is_fixups ? r->filename : NULL;
+        int rv = s[k].orig(r);
+        if (rv == DECLINED) {
+            continue;
         }
+        if (rv == OK && !(is_handler && r->status == HTTP_FORBIDDEN)) {
+            if (run_all) {
+                continue;
+            }
+            return OK;
+        }
+        if (!s[k].ours) {
+            rv = fx_after(&s[k], r, rv, filename_in);
+        }
+        if (rv == OK && run_all) {
+            continue;
+        }
+        return rv;
     }
-    return 0;
+    return DECLINED;    /* RUN_FIRST: all declined; RUN_ALL: same as OK */
+}
+
+#define FX_RUNNER(i) \
+    static int fx_runner_##i(request_rec *r) { return fx_run_phase(i, r); }
+FX_RUNNER(0) FX_RUNNER(1) FX_RUNNER(2) FX_RUNNER(3) FX_RUNNER(4) FX_RUNNER(5)
+FX_RUNNER(6) FX_RUNNER(7) FX_RUNNER(8) FX_RUNNER(9) FX_RUNNER(10)
+#if FX_NPHASES > 11
+FX_RUNNER(11)
+#endif
+static fx_request_hook_fn *const fx_runners[FX_NPHASES] = {
+    fx_runner_0, fx_runner_1, fx_runner_2, fx_runner_3, fx_runner_4,
+    fx_runner_5, fx_runner_6, fx_runner_7, fx_runner_8, fx_runner_9,
+    fx_runner_10,
+#if FX_NPHASES > 11
+    fx_runner_11
+#endif
+};
+
+/* What elements 1..n-1 become: both loops step over DECLINED, and the
+ * runner in element 0 has already called what they held. */
+static int fx_stand_in(request_rec *r)
+{
+    (void)r;
+    return DECLINED;
 }
 
 void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
 {
-    apr_size_t i;
-    int skipped = 0, used = 0;
-    /* next free slot of each range: other phases, fixups, handler */
-    int next[3] = { 0, FX_FIXUPS_FIRST, FX_HANDLER_FIRST };
-    const int end[3] = { FX_FIXUPS_FIRST, FX_HANDLER_FIRST, FX_MAX_SLOTS };
+    int ph, used = 0;
 
-    (void)pconf;
-    for (i = 0; i < sizeof(fx_phases) / sizeof(fx_phases[0]); i++) {
-        apr_array_header_t *arr = fx_phases[i].get();
-        int k, range = fx_phases[i].is_handler ? 2
-                       : strcmp(fx_phases[i].phase, "fixups") == 0 ? 1 : 0;
-        if (!arr) {
+    for (ph = 0; ph < FX_NPHASES; ph++) {
+        apr_array_header_t *arr = fx_phases[ph].get();
+        fx_hook_link *links;
+        int k;
+
+        fx_slots[ph] = NULL;
+        fx_nslots[ph] = 0;
+        if (!arr || arr->nelts == 0) {
             continue;
         }
-        for (k = 0; k < arr->nelts; k++) {
-            fx_hook_link *link = &((fx_hook_link *)arr->elts)[k];
-            int slot;
-            if (!link->pFunc || fx_is_trampoline(link->pFunc)
-                || (link->szName && strcmp(link->szName,
-                                           forbidden_explain_module.name) == 0)) {
-                continue;
-            }
-            if (next[range] >= end[range]) {
-                skipped++;
-                continue;
-            }
-            slot = next[range]++;
-            fx_slots[slot].orig = link->pFunc;
-            fx_slots[slot].phase = fx_phases[i].phase;
-            fx_slots[slot].module = link->szName ? link->szName : "unknown";
-            fx_slots[slot].is_handler = fx_phases[i].is_handler;
-            link->pFunc = fx_tramps[slot];
-            used++;
+        links = (fx_hook_link *)arr->elts;
+        if (links[0].pFunc == fx_runners[ph]) {
+            continue;   /* already taken over (cannot happen: defensive) */
         }
-    }
-    if (skipped) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "forbidden_explain: %d request hooks left unobserved "
-                     "(more than this module has trampolines for); 403s they "
-                     "produce are explained without module and phase", skipped);
+        fx_slots[ph] = apr_pcalloc(pconf, sizeof(fx_slot) * arr->nelts);
+        for (k = 0; k < arr->nelts; k++) {
+            fx_slot *slot = &fx_slots[ph][k];
+            slot->orig = links[k].pFunc ? links[k].pFunc : fx_stand_in;
+            slot->phase = fx_phases[ph].phase;
+            slot->module = links[k].szName ? links[k].szName : "unknown";
+            slot->is_handler = fx_phases[ph].is_handler;
+            slot->ours = links[k].szName
+                         && strcmp(links[k].szName,
+                                   forbidden_explain_module.name) == 0;
+            used += !slot->ours;
+        }
+        fx_nslots[ph] = arr->nelts;
+        /* Only after the table is complete: nothing runs meanwhile (the
+         * parent, before any child), but keep the order obvious. */
+        links[0].pFunc = fx_runners[ph];
+        for (k = 1; k < arr->nelts; k++) {
+            links[k].pFunc = fx_stand_in;
+        }
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  "forbidden_explain: observing %d request hooks", used);

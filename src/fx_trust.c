@@ -85,3 +85,23 @@ int fx_trust_match(const fx_trust_list *l, apr_sockaddr_t *sa)
     }
     return 0;
 }
+
+const char *fx_trust_forwarded_by(const apr_table_t *headers_in)
+{
+    /* RFC 7239, the de-facto X-Forwarded-For / X-Real-IP (nginx, haproxy,
+     * Varnish, mod_proxy) and RFC 9110's Via (mod_proxy with ProxyVia,
+     * Varnish, Squid).  An empty value counts: the header was sent. */
+    static const char *const names[] = {
+        "Forwarded", "X-Forwarded-For", "Via", "X-Real-IP"
+    };
+    apr_size_t i;
+    if (!headers_in) {
+        return NULL;
+    }
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (apr_table_get(headers_in, names[i])) {
+            return names[i];
+        }
+    }
+    return NULL;
+}

@@ -28,4 +28,10 @@ int fx_trust_count(const fx_trust_list *l);
 /* Is sa inside one of the ranges?  NULL list or sa: no. */
 int fx_trust_match(const fx_trust_list *l, apr_sockaddr_t *sa);
 
+/* The name of the first request header that says the request was
+ * relayed by a proxy (Forwarded, X-Forwarded-For, Via, X-Real-IP), or
+ * NULL.  The loopback default must not trust such a request: behind a
+ * reverse proxy on the same host every client has a loopback peer. */
+const char *fx_trust_forwarded_by(const apr_table_t *headers_in);
+
 #endif

@@ -15,6 +15,7 @@
  * on the request whose headers go out; for problem+json it swallows the
  * body that was produced and sends the problem document instead. */
 #include "apr_strings.h"
+#include "apr_hash.h"
 #include "httpd.h"
 #include "ap_mmn.h"
 #include "http_config.h"
@@ -30,9 +31,15 @@
 #define FX_HEADER "Forbidden-Explain"
 #define FX_HEADER_ID "Forbidden-Explain-Id"
 
-/* Set once per generation in pre_config, read-only afterwards. */
+/* Set once per generation in pre_config / post_config, read-only
+ * afterwards. */
 static fx_trust_list *fx_wire_loopback;
 static ap_filter_rec_t *fx_wire_filter_handle;
+/* Servers (server_rec *) whose mod_remoteip configuration names a proxy:
+ * their loopback peers may be that proxy, so the default trusts nobody.
+ * fx_wire_proxy_everywhere: named outside any <VirtualHost>. */
+static apr_hash_t *fx_wire_proxied_servers;
+static int fx_wire_proxy_everywhere;
 
 /* -------------------------------------------------------------------- */
 /* configuration                                                         */
@@ -164,9 +171,33 @@ const char *fx_wire_add_redact(cmd_parms *cmd, void *dconf, const char *arg,
 /* -------------------------------------------------------------------- */
 /* trust                                                                  */
 
+/* Did this request reach us through a proxy?  Then a loopback peer says
+ * nothing about the client: a reverse proxy on the same host (haproxy,
+ * nginx, Varnish, stunnel, another httpd) makes every client loopback.
+ * Signs: a forwarding header, mod_remoteip having replaced the peer
+ * address (it removes the header it consumed), or a proxy address in
+ * this server's mod_remoteip configuration. */
+static int fx_wire_via_proxy(const request_rec *r)
+{
+    const conn_rec *c = r->connection;
+    if (fx_trust_forwarded_by(r->headers_in)) {
+        return 1;
+    }
+    if (r->useragent_addr && c->client_addr
+        && r->useragent_addr != c->client_addr
+        && !apr_sockaddr_equal(r->useragent_addr, c->client_addr)) {
+        return 1;
+    }
+    return fx_wire_proxy_everywhere
+           || (fx_wire_proxied_servers
+               && apr_hash_get(fx_wire_proxied_servers, &r->server,
+                               sizeof(r->server)));
+}
+
 /* The address part: cheap, so insert_filter may ask it for every request
  * of a scope with headers on.  Only expr= rules: the address passes and
- * the expressions decide. */
+ * the expressions decide.  The loopback default holds only for requests
+ * that did not come through a proxy; explicit rules mean what they say. */
 static int fx_wire_address_trusted(const fx_wire_dir_conf *c,
                                    const request_rec *r)
 {
@@ -174,7 +205,8 @@ static int fx_wire_address_trusted(const fx_wire_dir_conf *c,
         return 0;
     }
     if (!c->trust_set) {
-        return fx_trust_match(fx_wire_loopback, r->useragent_addr);
+        return fx_trust_match(fx_wire_loopback, r->useragent_addr)
+               && !fx_wire_via_proxy(r);
     }
     if (fx_trust_count(c->trust_addrs)) {
         return fx_trust_match(c->trust_addrs, r->useragent_addr);
@@ -356,19 +388,89 @@ static int fx_wire_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* log_transaction (fx_report.c): the `log`-flagged redaction. */
+/* mod_remoteip's directives that name a proxy, accept the PROXY protocol
+ * from one, or (RemoteIPHeader alone) take every peer for a proxy.  Only directives httpd actually read are in the
+ * tree: a false <IfModule> leaves nothing behind. */
+static int fx_wire_is_proxy_directive(const char *name)
+{
+    static const char *const names[] = {
+        "RemoteIPInternalProxy", "RemoteIPInternalProxyList",
+        "RemoteIPTrustedProxy", "RemoteIPTrustedProxyList",
+        "RemoteIPProxyProtocol", "RemoteIPHeader"
+    };
+    apr_size_t i;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcasecmp(name, names[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The server_rec a <VirtualHost> node of the tree created: httpd records
+ * the file and line of its definition. */
+static server_rec *fx_wire_vhost_of(server_rec *s, const ap_directive_t *d)
+{
+    for (; s; s = s->next) {
+        if (s->defn_name && d->filename && (int)s->defn_line_number == d->line_num
+            && strcmp(s->defn_name, d->filename) == 0) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static void fx_wire_find_proxies(apr_pool_t *p, server_rec *s,
+                                 const ap_directive_t *d, server_rec *vhost)
+{
+    for (; d; d = d->next) {
+        if (!d->directive) {
+            continue;
+        }
+        if (strcasecmp(d->directive, "<VirtualHost") == 0) {
+            fx_wire_find_proxies(p, s, d->first_child,
+                                 fx_wire_vhost_of(s->next, d));
+            continue;
+        }
+        if (fx_wire_is_proxy_directive(d->directive)) {
+            if (!vhost) {
+                fx_wire_proxy_everywhere = 1;
+            }
+            else {
+                server_rec **key = apr_palloc(p, sizeof(*key));
+                *key = vhost;
+                apr_hash_set(fx_wire_proxied_servers, key, sizeof(*key),
+                             "proxy");
+            }
+        }
+        fx_wire_find_proxies(p, s, d->first_child, vhost);
+    }
+}
+
+static int fx_wire_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    fx_wire_proxy_everywhere = 0;
+    fx_wire_proxied_servers = apr_hash_make(pconf);
+    fx_wire_find_proxies(pconf, s, ap_conftree, NULL);
+    return OK;
+}
+
+/* log_transaction (fx_report.c): the log redaction (fx_redact_for_log). */
 void fx_wire_redact_log_entry(request_rec *r, fx_entry *e)
 {
     fx_dir_conf *dc = fx_dir_get(fx_wire_initial(r));
-    if (dc && dc->wire) {
-        fx_redact_for_log(r->pool, e, dc->wire);
-    }
+    /* no wire directive in scope: the default redaction still applies */
+    fx_redact_for_log(r->pool, e, dc ? dc->wire : NULL);
 }
 
 void fx_wire_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_pre_config(fx_wire_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(fx_wire_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(fx_wire_insert_error_filter, NULL, NULL,
                                 APR_HOOK_LAST);
     /* After every AP_FTYPE_CONTENT_SET filter: fx_api.c's reason-header

@@ -8,8 +8,12 @@
 #include "fx_private.h"
 #include "fx_trust.h"
 
-/* Default redaction of literals in `Require expr` / `SSLRequire` text. */
-enum { FX_LIT_OFF = 0, FX_LIT_WIRE = 1, FX_LIT_WIRE_AND_LOG = 2 };
+/* Redaction of literals in `Require expr` / `SSLRequire` text.  The
+ * default (FX_UNSET, or FX_LIT_WIRE): every literal on the wire, and in the
+ * log the literals a request value is compared with (fx_exprlit.h).
+ * FX_LIT_WIRE_ONLY (`expr-literals wire`) shows them all in the log. */
+enum { FX_LIT_OFF = 0, FX_LIT_WIRE = 1, FX_LIT_WIRE_AND_LOG = 2,
+       FX_LIT_WIRE_ONLY = 3 };
 
 typedef struct {
     ap_regex_t *re;
@@ -35,7 +39,9 @@ const char *fx_redact_add(cmd_parms *cmd, fx_wire_dir_conf *c,
 /* A copy of e with the wire redaction applied (e itself when none). */
 fx_entry *fx_redact_for_wire(apr_pool_t *p, const fx_entry *e,
                              const fx_wire_dir_conf *c);
-/* Applies the redaction marked `log` to e in place. */
+/* Applies the log redaction to e in place: the literals a request value
+ * is compared with unless `expr-literals wire|off`, and what is marked
+ * `log`.  c may be NULL (no wire directive in scope: the defaults). */
 void fx_redact_for_log(apr_pool_t *p, fx_entry *e, const fx_wire_dir_conf *c);
 
 #endif

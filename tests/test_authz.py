@@ -414,9 +414,11 @@ def test_limit_except(srv):
 def test_expr(srv):
     r, e = one(srv, "/expr/")
     assert r.status == 403
-    assert d(e, "directive") == "Require expr \"%{QUERY_STRING} == 'open'\""
+    # a literal compared with the query is redacted in the log by default
+    # (issue 14; ForbiddenExplainRedact expr-literals wire shows it)
+    assert d(e, "directive") == "Require expr \"%{QUERY_STRING} == '[redacted]'\""
     assert d(e, "rule_saw") == "expr"
-    assert d(e, "expr") == "\"%{QUERY_STRING} == 'open'\""
+    assert d(e, "expr") == "\"%{QUERY_STRING} == '[redacted]'\""
     assert one(srv, "/expr/?open")[0].status == 200
 
 

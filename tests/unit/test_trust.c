@@ -4,6 +4,7 @@
 #include <string.h>
 #include <apr_general.h>
 #include <apr_network_io.h>
+#include <apr_tables.h>
 #include "fx_trust.h"
 #include "unit.h"
 
@@ -74,6 +75,27 @@ int main(void)
     CHECK(matches(p, lo, "::1"));
     CHECK(!matches(p, lo, "128.0.0.1"));
     CHECK(!matches(p, lo, "::2"));
+
+    /* requests relayed by a proxy are recognised by any of four headers,
+     * whatever the case of the name and even when empty */
+    {
+        apr_table_t *h = apr_table_make(p, 4);
+        CHECK(fx_trust_forwarded_by(NULL) == NULL);
+        apr_table_set(h, "Host", "x");
+        apr_table_set(h, "X-Forwarded-Host", "x");
+        CHECK(fx_trust_forwarded_by(h) == NULL);
+        apr_table_set(h, "x-real-ip", "");
+        CHECK_STR(fx_trust_forwarded_by(h), "X-Real-IP");
+        apr_table_clear(h);
+        apr_table_set(h, "VIA", "1.1 front");
+        CHECK_STR(fx_trust_forwarded_by(h), "Via");
+        apr_table_clear(h);
+        apr_table_set(h, "forwarded", "for=192.0.2.1");
+        CHECK_STR(fx_trust_forwarded_by(h), "Forwarded");
+        apr_table_clear(h);
+        apr_table_set(h, "X-Forwarded-For", "192.0.2.1");
+        CHECK_STR(fx_trust_forwarded_by(h), "X-Forwarded-For");
+    }
 
     apr_pool_destroy(p);
     apr_terminate();

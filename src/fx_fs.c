@@ -28,6 +28,12 @@
 #error "fx_perm.h option bits differ from httpd's OPT_*"
 #endif
 
+/* What httpd has yet to evaluate after a failed directory walk: a fix for
+ * the walk alone is not proof that the request is then allowed. */
+#define FX_LATER_WALK "httpd stopped in the directory walk: the sections, " \
+    ".htaccess files and authorization rules that apply after it were not " \
+    "evaluated"
+
 /* An OS error as text, in the pool: entry values are kept by reference and
  * strerror() is not thread-safe. */
 static const char *fx_errtext(apr_pool_t *p, apr_status_t status)
@@ -509,7 +515,6 @@ static const char *fx_set_component(request_rec *r, fx_entry *e,
             sentence = apr_pstrcat(p, sentence, " A POSIX ACL decides: ",
                                    fx_acl_text(p, &c->acl), ".", NULL);
         }
-        fx_entry_set(e, "hint", fx_perm_hint(p, c, ids->user, ids->group));
         return sentence;
     }
     /* The bits allow it but the kernel said no: name what is observable,
@@ -547,11 +552,113 @@ static const char *fx_set_component(request_rec *r, fx_entry *e,
     }
 }
 
+/* {"op":"run","argv":[...]} for each step of fix, appended to json
+ * (which holds earlier steps, or is ""). */
+static const char *fx_fix_json_steps(apr_pool_t *p, const char *json,
+                                     const fx_perm_fix *fix)
+{
+    int i, j;
+    for (i = 0; i < fix->argv->nelts; i++) {
+        const char **argv = APR_ARRAY_IDX(fix->argv, i, const char **);
+        const char *a = "";
+        for (j = 0; argv[j]; j++) {
+            a = apr_pstrcat(p, a, j ? "," : "",
+                            fx_json_quote(p, argv[j], 1024, NULL), NULL);
+        }
+        json = apr_pstrcat(p, json, *json ? "," : "",
+                           "{\"op\":\"run\",\"argv\":[", a, "]}", NULL);
+    }
+    return json;
+}
+
+/* One permission blocker as an object of the "blockers" array. */
+static const char *fx_perm_blocker_json(apr_pool_t *p, const fx_perm_comp *c)
+{
+    return apr_pstrcat(p, "{\"mechanism\":\"permission\",\"path\":",
+                       fx_json_quote(p, c->path, 1024, NULL),
+                       ",\"missing\":",
+                       fx_json_quote(p, fx_perm_bits(p, c->need & ~c->granted
+                                                     ? c->need & ~c->granted
+                                                     : c->need), 8, NULL),
+                       ",\"mode\":", fx_json_quote(p, c->mode_oct, 8, NULL),
+                       ",\"perm_class\":",
+                       fx_json_quote(p, c->perm_class, 128, NULL), "}", NULL);
+}
+
+/* The hint, "fix", "blockers" and "hint_verified" for the denying
+ * component c of path.  The fix is verified by evaluating c with the
+ * change applied (fx_perm_verify, the walk's own model); the request as a
+ * whole only when c is the last component (nothing below it is hidden from
+ * the server user) and nothing but the file's reading is left to httpd
+ * (later == NULL: the 403 came from the handler).  later otherwise says
+ * what httpd still evaluates after this point. */
+static void fx_perm_fix_entry(request_rec *r, fx_entry *e,
+                              const fx_perm_comp *c, const fx_server_ids *ids,
+                              const char *path, const char *later)
+{
+    apr_pool_t *p = r->pool;
+    fx_perm_fix fix;
+    const char *label, *why = NULL;
+    int model_ok;
+    apr_size_t plen = strlen(path);
+
+    while (plen > 1 && path[plen - 1] == '/') {
+        plen--;
+    }
+    if (!fx_perm_plan(p, c, &ids->cred, ids->user, ids->group, &fix)) {
+        return;
+    }
+    fx_entry_set(e, "hint", fix.hint);
+    if (fix.warning) {
+        fx_entry_set(e, "warning", fix.warning);
+    }
+    fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[", fx_fix_json_steps(p, "",
+                                                                    &fix),
+                                           "]", NULL));
+    fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
+                                                fx_perm_blocker_json(p, c),
+                                                "]", NULL));
+    model_ok = fx_perm_verify(p, c, &fix, &ids->cred);
+    label = fx_perm_process_label(p);
+    if (!model_ok) {
+        why = "the permission model still denies with the change applied";
+    }
+    else if (strlen(c->path) != plen || strncmp(c->path, path, plen) != 0) {
+        why = apr_pstrcat(p, "the components below ", c->path, " were not "
+                          "examined: the server user cannot search it until "
+                          "the change is made", NULL);
+    }
+    else if (later) {
+        why = later;
+    }
+    else if (fix.needs_acl_support && c->acl_unsupported) {
+        why = apr_pstrcat(p, "the filesystem of ", c->path, " does not "
+                          "support POSIX ACLs", NULL);
+    }
+    else if (label) {
+        why = apr_pstrcat(p, "the server runs confined by a security module "
+                          "(", label, "); its policy was not evaluated", NULL);
+    }
+    fx_entry_set_raw(e, "hint_verified", why ? "false" : "true");
+    if (why) {
+        fx_entry_set(e, "hint_unverified", why);
+    }
+    else {
+        fx_entry_set(e, "hint_checked", apr_pstrcat(p, "mode bits, owner, "
+                     "group and POSIX ACL of ", c->path, " evaluated for ",
+                     ids->ids, " with the change applied",
+                     fix.needs_acl_support ? " (setfacl needs ACL support: "
+                     "the filesystem has it)" : "", "; no security module "
+                     "confines the server", NULL));
+    }
+}
+
 /* Walks path as the server user and puts the first denying component on
- * the entry.  Returns 1 when one was found. */
+ * the entry, with its fix (later: see fx_perm_fix_entry).  Returns 1 when
+ * one was found. */
 static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
                            int final_need, const char *lead,
-                           const char *errtext)
+                           const char *errtext, const char *later)
 {
     fx_server_ids ids;
     fx_perm_walk_result w;
@@ -564,6 +671,9 @@ static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
     }
     if (w.denier) {
         sentence = fx_set_component(r, e, w.denier, &ids);
+        if (!w.denier->mode_allows) {
+            fx_perm_fix_entry(r, e, w.denier, &ids, path, later);
+        }
     }
     else {
         fx_entry_set(e, "path", path);
@@ -763,7 +873,8 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
                               : apr_pstrcat(p, dir, target, NULL);
             /* The walk describes the denying component of the target's
              * path (mode, owner, hint); path stays the link. */
-            if (fx_explain_walk(r, e, abs, 0, sentence, NULL)) {
+            if (fx_explain_walk(r, e, abs, 0, sentence, NULL,
+                                FX_LATER_WALK)) {
                 fx_entry_set(e, "target_denied_at", fx_entry_get(e, "path"));
             }
             fx_entry_set(e, "path", link);
@@ -1015,7 +1126,10 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
             fx_explain_walk(r, e, ht, FX_PERM_R,
                             apr_pstrcat(r->pool, "httpd could not read ", ht,
                                         " and denied access to be safe.",
-                                        NULL), NULL);
+                                        NULL), NULL,
+                            "httpd then reads the directives of this "
+                            ".htaccess and the authorization rules, which "
+                            "were not evaluated");
         }
         return;
     }
@@ -1050,13 +1164,13 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     if ((l = fx_logged_find(st, 35))) {
         /* path is the component whose stat failed: a directory above it
          * lacks search permission. */
-        fx_explain_walk(r, e, path, 0, NULL, NULL);
+        fx_explain_walk(r, e, path, 0, NULL, NULL, FX_LATER_WALK);
         return;
     }
     if ((l = fx_logged_find(st, 36)) || (l = fx_logged_find(st, 31))) {
         const char *err = fx_errtext(r->pool, l->apr_status);
         fx_entry_set(e, "os_error", err);
-        if (!fx_explain_walk(r, e, path, 0, NULL, err)) {
+        if (!fx_explain_walk(r, e, path, 0, NULL, err, FX_LATER_WALK)) {
             fx_entry_set(e, "detail", apr_psprintf(r->pool, "httpd could not "
                          "stat %s: %s.", path, err));
         }
@@ -1065,7 +1179,7 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     if ((l = fx_logged_find(st, 1275))) {
         /* mod_autoindex could not open the directory for a listing */
         fx_explain_walk(r, e, failed->filename ? failed->filename : path,
-                        FX_PERM_R | FX_PERM_X, NULL, NULL);
+                        FX_PERM_R | FX_PERM_X, NULL, NULL, NULL);
         return;
     }
     /* A file httpd found but could not open: AH00132 (core), AH01234
@@ -1075,7 +1189,7 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     if (l && l->apr_status) {
         fx_entry_set(e, "os_error", fx_errtext(r->pool, l->apr_status));
     }
-    fx_explain_walk(r, e, path, FX_PERM_R, NULL, NULL);
+    fx_explain_walk(r, e, path, FX_PERM_R, NULL, NULL, NULL);
 }
 
 void fx_fs_register_hooks(apr_pool_t *p)

@@ -22,6 +22,7 @@
 #include "fx_private.h"
 #include "fx_perm.h"
 #include "fx_json.h"
+#include "fx_protect.h"
 
 #if FX_OPT_INDEXES != OPT_INDEXES || FX_OPT_SYM_LINKS != OPT_SYM_LINKS \
     || FX_OPT_EXECCGI != OPT_EXECCGI || FX_OPT_SYM_OWNER != OPT_SYM_OWNER
@@ -1022,6 +1023,272 @@ static const fx_shadow_rec *fx_cgi_mapping(request_rec *r)
     return NULL;
 }
 
+/* Every extension of r's file name that an AddHandler in effect maps to
+ * r's handler, as ".php .cgi" (mod_mime: any extension after the first
+ * dot), or "" when none does. */
+static const char *fx_cgi_exts(request_rec *r)
+{
+    apr_array_header_t *add = fx_shadow_find(r->pool, fx_dir_get(r),
+                                             "AddHandler");
+    const char *base, *out = "";
+    int i;
+
+    if (!r->filename || !r->handler) {
+        return out;
+    }
+    base = strrchr(r->filename, '/');
+    base = base ? base + 1 : r->filename;
+    for (i = 0; i < add->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(add, i, const fx_shadow_rec *);
+        const char *args = rec->args;
+        const char *h = ap_getword_conf(r->pool, &args);
+        if (strcasecmp(h, r->handler) != 0) {
+            continue;
+        }
+        while (*args) {
+            const char *ext = ap_getword_conf(r->pool, &args);
+            const char *dot, *dotted;
+            apr_size_t n;
+            if (*ext == '.') {
+                ext++;
+            }
+            n = strlen(ext);
+            dotted = apr_pstrcat(r->pool, ".", ext, NULL);
+            for (dot = strchr(base, '.'); n && dot; dot = strchr(dot + 1, '.')) {
+                if (strncasecmp(dot + 1, ext, n) == 0
+                    && (dot[1 + n] == '.' || dot[1 + n] == '\0')
+                    && !ap_strcasestr(apr_pstrcat(r->pool, out, " ", NULL),
+                                      apr_pstrcat(r->pool, dotted, " ",
+                                                  NULL))) {
+                    out = apr_pstrcat(r->pool, out, *out ? " " : "", dotted,
+                                      NULL);
+                    break;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/* The innermost section a record sits in, conditionals (<IfModule>, <If>)
+ * skipped; NULL at the top level of a file. */
+static const char *fx_rec_container(const fx_shadow_rec *rec)
+{
+    const ap_directive_t *d = rec->where ? rec->where->parent : NULL;
+    while (d && d->directive && (strncasecmp(d->directive, "<If", 3) == 0
+                                 || strncasecmp(d->directive, "<Else", 5) == 0)) {
+        d = d->parent;
+    }
+    return d ? d->directive : NULL;
+}
+
+/* May a <Files> section be written next to rec (httpd refuses it inside
+ * <Location> and inside another <Files>)? */
+static int fx_files_nestable(const fx_shadow_rec *rec)
+{
+    const char *c = fx_rec_container(rec);
+    return rec->file && rec->line > 0
+           && (!c || strcasecmp(c, "<Directory") == 0
+               || strcasecmp(c, "<DirectoryMatch") == 0
+               || strcasecmp(c, "<VirtualHost") == 0);
+}
+
+/* A <Files> section for exactly this name, or NULL when the name cannot
+ * be written as a literal (wildcard characters, quotes, backslashes). */
+static const char *fx_files_section(apr_pool_t *p, const char *base,
+                                    const char *body)
+{
+    if (!*base || strpbrk(base, "*?[]\"\\\n\r")) {
+        return NULL;
+    }
+    return apr_pstrcat(p, "<Files \"", base, "\">\n    ", body, "\n</Files>",
+                       NULL);
+}
+
+static const char *fx_fix_insert_json(apr_pool_t *p, const char *file,
+                                      int after_line, const char *text)
+{
+    return apr_pstrcat(p, "{\"op\":\"insert\",\"file\":",
+                       fx_json_quote(p, file, 1024, NULL), ",\"after_line\":",
+                       apr_itoa(p, after_line), ",\"text\":",
+                       fx_json_quote(p, text, 1024, NULL), "}", NULL);
+}
+
+static const char *fx_rec_blocker_json(request_rec *r, const fx_shadow_rec *rec,
+                                       const char *mechanism)
+{
+    apr_pool_t *p = r->pool;
+    const char *section = rec->in_htaccess
+        ? apr_pstrcat(p, ".htaccess of ", rec->dir_path, NULL)
+        : fx_section_chain(p, rec->where);
+    return apr_pstrcat(p, "{\"directive\":",
+                       fx_json_quote(p, apr_pstrcat(p, rec->name, " ",
+                                                    rec->args, NULL), 512,
+                                     NULL),
+                       ",\"file\":", fx_json_quote(p, rec->file ? rec->file
+                                                   : "", 1024, NULL),
+                       ",\"line\":", apr_itoa(p, rec->line),
+                       ",\"section\":", fx_json_quote(p, section ? section
+                                                      : "server config", 1024,
+                                                      NULL),
+                       ",\"mechanism\":", fx_json_quote(p, mechanism, 64, NULL),
+                       "}", NULL);
+}
+
+/* The pieces of a fix put together: "fix", "blockers", "hint_verified" and
+ * its reason or what was checked. */
+typedef struct {
+    const char *steps;              /* JSON objects, comma-separated */
+    const char *blockers;           /* JSON objects, comma-separated */
+    const char *unverified;         /* why not verified, NULL = verified */
+    const char *checked;            /* what the verification covered */
+} fx_fix_acc;
+
+static void fx_fix_add(apr_pool_t *p, const char **list, const char *json)
+{
+    *list = apr_pstrcat(p, *list ? *list : "", *list && **list ? "," : "",
+                        json, NULL);
+}
+
+static void fx_fix_set(fx_entry *e, apr_pool_t *p, const fx_fix_acc *acc)
+{
+    if (acc->steps && *acc->steps) {
+        fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[", acc->steps, "]", NULL));
+    }
+    if (acc->blockers && *acc->blockers) {
+        fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[", acc->blockers,
+                                                    "]", NULL));
+    }
+    fx_entry_set_raw(e, "hint_verified", acc->unverified ? "false" : "true");
+    if (acc->unverified) {
+        fx_entry_set(e, "hint_unverified", acc->unverified);
+    }
+    else if (acc->checked) {
+        fx_entry_set(e, "hint_checked", acc->checked);
+    }
+}
+
+/* Once the handler is changed or ExecCGI is on, can the server user open
+ * (need: r, or r and x to execute) the script?  A denier becomes a second
+ * blocker, its change a step of the same fix. */
+static void fx_fix_script_perm(request_rec *r, fx_fix_acc *acc,
+                               const char *path, int need,
+                               const char **sentence)
+{
+    apr_pool_t *p = r->pool;
+    fx_server_ids ids;
+    fx_perm_walk_result w;
+    fx_perm_fix fix;
+
+    fx_server_ids_get(p, &ids);
+    fx_perm_walk(p, path, need, &ids.cred, &w);
+    if (!w.denier) {
+        if (w.missing) {
+            acc->unverified = apr_pstrcat(p, w.missing, " cannot be examined",
+                                          NULL);
+        }
+        return;
+    }
+    fx_fix_add(p, &acc->blockers, fx_perm_blocker_json(p, w.denier));
+    if (w.denier->mode_allows
+        || !fx_perm_plan(p, w.denier, &ids.cred, ids.user, ids.group, &fix)) {
+        acc->unverified = apr_pstrcat(p, "the kernel denies ", ids.user, " ",
+                                      fx_perm_bits(p, need), " on ",
+                                      w.denier->path, " for a reason the mode "
+                                      "bits do not show", NULL);
+        return;
+    }
+    fx_fix_add(p, &acc->steps, fx_fix_json_steps(p, "", &fix));
+    *sentence = apr_pstrcat(p, *sentence, " Then ", ids.user, " would still "
+                            "lack ", fx_perm_bits(p, w.denier->need
+                                                  & ~w.denier->granted),
+                            " on ", w.denier->path, " (", w.denier->mode_oct,
+                            "): ", fix.hint, ".", NULL);
+    if (!fx_perm_verify(p, w.denier, &fix, &ids.cred)) {
+        acc->unverified = "the permission model still denies with the change "
+                          "applied";
+    }
+    else if (strcmp(w.denier->path, path) != 0) {
+        acc->unverified = apr_pstrcat(p, "the components below ",
+                                      w.denier->path, " were not examined",
+                                      NULL);
+    }
+}
+
+/* The upload-directory protection: -ExecCGI together with a cgi-script
+ * mapping of script languages, or in an upload directory, keeps uploaded
+ * code from running.  Working as intended: the narrow alternative serves
+ * this one file as a static file (its handler mapping removed for it
+ * alone); execution is never enabled. */
+static void fx_exec_cgi_protection(request_rec *r, request_rec *failed,
+                                   fx_entry *e, const fx_shadow_rec *rec,
+                                   const fx_shadow_rec *map,
+                                   const char **sentence)
+{
+    apr_pool_t *p = r->pool;
+    const char *base = strrchr(failed->filename, '/');
+    const char *exts = fx_cgi_exts(failed);
+    apr_array_header_t *set = fx_shadow_find(p, fx_dir_get(failed),
+                                             "SetHandler");
+    fx_fix_acc acc = { NULL, NULL, NULL, NULL };
+    const char *files = NULL, *alt = fx_protect_alternative(FX_PROT_NOEXEC);
+
+    base = base ? base + 1 : failed->filename;
+    fx_entry_set(e, "protection", FX_PROT_NOEXEC);
+    fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec, "options"));
+    if (map) {
+        fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, map,
+                                                         "handler-mapping"));
+    }
+    *sentence = apr_pstrcat(p, *sentence, " This is an upload directory kept "
+                            "from executing code: ", alt, NULL);
+    if (map && strcasecmp(map->name, "AddHandler") == 0 && *exts
+        && fx_files_nestable(map)) {
+        files = fx_files_section(p, base, apr_pstrcat(p, "RemoveHandler ",
+                                                      exts, NULL));
+    }
+    if (!files) {
+        fx_entry_set(e, "hint", apr_pstrcat(p, "This works as intended: ",
+                     "uploaded scripts must not run. If ", base, " should be "
+                     "served as a static file, remove it from the cgi-script "
+                     "mapping for this file only; never enable ExecCGI in an "
+                     "upload directory.", NULL));
+        acc.unverified = map ? "the handler mapping cannot be narrowed to "
+                               "this file where it is written"
+                             : "the mapping that made the file a CGI script "
+                               "is not known";
+        fx_fix_set(e, p, &acc);
+        return;
+    }
+    fx_entry_set(e, "hint", apr_pstrcat(p, "This works as intended: uploaded "
+                 "scripts must not run here. If ", base, " should be served "
+                 "as a static file (its source sent as is, never run), remove "
+                 "its extension from the cgi-script mapping for this one file "
+                 "only, after ", map->file, ":", apr_itoa(p, map->line), ": ",
+                 files, " (every other script in the directory stays refused); "
+                 "never enable ExecCGI in an upload directory.", NULL));
+    fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, map->file, map->line,
+                                                 files));
+    /* Verified: the handler then comes from no recorded mapping (no
+     * SetHandler is in effect, every AddHandler extension of the name is
+     * removed), so the default handler serves the file: it must be
+     * readable for the server user.  Authorization already granted (the
+     * 403 came from the handler). */
+    if (set->nelts) {
+        acc.unverified = "a SetHandler is in effect and may set another "
+                         "handler";
+    }
+    else {
+        fx_fix_script_perm(r, &acc, failed->filename, FX_PERM_R, sentence);
+        acc.checked = apr_pstrcat(p, "with RemoveHandler ", exts, " for ",
+                                  base, " no recorded AddHandler or "
+                                  "SetHandler maps it to a handler and the "
+                                  "server user can read it; AddType-based "
+                                  "handlers are not recorded", NULL);
+    }
+    fx_fix_set(e, p, &acc);
+}
+
 static void fx_explain_exec_cgi(request_rec *r, request_rec *failed,
                                 fx_entry *e)
 {
@@ -1059,10 +1326,51 @@ static void fx_explain_exec_cgi(request_rec *r, request_rec *failed,
         sentence = apr_psprintf(p, "%s, but ExecCGI is off for %s: %s "
                                 "turned it off.", sentence, dir,
                                 fx_rec_at(r, rec));
-        fx_entry_set(e, "hint", apr_psprintf(p, "Add Options +ExecCGI for "
-                     "%s (%s:%d turned it off), or stop mapping the file to "
-                     "a CGI handler", dir, rec->file ? rec->file : "?",
-                     rec->line));
+        if (failed->filename
+            && fx_protect_noexec_directive(rec->name, rec->args)
+            && (fx_protect_upload_dir(dir)
+                || (map && strcasecmp(map->name, "AddHandler") == 0
+                    && fx_protect_trap_mapping(map->args)))) {
+            fx_exec_cgi_protection(r, failed, e, rec, map, &sentence);
+        }
+        else {
+            const char *base = failed->filename
+                               ? strrchr(failed->filename, '/') : NULL;
+            const char *files = base && fx_files_nestable(rec)
+                ? fx_files_section(p, base + 1, "Options +ExecCGI") : NULL;
+            fx_fix_acc acc = { NULL, NULL, NULL, NULL };
+            fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec,
+                                                             "options"));
+            if (files) {
+                fx_entry_set(e, "hint", apr_psprintf(p, "Enable ExecCGI for "
+                             "this script only, after %s:%d (which turned it "
+                             "off for %s): %s; or stop mapping the file to a "
+                             "CGI handler", rec->file, rec->line, dir, files));
+                fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, rec->file,
+                                                             rec->line,
+                                                             files));
+                /* rec is the last Options line touching ExecCGI in merge
+                 * order, and no <Files> or <Location> holds it, so a
+                 * <Files> section next to it merges after it: ExecCGI is
+                 * then on for this file.  The script must be readable and
+                 * executable for the server user. */
+                fx_fix_script_perm(r, &acc, failed->filename,
+                                   FX_PERM_R | FX_PERM_X, &sentence);
+                acc.checked = "ExecCGI on for this file by the last Options "
+                              "line in merge order, and the script readable "
+                              "and executable for the server user; what the "
+                              "script itself outputs was not evaluated";
+            }
+            else {
+                fx_entry_set(e, "hint", apr_psprintf(p, "Add Options +ExecCGI "
+                             "for %s (%s:%d turned it off), or stop mapping "
+                             "the file to a CGI handler", dir,
+                             rec->file ? rec->file : "?", rec->line));
+                acc.unverified = "no narrower place for Options +ExecCGI "
+                                 "than the section that turned it off";
+            }
+            fx_fix_set(e, p, &acc);
+        }
     }
     else if (!rec) {
         sentence = apr_psprintf(p, "%s, but ExecCGI was never enabled for %s "

@@ -782,6 +782,10 @@ static const char *fx_htaccess_from_message(request_rec *r, const char *msg)
                             : NULL;
 }
 
+static void fx_symlink_fix(request_rec *r, fx_entry *e,
+                           const fx_shadow_rec *rec, const char *link,
+                           const char *dir, const char **sentence);
+
 static void fx_explain_symlink(request_rec *r, request_rec *failed,
                                fx_entry *e, const char *link)
 {
@@ -845,6 +849,7 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
                          "+SymLinksIfOwnerMatch (or +FollowSymLinks) for %s, "
                          "next to %s:%d", dir, rec->file ? rec->file : "?",
                          rec->line));
+            fx_symlink_fix(r, e, rec, link, dir, &sentence);
         }
         else {
             sentence = apr_psprintf(p, "Symbolic links are not followed in "
@@ -1213,6 +1218,119 @@ static void fx_fix_script_perm(request_rec *r, fx_fix_acc *acc,
                                       w.denier->path, " were not examined",
                                       NULL);
     }
+}
+
+/* Is rec written inside a <VirtualHost> (a section appended at the end of
+ * its file would land outside it)? */
+static int fx_rec_in_vhost(const fx_shadow_rec *rec)
+{
+    const ap_directive_t *d;
+    for (d = rec->where ? rec->where->parent : NULL; d; d = d->parent) {
+        if (d->directive && strcasecmp(d->directive, "<VirtualHost") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A directory path as a section writes it: no quotes, no trailing slash. */
+static const char *fx_section_dir(apr_pool_t *p, const char *path)
+{
+    char *s = apr_pstrdup(p, path ? path : "");
+    apr_size_t n;
+    if (*s == '"' || *s == '\'') {
+        s++;
+    }
+    n = strlen(s);
+    if (n && (s[n - 1] == '"' || s[n - 1] == '\'')) {
+        s[--n] = '\0';
+    }
+    while (n > 1 && s[n - 1] == '/') {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
+/* The fix for a link refused because FollowSymLinks and
+ * SymLinksIfOwnerMatch are off for its directory: SymLinksIfOwnerMatch
+ * (links whose owner owns the target, not every link) for exactly that
+ * directory — next to the line that turned them off when that line's
+ * section or .htaccess is for the directory itself, else a new <Directory>
+ * section for it at the end of the line's file.  A link owned by someone
+ * else than its target's owner gets `chown -h`, a target the server user
+ * cannot reach its permission fix: every blocker is in the fix. */
+static void fx_symlink_fix(request_rec *r, fx_entry *e,
+                           const fx_shadow_rec *rec, const char *link,
+                           const char *dir, const char **sentence)
+{
+    apr_pool_t *p = r->pool;
+    const char *linkdir = fx_section_dir(p, dir);
+    const char *recdir = fx_section_dir(p, rec->dir_path);
+    const char *c = fx_rec_container(rec);
+    fx_fix_acc acc = { NULL, NULL, FX_LATER_WALK, NULL };
+    struct stat lst, tst;
+    const char *opt = "Options +SymLinksIfOwnerMatch";
+
+    fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec, "options"));
+    if (!rec->file || rec->line <= 0) {
+        acc.unverified = "the line that turned the options off has no file";
+        fx_fix_set(e, p, &acc);
+        return;
+    }
+    if (strcmp(recdir, linkdir) == 0
+        && (rec->in_htaccess || (c && strcasecmp(c, "<Directory") == 0))) {
+        fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, rec->file, rec->line,
+                                                     opt));
+    }
+    else if (!rec->in_htaccess && !fx_rec_in_vhost(rec)
+             && !strpbrk(linkdir, "*?[\"\\\n")) {
+        fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"append\","
+                   "\"file\":", fx_json_quote(p, rec->file, 1024, NULL),
+                   ",\"text\":", fx_json_quote(p, fx_protect_dir_section(p,
+                   linkdir, opt), 1024, NULL), "}", NULL));
+    }
+    else {
+        acc.unverified = apr_pstrcat(p, "no place found for ", opt, " that "
+                                     "applies to ", linkdir, " alone", NULL);
+        fx_fix_set(e, p, &acc);
+        return;
+    }
+    if (lstat(link, &lst) == 0 && stat(link, &tst) == 0) {
+        if (lst.st_uid != tst.st_uid) {
+            const char *to = fx_user_name(p, tst.st_uid);
+            to = to ? to : apr_psprintf(p, "%ld", (long)tst.st_uid);
+            fx_fix_add(p, &acc.blockers, apr_pstrcat(p, "{\"mechanism\":"
+                       "\"symlink-owner\",\"path\":",
+                       fx_json_quote(p, link, 1024, NULL), "}", NULL));
+            fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"run\","
+                       "\"argv\":[\"chown\",\"-h\",",
+                       fx_json_quote(p, to, 256, NULL), ",",
+                       fx_json_quote(p, link, 1024, NULL), "]}", NULL));
+            *sentence = apr_pstrcat(p, *sentence, " With SymLinksIfOwnerMatch "
+                                    "the link must also be owned by ", to,
+                                    ", its target's owner (chown -h ", to, " ",
+                                    fx_shell_quote(p, link), ").", NULL);
+        }
+        {
+            fx_fix_acc perm = { NULL, NULL, NULL, NULL };
+            char buf[4096];
+            ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+            if (n > 0) {
+                const char *t = apr_pstrmemdup(p, buf, (apr_size_t)n);
+                const char *abs = t[0] == '/' ? t : apr_pstrcat(p, dir, t,
+                                                                NULL);
+                fx_fix_script_perm(r, &perm, abs, S_ISDIR(tst.st_mode) ? 0
+                                   : FX_PERM_R, sentence);
+                if (perm.steps) {
+                    fx_fix_add(p, &acc.steps, perm.steps);
+                }
+                if (perm.blockers) {
+                    fx_fix_add(p, &acc.blockers, perm.blockers);
+                }
+            }
+        }
+    }
+    fx_fix_set(e, p, &acc);
 }
 
 /* The upload-directory protection: -ExecCGI together with a cgi-script

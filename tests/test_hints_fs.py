@@ -125,6 +125,17 @@ def site():
     h.write("htdocs/pub/file.txt", "pub\n")
     h.mkdir("htdocs/nosym")
     os.symlink(os.path.join(d, "pub/file.txt"), os.path.join(d, "nosym/link"))
+    # a link owned by the server user to root's file: SymLinksIfOwnerMatch
+    # keeps refusing it
+    os.symlink(os.path.join(d, "pub/file.txt"), os.path.join(d, "nosym/evil"))
+    os.lchown(os.path.join(d, "nosym/evil"), *harness.server_ids()[:2])
+    # links two levels below the section that turned the options off
+    h.conf("<Directory {docroot}/deep>\n    Options -FollowSymLinks\n"
+           "</Directory>")
+    for sub in ("sub", "other"):
+        h.mkdir("htdocs/deep/" + sub)
+        os.symlink(os.path.join(d, "pub/file.txt"),
+                   os.path.join(d, "deep", sub, "link"))
     h.start()
     yield h
     h.cleanup()
@@ -179,6 +190,8 @@ def fixed_copy(a, fix, with_module=False):
             argv = [here(x) if x.startswith(a.root + "/") else x for x in argv]
             assert argv[0] in ("chmod", "chgrp", "chown", "setfacl"), argv
             subprocess.run(argv, check=True)
+        elif op["op"] == "append" and decode(op["file"]) == a.conf_file:
+            conf += decode(op["text"]).split("\n")
         elif op["op"] == "append":
             with open(here(op["file"]), "a") as f:
                 f.write(decode(op["text"]) + "\n")
@@ -425,3 +438,32 @@ def test_issue_uploads_lines_recognised(site):
     assert e["protection"] == "upload-noexec"
     assert "+ExecCGI" not in decode(e["hint"])
     assert e["hint_verified"] is True
+
+
+# -- symlinks --------------------------------------------------------------
+
+def test_symlink_options_fix_next_to_the_line(site):
+    e, status = check(site, "/nosym/link", still_denied=["/nosym/evil"],
+                      allowed_body="pub\n")
+    assert e["reason"] == "symlink" and e["symlink_cause"] == "options"
+    # the walk failed: httpd has yet to run sections and authorization
+    assert e["hint_verified"] is False
+    assert "directory walk" in decode(e["hint_unverified"])
+    assert status == 200
+    assert e["fix"] == [{"op": "insert", "file": site.conf_file,
+                         "after_line": site.conf_line_of(
+                             "Options -FollowSymLinks"),
+                         "text": "Options +SymLinksIfOwnerMatch"}]
+    assert e["blockers"][0]["mechanism"] == "options"
+
+
+def test_symlink_options_fix_scoped_to_the_link_directory(site):
+    sub = os.path.join(site.docroot, "deep/sub")
+    e, status = check(site, "/deep/sub/link",
+                      still_denied=["/deep/other/link"],
+                      allowed_body="pub\n")
+    assert status == 200
+    (step,) = e["fix"]
+    assert step["op"] == "append" and decode(step["file"]) == site.conf_file
+    assert decode(step["text"]) == ("<Directory %s>\n    Options "
+                                    "+SymLinksIfOwnerMatch\n</Directory>" % sub)

@@ -669,7 +669,8 @@ int fx_perm_plan(apr_pool_t *p, const fx_perm_comp *c,
     f->gid = c->gid;
     f->has_acl = c->has_acl;
     f->acl = c->acl;
-    if (c->mode_allows || !c->need) {
+    /* Serving needs r and x only: a plan never hands out write access. */
+    if (c->mode_allows || !c->need || (c->need & FX_PERM_W)) {
         return 0;
     }
     if (!missing) {

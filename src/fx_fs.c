@@ -1098,6 +1098,27 @@ static int fx_files_nestable(const fx_shadow_rec *rec)
                || strcasecmp(c, "<VirtualHost") == 0);
 }
 
+/* Configuration text on one line, for a hint sentence (the fix keeps the
+ * lines). */
+static const char *fx_one_line(apr_pool_t *p, const char *text)
+{
+    char *out = apr_pstrdup(p, text), *o = out;
+    const char *s;
+    for (s = text; *s; s++) {
+        if (*s == '\n') {
+            while (s[1] == ' ') {
+                s++;
+            }
+            *o++ = ' ';
+        }
+        else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* A <Files> section for exactly this name, or NULL when the name cannot
  * be written as a literal (wildcard characters, quotes, backslashes). */
 static const char *fx_files_section(apr_pool_t *p, const char *base,
@@ -1383,7 +1404,7 @@ static void fx_exec_cgi_protection(request_rec *r, request_rec *failed,
                  "as a static file (its source sent as is, never run), remove "
                  "its extension from the cgi-script mapping for this one file "
                  "only, after ", map->file, ":", apr_itoa(p, map->line), ": ",
-                 files, " (every other script in the directory stays refused); "
+                 fx_one_line(p, files), " (every other script in the directory stays refused); "
                  "never enable ExecCGI in an upload directory.", NULL));
     fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, map->file, map->line,
                                                  files));
@@ -1463,7 +1484,8 @@ static void fx_explain_exec_cgi(request_rec *r, request_rec *failed,
                 fx_entry_set(e, "hint", apr_psprintf(p, "Enable ExecCGI for "
                              "this script only, after %s:%d (which turned it "
                              "off for %s): %s; or stop mapping the file to a "
-                             "CGI handler", rec->file, rec->line, dir, files));
+                             "CGI handler", rec->file, rec->line, dir,
+                             fx_one_line(p, files)));
                 fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, rec->file,
                                                              rec->line,
                                                              files));

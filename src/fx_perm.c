@@ -682,7 +682,11 @@ int fx_perm_plan(apr_pool_t *p, const fx_perm_comp *c,
         f->warning = apr_pstrcat(p, c->path, " looks like a file of secrets (",
                                  f->secret_why, "): give only the server "
                                  "access to it, never every local user "
-                                 "(no chmod o+r).", NULL);
+                                 "(no chmod o+r)",
+                                 strncmp(f->secret_why, "name ", 5) == 0
+                                 ? "; the application reads it from disk, "
+                                   "so keep its URL denied to clients."
+                                 : ".", NULL);
     }
     if (c->has_acl) {
         /* setfacl recomputes the mask, so a named entry is enough. */

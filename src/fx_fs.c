@@ -785,6 +785,9 @@ static const char *fx_htaccess_from_message(request_rec *r, const char *msg)
 static void fx_symlink_fix(request_rec *r, fx_entry *e,
                            const fx_shadow_rec *rec, const char *link,
                            const char *dir, const char **sentence);
+static void fx_symlink_owner_fix(request_rec *r, fx_entry *e,
+                                 const fx_shadow_rec *rec, const char *link,
+                                 const char *to, const char *target);
 
 static void fx_explain_symlink(request_rec *r, request_rec *failed,
                                fx_entry *e, const char *link)
@@ -916,6 +919,8 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
         fx_entry_set(e, "hint", apr_psprintf(p, "chown -h %s %s (make the link "
                      "owner match the target's), or use FollowSymLinks for %s",
                      to, fx_shell_quote(p, link), dir));
+        fx_symlink_owner_fix(r, e, ro && eff == 1 ? ro : NULL, link, to,
+                             target);
         fx_note_ignored(r, e, w, &sentence);
         fx_entry_set(e, "detail", sentence);
         return;
@@ -1351,6 +1356,33 @@ static void fx_symlink_fix(request_rec *r, fx_entry *e,
             }
         }
     }
+    fx_fix_set(e, p, &acc);
+}
+
+/* SymLinksIfOwnerMatch refused a link owned by someone else than its
+ * target's owner: the link handed to the target's owner (chown -h), never
+ * FollowSymLinks for the directory.  The option exists so that one user
+ * cannot publish another's files through a link: the warning says so. */
+static void fx_symlink_owner_fix(request_rec *r, fx_entry *e,
+                                 const fx_shadow_rec *rec, const char *link,
+                                 const char *to, const char *target)
+{
+    apr_pool_t *p = r->pool;
+    fx_fix_acc acc = { NULL, NULL, FX_LATER_WALK, NULL };
+
+    if (rec) {
+        fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec, "options"));
+    }
+    fx_fix_add(p, &acc.blockers, apr_pstrcat(p, "{\"mechanism\":"
+               "\"symlink-owner\",\"path\":",
+               fx_json_quote(p, link, 1024, NULL), "}", NULL));
+    fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"run\",\"argv\":"
+               "[\"chown\",\"-h\",", fx_json_quote(p, to, 256, NULL), ",",
+               fx_json_quote(p, link, 1024, NULL), "]}", NULL));
+    fx_entry_set(e, "warning", apr_pstrcat(p, "SymLinksIfOwnerMatch keeps a "
+                 "user from publishing another user's files through a link: "
+                 "hand the link to ", to, " only if ", target ? target
+                 : "its target", " is meant to be served.", NULL));
     fx_fix_set(e, p, &acc);
 }
 

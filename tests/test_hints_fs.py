@@ -136,6 +136,15 @@ def site():
         h.mkdir("htdocs/deep/" + sub)
         os.symlink(os.path.join(d, "pub/file.txt"),
                    os.path.join(d, "deep", sub, "link"))
+    # SymLinksIfOwnerMatch: root's link to www-data's file, and www-data's
+    # link to root's file
+    h.conf("<Directory {docroot}/owner>\n    Options SymLinksIfOwnerMatch\n"
+           "</Directory>")
+    h.write("htdocs/owner/mine.txt", "mine\n", 0o644,
+            (harness.SERVER_USER, harness.SERVER_USER))
+    os.symlink(os.path.join(d, "owner/mine.txt"), os.path.join(d, "owner/link"))
+    os.symlink(os.path.join(d, "pub/file.txt"), os.path.join(d, "owner/evil"))
+    os.lchown(os.path.join(d, "owner/evil"), *harness.server_ids()[:2])
     h.start()
     yield h
     h.cleanup()
@@ -467,3 +476,16 @@ def test_symlink_options_fix_scoped_to_the_link_directory(site):
     assert step["op"] == "append" and decode(step["file"]) == site.conf_file
     assert decode(step["text"]) == ("<Directory %s>\n    Options "
                                     "+SymLinksIfOwnerMatch\n</Directory>" % sub)
+
+
+def test_symlink_owner_fix_hands_over_this_link_only(site):
+    link = os.path.join(site.docroot, "owner/link")
+    e, status = check(site, "/owner/link", still_denied=["/owner/evil"],
+                      allowed_body="mine\n")
+    assert e["symlink_cause"] == "owner"
+    assert e["fix"] == [{"op": "run", "argv": ["chown", "-h", "www-data",
+                                               link]}]
+    assert [b["mechanism"] for b in e["blockers"]] == ["options",
+                                                       "symlink-owner"]
+    assert "another user's files" in decode(e["warning"])
+    assert e["hint_verified"] is False and status == 200

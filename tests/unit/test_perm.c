@@ -206,6 +206,16 @@ static void test_walk(apr_pool_t *p)
                   apr_psprintf(p, "setfacl -m u:%s:x %s/acl", n, base));
         /* the mode alone would allow: 0755 */
         CHECK_STR(w.denier->mode_oct, "0755");
+        /* the planned named entry, evaluated with the recomputed mask,
+         * grants; the ACL as it is does not */
+        {
+            fx_perm_fix f;
+            CHECK(fx_perm_plan(p, w.denier, &nobody, n, "nogroup", &f));
+            CHECK(f.needs_acl_support && f.has_acl);
+            CHECK(fx_perm_verify(p, w.denier, &f, &nobody));
+            f.acl = w.denier->acl;
+            CHECK(!fx_perm_verify(p, w.denier, &f, &nobody));
+        }
     }
 
     /* a named group entry grants, but the mask takes it away */

@@ -346,6 +346,30 @@ const char *fx_protect_alternative(const char *pattern)
     return NULL;
 }
 
+/* Does a pattern target script files (`*.php`, `\.(php|phtml)$`,
+ * `\.(?i:php)$`)?  A script extension after a dot, `(`, `|` or `:`. */
+static int fx_pattern_scripts(const char *pattern)
+{
+    static const char *const exts[] = {
+        "php", "phtml", "phar", "php3", "php4", "php5", "php7", "php[0-9]",
+        "pl", "py", "jsp", "asp", "aspx", "cgi", "sh", NULL
+    };
+    char buf[1024];
+    const char *norm = fx_pattern_norm(pattern, buf, sizeof(buf));
+    int i;
+    for (i = 0; exts[i]; i++) {
+        apr_size_t n = strlen(exts[i]);
+        const char *s = norm;
+        while ((s = strstr(s, exts[i])) != NULL) {
+            if (s > norm && strchr(".(|:", s[-1]) && !isalnum((unsigned char)s[n])) {
+                return 1;
+            }
+            s++;
+        }
+    }
+    return 0;
+}
+
 /* A section argument without regex or wildcard syntax names one path. */
 static int fx_is_literal(const char *args)
 {
@@ -371,6 +395,13 @@ const char *fx_protect_classify(const char *path, const char *section_args,
     }
     else if (section_args) {
         kind = fx_protect_classify_pattern(section_args);
+        /* <Files *.php> / <FilesMatch "\.(?i:php)$"> denying scripts in
+         * an upload directory: the plugins' other way of keeping uploaded
+         * code from running */
+        if (!kind && path && fx_protect_upload_dir(path)
+            && fx_pattern_scripts(section_args)) {
+            kind = FX_PROT_NOEXEC;
+        }
     }
     else {
         kind = fx_protect_classify_path(path);

@@ -29,8 +29,10 @@
  *                 or the pattern of the rule that denies (a RewriteRule's
  *                 pattern); NULL when the denying rule has none.
  * With section_args, only the section's own pattern decides (a dotfile
- * denied by <Directory /srv/private> is not a dotfile protection); without
- * it, the path's name does (the caller knows the rule is about this file).
+ * denied by <Directory /srv/private> is not a dotfile protection), except
+ * that a pattern for script files (<Files *.php>) denying a path in an
+ * upload directory is FX_PROT_NOEXEC; without it, the path's name decides
+ * (the caller knows the rule is about this file).
  * Returns a FX_PROT_* name or NULL; *alternative (if non-NULL) gets the
  * static narrow-alternative text for it (NULL when nothing is recognised). */
 const char *fx_protect_classify(const char *path, const char *section_args,

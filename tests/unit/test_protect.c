@@ -92,6 +92,18 @@ static void test_sections(void)
     CHECK_KIND(cls(NULL, "\"\\.(env|key|pem)$\""), "secret-file");
     CHECK_KIND(cls(NULL, "\\.(sql|tar\\.gz)$"), "backup");
     CHECK_KIND(cls(NULL, "/srv/www/.git"), "vcs");
+    /* script files denied in an upload directory (Sucuri's and iThemes'
+     * uploads hardening): upload-noexec; the same section elsewhere is no
+     * recognised protection */
+    CHECK_KIND(cls("/srv/www/wp-content/uploads/2024/x.php", "*.php"),
+               "upload-noexec");
+    CHECK_KIND(cls("/srv/www/wp-content/uploads/x.phtml",
+                   "\"\\.(?i:php|phtml|php[0-9])$\""), "upload-noexec");
+    CHECK_KIND(cls("/srv/www/sites/default/files/x.py",
+                   "\\.(pl|py|cgi)$"), "upload-noexec");
+    CHECK_KIND(cls("/srv/www/app/x.php", "*.php"), NULL);
+    CHECK_KIND(cls("/srv/www/wp-content/uploads/x.jpg", "*.jpg"), NULL);
+    CHECK_KIND(cls("/srv/www/wp-content/uploads/x.php", "*.phpx"), NULL);
     /* a dotfile denied by a section that is not about dotfiles */
     CHECK_KIND(fx_protect_classify("/srv/private/.x", "/srv/private", &alt),
                NULL);

@@ -172,6 +172,13 @@ static char *fx_pattern_norm(const char *pat, char *buf, apr_size_t cap)
     while (o && (buf[o - 1] == ' ' || buf[o - 1] == '\t')) {
         o--;
     }
+    /* a container's ap_directive_t args keep the closing '>' */
+    if (o && buf[o - 1] == '>') {
+        o--;
+        while (o && (buf[o - 1] == ' ' || buf[o - 1] == '\t')) {
+            o--;
+        }
+    }
     buf[o] = '\0';
     s = buf;
     while (*s == ' ' || *s == '\t') {

@@ -27,7 +27,9 @@
  *   section_args  the argument of the section that denies (`/` of
  *                 <Directory />, `"^\.ht"` of a <FilesMatch>, `~ "..."`),
  *                 or the pattern of the rule that denies (a RewriteRule's
- *                 pattern); NULL when the denying rule has none.
+ *                 pattern); NULL when the denying rule has none.  Quotes
+ *                 and the closing '>' that ap_directive_t's args keep
+ *                 ("/>") are ignored.
  * With section_args, only the section's own pattern decides (a dotfile
  * denied by <Directory /srv/private> is not a dotfile protection), except
  * that a pattern for script files (<Files *.php>) denying a path in an

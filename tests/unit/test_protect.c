@@ -77,6 +77,11 @@ static void test_sections(void)
                "filesystem-root");
     CHECK(alt && strstr(alt, "never change the one for /"));
     CHECK_KIND(cls("/srv/backup/x.txt", "\"/\""), "filesystem-root");
+    /* as ap_directive_t keeps a container's arguments */
+    CHECK_KIND(cls("/srv/backup/x.txt", "/>"), "filesystem-root");
+    CHECK_KIND(cls("/srv/www/.htaccess", "\"^\\.ht\">"), "dotfiles");
+    CHECK_KIND(cls(NULL, "/srv/www/.git>"), "vcs");
+    CHECK_KIND(cls(NULL, "/srv/www/deny>"), NULL);
     /* Debian's apache2.conf and httpd's default httpd.conf */
     CHECK_KIND(cls("/srv/www/.htaccess", "\"^\\.ht\""), "dotfiles");
     CHECK_KIND(cls("/srv/www/.htaccess", "~ \"^\\.ht\""), "dotfiles");

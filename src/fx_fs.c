@@ -613,6 +613,22 @@ static void fx_perm_fix_entry(request_rec *r, fx_entry *e,
     if (fix.warning) {
         fx_entry_set(e, "warning", fix.warning);
     }
+    else {
+        /* The requested name says sites keep it from clients: the
+         * permission may be the protection. */
+        const char *kind = fx_protect_classify_path(path);
+        const char *what = !kind ? NULL
+            : strcmp(kind, FX_PROT_VCS) == 0 ? "version-control metadata"
+            : strcmp(kind, FX_PROT_SECRET) == 0 ? "a file of secrets"
+            : strcmp(kind, FX_PROT_BACKUP) == 0 ? "a backup or dump"
+            : strcmp(kind, FX_PROT_DOTFILES) == 0 ? "a dotfile" : NULL;
+        if (what) {
+            fx_entry_set(e, "warning", apr_pstrcat(p, path, " looks like ",
+                         what, ", which sites keep from clients: change the "
+                         "permission only if it is meant to be served.",
+                         NULL));
+        }
+    }
     fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[", fx_fix_json_steps(p, "",
                                                                     &fix),
                                            "]", NULL));

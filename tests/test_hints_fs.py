@@ -489,3 +489,12 @@ def test_symlink_owner_fix_hands_over_this_link_only(site):
                                                        "symlink-owner"]
     assert "another user's files" in decode(e["warning"])
     assert e["hint_verified"] is False and status == 200
+
+
+def test_permission_fix_for_a_vcs_path_warns(site):
+    """A 0700 directory in front of .git/config: the fix is for the
+    directory, and the entry says what the requested name is."""
+    e = denied_entry(site, "/h5bp/sub/.git/config")
+    assert decode(e["path"]) == os.path.join(site.docroot, "h5bp/sub")
+    assert "version-control metadata" in decode(e["warning"])
+    assert e["hint_verified"] is False

@@ -688,6 +688,16 @@ int fx_perm_plan(apr_pool_t *p, const fx_perm_comp *c,
                                    "so keep its URL denied to clients."
                                  : ".", NULL);
     }
+    if (strcmp(c->perm_class, "owner") == 0) {
+        fx_fix_step(p, f, "chmod", apr_pstrcat(p, "u+", bits, NULL), c->path,
+                    NULL);
+        f->mode |= (unsigned)missing << 6;
+        f->hint = apr_pstrcat(p, "chmod u+", bits, " ", q, NULL);
+        return 1;
+    }
+    /* With an ACL the mode's group bits are the mask (chmod g+ would
+     * widen every named entry): the owner's bits stay chmod u+, the rest
+     * is a named entry. */
     if (c->has_acl) {
         /* setfacl recomputes the mask, so a named entry is enough. */
         const char *spec = apr_pstrcat(p, "u:", user, ":", all, NULL);
@@ -695,13 +705,6 @@ int fx_perm_plan(apr_pool_t *p, const fx_perm_comp *c,
         fx_acl_set_user(f, (unsigned)cred->uid, (unsigned)c->need);
         f->needs_acl_support = 1;
         f->hint = apr_pstrcat(p, "setfacl -m ", spec, " ", q, NULL);
-        return 1;
-    }
-    if (strcmp(c->perm_class, "owner") == 0) {
-        fx_fix_step(p, f, "chmod", apr_pstrcat(p, "u+", bits, NULL), c->path,
-                    NULL);
-        f->mode |= (unsigned)missing << 6;
-        f->hint = apr_pstrcat(p, "chmod u+", bits, " ", q, NULL);
         return 1;
     }
     if (strcmp(c->perm_class, "group") == 0) {

@@ -347,6 +347,16 @@ static void test_plan(apr_pool_t *p)
     }
     CHECK(strstr(argv_text(p, &f), "+w") == NULL);
     CHECK(strstr(argv_text(p, &f), "o+") == NULL);
+    /* the server owns a file that has an ACL: chmod u+, not a named entry
+     * (which would never apply to the owner) */
+    t = mk(p, "plan/own.txt", 0, 0070, NOBODY, 0);
+    snprintf(cmd, sizeof(cmd), "setfacl -m g:4242:r %s", t);
+    if (system(cmd) == 0) {
+        CHECK(plan_for(p, t, &nobody, &w, &f));
+        CHECK(w.denier && w.denier->has_acl);
+        CHECK_STR(argv_text(p, &f), apr_psprintf(p, "chmod u+r %s", t));
+        CHECK(fx_perm_verify(p, w.denier, &f, &nobody));
+    }
     /* nothing to plan where the bits allow */
     fx_perm_walk(p, apr_pstrcat(p, dir, "/x.html", NULL), FX_PERM_R,
                  &(fx_perm_cred){ 0, 0, NULL, 0, 0 }, &w);

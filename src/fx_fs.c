@@ -553,6 +553,18 @@ static const char *fx_set_component(request_rec *r, fx_entry *e,
     }
 }
 
+/* A fix is written whole or not at all: a path cut to fit the log line
+ * would name another file.  Fix values are quoted without a limit and the
+ * whole is held to this size, well inside the line budget. */
+#define FX_FIX_MAX 3072
+#define FX_FIX_TOO_LONG "the fix is too long to write into the entry"
+
+static int fx_fix_too_long(const char *steps, const char *blockers)
+{
+    return (steps ? strlen(steps) : 0) + (blockers ? strlen(blockers) : 0)
+           > FX_FIX_MAX;
+}
+
 /* {"op":"run","argv":[...]} for each step of fix, appended to json
  * (which holds earlier steps, or is ""). */
 static const char *fx_fix_json_steps(apr_pool_t *p, const char *json,
@@ -564,7 +576,7 @@ static const char *fx_fix_json_steps(apr_pool_t *p, const char *json,
         const char *a = "";
         for (j = 0; argv[j]; j++) {
             a = apr_pstrcat(p, a, j ? "," : "",
-                            fx_json_quote(p, argv[j], 1024, NULL), NULL);
+                            fx_json_quote(p, argv[j], 0, NULL), NULL);
         }
         json = apr_pstrcat(p, json, *json ? "," : "",
                            "{\"op\":\"run\",\"argv\":[", a, "]}", NULL);
@@ -576,14 +588,14 @@ static const char *fx_fix_json_steps(apr_pool_t *p, const char *json,
 static const char *fx_perm_blocker_json(apr_pool_t *p, const fx_perm_comp *c)
 {
     return apr_pstrcat(p, "{\"mechanism\":\"permission\",\"path\":",
-                       fx_json_quote(p, c->path, 1024, NULL),
+                       fx_json_quote(p, c->path, 0, NULL),
                        ",\"missing\":",
                        fx_json_quote(p, fx_perm_bits(p, c->need & ~c->granted
                                                      ? c->need & ~c->granted
-                                                     : c->need), 8, NULL),
-                       ",\"mode\":", fx_json_quote(p, c->mode_oct, 8, NULL),
+                                                     : c->need), 0, NULL),
+                       ",\"mode\":", fx_json_quote(p, c->mode_oct, 0, NULL),
                        ",\"perm_class\":",
-                       fx_json_quote(p, c->perm_class, 128, NULL), "}", NULL);
+                       fx_json_quote(p, c->perm_class, 0, NULL), "}", NULL);
 }
 
 /* The hint, "fix", "blockers" and "hint_verified" for the denying
@@ -599,7 +611,7 @@ static void fx_perm_fix_entry(request_rec *r, fx_entry *e,
 {
     apr_pool_t *p = r->pool;
     fx_perm_fix fix;
-    const char *label, *why = NULL;
+    const char *label, *why = NULL, *steps, *blocker;
     int model_ok;
     apr_size_t plen = strlen(path);
 
@@ -610,6 +622,13 @@ static void fx_perm_fix_entry(request_rec *r, fx_entry *e,
         return;
     }
     fx_entry_set(e, "hint", fix.hint);
+    steps = fx_fix_json_steps(p, "", &fix);
+    blocker = fx_perm_blocker_json(p, c);
+    if (fx_fix_too_long(steps, blocker)) {
+        fx_entry_set_raw(e, "hint_verified", "false");
+        fx_entry_set(e, "hint_unverified", FX_FIX_TOO_LONG);
+        return;
+    }
     if (fix.warning) {
         fx_entry_set(e, "warning", fix.warning);
     }
@@ -629,12 +648,8 @@ static void fx_perm_fix_entry(request_rec *r, fx_entry *e,
                          NULL));
         }
     }
-    fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[", fx_fix_json_steps(p, "",
-                                                                    &fix),
-                                           "]", NULL));
-    fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
-                                                fx_perm_blocker_json(p, c),
-                                                "]", NULL));
+    fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[", steps, "]", NULL));
+    fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[", blocker, "]", NULL));
     model_ok = fx_perm_verify(p, c, &fix, &ids->cred);
     label = fx_perm_process_label(p);
     if (!model_ok) {
@@ -1156,9 +1171,9 @@ static const char *fx_fix_insert_json(apr_pool_t *p, const char *file,
                                       int after_line, const char *text)
 {
     return apr_pstrcat(p, "{\"op\":\"insert\",\"file\":",
-                       fx_json_quote(p, file, 1024, NULL), ",\"after_line\":",
+                       fx_json_quote(p, file, 0, NULL), ",\"after_line\":",
                        apr_itoa(p, after_line), ",\"text\":",
-                       fx_json_quote(p, text, 1024, NULL), "}", NULL);
+                       fx_json_quote(p, text, 0, NULL), "}", NULL);
 }
 
 static const char *fx_rec_blocker_json(request_rec *r, const fx_shadow_rec *rec,
@@ -1173,12 +1188,12 @@ static const char *fx_rec_blocker_json(request_rec *r, const fx_shadow_rec *rec,
                                                     rec->args, NULL), 512,
                                      NULL),
                        ",\"file\":", fx_json_quote(p, rec->file ? rec->file
-                                                   : "", 1024, NULL),
+                                                   : "", 0, NULL),
                        ",\"line\":", apr_itoa(p, rec->line),
                        ",\"section\":", fx_json_quote(p, section ? section
                                                       : "server config", 1024,
                                                       NULL),
-                       ",\"mechanism\":", fx_json_quote(p, mechanism, 64, NULL),
+                       ",\"mechanism\":", fx_json_quote(p, mechanism, 0, NULL),
                        "}", NULL);
 }
 
@@ -1199,6 +1214,11 @@ static void fx_fix_add(apr_pool_t *p, const char **list, const char *json)
 
 static void fx_fix_set(fx_entry *e, apr_pool_t *p, const fx_fix_acc *acc)
 {
+    if (fx_fix_too_long(acc->steps, acc->blockers)) {
+        fx_entry_set_raw(e, "hint_verified", "false");
+        fx_entry_set(e, "hint_unverified", FX_FIX_TOO_LONG);
+        return;
+    }
     if (acc->steps && *acc->steps) {
         fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[", acc->steps, "]", NULL));
     }
@@ -1327,9 +1347,9 @@ static void fx_symlink_fix(request_rec *r, fx_entry *e,
     else if (!rec->in_htaccess && !fx_rec_in_vhost(rec)
              && !strpbrk(linkdir, "*?[\"\\\n")) {
         fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"append\","
-                   "\"file\":", fx_json_quote(p, rec->file, 1024, NULL),
+                   "\"file\":", fx_json_quote(p, rec->file, 0, NULL),
                    ",\"text\":", fx_json_quote(p, fx_protect_dir_section(p,
-                   linkdir, opt), 1024, NULL), "}", NULL));
+                   linkdir, opt), 0, NULL), "}", NULL));
     }
     else {
         acc.unverified = apr_pstrcat(p, "no place found for ", opt, " that "
@@ -1343,11 +1363,11 @@ static void fx_symlink_fix(request_rec *r, fx_entry *e,
             to = to ? to : apr_psprintf(p, "%ld", (long)tst.st_uid);
             fx_fix_add(p, &acc.blockers, apr_pstrcat(p, "{\"mechanism\":"
                        "\"symlink-owner\",\"path\":",
-                       fx_json_quote(p, link, 1024, NULL), "}", NULL));
+                       fx_json_quote(p, link, 0, NULL), "}", NULL));
             fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"run\","
                        "\"argv\":[\"chown\",\"-h\",",
-                       fx_json_quote(p, to, 256, NULL), ",",
-                       fx_json_quote(p, link, 1024, NULL), "]}", NULL));
+                       fx_json_quote(p, to, 0, NULL), ",",
+                       fx_json_quote(p, link, 0, NULL), "]}", NULL));
             *sentence = apr_pstrcat(p, *sentence, " With SymLinksIfOwnerMatch "
                                     "the link must also be owned by ", to,
                                     ", its target's owner (chown -h ", to, " ",
@@ -1391,10 +1411,10 @@ static void fx_symlink_owner_fix(request_rec *r, fx_entry *e,
     }
     fx_fix_add(p, &acc.blockers, apr_pstrcat(p, "{\"mechanism\":"
                "\"symlink-owner\",\"path\":",
-               fx_json_quote(p, link, 1024, NULL), "}", NULL));
+               fx_json_quote(p, link, 0, NULL), "}", NULL));
     fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"run\",\"argv\":"
-               "[\"chown\",\"-h\",", fx_json_quote(p, to, 256, NULL), ",",
-               fx_json_quote(p, link, 1024, NULL), "]}", NULL));
+               "[\"chown\",\"-h\",", fx_json_quote(p, to, 0, NULL), ",",
+               fx_json_quote(p, link, 0, NULL), "]}", NULL));
     fx_entry_set(e, "warning", apr_pstrcat(p, "SymLinksIfOwnerMatch keeps a "
                  "user from publishing another user's files through a link: "
                  "hand the link to ", to, " only if ", target ? target

@@ -498,3 +498,16 @@ def test_permission_fix_for_a_vcs_path_warns(site):
     assert decode(e["path"]) == os.path.join(site.docroot, "h5bp/sub")
     assert "version-control metadata" in decode(e["warning"])
     assert e["hint_verified"] is False
+
+
+def test_fix_too_long_for_the_entry_is_left_out_not_cut(site):
+    """A path cut to fit the log line would name another file: a fix that
+    does not fit is not written at all, and not claimed."""
+    rel = "/".join(["long"] + [c * 200 for c in "abcdefghijklmnop"])
+    site.write("htdocs/%s/f.txt" % rel, "f\n", 0o600, ("root", "root"))
+    e = denied_entry(site, "/%s/f.txt" % rel)
+    assert decode(e["path"]).startswith(site.docroot + "/long/aaa")
+    assert "fix" not in e and "blockers" not in e
+    assert e["hint_verified"] is False
+    assert decode(e["hint_unverified"]) == ("the fix is too long to write "
+                                            "into the entry")

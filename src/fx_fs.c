@@ -23,11 +23,18 @@
 #include "fx_perm.h"
 #include "fx_json.h"
 #include "fx_version.h"
+#include "fx_protect.h"
 
 #if FX_OPT_INDEXES != OPT_INDEXES || FX_OPT_SYM_LINKS != OPT_SYM_LINKS \
     || FX_OPT_EXECCGI != OPT_EXECCGI || FX_OPT_SYM_OWNER != OPT_SYM_OWNER
 #error "fx_perm.h option bits differ from httpd's OPT_*"
 #endif
+
+/* What httpd has yet to evaluate after a failed directory walk: a fix for
+ * the walk alone is not proof that the request is then allowed. */
+#define FX_LATER_WALK "httpd stopped in the directory walk: the sections, " \
+    ".htaccess files and authorization rules that apply after it were not " \
+    "evaluated"
 
 /* An OS error as text, in the pool: entry values are kept by reference and
  * strerror() is not thread-safe. */
@@ -516,7 +523,6 @@ static const char *fx_set_component(request_rec *r, fx_entry *e,
             sentence = apr_pstrcat(p, sentence, " A POSIX ACL decides: ",
                                    fx_acl_text(p, &c->acl), ".", NULL);
         }
-        fx_entry_set(e, "hint", fx_perm_hint(p, c, ids->user, ids->group));
         return sentence;
     }
     /* The bits allow it but the kernel said no: name what is observable,
@@ -591,11 +597,144 @@ static int fx_creds_refused(request_rec *r, fx_entry *e, const char *path,
     return 1;
 }
 
+/* A fix is written whole or not at all: a path cut to fit the log line
+ * would name another file.  Fix values are quoted without a limit and the
+ * whole is held to this size, well inside the line budget. */
+#define FX_FIX_MAX 3072
+#define FX_FIX_TOO_LONG "the fix is too long to write into the entry"
+
+static int fx_fix_too_long(const char *steps, const char *blockers)
+{
+    return (steps ? strlen(steps) : 0) + (blockers ? strlen(blockers) : 0)
+           > FX_FIX_MAX;
+}
+
+/* {"op":"run","argv":[...]} for each step of fix, appended to json
+ * (which holds earlier steps, or is ""). */
+static const char *fx_fix_json_steps(apr_pool_t *p, const char *json,
+                                     const fx_perm_fix *fix)
+{
+    int i, j;
+    for (i = 0; i < fix->argv->nelts; i++) {
+        const char **argv = APR_ARRAY_IDX(fix->argv, i, const char **);
+        const char *a = "";
+        for (j = 0; argv[j]; j++) {
+            a = apr_pstrcat(p, a, j ? "," : "",
+                            fx_json_quote(p, argv[j], 0, NULL), NULL);
+        }
+        json = apr_pstrcat(p, json, *json ? "," : "",
+                           "{\"op\":\"run\",\"argv\":[", a, "]}", NULL);
+    }
+    return json;
+}
+
+/* One permission blocker as an object of the "blockers" array. */
+static const char *fx_perm_blocker_json(apr_pool_t *p, const fx_perm_comp *c)
+{
+    return apr_pstrcat(p, "{\"mechanism\":\"permission\",\"path\":",
+                       fx_json_quote(p, c->path, 0, NULL),
+                       ",\"missing\":",
+                       fx_json_quote(p, fx_perm_bits(p, c->need & ~c->granted
+                                                     ? c->need & ~c->granted
+                                                     : c->need), 0, NULL),
+                       ",\"mode\":", fx_json_quote(p, c->mode_oct, 0, NULL),
+                       ",\"perm_class\":",
+                       fx_json_quote(p, c->perm_class, 0, NULL), "}", NULL);
+}
+
+/* The hint, "fix", "blockers" and "hint_verified" for the denying
+ * component c of path.  The fix is verified by evaluating c with the
+ * change applied (fx_perm_verify, the walk's own model); the request as a
+ * whole only when c is the last component (nothing below it is hidden from
+ * the server user) and nothing but the file's reading is left to httpd
+ * (later == NULL: the 403 came from the handler).  later otherwise says
+ * what httpd still evaluates after this point. */
+static void fx_perm_fix_entry(request_rec *r, fx_entry *e,
+                              const fx_perm_comp *c, const fx_server_ids *ids,
+                              const char *path, const char *later)
+{
+    apr_pool_t *p = r->pool;
+    fx_perm_fix fix;
+    const char *label, *why = NULL, *steps, *blocker;
+    int model_ok;
+    apr_size_t plen = strlen(path);
+
+    while (plen > 1 && path[plen - 1] == '/') {
+        plen--;
+    }
+    if (!fx_perm_plan(p, c, &ids->cred, ids->user, ids->group, &fix)) {
+        return;
+    }
+    fx_entry_set(e, "hint", fix.hint);
+    steps = fx_fix_json_steps(p, "", &fix);
+    blocker = fx_perm_blocker_json(p, c);
+    if (fx_fix_too_long(steps, blocker)) {
+        fx_entry_set_raw(e, "hint_verified", "false");
+        fx_entry_set(e, "hint_unverified", FX_FIX_TOO_LONG);
+        return;
+    }
+    if (fix.warning) {
+        fx_entry_set(e, "warning", fix.warning);
+    }
+    else {
+        /* The requested name says sites keep it from clients: the
+         * permission may be the protection. */
+        const char *kind = fx_protect_classify_path(path);
+        const char *what = !kind ? NULL
+            : strcmp(kind, FX_PROT_VCS) == 0 ? "version-control metadata"
+            : strcmp(kind, FX_PROT_SECRET) == 0 ? "a file of secrets"
+            : strcmp(kind, FX_PROT_BACKUP) == 0 ? "a backup or dump"
+            : strcmp(kind, FX_PROT_DOTFILES) == 0 ? "a dotfile" : NULL;
+        if (what) {
+            fx_entry_set(e, "warning", apr_pstrcat(p, path, " looks like ",
+                         what, ", which sites keep from clients: change the "
+                         "permission only if it is meant to be served.",
+                         NULL));
+        }
+    }
+    fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[", steps, "]", NULL));
+    fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[", blocker, "]", NULL));
+    model_ok = fx_perm_verify(p, c, &fix, &ids->cred);
+    label = fx_perm_process_label(p);
+    if (!model_ok) {
+        why = "the permission model still denies with the change applied";
+    }
+    else if (strlen(c->path) != plen || strncmp(c->path, path, plen) != 0) {
+        why = apr_pstrcat(p, "the components below ", c->path, " were not "
+                          "examined: the server user cannot search it until "
+                          "the change is made", NULL);
+    }
+    else if (later) {
+        why = later;
+    }
+    else if (fix.needs_acl_support && c->acl_unsupported) {
+        why = apr_pstrcat(p, "the filesystem of ", c->path, " does not "
+                          "support POSIX ACLs", NULL);
+    }
+    else if (label) {
+        why = apr_pstrcat(p, "the server runs confined by a security module "
+                          "(", label, "); its policy was not evaluated", NULL);
+    }
+    fx_entry_set_raw(e, "hint_verified", why ? "false" : "true");
+    if (why) {
+        fx_entry_set(e, "hint_unverified", why);
+    }
+    else {
+        fx_entry_set(e, "hint_checked", apr_pstrcat(p, "mode bits, owner, "
+                     "group and POSIX ACL of ", c->path, " evaluated for ",
+                     ids->ids, " with the change applied",
+                     fix.needs_acl_support ? " (setfacl needs ACL support: "
+                     "the filesystem has it)" : "", "; no security module "
+                     "confines the server", NULL));
+    }
+}
+
 /* Walks path as the server user and puts the first denying component on
- * the entry.  Returns 1 when one was found. */
+ * the entry, with its fix (later: see fx_perm_fix_entry).  Returns 1 when
+ * one was found. */
 static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
                            int final_need, const char *lead,
-                           const char *errtext)
+                           const char *errtext, const char *later)
 {
     fx_server_ids ids;
     fx_perm_walk_result w;
@@ -611,6 +750,9 @@ static int fx_explain_walk(request_rec *r, fx_entry *e, const char *path,
     }
     if (w.denier) {
         sentence = fx_set_component(r, e, w.denier, &ids);
+        if (!w.denier->mode_allows) {
+            fx_perm_fix_entry(r, e, w.denier, &ids, path, later);
+        }
     }
     else {
         fx_entry_set(e, "path", path);
@@ -718,6 +860,13 @@ static const char *fx_htaccess_from_message(request_rec *r, const char *msg)
                             : NULL;
 }
 
+static void fx_symlink_fix(request_rec *r, fx_entry *e,
+                           const fx_shadow_rec *rec, const char *link,
+                           const char *dir, const char **sentence);
+static void fx_symlink_owner_fix(request_rec *r, fx_entry *e,
+                                 const fx_shadow_rec *rec, const char *link,
+                                 const char *to, const char *target);
+
 static void fx_explain_symlink(request_rec *r, request_rec *failed,
                                fx_entry *e, const char *link)
 {
@@ -781,6 +930,7 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
                          "+SymLinksIfOwnerMatch (or +FollowSymLinks) for %s, "
                          "next to %s:%d", dir, rec->file ? rec->file : "?",
                          rec->line));
+            fx_symlink_fix(r, e, rec, link, dir, &sentence);
         }
         else {
             sentence = apr_psprintf(p, "Symbolic links are not followed in "
@@ -810,7 +960,8 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
                               : apr_pstrcat(p, dir, target, NULL);
             /* The walk describes the denying component of the target's
              * path (mode, owner, hint); path stays the link. */
-            if (fx_explain_walk(r, e, abs, 0, sentence, NULL)) {
+            if (fx_explain_walk(r, e, abs, 0, sentence, NULL,
+                                FX_LATER_WALK)) {
                 fx_entry_set(e, "target_denied_at", fx_entry_get(e, "path"));
             }
             fx_entry_set(e, "path", link);
@@ -846,6 +997,8 @@ static void fx_explain_symlink(request_rec *r, request_rec *failed,
         fx_entry_set(e, "hint", apr_psprintf(p, "chown -h %s %s (make the link "
                      "owner match the target's), or use FollowSymLinks for %s",
                      to, fx_shell_quote(p, link), dir));
+        fx_symlink_owner_fix(r, e, ro && eff == 1 ? ro : NULL, link, to,
+                             target);
         fx_note_ignored(r, e, w, &sentence);
         fx_entry_set(e, "detail", sentence);
         return;
@@ -958,6 +1111,438 @@ static const fx_shadow_rec *fx_cgi_mapping(request_rec *r)
     return NULL;
 }
 
+/* Every extension of r's file name that an AddHandler in effect maps to
+ * r's handler, as ".php .cgi" (mod_mime: any extension after the first
+ * dot), or "" when none does. */
+static const char *fx_cgi_exts(request_rec *r)
+{
+    apr_array_header_t *add = fx_shadow_find(r->pool, fx_dir_get(r),
+                                             "AddHandler");
+    const char *base, *out = "";
+    int i;
+
+    if (!r->filename || !r->handler) {
+        return out;
+    }
+    base = strrchr(r->filename, '/');
+    base = base ? base + 1 : r->filename;
+    for (i = 0; i < add->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(add, i, const fx_shadow_rec *);
+        const char *args = rec->args;
+        const char *h = ap_getword_conf(r->pool, &args);
+        if (strcasecmp(h, r->handler) != 0) {
+            continue;
+        }
+        while (*args) {
+            const char *ext = ap_getword_conf(r->pool, &args);
+            const char *dot, *dotted;
+            apr_size_t n;
+            if (*ext == '.') {
+                ext++;
+            }
+            n = strlen(ext);
+            dotted = apr_pstrcat(r->pool, ".", ext, NULL);
+            for (dot = strchr(base, '.'); n && dot; dot = strchr(dot + 1, '.')) {
+                if (strncasecmp(dot + 1, ext, n) == 0
+                    && (dot[1 + n] == '.' || dot[1 + n] == '\0')
+                    && !ap_strcasestr(apr_pstrcat(r->pool, out, " ", NULL),
+                                      apr_pstrcat(r->pool, dotted, " ",
+                                                  NULL))) {
+                    out = apr_pstrcat(r->pool, out, *out ? " " : "", dotted,
+                                      NULL);
+                    break;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/* The innermost section a record sits in, conditionals (<IfModule>, <If>)
+ * skipped; NULL at the top level of a file. */
+static const char *fx_rec_container(const fx_shadow_rec *rec)
+{
+    const ap_directive_t *d = rec->where ? rec->where->parent : NULL;
+    while (d && d->directive && (strncasecmp(d->directive, "<If", 3) == 0
+                                 || strncasecmp(d->directive, "<Else", 5) == 0)) {
+        d = d->parent;
+    }
+    return d ? d->directive : NULL;
+}
+
+/* May a <Files> section be written next to rec (httpd refuses it inside
+ * <Location> and inside another <Files>)? */
+static int fx_files_nestable(const fx_shadow_rec *rec)
+{
+    const char *c = fx_rec_container(rec);
+    return rec->file && rec->line > 0
+           && (!c || strcasecmp(c, "<Directory") == 0
+               || strcasecmp(c, "<DirectoryMatch") == 0
+               || strcasecmp(c, "<VirtualHost") == 0);
+}
+
+/* Configuration text on one line, for a hint sentence (the fix keeps the
+ * lines). */
+static const char *fx_one_line(apr_pool_t *p, const char *text)
+{
+    char *out = apr_pstrdup(p, text), *o = out;
+    const char *s;
+    for (s = text; *s; s++) {
+        if (*s == '\n') {
+            while (s[1] == ' ') {
+                s++;
+            }
+            *o++ = ' ';
+        }
+        else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* A <Files> section for exactly this name, or NULL when the name cannot
+ * be written as a literal (wildcard characters, quotes, backslashes). */
+static const char *fx_files_section(apr_pool_t *p, const char *base,
+                                    const char *body)
+{
+    if (!*base || strpbrk(base, "*?[]\"\\\n\r")) {
+        return NULL;
+    }
+    return apr_pstrcat(p, "<Files \"", base, "\">\n    ", body, "\n</Files>",
+                       NULL);
+}
+
+static const char *fx_fix_insert_json(apr_pool_t *p, const char *file,
+                                      int after_line, const char *text)
+{
+    return apr_pstrcat(p, "{\"op\":\"insert\",\"file\":",
+                       fx_json_quote(p, file, 0, NULL), ",\"after_line\":",
+                       apr_itoa(p, after_line), ",\"text\":",
+                       fx_json_quote(p, text, 0, NULL), "}", NULL);
+}
+
+static const char *fx_rec_blocker_json(request_rec *r, const fx_shadow_rec *rec,
+                                       const char *mechanism)
+{
+    apr_pool_t *p = r->pool;
+    const char *section = rec->in_htaccess
+        ? apr_pstrcat(p, ".htaccess of ", rec->dir_path, NULL)
+        : fx_section_chain(p, rec->where);
+    return apr_pstrcat(p, "{\"directive\":",
+                       fx_json_quote(p, apr_pstrcat(p, rec->name, " ",
+                                                    rec->args, NULL), 512,
+                                     NULL),
+                       ",\"file\":", fx_json_quote(p, rec->file ? rec->file
+                                                   : "", 0, NULL),
+                       ",\"line\":", apr_itoa(p, rec->line),
+                       ",\"section\":", fx_json_quote(p, section ? section
+                                                      : "server config", 1024,
+                                                      NULL),
+                       ",\"mechanism\":", fx_json_quote(p, mechanism, 0, NULL),
+                       "}", NULL);
+}
+
+/* The pieces of a fix put together: "fix", "blockers", "hint_verified" and
+ * its reason or what was checked. */
+typedef struct {
+    const char *steps;              /* JSON objects, comma-separated */
+    const char *blockers;           /* JSON objects, comma-separated */
+    const char *unverified;         /* why not verified, NULL = verified */
+    const char *checked;            /* what the verification covered */
+} fx_fix_acc;
+
+static void fx_fix_add(apr_pool_t *p, const char **list, const char *json)
+{
+    *list = apr_pstrcat(p, *list ? *list : "", *list && **list ? "," : "",
+                        json, NULL);
+}
+
+static void fx_fix_set(fx_entry *e, apr_pool_t *p, const fx_fix_acc *acc)
+{
+    if (fx_fix_too_long(acc->steps, acc->blockers)) {
+        fx_entry_set_raw(e, "hint_verified", "false");
+        fx_entry_set(e, "hint_unverified", FX_FIX_TOO_LONG);
+        return;
+    }
+    if (acc->steps && *acc->steps) {
+        fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[", acc->steps, "]", NULL));
+    }
+    if (acc->blockers && *acc->blockers) {
+        fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[", acc->blockers,
+                                                    "]", NULL));
+    }
+    fx_entry_set_raw(e, "hint_verified", acc->unverified ? "false" : "true");
+    if (acc->unverified) {
+        fx_entry_set(e, "hint_unverified", acc->unverified);
+    }
+    else if (acc->checked) {
+        fx_entry_set(e, "hint_checked", acc->checked);
+    }
+}
+
+/* Once the handler is changed or ExecCGI is on, can the server user open
+ * (need: r, or r and x to execute) the script?  A denier becomes a second
+ * blocker, its change a step of the same fix. */
+static void fx_fix_script_perm(request_rec *r, fx_fix_acc *acc,
+                               const char *path, int need,
+                               const char **sentence)
+{
+    apr_pool_t *p = r->pool;
+    fx_server_ids ids;
+    fx_perm_walk_result w;
+    fx_perm_fix fix;
+
+    fx_server_ids_get(p, &ids);
+    fx_perm_walk(p, path, need, &ids.cred, &w);
+    if (!w.denier) {
+        if (w.missing) {
+            acc->unverified = apr_pstrcat(p, w.missing, " cannot be examined",
+                                          NULL);
+        }
+        return;
+    }
+    fx_fix_add(p, &acc->blockers, fx_perm_blocker_json(p, w.denier));
+    if (w.denier->mode_allows
+        || !fx_perm_plan(p, w.denier, &ids.cred, ids.user, ids.group, &fix)) {
+        acc->unverified = apr_pstrcat(p, "the kernel denies ", ids.user, " ",
+                                      fx_perm_bits(p, need), " on ",
+                                      w.denier->path, " for a reason the mode "
+                                      "bits do not show", NULL);
+        return;
+    }
+    fx_fix_add(p, &acc->steps, fx_fix_json_steps(p, "", &fix));
+    *sentence = apr_pstrcat(p, *sentence, " Then ", ids.user, " would still "
+                            "lack ", fx_perm_bits(p, w.denier->need
+                                                  & ~w.denier->granted),
+                            " on ", w.denier->path, " (", w.denier->mode_oct,
+                            "): ", fix.hint, ".", NULL);
+    if (!fx_perm_verify(p, w.denier, &fix, &ids.cred)) {
+        acc->unverified = "the permission model still denies with the change "
+                          "applied";
+    }
+    else if (strcmp(w.denier->path, path) != 0) {
+        acc->unverified = apr_pstrcat(p, "the components below ",
+                                      w.denier->path, " were not examined",
+                                      NULL);
+    }
+}
+
+/* Is rec written inside a <VirtualHost> (a section appended at the end of
+ * its file would land outside it)? */
+static int fx_rec_in_vhost(const fx_shadow_rec *rec)
+{
+    const ap_directive_t *d;
+    for (d = rec->where ? rec->where->parent : NULL; d; d = d->parent) {
+        if (d->directive && strcasecmp(d->directive, "<VirtualHost") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A directory path as a section writes it: no quotes, no trailing slash. */
+static const char *fx_section_dir(apr_pool_t *p, const char *path)
+{
+    char *s = apr_pstrdup(p, path ? path : "");
+    apr_size_t n;
+    if (*s == '"' || *s == '\'') {
+        s++;
+    }
+    n = strlen(s);
+    if (n && (s[n - 1] == '"' || s[n - 1] == '\'')) {
+        s[--n] = '\0';
+    }
+    while (n > 1 && s[n - 1] == '/') {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
+/* The fix for a link refused because FollowSymLinks and
+ * SymLinksIfOwnerMatch are off for its directory: SymLinksIfOwnerMatch
+ * (links whose owner owns the target, not every link) for exactly that
+ * directory — next to the line that turned them off when that line's
+ * section or .htaccess is for the directory itself, else a new <Directory>
+ * section for it at the end of the line's file.  A link owned by someone
+ * else than its target's owner gets `chown -h`, a target the server user
+ * cannot reach its permission fix: every blocker is in the fix. */
+static void fx_symlink_fix(request_rec *r, fx_entry *e,
+                           const fx_shadow_rec *rec, const char *link,
+                           const char *dir, const char **sentence)
+{
+    apr_pool_t *p = r->pool;
+    const char *linkdir = fx_section_dir(p, dir);
+    const char *recdir = fx_section_dir(p, rec->dir_path);
+    const char *c = fx_rec_container(rec);
+    fx_fix_acc acc = { NULL, NULL, FX_LATER_WALK, NULL };
+    struct stat lst, tst;
+    const char *opt = "Options +SymLinksIfOwnerMatch";
+
+    fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec, "options"));
+    if (!rec->file || rec->line <= 0) {
+        acc.unverified = "the line that turned the options off has no file";
+        fx_fix_set(e, p, &acc);
+        return;
+    }
+    if (strcmp(recdir, linkdir) == 0
+        && (rec->in_htaccess || (c && strcasecmp(c, "<Directory") == 0))) {
+        fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, rec->file, rec->line,
+                                                     opt));
+    }
+    else if (!rec->in_htaccess && !fx_rec_in_vhost(rec)
+             && !strpbrk(linkdir, "*?[\"\\\n")) {
+        fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"append\","
+                   "\"file\":", fx_json_quote(p, rec->file, 0, NULL),
+                   ",\"text\":", fx_json_quote(p, fx_protect_dir_section(p,
+                   linkdir, opt), 0, NULL), "}", NULL));
+    }
+    else {
+        acc.unverified = apr_pstrcat(p, "no place found for ", opt, " that "
+                                     "applies to ", linkdir, " alone", NULL);
+        fx_fix_set(e, p, &acc);
+        return;
+    }
+    if (lstat(link, &lst) == 0 && stat(link, &tst) == 0) {
+        if (lst.st_uid != tst.st_uid) {
+            const char *to = fx_user_name(p, tst.st_uid);
+            to = to ? to : apr_psprintf(p, "%ld", (long)tst.st_uid);
+            fx_fix_add(p, &acc.blockers, apr_pstrcat(p, "{\"mechanism\":"
+                       "\"symlink-owner\",\"path\":",
+                       fx_json_quote(p, link, 0, NULL), "}", NULL));
+            fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"run\","
+                       "\"argv\":[\"chown\",\"-h\",",
+                       fx_json_quote(p, to, 0, NULL), ",",
+                       fx_json_quote(p, link, 0, NULL), "]}", NULL));
+            *sentence = apr_pstrcat(p, *sentence, " With SymLinksIfOwnerMatch "
+                                    "the link must also be owned by ", to,
+                                    ", its target's owner (chown -h ", to, " ",
+                                    fx_shell_quote(p, link), ").", NULL);
+        }
+        {
+            fx_fix_acc perm = { NULL, NULL, NULL, NULL };
+            char buf[4096];
+            ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+            if (n > 0) {
+                const char *t = apr_pstrmemdup(p, buf, (apr_size_t)n);
+                const char *abs = t[0] == '/' ? t : apr_pstrcat(p, dir, t,
+                                                                NULL);
+                fx_fix_script_perm(r, &perm, abs, S_ISDIR(tst.st_mode) ? 0
+                                   : FX_PERM_R, sentence);
+                if (perm.steps) {
+                    fx_fix_add(p, &acc.steps, perm.steps);
+                }
+                if (perm.blockers) {
+                    fx_fix_add(p, &acc.blockers, perm.blockers);
+                }
+            }
+        }
+    }
+    fx_fix_set(e, p, &acc);
+}
+
+/* SymLinksIfOwnerMatch refused a link owned by someone else than its
+ * target's owner: the link handed to the target's owner (chown -h), never
+ * FollowSymLinks for the directory.  The option exists so that one user
+ * cannot publish another's files through a link: the warning says so. */
+static void fx_symlink_owner_fix(request_rec *r, fx_entry *e,
+                                 const fx_shadow_rec *rec, const char *link,
+                                 const char *to, const char *target)
+{
+    apr_pool_t *p = r->pool;
+    fx_fix_acc acc = { NULL, NULL, FX_LATER_WALK, NULL };
+
+    if (rec) {
+        fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec, "options"));
+    }
+    fx_fix_add(p, &acc.blockers, apr_pstrcat(p, "{\"mechanism\":"
+               "\"symlink-owner\",\"path\":",
+               fx_json_quote(p, link, 0, NULL), "}", NULL));
+    fx_fix_add(p, &acc.steps, apr_pstrcat(p, "{\"op\":\"run\",\"argv\":"
+               "[\"chown\",\"-h\",", fx_json_quote(p, to, 0, NULL), ",",
+               fx_json_quote(p, link, 0, NULL), "]}", NULL));
+    fx_entry_set(e, "warning", apr_pstrcat(p, "SymLinksIfOwnerMatch keeps a "
+                 "user from publishing another user's files through a link: "
+                 "hand the link to ", to, " only if ", target ? target
+                 : "its target", " is meant to be served.", NULL));
+    fx_fix_set(e, p, &acc);
+}
+
+/* The upload-directory protection: -ExecCGI together with a cgi-script
+ * mapping of script languages, or in an upload directory, keeps uploaded
+ * code from running.  Working as intended: the narrow alternative serves
+ * this one file as a static file (its handler mapping removed for it
+ * alone); execution is never enabled. */
+static void fx_exec_cgi_protection(request_rec *r, request_rec *failed,
+                                   fx_entry *e, const fx_shadow_rec *rec,
+                                   const fx_shadow_rec *map,
+                                   const char **sentence)
+{
+    apr_pool_t *p = r->pool;
+    const char *base = strrchr(failed->filename, '/');
+    const char *exts = fx_cgi_exts(failed);
+    apr_array_header_t *set = fx_shadow_find(p, fx_dir_get(failed),
+                                             "SetHandler");
+    fx_fix_acc acc = { NULL, NULL, NULL, NULL };
+    const char *files = NULL, *alt = fx_protect_alternative(FX_PROT_NOEXEC);
+
+    base = base ? base + 1 : failed->filename;
+    fx_entry_set(e, "protection", FX_PROT_NOEXEC);
+    fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec, "options"));
+    if (map) {
+        fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, map,
+                                                         "handler-mapping"));
+    }
+    *sentence = apr_pstrcat(p, *sentence, " This is an upload directory kept "
+                            "from executing code: ", alt, NULL);
+    if (map && strcasecmp(map->name, "AddHandler") == 0 && *exts
+        && fx_files_nestable(map)) {
+        files = fx_files_section(p, base, apr_pstrcat(p, "RemoveHandler ",
+                                                      exts, NULL));
+    }
+    if (!files) {
+        fx_entry_set(e, "hint", apr_pstrcat(p, "This works as intended: ",
+                     "uploaded scripts must not run. If ", base, " should be "
+                     "served as a static file, remove it from the cgi-script "
+                     "mapping for this file only; never enable ExecCGI in an "
+                     "upload directory.", NULL));
+        acc.unverified = map ? "the handler mapping cannot be narrowed to "
+                               "this file where it is written"
+                             : "the mapping that made the file a CGI script "
+                               "is not known";
+        fx_fix_set(e, p, &acc);
+        return;
+    }
+    fx_entry_set(e, "hint", apr_pstrcat(p, "This works as intended: uploaded "
+                 "scripts must not run here. If ", base, " should be served "
+                 "as a static file (its source sent as is, never run), remove "
+                 "its extension from the cgi-script mapping for this one file "
+                 "only, after ", map->file, ":", apr_itoa(p, map->line), ": ",
+                 fx_one_line(p, files), " (every other script in the directory stays refused); "
+                 "never enable ExecCGI in an upload directory.", NULL));
+    fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, map->file, map->line,
+                                                 files));
+    /* Verified: the handler then comes from no recorded mapping (no
+     * SetHandler is in effect, every AddHandler extension of the name is
+     * removed), so the default handler serves the file: it must be
+     * readable for the server user.  Authorization already granted (the
+     * 403 came from the handler). */
+    if (set->nelts) {
+        acc.unverified = "a SetHandler is in effect and may set another "
+                         "handler";
+    }
+    else {
+        fx_fix_script_perm(r, &acc, failed->filename, FX_PERM_R, sentence);
+        acc.checked = apr_pstrcat(p, "with RemoveHandler ", exts, " for ",
+                                  base, " no recorded AddHandler or "
+                                  "SetHandler maps it to a handler and the "
+                                  "server user can read it; AddType-based "
+                                  "handlers are not recorded", NULL);
+    }
+    fx_fix_set(e, p, &acc);
+}
+
 static void fx_explain_exec_cgi(request_rec *r, request_rec *failed,
                                 fx_entry *e)
 {
@@ -995,10 +1580,52 @@ static void fx_explain_exec_cgi(request_rec *r, request_rec *failed,
         sentence = apr_psprintf(p, "%s, but ExecCGI is off for %s: %s "
                                 "turned it off.", sentence, dir,
                                 fx_rec_at(r, rec));
-        fx_entry_set(e, "hint", apr_psprintf(p, "Add Options +ExecCGI for "
-                     "%s (%s:%d turned it off), or stop mapping the file to "
-                     "a CGI handler", dir, rec->file ? rec->file : "?",
-                     rec->line));
+        if (failed->filename
+            && fx_protect_noexec_directive(rec->name, rec->args)
+            && (fx_protect_upload_dir(dir)
+                || (map && strcasecmp(map->name, "AddHandler") == 0
+                    && fx_protect_trap_mapping(map->args)))) {
+            fx_exec_cgi_protection(r, failed, e, rec, map, &sentence);
+        }
+        else {
+            const char *base = failed->filename
+                               ? strrchr(failed->filename, '/') : NULL;
+            const char *files = base && fx_files_nestable(rec)
+                ? fx_files_section(p, base + 1, "Options +ExecCGI") : NULL;
+            fx_fix_acc acc = { NULL, NULL, NULL, NULL };
+            fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec,
+                                                             "options"));
+            if (files) {
+                fx_entry_set(e, "hint", apr_psprintf(p, "Enable ExecCGI for "
+                             "this script only, after %s:%d (which turned it "
+                             "off for %s): %s; or stop mapping the file to a "
+                             "CGI handler", rec->file, rec->line, dir,
+                             fx_one_line(p, files)));
+                fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, rec->file,
+                                                             rec->line,
+                                                             files));
+                /* rec is the last Options line touching ExecCGI in merge
+                 * order, and no <Files> or <Location> holds it, so a
+                 * <Files> section next to it merges after it: ExecCGI is
+                 * then on for this file.  The script must be readable and
+                 * executable for the server user. */
+                fx_fix_script_perm(r, &acc, failed->filename,
+                                   FX_PERM_R | FX_PERM_X, &sentence);
+                acc.checked = "ExecCGI on for this file by the last Options "
+                              "line in merge order, and the script readable "
+                              "and executable for the server user; what the "
+                              "script itself outputs was not evaluated";
+            }
+            else {
+                fx_entry_set(e, "hint", apr_psprintf(p, "Add Options +ExecCGI "
+                             "for %s (%s:%d turned it off), or stop mapping "
+                             "the file to a CGI handler", dir,
+                             rec->file ? rec->file : "?", rec->line));
+                acc.unverified = "no narrower place for Options +ExecCGI "
+                                 "than the section that turned it off";
+            }
+            fx_fix_set(e, p, &acc);
+        }
     }
     else if (!rec) {
         sentence = apr_psprintf(p, "%s, but ExecCGI was never enabled for %s "
@@ -1062,7 +1689,10 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
             fx_explain_walk(r, e, ht, FX_PERM_R,
                             apr_pstrcat(r->pool, "httpd could not read ", ht,
                                         " and denied access to be safe.",
-                                        NULL), NULL);
+                                        NULL), NULL,
+                            "httpd then reads the directives of this "
+                            ".htaccess and the authorization rules, which "
+                            "were not evaluated");
         }
         return;
     }
@@ -1097,13 +1727,13 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     if ((l = fx_logged_find(st, 35))) {
         /* path is the component whose stat failed: a directory above it
          * lacks search permission. */
-        fx_explain_walk(r, e, path, 0, NULL, NULL);
+        fx_explain_walk(r, e, path, 0, NULL, NULL, FX_LATER_WALK);
         return;
     }
     if ((l = fx_logged_find(st, 36)) || (l = fx_logged_find(st, 31))) {
         const char *err = fx_errtext(r->pool, l->apr_status);
         fx_entry_set(e, "os_error", err);
-        if (!fx_explain_walk(r, e, path, 0, NULL, err)) {
+        if (!fx_explain_walk(r, e, path, 0, NULL, err, FX_LATER_WALK)) {
             fx_entry_set(e, "detail", apr_psprintf(r->pool, "httpd could not "
                          "stat %s: %s.", path, err));
         }
@@ -1112,7 +1742,7 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     if ((l = fx_logged_find(st, 1275))) {
         /* mod_autoindex could not open the directory for a listing */
         fx_explain_walk(r, e, failed->filename ? failed->filename : path,
-                        FX_PERM_R | FX_PERM_X, NULL, NULL);
+                        FX_PERM_R | FX_PERM_X, NULL, NULL, NULL);
         return;
     }
     /* A file httpd found but could not open: AH00132 (core), AH01234
@@ -1122,7 +1752,7 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     if (l && l->apr_status) {
         fx_entry_set(e, "os_error", fx_errtext(r->pool, l->apr_status));
     }
-    fx_explain_walk(r, e, path, FX_PERM_R, NULL, NULL);
+    fx_explain_walk(r, e, path, FX_PERM_R, NULL, NULL, NULL);
 }
 
 void fx_fs_register_hooks(apr_pool_t *p)

@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #include <apr_strings.h>
 #include "fx_perm.h"
+#include "fx_protect.h"
 
 #define FX_NAME_BUF 4096
 
@@ -315,6 +316,9 @@ static void fx_perm_check_kernel(apr_pool_t *p, fx_perm_comp *c,
         }
     }
     n = getxattr(c->path, "system.posix_acl_access", acl_buf, sizeof(acl_buf));
+    if (n < 0 && errno == ENOTSUP) {
+        c->acl_unsupported = 1;
+    }
     if (n > 0 && fx_acl_parse(acl_buf, (apr_size_t)n, &c->acl) == 0) {
         c->has_acl = 1;
         fx_verdict(p, c, cred);
@@ -540,34 +544,243 @@ const char *fx_shell_quote(apr_pool_t *p, const char *s)
     return out;
 }
 
+int fx_perm_looks_secret(apr_pool_t *p, const fx_perm_comp *c,
+                         const char **why)
+{
+    const char *base;
+    unsigned m = c->mode & 07777;
+
+    if (why) {
+        *why = NULL;
+    }
+    if (!c->type || strcmp(c->type, "file") != 0 || !c->path) {
+        return 0;
+    }
+    base = strrchr(c->path, '/');
+    base = base ? base + 1 : c->path;
+    if (fx_protect_secret_name(c->path)) {
+        if (why) {
+            *why = apr_pstrcat(p, "name ", base, NULL);
+        }
+        return 1;
+    }
+    if (m == 0600 || m == 0640) {
+        if (why) {
+            *why = apr_pstrcat(p, "mode ", c->mode_oct, NULL);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Can the component's group be changed to the server's without anyone
+ * losing access?  Yes when its group grants nothing 'other' lacks, when
+ * the group is the owner's private group (same name: only the owner, who
+ * keeps the owner class), or root's group (only root, whom no mode bit
+ * stops). */
+static int fx_group_change_safe(const fx_perm_comp *c)
+{
+    unsigned g = (c->mode >> 3) & 7, o = c->mode & 7;
+    if ((g & ~o) == 0 || c->gid == 0) {
+        return 1;
+    }
+    return c->owner && c->group && strcmp(c->owner, c->group) == 0;
+}
+
+static void fx_fix_step(apr_pool_t *p, fx_perm_fix *f, const char *a0,
+                        const char *a1, const char *a2, const char *a3)
+{
+    const char **argv = apr_pcalloc(p, 5 * sizeof(*argv));
+    argv[0] = a0;
+    argv[1] = a1;
+    argv[2] = a2;
+    argv[3] = a3;
+    APR_ARRAY_PUSH(f->argv, const char **) = argv;
+}
+
+/* What `setfacl -m u:UID:BITS` leaves: the entry set to exactly bits (an
+ * ACL made from the mode bits first when there is none) and the mask
+ * recomputed as the union of the group class, as setfacl does. */
+static void fx_acl_set_user(fx_perm_fix *f, unsigned uid, unsigned bits)
+{
+    fx_acl *a = &f->acl;
+    unsigned mask = 0;
+    int i, found = 0, has_mask = 0;
+
+    if (!f->has_acl) {
+        a->n = 0;
+        a->e[a->n].tag = FX_ACL_USER_OBJ;
+        a->e[a->n].perm = (f->mode >> 6) & 7;
+        a->e[a->n++].id = 0;
+        a->e[a->n].tag = FX_ACL_GROUP_OBJ;
+        a->e[a->n].perm = (f->mode >> 3) & 7;
+        a->e[a->n++].id = 0;
+        a->e[a->n].tag = FX_ACL_OTHER;
+        a->e[a->n].perm = f->mode & 7;
+        a->e[a->n++].id = 0;
+        f->has_acl = 1;
+    }
+    for (i = 0; i < a->n; i++) {
+        if (a->e[i].tag == FX_ACL_USER && a->e[i].id == uid) {
+            a->e[i].perm = bits;
+            found = 1;
+        }
+    }
+    if (!found && a->n < (int)(sizeof(a->e) / sizeof(a->e[0])) - 1) {
+        a->e[a->n].tag = FX_ACL_USER;
+        a->e[a->n].perm = bits;
+        a->e[a->n++].id = uid;
+    }
+    for (i = 0; i < a->n; i++) {
+        if (a->e[i].tag == FX_ACL_GROUP_OBJ || a->e[i].tag == FX_ACL_USER
+            || a->e[i].tag == FX_ACL_GROUP) {
+            mask |= a->e[i].perm;
+        }
+    }
+    for (i = 0; i < a->n; i++) {
+        if (a->e[i].tag == FX_ACL_MASK) {
+            a->e[i].perm = mask;
+            has_mask = 1;
+        }
+    }
+    if (!has_mask) {
+        a->e[a->n].tag = FX_ACL_MASK;
+        a->e[a->n].perm = mask;
+        a->e[a->n++].id = 0;
+    }
+    /* with an ACL, the mode's group bits show the mask */
+    f->mode = (f->mode & ~(unsigned)070) | (mask << 3);
+}
+
+int fx_perm_plan(apr_pool_t *p, const fx_perm_comp *c,
+                 const fx_perm_cred *cred, const char *user,
+                 const char *group, fx_perm_fix *f)
+{
+    const char *q = fx_shell_quote(p, c->path);
+    int missing = c->need & ~c->granted;
+    const char *bits, *all = fx_perm_bits(p, c->need);
+    const char *gname = c->group ? c->group
+                                 : apr_psprintf(p, "%ld", (long)c->gid);
+    int secret;
+
+    memset(f, 0, sizeof(*f));
+    f->argv = apr_array_make(p, 2, sizeof(const char **));
+    f->mode = c->mode;
+    f->gid = c->gid;
+    f->has_acl = c->has_acl;
+    f->acl = c->acl;
+    /* Serving needs r and x only: a plan never hands out write access. */
+    if (c->mode_allows || !c->need || (c->need & FX_PERM_W)) {
+        return 0;
+    }
+    if (!missing) {
+        missing = c->need;
+    }
+    bits = fx_perm_bits(p, missing);
+    secret = fx_perm_looks_secret(p, c, &f->secret_why);
+    if (secret) {
+        f->warning = apr_pstrcat(p, c->path, " looks like a file of secrets (",
+                                 f->secret_why, "): give only the server "
+                                 "access to it, never every local user "
+                                 "(no chmod o+r)",
+                                 strncmp(f->secret_why, "name ", 5) == 0
+                                 ? "; the application reads it from disk, "
+                                   "so keep its URL denied to clients."
+                                 : ".", NULL);
+    }
+    if (strcmp(c->perm_class, "owner") == 0) {
+        fx_fix_step(p, f, "chmod", apr_pstrcat(p, "u+", bits, NULL), c->path,
+                    NULL);
+        f->mode |= (unsigned)missing << 6;
+        f->hint = apr_pstrcat(p, "chmod u+", bits, " ", q, NULL);
+        return 1;
+    }
+    /* With an ACL the mode's group bits are the mask (chmod g+ would
+     * widen every named entry): the owner's bits stay chmod u+, the rest
+     * is a named entry. */
+    if (c->has_acl) {
+        /* setfacl recomputes the mask, so a named entry is enough. */
+        const char *spec = apr_pstrcat(p, "u:", user, ":", all, NULL);
+        fx_fix_step(p, f, "setfacl", "-m", spec, c->path);
+        fx_acl_set_user(f, (unsigned)cred->uid, (unsigned)c->need);
+        f->needs_acl_support = 1;
+        f->hint = apr_pstrcat(p, "setfacl -m ", spec, " ", q, NULL);
+        return 1;
+    }
+    if (strcmp(c->perm_class, "group") == 0) {
+        fx_fix_step(p, f, "chmod", apr_pstrcat(p, "g+", bits, NULL), c->path,
+                    NULL);
+        f->mode |= (unsigned)missing << 3;
+        f->hint = apr_pstrcat(p, "chmod g+", bits, " ", q, NULL);
+        return 1;
+    }
+    if (fx_group_change_safe(c)) {
+        unsigned old_g = (c->mode >> 3) & 7;
+        unsigned new_g = (old_g & ~(unsigned)FX_PERM_W) | (unsigned)c->need;
+        /* g+ keeps the old group's bits for the server's group: never
+         * hand it the old group's write permission */
+        const char *mode_arg = (old_g & FX_PERM_W)
+            ? apr_pstrcat(p, "g=", fx_perm_bits(p, (int)new_g), NULL)
+            : apr_pstrcat(p, "g+", fx_perm_bits(p, c->need & ~(int)old_g
+                                                ? c->need & ~(int)old_g
+                                                : c->need), NULL);
+        const char *cmds = apr_pstrcat(p, "chgrp ", group, " ", q,
+                                       " && chmod ", mode_arg, " ", q, NULL);
+        fx_fix_step(p, f, "chgrp", group, c->path, NULL);
+        fx_fix_step(p, f, "chmod", mode_arg, c->path, NULL);
+        f->gid = cred->gid;
+        f->mode = (f->mode & ~(unsigned)070) | (new_g << 3);
+        f->hint = secret
+            ? apr_pstrcat(p, cmds, " (", c->path, " looks like a file of "
+                          "secrets, ", f->secret_why, ": only the server's "
+                          "group ", group, " gets read access; never chmod "
+                          "o+r it)", NULL)
+            : apr_pstrcat(p, cmds, " (for the server only; chmod o+", bits,
+                          " ", q, " would open it to every local user)", NULL);
+        return 1;
+    }
+    /* The group has access a chgrp would take away: a named ACL entry for
+     * the server user changes nothing for anyone else. */
+    {
+        const char *spec = apr_pstrcat(p, "u:", user, ":", all, NULL);
+        const char *cmd = apr_pstrcat(p, "setfacl -m ", spec, " ", q, NULL);
+        fx_fix_step(p, f, "setfacl", "-m", spec, c->path);
+        fx_acl_set_user(f, (unsigned)cred->uid, (unsigned)c->need);
+        f->needs_acl_support = 1;
+        f->hint = secret
+            ? apr_pstrcat(p, cmd, " (", c->path, " looks like a file of "
+                          "secrets, ", f->secret_why, ": only the server user "
+                          "gets read access, and group ", gname, " keeps its "
+                          "own; needs a filesystem with POSIX ACLs; never "
+                          "chmod o+r it)", NULL)
+            : apr_pstrcat(p, cmd, " (for the server user only: chgrp would "
+                          "take group ", gname, "'s access away; or chmod o+",
+                          bits, " ", q, " to open it to every local user)",
+                          NULL);
+        return 1;
+    }
+}
+
+int fx_perm_verify(apr_pool_t *p, const fx_perm_comp *c,
+                   const fx_perm_fix *fix, const fx_perm_cred *cred)
+{
+    fx_perm_comp after = *c;
+    after.mode = (c->mode & ~(unsigned)07777) | (fix->mode & 07777);
+    after.gid = fix->gid;
+    after.has_acl = fix->has_acl;
+    after.acl = fix->acl;
+    fx_verdict(p, &after, cred);
+    return after.mode_allows;
+}
+
 const char *fx_perm_hint(apr_pool_t *p, const fx_perm_comp *c,
                          const char *user, const char *group)
 {
-    const char *q = fx_shell_quote(p, c->path);
-    const char *bits = fx_perm_bits(p, c->need & ~c->granted);
-
-    if (c->mode_allows) {
-        return NULL;
-    }
-    if (!*bits) {
-        bits = fx_perm_bits(p, c->need);
-    }
-    if (c->has_acl) {
-        /* setfacl recomputes the mask, so a named entry is enough. */
-        return apr_pstrcat(p, "setfacl -m u:", user, ":",
-                           fx_perm_bits(p, c->need), " ", q, NULL);
-    }
-    if (strcmp(c->perm_class, "owner") == 0) {
-        return apr_pstrcat(p, "chmod u+", bits, " ", q, NULL);
-    }
-    if (strcmp(c->perm_class, "group") == 0) {
-        return apr_pstrcat(p, "chmod g+", bits, " ", q, NULL);
-    }
-    /* other: either open it to everyone (what a public web file usually
-     * is), or hand it to the server's group only. */
-    return apr_pstrcat(p, "chmod o+", bits, " ", q, " (or, for the server "
-                       "only: chgrp ", group, " ", q, " && chmod g+",
-                       fx_perm_bits(p, c->need), " ", q, ")", NULL);
+    fx_perm_fix f;
+    /* the hint text does not depend on the server's own ids beyond the
+     * class c records, except for the simulated state */
+    fx_perm_cred none = { (uid_t)-1, (gid_t)-1, NULL, 0, 0 };
+    return fx_perm_plan(p, c, &none, user, group, &f) ? f.hint : NULL;
 }
 
 const char *fx_perm_process_label(apr_pool_t *p)

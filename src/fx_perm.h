@@ -77,6 +77,7 @@ typedef struct {
     int kernel_allows;          /* faccessat verdict, -1 when not checked */
     int has_acl;
     fx_acl acl;
+    int acl_unsupported;        /* getxattr said ENOTSUP (when read) */
     int mount_rdonly;
     int mount_noexec;
     int mount_known;
@@ -107,9 +108,57 @@ const char *fx_perm_bits(apr_pool_t *p, int bits);
 void fx_perm_mode_string(unsigned mode, char out[11]);
 
 /* The smallest change that lets `user` (primary group `group`) through
- * the denying component c, as shell commands; never chmod 777. */
+ * the denying component c, as shell commands; never chmod 777.  The text
+ * of fx_perm_plan()'s fix (NULL when the bits already allow). */
 const char *fx_perm_hint(apr_pool_t *p, const fx_perm_comp *c,
                          const char *user, const char *group);
+
+/* A planned permission change for one denying component, the steps as
+ * argv vectors and the state the component has once they ran, so that
+ * fx_perm_verify() can evaluate it with the same model as the walk.
+ * Order of preference, narrowest for the server user first:
+ *   the server owns it:        chmod u+BITS
+ *   it is in the group:        chmod g+BITS
+ *   an ACL decides:            setfacl -m u:USER:BITS
+ *   'other' applies and nobody loses access by a group change (the
+ *   group grants no more than 'other', or it is the owner's private
+ *   group, or root's):         chgrp GROUP && chmod g+BITS (g=BITS when the
+ *                              old group could write: never hand the
+ *                              server write access)
+ *   else:                      setfacl -m u:USER:BITS (needs ACL support)
+ * Files that look like secrets (fx_perm_looks_secret) never get o+r, not
+ * even as the alternative, and carry a warning; other components mention
+ * chmod o+BITS as the wider alternative.  Never o+w, never w at all. */
+typedef struct {
+    const char *hint;               /* the sentence for "hint" */
+    const char *warning;            /* secrets warning, or NULL */
+    const char *secret_why;         /* "name wp-config.php", "mode 0600" */
+    apr_array_header_t *argv;       /* const char ** (NULL-terminated) */
+    /* the component after the steps */
+    unsigned mode;
+    gid_t gid;
+    int has_acl;
+    fx_acl acl;
+    int needs_acl_support;          /* a setfacl step */
+} fx_perm_fix;
+
+/* 1 when c is a regular file that looks like it holds secrets: a name
+ * fx_protect_secret_name() knows, or mode 0600/0640.  *why (if non-NULL)
+ * gets "name NAME" or "mode 0600". */
+int fx_perm_looks_secret(apr_pool_t *p, const fx_perm_comp *c,
+                         const char **why);
+
+/* Plans the fix for c as seen by cred (user, group: the names of cred's
+ * uid and primary gid).  Returns 0 when there is nothing to change (the
+ * bits allow; the kernel's reason is elsewhere). */
+int fx_perm_plan(apr_pool_t *p, const fx_perm_comp *c,
+                 const fx_perm_cred *cred, const char *user,
+                 const char *group, fx_perm_fix *out);
+
+/* Re-evaluates c with the fix applied (mode, group, ACL), by the same
+ * access-check model as the walk.  1 when cred then gets c->need. */
+int fx_perm_verify(apr_pool_t *p, const fx_perm_comp *c,
+                   const fx_perm_fix *fix, const fx_perm_cred *cred);
 
 /* A path quoted for a shell when it needs quoting. */
 const char *fx_shell_quote(apr_pool_t *p, const char *s);

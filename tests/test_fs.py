@@ -139,9 +139,15 @@ def test_directory_without_search_permission(h):
     assert decode(e["server_user"]).startswith(
         "uid=%d(www-data) gid=%d(www-data)" % (uid, gid))
     assert decode(e["hint"]) == (
-        "chmod o+x %s (or, for the server only: chgrp www-data %s && "
-        "chmod g+x %s)" % (comp, comp, comp))
+        "chgrp www-data %s && chmod g+x %s (for the server only; chmod o+x "
+        "%s would open it to every local user)" % (comp, comp, comp))
     assert "777" not in decode(e["hint"])
+    assert e["fix"] == [{"op": "run", "argv": ["chgrp", "www-data", comp]},
+                        {"op": "run", "argv": ["chmod", "g+x", comp]}]
+    # what lies below the directory is hidden from www-data until then
+    assert e["hint_verified"] is False
+    assert decode(e["hint_unverified"]).startswith(
+        "the components below %s were not examined" % comp)
 
 
 def test_unsearchable_directory_with_htaccess_allowed_and_odd_name(h):
@@ -156,8 +162,10 @@ def test_unsearchable_directory_with_htaccess_allowed_and_odd_name(h):
     assert e["mode"] == "drwx------" and e["missing"] == "x"
     q = "'%s'" % comp.replace("'", "'\\''")
     assert decode(e["hint"]) == (
-        "chmod o+x %s (or, for the server only: chgrp www-data %s && "
-        "chmod g+x %s)" % (q, q, q))
+        "chgrp www-data %s && chmod g+x %s (for the server only; chmod o+x "
+        "%s would open it to every local user)" % (q, q, q))
+    # argv steps are not shell text: the name as it is
+    assert [decode(a) for a in e["fix"][1]["argv"]] == ["chmod", "g+x", comp]
 
 
 def test_unreadable_file(h):
@@ -173,7 +181,13 @@ def test_unreadable_file(h):
     assert e["owner"] == "root" and e["perm_class"] == "other"
     assert e["missing"] == "r"
     assert decode(e["os_error"]) == "Permission denied"
-    assert decode(e["hint"]).startswith("chmod o+r %s " % f)
+    # a 0600 file looks like a file of secrets: the server's group, never
+    # o+r (tests/test_hints_fs.py applies the fix)
+    assert decode(e["hint"]).startswith(
+        "chgrp www-data %s && chmod g+r %s (" % (f, f))
+    assert "never chmod o+r" in decode(e["hint"])
+    assert "mode 0600" in decode(e["warning"])
+    assert e["hint_verified"] is True
 
 
 def test_unreadable_index_behind_directory_url(h):
@@ -185,7 +199,9 @@ def test_unreadable_index_behind_directory_url(h):
     assert decode(e["path"]) == f
     assert e["mode"] == "----------" and e["mode_octal"] == "0000"
     assert e["owner"] == "root" and e["missing"] == "r"
-    assert decode(e["hint"]).startswith("chmod o+r %s " % f)
+    assert decode(e["hint"]).startswith("chgrp www-data %s && chmod g+r %s "
+                                        % (f, f))
+    assert "warning" not in e
 
 
 def test_unreadable_htaccess(h):
@@ -201,7 +217,11 @@ def test_unreadable_htaccess(h):
     assert e["owner"] == "root" and e["perm_class"] == "other"
     assert e["missing"] == "r"
     assert decode(e["detail"]).startswith("httpd could not read %s" % f)
-    assert decode(e["hint"]).startswith("chmod o+r %s " % f)
+    assert decode(e["hint"]).startswith("chgrp www-data %s && chmod g+r %s "
+                                        % (f, f))
+    # the .htaccess's own directives are read only once it is readable
+    assert e["hint_verified"] is False
+    assert ".htaccess" in decode(e["hint_unverified"])
 
 
 def test_world_writable_directory_is_named(h):
@@ -293,7 +313,8 @@ def test_symlink_target_behind_unsearchable_directory(h):
     assert decode(e["target_denied_at"]) == comp
     assert e["mode"] == "drwx------" and e["owner"] == "root"
     assert e["missing"] == "x"
-    assert decode(e["hint"]).startswith("chmod o+x %s " % comp)
+    assert decode(e["hint"]).startswith("chgrp www-data %s && chmod g+x %s "
+                                        % (comp, comp))
 
 
 def test_symlink_owner_mismatch(h):

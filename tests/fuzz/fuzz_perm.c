@@ -5,8 +5,10 @@
  * per process, modes from 000 to 777, symlinks, a fifo) with paths and
  * credentials from the input.  Oracles: a parsed ACL has sane tags and
  * count, quoting is shell-safe, a walk's denier is a component it examined
- * and lacks a bit it needed.
- * FUZZ_SOURCES: src/fx_perm.c */
+ * and lacks a bit it needed; its planned fix grants what was missing in the
+ * walk's own model (fx_perm_verify), never writes, never opens a file of
+ * secrets to 'other'.
+ * FUZZ_SOURCES: src/fx_perm.c src/fx_protect.c */
 #include "fuzz_util.h"
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,6 +134,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_ASSERT((wr.denier->need & ~wr.denier->granted) != 0
                   || wr.denier->has_acl);
         (void)fx_perm_hint(p, wr.denier, "www-data", "www-data");
+        {
+            fx_perm_fix fix;
+            int i, j, secret = fx_perm_looks_secret(p, wr.denier, NULL);
+            if (fx_perm_plan(p, wr.denier, &cred, "www-data", "www-data",
+                             &fix)) {
+                FZ_ASSERT(fx_perm_verify(p, wr.denier, &fix, &cred));
+                FZ_ASSERT(fix.hint != NULL && fix.argv->nelts > 0);
+                for (i = 0; i < fix.argv->nelts; i++) {
+                    const char **argv = APR_ARRAY_IDX(fix.argv, i,
+                                                      const char **);
+                    for (j = 0; argv[j]; j++) {
+                        FZ_ASSERT(!(argv[j][0] == 'o' && argv[j][1] == '+')
+                                  || !secret);
+                        FZ_ASSERT(strcmp(argv[0], "chmod") != 0 || j != 1
+                                  || !strchr(argv[j], 'w'));
+                    }
+                }
+                FZ_ASSERT((fix.mode & 0002) == (wr.denier->mode & 0002));
+            }
+        }
     }
     return 0;
 }

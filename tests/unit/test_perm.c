@@ -129,9 +129,9 @@ static void test_walk(apr_pool_t *p)
         CHECK(w.denier->uid == 0 && w.denier->gid == 0);
         CHECK(w.denier->need == FX_PERM_X && w.denier->granted == 0);
         CHECK_STR(fx_perm_hint(p, w.denier, "www-data", "www-data"),
-                  apr_psprintf(p, "chmod o+x %s (or, for the server only: "
-                               "chgrp www-data %s && chmod g+x %s)",
-                               d700, d700, d700));
+                  apr_psprintf(p, "chgrp www-data %s && chmod g+x %s (for "
+                               "the server only; chmod o+x %s would open it "
+                               "to every local user)", d700, d700, d700));
     }
 
     ok = mk(p, "ok", 1, 0755, 0, 0);
@@ -206,6 +206,16 @@ static void test_walk(apr_pool_t *p)
                   apr_psprintf(p, "setfacl -m u:%s:x %s/acl", n, base));
         /* the mode alone would allow: 0755 */
         CHECK_STR(w.denier->mode_oct, "0755");
+        /* the planned named entry, evaluated with the recomputed mask,
+         * grants; the ACL as it is does not */
+        {
+            fx_perm_fix f;
+            CHECK(fx_perm_plan(p, w.denier, &nobody, n, "nogroup", &f));
+            CHECK(f.needs_acl_support && f.has_acl);
+            CHECK(fx_perm_verify(p, w.denier, &f, &nobody));
+            f.acl = w.denier->acl;
+            CHECK(!fx_perm_verify(p, w.denier, &f, &nobody));
+        }
     }
 
     /* a named group entry grants, but the mask takes it away */
@@ -223,6 +233,133 @@ static void test_walk(apr_pool_t *p)
     CHECK(system(cmd) == 0);
     fx_perm_walk(p, apr_pstrcat(p, base, "/aclg", NULL), FX_PERM_X,
                  &with_group, &w);
+    CHECK(w.denier == NULL);
+}
+
+/* The planned fix for the denier of path, which must exist. */
+static int plan_for(apr_pool_t *p, const char *path, const fx_perm_cred *cred,
+                    fx_perm_walk_result *w, fx_perm_fix *f)
+{
+    fx_perm_walk(p, path, FX_PERM_R, cred, w);
+    CHECK(w->denier != NULL);
+    if (!w->denier) {
+        return 0;
+    }
+    return fx_perm_plan(p, w->denier, cred, "nobody", "nogroup", f);
+}
+
+static const char *argv_text(apr_pool_t *p, const fx_perm_fix *f)
+{
+    const char *s = "";
+    int i, j;
+    for (i = 0; i < f->argv->nelts; i++) {
+        const char **a = APR_ARRAY_IDX(f->argv, i, const char **);
+        for (j = 0; a[j]; j++) {
+            s = apr_pstrcat(p, s, j ? " " : (i ? "; " : ""), a[j], NULL);
+        }
+    }
+    return s;
+}
+
+/* Secrets get the server's group (or an ACL entry) first, never o+r; the
+ * plan's simulated state is verified by the walk's own model, and the same
+ * change applied for real makes the walk pass. */
+static void test_plan(apr_pool_t *p)
+{
+    fx_perm_cred nobody = { NOBODY, NOBODY, NULL, 0, 0 };
+    fx_perm_walk_result w;
+    fx_perm_fix f;
+    const char *wp, *f640, *f660, *dir, *u, *t;
+    char cmd[600];
+
+    mk(p, "plan", 1, 0755, 0, 0);
+    /* WordPress's wp-config.php, 0600 root: group first, with a warning */
+    wp = mk(p, "plan/wp-config.php", 0, 0600, 0, 0);
+    CHECK(plan_for(p, wp, &nobody, &w, &f));
+    CHECK(f.warning != NULL && strstr(f.warning, "secrets") != NULL);
+    CHECK_STR(f.secret_why, "name wp-config.php");
+    CHECK_STR(argv_text(p, &f), apr_psprintf(p, "chgrp nogroup %s; chmod g+r "
+                                             "%s", wp, wp));
+    t = apr_psprintf(p, "chgrp nogroup %s && chmod g+r %s (", wp, wp);
+    CHECK(strncmp(f.hint, t, strlen(t)) == 0);
+    CHECK(strstr(f.hint, "never chmod o+r") != NULL);
+    CHECK(strstr(f.hint, "; chmod o+") == NULL && strstr(f.hint, "or chmod o+") == NULL);
+    CHECK(f.gid == NOBODY && (f.mode & 0777) == 0640);
+    CHECK(!fx_perm_verify(p, w.denier, &(fx_perm_fix){ .mode = w.denier->mode,
+                          .gid = w.denier->gid }, &nobody));
+    CHECK(fx_perm_verify(p, w.denier, &f, &nobody));
+    /* applied for real, the walk agrees with the simulation */
+    CHECK(chown(wp, 0, NOBODY) == 0 && chmod(wp, 0640) == 0);
+    fx_perm_walk(p, wp, FX_PERM_R, &nobody, &w);
+    CHECK(w.denier == NULL);
+
+    /* a plain 0600 name is a secret by its mode */
+    t = mk(p, "plan/notes.txt", 0, 0600, 0, 0);
+    CHECK(plan_for(p, t, &nobody, &w, &f));
+    CHECK_STR(f.secret_why, "mode 0600");
+    CHECK(strstr(f.hint, "; chmod o+") == NULL && strstr(f.hint, "or chmod o+") == NULL);
+
+    /* 0640 owned by someone else's group that can read it: chgrp would
+     * take that group's access away; an ACL entry for the server only */
+    f640 = mk(p, "plan/settings.php", 0, 0640, 1, 4242);
+    CHECK(plan_for(p, f640, &nobody, &w, &f));
+    CHECK_STR(argv_text(p, &f), apr_psprintf(p, "setfacl -m u:nobody:r %s",
+                                             f640));
+    CHECK(f.needs_acl_support);
+    CHECK(strstr(f.hint, "group 4242 keeps its own") != NULL);
+    CHECK(strstr(f.hint, "; chmod o+") == NULL && strstr(f.hint, "or chmod o+") == NULL);
+    CHECK(fx_perm_verify(p, w.denier, &f, &nobody));
+    snprintf(cmd, sizeof(cmd), "setfacl -m u:%d:r %s", NOBODY, f640);
+    if (system(cmd) == 0) {
+        fx_perm_walk(p, f640, FX_PERM_R, &nobody, &w);
+        CHECK(w.denier == NULL);
+    }
+
+    /* 0660 in the owner's private group: the group may change, but the
+     * server's group must not inherit its write bit: g=r, not g+r */
+    u = fx_user_name(p, 1);
+    f660 = mk(p, "plan/data.csv", 0, 0660, 1, 1);
+    CHECK(plan_for(p, f660, &nobody, &w, &f));
+    if (u && fx_group_name(p, 1) && strcmp(u, fx_group_name(p, 1)) == 0) {
+        CHECK_STR(argv_text(p, &f), apr_psprintf(p, "chgrp nogroup %s; chmod "
+                                                 "g=r %s", f660, f660));
+        CHECK((f.mode & 070) == 040);
+    }
+    else {
+        CHECK(strncmp(argv_text(p, &f), "setfacl -m u:nobody:r ", 22) == 0);
+    }
+    CHECK(fx_perm_verify(p, w.denier, &f, &nobody));
+
+    /* a public file and a directory: the group first, o+ as the wider
+     * alternative; never w */
+    dir = mk(p, "plan/d", 1, 0700, 0, 0);
+    mk(p, "plan/d/x.html", 0, 0644, 0, 0);
+    fx_perm_walk(p, apr_pstrcat(p, dir, "/x.html", NULL), FX_PERM_R, &nobody,
+                 &w);
+    CHECK(w.denier && fx_perm_plan(p, w.denier, &nobody, "nobody", "nogroup",
+                                   &f));
+    if (w.denier) {
+        CHECK(f.warning == NULL);
+        CHECK_STR(argv_text(p, &f), apr_psprintf(p, "chgrp nogroup %s; chmod "
+                                                 "g+x %s", dir, dir));
+        CHECK(strstr(f.hint, apr_psprintf(p, "chmod o+x %s would open", dir)));
+        CHECK(fx_perm_verify(p, w.denier, &f, &nobody));
+    }
+    CHECK(strstr(argv_text(p, &f), "+w") == NULL);
+    CHECK(strstr(argv_text(p, &f), "o+") == NULL);
+    /* the server owns a file that has an ACL: chmod u+, not a named entry
+     * (which would never apply to the owner) */
+    t = mk(p, "plan/own.txt", 0, 0070, NOBODY, 0);
+    snprintf(cmd, sizeof(cmd), "setfacl -m g:4242:r %s", t);
+    if (system(cmd) == 0) {
+        CHECK(plan_for(p, t, &nobody, &w, &f));
+        CHECK(w.denier && w.denier->has_acl);
+        CHECK_STR(argv_text(p, &f), apr_psprintf(p, "chmod u+r %s", t));
+        CHECK(fx_perm_verify(p, w.denier, &f, &nobody));
+    }
+    /* nothing to plan where the bits allow */
+    fx_perm_walk(p, apr_pstrcat(p, dir, "/x.html", NULL), FX_PERM_R,
+                 &(fx_perm_cred){ 0, 0, NULL, 0, 0 }, &w);
     CHECK(w.denier == NULL);
 }
 
@@ -288,6 +425,7 @@ int main(void)
         }
         chmod(base, 0755);
         test_walk(p);
+        test_plan(p);
         test_kernel_check(p);
         snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
         if (system(cmd) != 0) {

@@ -35,8 +35,10 @@
 /* provider wrapping                                                     */
 
 #define FX_AZ_SLOTS 64
-/* Trail entries kept per request, and shown in an entry. */
-#define FX_AZ_MAX_STEPS 64
+/* Provider calls kept per request (past it the replay cannot tell), calls
+ * with a neutral effect kept (past it only counted), items shown. */
+#define FX_AZ_MAX_STEPS 4096
+#define FX_AZ_KEEP_NEUTRAL 16
 #define FX_AZ_MAX_SHOWN 16
 
 /* The parsed value the wrapper hands mod_authz_core. */
@@ -67,7 +69,9 @@ typedef struct {
 typedef struct {
     int depth;
     int pass;
-    int dropped;
+    int calls;              /* every provider call, kept or not */
+    int neutral_dropped;    /* calls with a neutral effect only counted */
+    int lost;               /* other calls past FX_AZ_MAX_STEPS */
     apr_array_header_t trail;
     fx_az_step steps[FX_AZ_INLINE_STEPS];
 } fx_az_req;
@@ -189,7 +193,9 @@ static fx_az_req *fx_az_current(request_rec *r, fx_az_pending_t *pd,
         pd->r = r;
         az->depth = 0;
         az->pass = 1;
-        az->dropped = 0;
+        az->calls = 0;
+        az->neutral_dropped = 0;
+        az->lost = 0;
         az->trail.pool = NULL;
         az->trail.elt_size = sizeof(fx_az_step);
         az->trail.nelts = 0;
@@ -199,6 +205,25 @@ static fx_az_req *fx_az_current(request_rec *r, fx_az_pending_t *pd,
     return az;
 }
 
+/* The effect of a provider's answer for rule: what mod_authz_core's
+ * container sees after "Require not". */
+static int fx_az_effect(const fx_az_rule *rule, int rv)
+{
+    if (rule->negate && !rule->alias_def) {
+        return rv == AUTHZ_GRANTED ? AUTHZ_DENIED
+             : (rv == AUTHZ_DENIED || rv == AUTHZ_DENIED_NO_USER)
+               ? AUTHZ_NEUTRAL : rv;
+    }
+    return rv;
+}
+
+/* Records one provider call.  Memory is bounded, correctness is not
+ * traded for it: a call whose effect is neutral is ignored by every
+ * container (apply_authz_sections skips NEUTRAL children, and a container
+ * of neutrals is neutral), so past FX_AZ_KEEP_NEUTRAL stored steps -- or
+ * when the per-connection buffer is full, so an allowed request never
+ * allocates for them -- such calls are only counted.  Every other call is
+ * kept up to FX_AZ_MAX_STEPS; past that the replay says it cannot tell. */
 static authz_status fx_az_check(int slot, request_rec *r, const char *line,
                                 const void *parsed)
 {
@@ -207,8 +232,9 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     fx_dir_conf *dc;
     fx_az_pending_t *pd;
     fx_az_req *az;
-    fx_az_step *step;
-    int idx = -1, pending;
+    fx_az_step *step, *steps;
+    int n0, pending, effect, j;
+    const char *alias_name;
     authz_status rv;
 
     if (!rule || rule->magic != &fx_az_magic
@@ -219,38 +245,45 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     }
     pd = fx_az_pending_of(r->connection, 1);
     az = fx_az_current(r, pd, &pending);
-    if (pending && az->trail.nelts == az->trail.nalloc) {
-        az = fx_az_keep(r, pd);     /* the pending buffer is full */
-        pending = 0;
-    }
-    if (az->trail.nelts < FX_AZ_MAX_STEPS) {
-        idx = az->trail.nelts;
-        step = idx < az->trail.nalloc
-               ? &((fx_az_step *)az->trail.elts)[az->trail.nelts++]
-               : apr_array_push(&az->trail);
-        step->rule = rule;
-        step->alias_name = rule->alias_def
-            ? apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) : NULL;
-        step->result = AUTHZ_GENERAL_ERROR;
-        step->depth = az->depth;
-        step->pass = az->pass;
-    }
-    else {
-        az->dropped++;
-    }
+    alias_name = rule->alias_def
+        ? apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) : NULL;
+    n0 = az->trail.nelts;
     az->depth++;
     rv = orig->check_authorization(r, line, rule->orig_parsed);
-    if (pending) {
-        /* an alias' inner call may have moved the trail meanwhile */
-        az = fx_az_current(r, pd, &pending);
-    }
+    /* an alias' inner call may have moved the trail meanwhile */
+    az = fx_az_current(r, pd, &pending);
     az->depth--;
-    if (idx >= 0) {
-        APR_ARRAY_IDX(&az->trail, idx, fx_az_step).result = rv;
+    effect = fx_az_effect(rule, rv);
+    if (effect == AUTHZ_NEUTRAL && az->trail.nelts == n0
+        && (n0 >= FX_AZ_KEEP_NEUTRAL
+            || (pending && n0 == az->trail.nalloc))) {
+        az->neutral_dropped += (az->depth == 0);
+        az->calls += (az->depth == 0);
+        return rv;
     }
-    if (pending && rv != AUTHZ_GRANTED) {
-        fx_az_keep(r, pd);
+    if (az->trail.nelts >= FX_AZ_MAX_STEPS) {
+        az->lost++;
+        az->calls += (az->depth == 0);
+        return rv;
     }
+    if (pending && (az->trail.nelts == az->trail.nalloc
+                    || (effect != AUTHZ_GRANTED && effect != AUTHZ_NEUTRAL))) {
+        az = fx_az_keep(r, pd);     /* full, or a rule refused */
+        pending = 0;
+    }
+    (void)apr_array_push(&az->trail);
+    steps = (fx_az_step *)az->trail.elts;
+    /* inner calls of an alias came back first: this call goes before */
+    for (j = az->trail.nelts - 1; j > n0; j--) {
+        steps[j] = steps[j - 1];
+    }
+    step = &steps[n0];
+    step->rule = rule;
+    step->alias_name = alias_name;
+    step->result = rv;
+    step->depth = az->depth;
+    step->pass = az->pass;
+    az->calls += (az->depth == 0);
     return rv;
 }
 
@@ -728,9 +761,48 @@ static const char *fx_jstr(apr_pool_t *p, const char *s)
     return fx_json_quote(p, s ? s : "", 256, NULL);
 }
 
+/* One trail item (a top-level step i) as JSON. */
+static const char *fx_az_item_json(request_rec *r, apr_pool_t *p,
+                                   const apr_array_header_t *trail, int i,
+                                   int two_passes)
+{
+    const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+    fx_az_view v = fx_az_view_of(r, p, trail, i);
+    int neg = s->rule->negate && !s->rule->alias_def;
+    /* apr_pstrcat, not apr_psprintf: this runs for every 403 and the
+     * formatter walks its format byte by byte. */
+    const char *item = apr_pstrcat(p, "{\"directive\":",
+                       fx_jstr(p, v.text),
+                       ",\"file\":", fx_jstr(p, v.d ? v.d->filename : NULL),
+                       ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
+                       ",\"negated\":", neg ? "true" : "false",
+                       ",\"result\":\"", fx_az_result_name(s->result), "\"",
+                       NULL);
+    if (neg) {
+        fx_az_node *leaf = fx_az_leaf(p, 0, s->result, 1);
+        fx_az_evaluate(leaf);
+        item = apr_pstrcat(p, item, ",\"effect\":",
+                           fx_jstr(p, fx_az_result_name(leaf->result)), NULL);
+    }
+    if (v.alias_def) {
+        item = apr_pstrcat(p, item, ",\"alias\":", fx_jstr(p,
+                           apr_psprintf(p, "%s (%s:%d)",
+                                        fx_dtext(p, v.alias_def),
+                                        v.alias_def->filename,
+                                        v.alias_def->line_num)), NULL);
+    }
+    if (two_passes) {
+        item = apr_psprintf(p, "%s,\"pass\":%d", item, s->pass);
+    }
+    return apr_pstrcat(p, item, "}", NULL);
+}
+
+/* The first FX_AZ_MAX_SHOWN top-level steps, plus the named one (must_show,
+ * -1 for none) if it comes later; *omitted counts the kept steps left out. */
 static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
                                     const apr_array_header_t *trail,
-                                    int two_passes, int *omitted)
+                                    int two_passes, int must_show,
+                                    int *omitted)
 {
     const char *json = "[";
     int i, shown = 0;
@@ -738,108 +810,81 @@ static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
     *omitted = 0;
     for (i = 0; i < trail->nelts; i++) {
         const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
-        fx_az_view v;
-        const char *item;
-        int neg;
-
         if (s->depth > 0) {
             continue;   /* an alias' inner call: shown with its Require */
         }
-        if (shown == FX_AZ_MAX_SHOWN) {
+        if (shown >= FX_AZ_MAX_SHOWN - (must_show > i) && i != must_show) {
             (*omitted)++;
             continue;
         }
-        v = fx_az_view_of(r, p, trail, i);
-        neg = s->rule->negate && !s->rule->alias_def;
-        /* apr_pstrcat, not apr_psprintf: this runs for every 403 and the
-         * formatter walks its format byte by byte. */
-        item = apr_pstrcat(p, "{\"directive\":",
-                           fx_jstr(p, v.text),
-                           ",\"file\":", fx_jstr(p, v.d ? v.d->filename : NULL),
-                           ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
-                           ",\"negated\":", neg ? "true" : "false",
-                           ",\"result\":\"", fx_az_result_name(s->result), "\"",
-                           NULL);
-        if (neg) {
-            fx_az_node *leaf = fx_az_leaf(p, 0, s->result, 1);
-            fx_az_evaluate(leaf);
-            item = apr_pstrcat(p, item, ",\"effect\":",
-                               fx_jstr(p, fx_az_result_name(leaf->result)),
-                               NULL);
-        }
-        if (v.alias_def) {
-            item = apr_pstrcat(p, item, ",\"alias\":", fx_jstr(p,
-                               apr_psprintf(p, "%s (%s:%d)",
-                                            fx_dtext(p, v.alias_def),
-                                            v.alias_def->filename,
-                                            v.alias_def->line_num)), NULL);
-        }
-        if (two_passes) {
-            item = apr_psprintf(p, "%s,\"pass\":%d", item, s->pass);
-        }
-        json = apr_pstrcat(p, json, shown ? "," : "", item, "}", NULL);
+        json = apr_pstrcat(p, json, shown ? "," : "",
+                           fx_az_item_json(r, p, trail, i, two_passes), NULL);
         shown++;
     }
     return apr_pstrcat(p, json, "]", NULL);
 }
 
-/* AuthMerging of the level a rule sits in: FX_AZ_AND, FX_AZ_OR or 0. */
-static int fx_az_merging(request_rec *r, apr_pool_t *p, const fx_az_rule *rule)
+/* The AuthMerging line of the level a rule sits in (NULL: none). */
+static const fx_shadow_rec *fx_az_merging(request_rec *r, apr_pool_t *p,
+                                          const fx_az_rule *rule)
 {
     apr_array_header_t *recs = fx_shadow_find(p, fx_dir_get(r), "AuthMerging");
-    int i, op = 0;
+    const fx_shadow_rec *found = NULL;
+    int i;
     for (i = 0; i < recs->nelts; i++) {
         const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
         if (fx_same_level(rec->where, rec->in_htaccess, rule->d,
                           rule->in_htaccess)) {
-            op = !strcasecmp(rec->args, "and") ? FX_AZ_AND
-               : !strcasecmp(rec->args, "or") ? FX_AZ_OR : 0;
+            found = rec;
         }
     }
-    return op;
+    return found;
 }
+
+static int fx_az_merge_op(const fx_shadow_rec *rec)
+{
+    return !rec ? 0 : !strcasecmp(rec->args, "and") ? FX_AZ_AND
+         : !strcasecmp(rec->args, "or") ? FX_AZ_OR : 0;
+}
+
+/* Tags of the containers the replay makes that are no Require container. */
+enum { FX_AZ_TAG_LEVEL = 1, FX_AZ_TAG_MERGE = 2 };
 
 typedef struct {
     const fx_az_rule *first;          /* a rule of the level */
     fx_az_node *node;
 } fx_az_level;
 
-static void fx_az_explain_require(request_rec *r, fx_req_state *st,
-                                  apr_pool_t *p, apr_array_header_t *out)
+/* `Require all denied` refuses whoever asks: an active refusal although
+ * the rule is not negated. */
+static int fx_az_is_absolute(apr_pool_t *p, const fx_az_rule *rule)
 {
-    const apr_array_header_t *trail = st->authz_trail;
-    const fx_az_req *az = st->subsys[FX_SLOT_AUTHZ];
-    apr_array_header_t *levels, *resp;
+    const char *rest, *prov;
+    if (!rule->d || rule->alias_def || rule->negate) {
+        return 0;
+    }
+    prov = fx_provider_of(p, rule->d->args, &rest);
+    while (*rest == ' ' || *rest == '\t') {
+        rest++;
+    }
+    return !strcasecmp(prov, "all") && !strcasecmp(rest, "denied");
+}
+
+/* Rebuild the tree mod_authz_core evaluated in the deciding pass from the
+ * steps kept and the Require lines' places in the configuration. */
+static fx_az_node *fx_az_rebuild(request_rec *r, apr_pool_t *p,
+                                 const apr_array_header_t *trail,
+                                 int last_pass)
+{
+    apr_array_header_t *levels = apr_array_make(p, 2, sizeof(fx_az_level));
     fx_az_node *root = NULL;
-    int i, last_pass = 1, first_pass = 2, omitted, result;
-    const char *hint = NULL, *phase = st->origin.phase;
+    int i;
 
-    if (!trail || !trail->nelts) {
-        fx_fact(out, "decided_by", "unknown", 0);
-        fx_fact(out, "detail", "mod_authz_core denied the request, but no "
-                "Require rule was seen being evaluated (the provider may have "
-                "been registered after the configuration was read).", 0);
-        return;
-    }
-    for (i = 0; i < trail->nelts; i++) {
-        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
-        last_pass = s->pass > last_pass ? s->pass : last_pass;
-        first_pass = s->pass < first_pass ? s->pass : first_pass;
-    }
-    fx_fact(out, "trail", fx_az_trail_json(r, p, trail, first_pass != last_pass,
-                                           &omitted), 1);
-    if (omitted + (az ? az->dropped : 0) > 0) {
-        fx_fact(out, "trail_omitted", apr_itoa(p, omitted
-                                               + (az ? az->dropped : 0)), 0);
-    }
-
-    /* Rebuild the tree mod_authz_core evaluated in the deciding pass. */
-    levels = apr_array_make(p, 2, sizeof(fx_az_level));
     for (i = 0; i < trail->nelts; i++) {
         const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
         const ap_directive_t *chain[16], *c;
         fx_az_level *lv = NULL;
-        fx_az_node *node;
+        fx_az_node *node, *leaf;
         int j, n = 0, op, neg;
 
         if (s->depth > 0 || s->pass != last_pass) {
@@ -855,7 +900,8 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
         if (!lv) {
             lv = apr_array_push(levels);
             lv->first = s->rule;
-            lv->node = fx_az_container(p, FX_AZ_OR, 0, NULL);
+            lv->node = fx_az_container(p, FX_AZ_OR, 0, s->rule);
+            lv->node->tag = FX_AZ_TAG_LEVEL;
         }
         for (c = s->rule->d ? s->rule->d->parent : NULL; c && n < 16;
              c = c->parent) {
@@ -876,8 +922,10 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             }
             node = child;
         }
-        fx_az_append(node, fx_az_leaf(p, i, s->result, s->rule->alias_def
-                                      ? 0 : s->rule->negate));
+        leaf = fx_az_leaf(p, i, s->result, s->rule->alias_def
+                                           ? 0 : s->rule->negate);
+        leaf->absolute = fx_az_is_absolute(p, s->rule);
+        fx_az_append(node, leaf);
     }
     for (i = 0; i < levels->nelts; i++) {
         fx_az_level *lv = &APR_ARRAY_IDX(levels, i, fx_az_level);
@@ -885,28 +933,160 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             root = lv->node;
         }
         else {
-            int op = fx_az_merging(r, p, lv->first);
-            fx_az_node *m = fx_az_container(p, op ? op : FX_AZ_AND, 0, NULL);
+            const fx_shadow_rec *rec = fx_az_merging(r, p, lv->first);
+            int op = fx_az_merge_op(rec);
+            fx_az_node *m = fx_az_container(p, op ? op : FX_AZ_AND, 0, rec);
+            m->tag = FX_AZ_TAG_MERGE;
             fx_az_append(m, root);
             fx_az_append(m, lv->node);
             root = m;
         }
     }
-    if (!root) {
+    return root;
+}
+
+/* Every responsible rule as a JSON array (at most FX_AZ_MAX_SHOWN), and the
+ * same in words for the detail. */
+static const char *fx_az_resp_json(request_rec *r, apr_pool_t *p,
+                                   const apr_array_header_t *trail,
+                                   const apr_array_header_t *resp,
+                                   int skip, const char **words)
+{
+    const char *json = "[";
+    int i, shown = 0, said = 0;
+
+    *words = NULL;
+    for (i = 0; i < resp->nelts && shown < FX_AZ_MAX_SHOWN; i++) {
+        int k = APR_ARRAY_IDX(resp, i, int);
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, k, fx_az_step);
+        fx_az_view v = fx_az_view_of(r, p, trail, k);
+        int eff = fx_az_effect(s->rule, s->result);
+        json = apr_pstrcat(p, json, shown ? "," : "", "{\"directive\":",
+                           fx_jstr(p, v.text), ",\"file\":",
+                           fx_jstr(p, v.d ? v.d->filename : NULL),
+                           ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
+                           ",\"effect\":\"", fx_az_result_name(eff), "\"}",
+                           NULL);
+        shown++;
+        if (k != skip && said < 8) {
+            *words = apr_psprintf(p, "%s%s`%s` (%s:%d, %s)",
+                                  *words ? *words : "", *words ? ", " : "",
+                                  v.text, v.d ? v.d->filename : "?",
+                                  v.d ? v.d->line_num : 0,
+                                  fx_az_result_name(eff));
+            said++;
+        }
+    }
+    if (resp->nelts - (skip >= 0) > said && *words) {
+        *words = apr_psprintf(p, "%s and %d more", *words,
+                              resp->nelts - (skip >= 0) - said);
+    }
+    return apr_pstrcat(p, json, "]", NULL);
+}
+
+/* Names a container or section that failed as a whole. */
+static void fx_az_name_container(request_rec *r, apr_pool_t *p,
+                                 const fx_az_node *b,
+                                 apr_array_header_t *out)
+{
+    const ap_directive_t *d = NULL;
+
+    if (b->tag == FX_AZ_TAG_MERGE) {
+        const fx_shadow_rec *rec = b->key;
+        if (rec) {
+            fx_fact(out, "directive", apr_pstrcat(p, rec->name, " ",
+                                                  rec->args, NULL), 0);
+            fx_fact(out, "file", rec->file, 0);
+            fx_fact(out, "line", apr_itoa(p, rec->line), 0);
+            fx_fact(out, "section", fx_section_of(p, rec->where,
+                                                  rec->in_htaccess), 0);
+        }
         return;
     }
-    result = fx_az_evaluate(root);
-    resp = apr_array_make(p, 4, sizeof(int));
-    fx_az_responsible(root, resp);
+    if (b->tag == FX_AZ_TAG_LEVEL) {
+        const fx_az_rule *rule = b->key;
+        d = fx_level_of(rule->d);
+        if (!d) {
+            /* the top of an .htaccess file, or the server level */
+            if (rule->in_htaccess && rule->d) {
+                fx_fact(out, "file", rule->d->filename, 0);
+                fx_fact(out, "section", fx_section_of(p, rule->d, 1), 0);
+            }
+            return;
+        }
+    }
+    else {
+        d = b->key;
+    }
+    fx_fact(out, "directive", fx_dtext(p, d), 0);
+    fx_fact(out, "file", d->filename, 0);
+    fx_fact(out, "line", apr_itoa(p, d->line_num), 0);
+    fx_fact(out, "section", fx_section_of(p, d, 0), 0);
+}
 
+static void fx_az_explain_require(request_rec *r, fx_req_state *st,
+                                  apr_pool_t *p, apr_array_header_t *out)
+{
+    const apr_array_header_t *trail = st->authz_trail;
+    const fx_az_req *az = st->subsys[FX_SLOT_AUTHZ];
+    apr_array_header_t *resp;
+    const fx_az_node *blamed;
+    fx_az_node *root;
+    int i, last_pass = 1, first_pass = 2, omitted, result, active;
+    int named = -1, uncounted;
+    const char *hint = NULL, *phase = st->origin.phase, *others, *rjson;
+
+    if (!trail || !trail->nelts) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        fx_fact(out, "detail", "mod_authz_core denied the request, but no "
+                "Require rule was seen being evaluated (the provider may have "
+                "been registered after the configuration was read).", 0);
+        return;
+    }
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        last_pass = s->pass > last_pass ? s->pass : last_pass;
+        first_pass = s->pass < first_pass ? s->pass : first_pass;
+    }
+    root = fx_az_rebuild(r, p, trail, last_pass);
+    result = root ? fx_az_evaluate(root) : FX_AZ_GRANTED;
+    resp = apr_array_make(p, 4, sizeof(int));
+    blamed = NULL;
+    if (root) {
+        fx_az_responsible(root, resp);
+        blamed = fx_az_blame(root, &active);
+        named = blamed->is_leaf ? blamed->index : -1;
+    }
+    uncounted = az ? az->neutral_dropped + az->lost : 0;
+    fx_fact(out, "trail", fx_az_trail_json(r, p, trail, first_pass != last_pass,
+                                           named, &omitted), 1);
+    if (omitted + uncounted > 0) {
+        fx_fact(out, "trail_omitted", apr_itoa(p, omitted + uncounted), 0);
+    }
+    if (az) {
+        fx_fact(out, "trail_calls", apr_itoa(p, az->calls), 0);
+    }
+    if (az && az->lost) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        fx_fact(out, "detail", apr_psprintf(p, "This request made more than "
+                "%d Require calls that did not have a neutral effect; the "
+                "ones past that were not kept, so no rule is named.",
+                FX_AZ_MAX_STEPS), 0);
+        return;
+    }
     if (result == FX_AZ_GRANTED || !resp->nelts) {
         fx_fact(out, "decided_by", "unknown", 0);
         fx_fact(out, "detail", "The Require rules seen evaluating for this "
                 "request do not reproduce the denial; no rule is named.", 0);
         return;
     }
-    if (resp->nelts == 1) {
-        fx_az_view v = fx_az_view_of(r, p, trail, APR_ARRAY_IDX(resp, 0, int));
+    rjson = fx_az_resp_json(r, p, trail, resp, named, &others);
+    fx_fact(out, "responsible", rjson, 1);
+    if (resp->nelts > FX_AZ_MAX_SHOWN) {
+        fx_fact(out, "responsible_count", apr_itoa(p, resp->nelts), 0);
+    }
+    if (named >= 0) {
+        fx_az_view v = fx_az_view_of(r, p, trail, named);
         const char *text = v.text;
         const char *detail;
         int neg = v.rule->negate && !v.alias_def;
@@ -932,6 +1112,11 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
                              fx_az_result_name(v.result),
                              neg ? " and the rule is negated (Require not), "
                                    "so a match denies." : ".", NULL);
+        if (others) {
+            detail = apr_pstrcat(p, detail, " The alternatives that could "
+                                 "have let the client in did not grant "
+                                 "either: ", others, ".", NULL);
+        }
         if (v.alias_def && !v.d) {
             detail = apr_pstrcat(p, detail, " The Require line that used the "
                                  "alias could not be told apart from others "
@@ -955,41 +1140,12 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
         fx_fact(out, "hint", hint, 0);
     }
     else {
-        const char *tried = NULL;
-        const ap_directive_t *common = NULL;
-        int same = 1, op, neg;
-        for (i = 0; i < resp->nelts; i++) {
-            fx_az_view v = fx_az_view_of(r, p, trail,
-                                         APR_ARRAY_IDX(resp, i, int));
-            const ap_directive_t *par = v.d ? v.d->parent : NULL;
-            while (par && !fx_az_container_kind(par, &op, &neg)
-                   && fx_not_a_section(par)) {
-                par = par->parent;
-            }
-            if (i == 0) {
-                common = par;
-            }
-            else if (par != common) {
-                same = 0;
-            }
-            tried = apr_psprintf(p, "%s%s`%s` (%s:%d, %s)", tried ? tried : "",
-                                 tried ? ", " : "",
-                                 v.text,
-                                 v.d ? v.d->filename : "?",
-                                 v.d ? v.d->line_num : 0,
-                                 fx_az_result_name(v.result));
-        }
         fx_fact(out, "decided_by", "no-rule-granted", 0);
-        if (same && common && fx_az_container_kind(common, &op, &neg)) {
-            fx_fact(out, "directive", fx_dtext(p, common), 0);
-            fx_fact(out, "file", common->filename, 0);
-            fx_fact(out, "line", apr_itoa(p, common->line_num), 0);
-            fx_fact(out, "section", fx_section_of(p, common, 0), 0);
-        }
+        fx_az_name_container(r, p, blamed, out);
         fx_fact(out, "detail", apr_psprintf(p, "No single rule decided: none "
                                             "of the %d rules tried granted "
-                                            "access: %s.", resp->nelts, tried),
-                0);
+                                            "access: %s.", resp->nelts,
+                                            others ? others : "?"), 0);
         fx_fact(out, "hint", apr_psprintf(p, "none of the rules matched this "
                                           "client (address %s%s%s); add a "
                                           "Require that grants it to this "
@@ -1229,7 +1385,9 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         if (f->raw) {
             fx_entry_set_raw(e, f->key, f->value);
         }
-        else if (!strcmp(f->key, "line") || !strcmp(f->key, "trail_omitted")) {
+        else if (!strcmp(f->key, "line") || !strcmp(f->key, "trail_omitted")
+                 || !strcmp(f->key, "trail_calls")
+                 || !strcmp(f->key, "responsible_count")) {
             fx_entry_set_int(e, f->key, apr_atoi64(f->value));
         }
         else {

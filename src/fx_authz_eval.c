@@ -168,6 +168,102 @@ void fx_az_responsible(const fx_az_node *n, apr_array_header_t *out)
     }
 }
 
+static int fx_az_failed(int r)
+{
+    return r == FX_AZ_DENIED || r == FX_AZ_DENIED_NO_USER;
+}
+
+/* What made a granting node grant: the first granting child of an OR,
+ * followed down; an AND granted through all its children, so itself. */
+static const fx_az_node *fx_az_credit(const fx_az_node *n)
+{
+    const fx_az_node *c;
+    if (n->is_leaf || n->op != FX_AZ_OR) {
+        return n;
+    }
+    for (c = n->first; c; c = c->next) {
+        if (c->result == FX_AZ_GRANTED) {
+            return fx_az_credit(c);
+        }
+    }
+    return n;
+}
+
+static const fx_az_node *fx_az_blame_r(const fx_az_node *n, int *active)
+{
+    const fx_az_node *c, *pick = NULL;
+    int npick = 0, a;
+
+    *active = 0;
+    if (n->is_leaf) {
+        *active = n->result == FX_AZ_DENIED && (n->negate || n->absolute);
+        return n;
+    }
+    if (n->negate && n->result == FX_AZ_DENIED) {
+        /* RequireNone / RequireNotAll: what matched inside made it refuse;
+         * the matching rule is the one to name. */
+        *active = 1;
+        return n->inner == FX_AZ_GRANTED ? fx_az_credit(n) : n;
+    }
+    if (n->inner == FX_AZ_ERROR) {
+        for (c = n->first; c; c = c->next) {
+            if (c->result == FX_AZ_ERROR) {
+                return fx_az_blame_r(c, active);
+            }
+        }
+        return n;
+    }
+    if (!fx_az_failed(n->inner)) {
+        return n;       /* neutral: nothing had an opinion */
+    }
+    if (n->op == FX_AZ_AND) {
+        for (c = n->first; c; c = c->next) {
+            if (c->result == n->inner) {
+                return fx_az_blame_r(c, active);
+            }
+        }
+        return n;
+    }
+    /* OR: nothing granted.  One active refusal among mere non-grants. */
+    for (c = n->first; c; c = c->next) {
+        if (fx_az_failed(c->result)) {
+            const fx_az_node *b = fx_az_blame_r(c, &a);
+            if (a) {
+                pick = b;
+                npick++;
+            }
+        }
+    }
+    if (npick == 1) {
+        *active = 1;
+        return pick;
+    }
+    if (npick > 1) {
+        return n;
+    }
+    /* A lone failed child (the others neutral) decided on its own. */
+    for (c = n->first; c; c = c->next) {
+        if (fx_az_failed(c->result)) {
+            pick = c;
+            npick--;
+        }
+    }
+    if (npick == -1) {
+        return fx_az_blame_r(pick, active);
+    }
+    return n;
+}
+
+const fx_az_node *fx_az_blame(const fx_az_node *n, int *active)
+{
+    int a;
+    const fx_az_node *b = fx_az_blame_r(n, &a);
+    if (active) {
+        *active = a;
+    }
+    return b;
+}
+
 const char *fx_az_result_name(int result)
 {
     switch (result) {

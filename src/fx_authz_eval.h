@@ -33,6 +33,8 @@ struct fx_az_node {
     int inner;          /* result before negation (computed) */
     int result;         /* result after negation (computed) */
     int index;          /* leaves: the caller's index of this rule */
+    int absolute;       /* leaves: denies whoever asks (Require all denied) */
+    int tag;            /* containers: the caller's kind for it */
     const void *key;    /* containers: the caller's identity for it */
     fx_az_node *first, *last, *next;
 };
@@ -55,6 +57,18 @@ int fx_az_evaluate(fx_az_node *n);
  * where none granted, the granting rule under a negation, ...  Call after
  * fx_az_evaluate. */
 void fx_az_responsible(const fx_az_node *n, apr_array_header_t *out);
+
+/* The node to name for a failed n (call after fx_az_evaluate): the leaf
+ * whose effect denied, followed down through the child that decided each
+ * container.  A RequireAny (or an implicit root, or an OR merge) where no
+ * child granted has no single deciding child; when exactly one of its
+ * failed children failed because a rule actively refused the client (a
+ * matched "Require not", a RequireNone with a matching child, an absolute
+ * leaf) and the others merely did not grant, that one is followed: the
+ * others are alternatives that did not let the client in either.  Otherwise
+ * the container itself is returned.  *active (may be NULL) says whether the
+ * returned node refused actively. */
+const fx_az_node *fx_az_blame(const fx_az_node *n, int *active);
 
 /* "denied", "granted", "neutral", "error", "denied-no-user". */
 const char *fx_az_result_name(int result);

@@ -109,6 +109,108 @@ static const char *host_of(void *baton)
     return "www.example.org";
 }
 
+/* The node fx_az_blame names: "leaf N", "container" or "root". */
+static const char *blame(apr_pool_t *p, fx_az_node *root, int *active)
+{
+    const fx_az_node *b;
+    fx_az_evaluate(root);
+    b = fx_az_blame(root, active);
+    if (b == root) {
+        return "root";
+    }
+    return b->is_leaf ? apr_psprintf(p, "leaf %d", b->index) : "container";
+}
+
+static void test_blame(apr_pool_t *p)
+{
+    fx_az_node *root, *all, *any, *none;
+    int k1, k2, active;
+
+    /* Issue 12's tree: Any{ All{all granted, not env bad_bot},
+     * Any{env good_bot, ip 66.249.64.0/19} } for a bad bot: the refusal is
+     * the "not env" rule; the inner Any merely did not grant. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    any = fx_az_container(p, FX_AZ_OR, 0, &k1);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k2);
+    fx_az_append(root, any);
+    fx_az_append(any, all);
+    fx_az_append(all, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    fx_az_append(all, fx_az_leaf(p, 1, FX_AZ_GRANTED, 1));
+    all = fx_az_container(p, FX_AZ_OR, 0, &k2);
+    fx_az_append(any, all);
+    fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_DENIED, 0));
+    fx_az_append(all, fx_az_leaf(p, 3, FX_AZ_DENIED, 0));
+    CHECK_STR(blame(p, root, &active), "leaf 1");
+    CHECK_INT(active, 1);
+    CHECK_STR(resp(p, root), "1,2,3");
+
+    /* Any where nothing granted and nothing refused: the container. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    any = fx_az_container(p, FX_AZ_OR, 0, &k1);
+    fx_az_append(root, any);
+    fx_az_append(any, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(any, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(blame(p, root, &active), "container");
+    CHECK_INT(active, 0);
+    /* ... the implicit root itself when the rules sit in it directly */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(blame(p, root, &active), "root");
+
+    /* Two active refusals in an Any: no single rule, the container. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 1));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_GRANTED, 1));
+    CHECK_STR(blame(p, root, &active), "root");
+
+    /* Require all denied is absolute: named beside a non-granting ip. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    root->last->absolute = 1;
+    CHECK_STR(blame(p, root, &active), "leaf 1");
+
+    /* A lone failed child among neutral ones decided alone. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_NEUTRAL, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(blame(p, root, &active), "leaf 1");
+    CHECK_INT(active, 0);
+
+    /* RequireNone inside All: the matching rule inside it is named. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    none = fx_az_container(p, FX_AZ_OR, 1, &k1);
+    fx_az_append(root, none);
+    fx_az_append(none, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    fx_az_append(none, fx_az_leaf(p, 2, FX_AZ_GRANTED, 0));
+    CHECK_STR(blame(p, root, &active), "leaf 2");
+    CHECK_INT(active, 1);
+    /* RequireNone whose matching child is an All of two: that All. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    none = fx_az_container(p, FX_AZ_OR, 1, &k1);
+    fx_az_append(root, none);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k2);
+    fx_az_append(none, all);
+    fx_az_append(all, fx_az_leaf(p, 1, FX_AZ_GRANTED, 0));
+    fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_GRANTED, 0));
+    CHECK_STR(blame(p, root, &active), "container");
+    CHECK_INT(active, 1);
+
+    /* All denies through an Any with one refusal: followed down. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    any = fx_az_container(p, FX_AZ_OR, 0, &k1);
+    fx_az_append(root, any);
+    fx_az_append(any, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    all = fx_az_container(p, FX_AZ_AND, 0, &k2);
+    fx_az_append(any, all);
+    fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_GRANTED, 1));
+    CHECK_STR(blame(p, root, &active), "leaf 2");
+}
+
 static void test_compat(apr_pool_t *p)
 {
     apr_sockaddr_t *sa;
@@ -175,6 +277,7 @@ int main(void)
     apr_initialize();
     apr_pool_create(&p, NULL);
     test_eval(p);
+    test_blame(p);
     test_compat(p);
     apr_pool_destroy(p);
     apr_terminate();

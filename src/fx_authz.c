@@ -30,6 +30,7 @@
 #include "fx_json.h"
 #include "fx_authz_eval.h"
 #include "fx_compat.h"
+#include "fx_authz_env.h"
 
 /* -------------------------------------------------------------------- */
 /* provider wrapping                                                     */
@@ -382,6 +383,7 @@ static int fx_az_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     /* Providers defined by the configuration (aliases, LuaAuthzProvider)
      * and not yet wrapped: .htaccess files look them up at request time. */
     fx_az_wrap_all(pconf);
+    fx_azenv_collect(pconf);
     return OK;
 }
 
@@ -566,9 +568,36 @@ static const char *fx_az_env_facts(request_rec *r, apr_pool_t *p,
     return out;
 }
 
+/* Where the variables of an env rule came from (SetEnvIf lines re-tested
+ * against this request): "env_source" (JSON array) and "env_origin". */
+static void fx_az_env_origin(request_rec *r, apr_pool_t *p, const char *args,
+                             const ap_directive_t *const *eff, int n,
+                             apr_array_header_t *out)
+{
+    const char *a = args, *json = NULL, *words = NULL;
+    while (*a) {
+        char *name = ap_getword_conf(p, &a);
+        const char *j, *w;
+        if (!*name) {
+            break;
+        }
+        w = fx_azenv_source(r, p, name, eff, n, &j);
+        if (w && j) {
+            json = apr_pstrcat(p, json ? json : "[", json ? "," : "", j, NULL);
+            words = apr_pstrcat(p, words ? words : "", words ? "; " : "", w,
+                                NULL);
+        }
+    }
+    if (json) {
+        fx_fact(out, "env_source", apr_pstrcat(p, json, "]", NULL), 1);
+        fx_fact(out, "env_origin", words, 0);
+    }
+}
+
 static void fx_az_attribute(request_rec *r, apr_pool_t *p,
                             const fx_az_view *v, apr_array_header_t *out,
-                            const char **hint)
+                            const char **hint,
+                            const ap_directive_t *const *eff, int n_eff)
 {
     const char *rest, *prov, *text, *ip = r->useragent_ip;
     const char *peer = r->connection->client_ip;
@@ -636,6 +665,7 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
         const char *env = fx_az_env_facts(r, p, rest);
         fx_fact(out, "rule_saw", "env", 0);
         fx_fact(out, "env", env, 0);
+        fx_az_env_origin(r, p, rest, eff, n_eff, out);
         *hint = neg
             ? apr_psprintf(p, "`%s` denies because %s; unset it (SetEnvIf) "
                            "for this client or remove the rule", text, env)
@@ -1136,7 +1166,19 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             }
         }
         fx_fact(out, "detail", detail, 0);
-        fx_az_attribute(r, p, &v, out, &hint);
+        {
+            /* the sections known to apply: those of the rules evaluated */
+            const ap_directive_t **eff = apr_palloc(p, sizeof(*eff)
+                                                    * (trail->nelts + 1));
+            int ne = 0;
+            for (i = 0; i < trail->nelts; i++) {
+                const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+                if (s->rule->d) {
+                    eff[ne++] = s->rule->d;
+                }
+            }
+            fx_az_attribute(r, p, &v, out, &hint, eff, ne);
+        }
         fx_fact(out, "hint", hint, 0);
     }
     else {
@@ -1303,6 +1345,11 @@ static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
         if (it->type == FX_CM_ENV || it->type == FX_CM_NENV) {
             fx_fact(out, "rule_saw", "env", 0);
             fx_fact(out, "env", fx_az_env_facts(r, p, it->name), 0);
+            {
+                const ap_directive_t *eff[1];
+                eff[0] = decisive->where;
+                fx_az_env_origin(r, p, it->name, eff, eff[0] ? 1 : 0, out);
+            }
         }
         else if (it->type == FX_CM_HOST) {
             fx_fact(out, "rule_saw", "remote_host", 0);

@@ -211,6 +211,43 @@ static int fx_ev_feature(const fx_ev_line *l, const char *var)
     return -1;
 }
 
+/* For a plain <Directory path> or <Location path> (no wildcard, no regex):
+ * 1 when what (r->filename, r->uri) lies at or under path, 0 when not; -1
+ * for every other section. */
+static int fx_ev_path_section(request_rec *r, const ap_directive_t *s)
+{
+    int dir = fx_ev_is(s, "<Directory"), loc = fx_ev_is(s, "<Location");
+    const char *a = s->args ? s->args : "", *what;
+    char *path;
+    apr_size_t n;
+
+    if (!dir && !loc) {
+        return -1;
+    }
+    path = ap_getword_conf(r->pool, &a);
+    n = strlen(path);
+    if (n && path[n - 1] == '>') {
+        path[--n] = '\0';
+    }
+    if (n && (path[n - 1] == '"' || path[n - 1] == '\'')) {
+        path[--n] = '\0';
+    }
+    if (!n || *path == '~' || strpbrk(path, "*?[") || (dir && *path != '/')) {
+        return -1;
+    }
+    what = dir ? r->filename : r->uri;
+    if (!what) {
+        return -1;
+    }
+    while (n > 1 && path[n - 1] == '/') {
+        n--;
+    }
+    if (strncmp(what, path, n) != 0) {
+        return 0;
+    }
+    return (what[n] == '\0' || what[n] == '/' || path[n - 1] == '/') ? 1 : 0;
+}
+
 /* 1 applies, 0 does not, -1 cannot tell. */
 static int fx_ev_applies(request_rec *r, const fx_ev_line *l,
                          const ap_directive_t *const *in_effect, int n)
@@ -226,6 +263,9 @@ static int fx_ev_applies(request_rec *r, const fx_ev_line *l,
     if (!l->section) {
         return 1;
     }
+    if (fx_ev_path_section(r, l->section) == 0) {
+        return 0;
+    }
     for (i = 0; i < n; i++) {
         const ap_directive_t *s;
         for (s = in_effect[i]; s; s = s->parent) {
@@ -233,6 +273,13 @@ static int fx_ev_applies(request_rec *r, const fx_ev_line *l,
                 return 1;
             }
         }
+    }
+    /* a plain <Directory>/<Location> nested in nothing else applies to
+     * everything under its path */
+    if (l->section->parent == l->vhost
+        || (l->section->parent && !fx_ev_is_section(l->section->parent)
+            && !fx_ev_is(l->section->parent, "<VirtualHost"))) {
+        return fx_ev_path_section(r, l->section);
     }
     return -1;
 }

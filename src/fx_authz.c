@@ -856,15 +856,14 @@ static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
 
 /* The AuthMerging line of the level a rule sits in (NULL: none). */
 static const fx_shadow_rec *fx_az_merging(request_rec *r, apr_pool_t *p,
-                                          const fx_az_rule *rule)
+                                          const ap_directive_t *d, int ht)
 {
     apr_array_header_t *recs = fx_shadow_find(p, fx_dir_get(r), "AuthMerging");
     const fx_shadow_rec *found = NULL;
     int i;
     for (i = 0; i < recs->nelts; i++) {
         const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
-        if (fx_same_level(rec->where, rec->in_htaccess, rule->d,
-                          rule->in_htaccess)) {
+        if (fx_same_level(rec->where, rec->in_htaccess, d, ht)) {
             found = rec;
         }
     }
@@ -880,61 +879,70 @@ static int fx_az_merge_op(const fx_shadow_rec *rec)
 /* Tags of the containers the replay makes that are no Require container. */
 enum { FX_AZ_TAG_LEVEL = 1, FX_AZ_TAG_MERGE = 2 };
 
+/* One rule to place in the rebuilt tree: a provider call the wrappers saw,
+ * or (for the hints) a Require line in effect answered statically. */
 typedef struct {
-    const fx_az_rule *first;          /* a rule of the level */
+    const ap_directive_t *d;
+    int in_htaccess;
+    int negate;
+    int result;
+    int index;                        /* the caller's index */
+} fx_az_item;
+
+typedef struct {
+    const fx_az_item *first;          /* a rule of the level */
     fx_az_node *node;
 } fx_az_level;
 
 /* `Require all denied` refuses whoever asks: an active refusal although
  * the rule is not negated. */
-static int fx_az_is_absolute(apr_pool_t *p, const fx_az_rule *rule)
+static int fx_az_args_absolute(apr_pool_t *p, const char *args)
 {
-    const char *rest, *prov;
-    if (!rule->d || rule->alias_def || rule->negate) {
-        return 0;
-    }
-    prov = fx_provider_of(p, rule->d->args, &rest);
+    const char *rest, *prov = fx_provider_of(p, args, &rest);
+    const char *a = args ? args : "";
+    char *first = ap_getword_conf(p, &a);
     while (*rest == ' ' || *rest == '\t') {
         rest++;
     }
-    return !strcasecmp(prov, "all") && !strcasecmp(rest, "denied");
+    return strcasecmp(first, "not") && !strcasecmp(prov, "all")
+        && !strcasecmp(rest, "denied");
 }
 
-/* Rebuild the tree mod_authz_core evaluated in the deciding pass from the
- * steps kept and the Require lines' places in the configuration. */
-static fx_az_node *fx_az_rebuild(request_rec *r, apr_pool_t *p,
-                                 const apr_array_header_t *trail,
-                                 int last_pass)
+/* Rebuild the tree mod_authz_core evaluates from the rules' places in the
+ * configuration: containers from each rule's parents, one implicit "any"
+ * per configuration level, levels joined by their AuthMerging.  A level
+ * without AuthMerging replaces what came before when replace is set (the
+ * static evaluation sees every line in effect); a trail holds only the
+ * levels httpd evaluated, so there they are joined as merged. */
+static fx_az_node *fx_az_rebuild_items(request_rec *r, apr_pool_t *p,
+                                       const apr_array_header_t *items,
+                                       int replace)
 {
     apr_array_header_t *levels = apr_array_make(p, 2, sizeof(fx_az_level));
     fx_az_node *root = NULL;
     int i;
 
-    for (i = 0; i < trail->nelts; i++) {
-        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+    for (i = 0; i < items->nelts; i++) {
+        const fx_az_item *it = &APR_ARRAY_IDX(items, i, fx_az_item);
         const ap_directive_t *chain[16], *c;
         fx_az_level *lv = NULL;
         fx_az_node *node, *leaf;
         int j, n = 0, op, neg;
 
-        if (s->depth > 0 || s->pass != last_pass) {
-            continue;
-        }
         for (j = 0; j < levels->nelts; j++) {
             fx_az_level *l = &APR_ARRAY_IDX(levels, j, fx_az_level);
-            if (fx_same_level(l->first->d, l->first->in_htaccess, s->rule->d,
-                              s->rule->in_htaccess)) {
+            if (fx_same_level(l->first->d, l->first->in_htaccess, it->d,
+                              it->in_htaccess)) {
                 lv = l;
             }
         }
         if (!lv) {
             lv = apr_array_push(levels);
-            lv->first = s->rule;
-            lv->node = fx_az_container(p, FX_AZ_OR, 0, s->rule);
+            lv->first = it;
+            lv->node = fx_az_container(p, FX_AZ_OR, 0, it);
             lv->node->tag = FX_AZ_TAG_LEVEL;
         }
-        for (c = s->rule->d ? s->rule->d->parent : NULL; c && n < 16;
-             c = c->parent) {
+        for (c = it->d ? it->d->parent : NULL; c && n < 16; c = c->parent) {
             if (fx_az_container_kind(c, &op, &neg)) {
                 chain[n++] = c;
             }
@@ -952,19 +960,21 @@ static fx_az_node *fx_az_rebuild(request_rec *r, apr_pool_t *p,
             }
             node = child;
         }
-        leaf = fx_az_leaf(p, i, s->result, s->rule->alias_def
-                                           ? 0 : s->rule->negate);
-        leaf->absolute = fx_az_is_absolute(p, s->rule);
+        leaf = fx_az_leaf(p, it->index, it->result, it->negate);
+        leaf->absolute = it->d && !it->negate
+                         && fx_az_args_absolute(p, it->d->args);
         fx_az_append(node, leaf);
     }
     for (i = 0; i < levels->nelts; i++) {
         fx_az_level *lv = &APR_ARRAY_IDX(levels, i, fx_az_level);
-        if (!root) {
+        const fx_shadow_rec *rec = root ? fx_az_merging(r, p, lv->first->d,
+                                                        lv->first->in_htaccess)
+                                        : NULL;
+        int op = fx_az_merge_op(rec);
+        if (!root || (replace && !op)) {
             root = lv->node;
         }
         else {
-            const fx_shadow_rec *rec = fx_az_merging(r, p, lv->first);
-            int op = fx_az_merge_op(rec);
             fx_az_node *m = fx_az_container(p, op ? op : FX_AZ_AND, 0, rec);
             m->tag = FX_AZ_TAG_MERGE;
             fx_az_append(m, root);
@@ -973,6 +983,30 @@ static fx_az_node *fx_az_rebuild(request_rec *r, apr_pool_t *p,
         }
     }
     return root;
+}
+
+/* The tree of the deciding pass, from the steps kept. */
+static fx_az_node *fx_az_rebuild(request_rec *r, apr_pool_t *p,
+                                 const apr_array_header_t *trail,
+                                 int last_pass)
+{
+    apr_array_header_t *items = apr_array_make(p, trail->nelts,
+                                               sizeof(fx_az_item));
+    int i;
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        fx_az_item *it;
+        if (s->depth > 0 || s->pass != last_pass) {
+            continue;
+        }
+        it = apr_array_push(items);
+        it->d = s->rule->d;
+        it->in_htaccess = s->rule->in_htaccess;
+        it->negate = s->rule->alias_def ? 0 : s->rule->negate;
+        it->result = s->result;
+        it->index = i;
+    }
+    return fx_az_rebuild_items(r, p, items, 0);
 }
 
 /* Every responsible rule as a JSON array (at most FX_AZ_MAX_SHOWN), and the
@@ -1034,13 +1068,13 @@ static void fx_az_name_container(request_rec *r, apr_pool_t *p,
         return;
     }
     if (b->tag == FX_AZ_TAG_LEVEL) {
-        const fx_az_rule *rule = b->key;
-        d = fx_level_of(rule->d);
+        const fx_az_item *it = b->key;
+        d = fx_level_of(it->d);
         if (!d) {
             /* the top of an .htaccess file, or the server level */
-            if (rule->in_htaccess && rule->d) {
-                fx_fact(out, "file", rule->d->filename, 0);
-                fx_fact(out, "section", fx_section_of(p, rule->d, 1), 0);
+            if (it->in_htaccess && it->d) {
+                fx_fact(out, "file", it->d->filename, 0);
+                fx_fact(out, "section", fx_section_of(p, it->d, 1), 0);
             }
             return;
         }

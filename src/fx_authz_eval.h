@@ -70,6 +70,32 @@ void fx_az_responsible(const fx_az_node *n, apr_array_header_t *out);
  * returned node refused actively. */
 const fx_az_node *fx_az_blame(const fx_az_node *n, int *active);
 
+/* The container whose child n is, below root; NULL when n is root or not
+ * in the tree. */
+fx_az_node *fx_az_parent(fx_az_node *root, const fx_az_node *n);
+
+/* Would root grant if a granting rule were added to container (a node of
+ * root's tree)?  Evaluates with the rule added, then removes it and
+ * evaluates again, so every node's result is as before.  This is how a
+ * hint "add `Require ip <client>` here" is verified before it is offered. */
+int fx_az_grants_with(apr_pool_t *p, fx_az_node *root, fx_az_node *container);
+
+/* The deliberate protection a request path falls under, by its name: "vcs"
+ * (a .git, .svn, .hg, .bzr, CVS component), "backup" (~, .bak, .old,
+ * .orig, .save, .swp, .sql, .dump, .tar, .tgz, .gz, .zip), "secret-file"
+ * (wp-config.php, config.php, settings.php, configuration.php,
+ * local.xml, .env, .htpasswd, *.key, *.pem, *.ini, *.conf, *.log), "dotfiles"
+ * (any other component starting with '.'), or NULL. */
+const char *fx_az_protection_of(const char *path);
+
+/* Scope narrowing: the directory a request for filename maps to (itself
+ * when is_dir, else its parent), without a trailing '/' (except "/"). */
+const char *fx_az_target_dir(apr_pool_t *p, const char *filename, int is_dir);
+
+/* 1 when dir (a <Directory> path, '/'-terminated or not) is a proper
+ * ancestor of path: a section there covers more than path. */
+int fx_az_is_ancestor(const char *dir, const char *path);
+
 /* "denied", "granted", "neutral", "error", "denied-no-user". */
 const char *fx_az_result_name(int result);
 

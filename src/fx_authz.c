@@ -640,25 +640,25 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
         else if (!strcasecmp(prov, "local")) {
             *hint = apr_psprintf(p, "the client address %s is not a local "
                                  "address; add `Require ip %s` to this "
-                                 "section or remove the rule", ip, ip);
+                                 "section (this address only)", ip, ip);
         }
         else if (!strcasecmp(prov, "forward-dns")) {
             /* mod_authz_host resolves the names and compares addresses */
             *hint = apr_psprintf(p, "the client address %s is not among the "
                                  "addresses %s resolves to; add `Require ip "
-                                 "%s` to this section or remove the rule",
+                                 "%s` to this section (this address only)",
                                  ip, rest, ip);
         }
         else if (!strcasecmp(prov, "host")) {
             *hint = apr_psprintf(p, "the client %s (host name %s) is not in "
-                                 "%s; add `Require ip %s` to this section or "
-                                 "remove the rule", ip,
+                                 "%s; add `Require ip %s` to this section (this "
+                                 "address only)", ip,
                                  (host && !is_ip) ? host : "unknown", rest, ip);
         }
         else {
             *hint = apr_pstrcat(p, "the client address ", ip, " is not in ",
                                 rest, "; add `Require ip ", ip, "` to this "
-                                "section or remove the rule", NULL);
+                                "section (this address only)", NULL);
         }
     }
     else if (!strcasecmp(prov, "env")) {
@@ -1088,6 +1088,413 @@ static void fx_az_name_container(request_rec *r, apr_pool_t *p,
     fx_fact(out, "section", fx_section_of(p, d, 0), 0);
 }
 
+/* -------------------------------------------------------------------- */
+/* hints that can be followed as written (issue 13)                      */
+
+/* Require lines in effect for r's method, outermost section first. */
+static apr_array_header_t *fx_az_require_recs(request_rec *r, apr_pool_t *p)
+{
+    apr_array_header_t *all = fx_shadow_find(p, fx_dir_get(r), "Require");
+    apr_array_header_t *out = apr_array_make(p, all->nelts + 1,
+                                             sizeof(const fx_shadow_rec *));
+    apr_int64_t bit = AP_METHOD_BIT << r->method_number;
+    int i;
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (rec->where && (rec->limited & bit)) {
+            APR_ARRAY_PUSH(out, const fx_shadow_rec *) = rec;
+        }
+    }
+    return out;
+}
+
+/* What a Require line's provider answers r, for the providers whose answer
+ * depends only on facts at hand (all, ip, local, env, method); -1 else. */
+static int fx_az_static_answer(request_rec *r, apr_pool_t *p,
+                               const char *args, int *negate)
+{
+    const char *a = args ? args : "";
+    char *prov = ap_getword_conf(p, &a), *w;
+
+    *negate = 0;
+    if (!strcasecmp(prov, "not")) {
+        *negate = 1;
+        prov = ap_getword_conf(p, &a);
+    }
+    if (!strcasecmp(prov, "all")) {
+        w = ap_getword_conf(p, &a);
+        return !strcasecmp(w, "granted") ? FX_AZ_GRANTED
+             : !strcasecmp(w, "denied") ? FX_AZ_DENIED : -1;
+    }
+    if (!strcasecmp(prov, "ip") || !strcasecmp(prov, "local")) {
+        int local = !strcasecmp(prov, "local");
+        if (local) {
+            a = "127.0.0.0/8 ::1";
+            if (r->connection->local_addr && r->useragent_addr
+                && apr_sockaddr_equal(r->connection->local_addr,
+                                      r->useragent_addr)) {
+                return FX_AZ_GRANTED;
+            }
+        }
+        while (*a) {
+            char *slash;
+            apr_ipsubnet_t *sn;
+            w = ap_getword_conf(p, &a);
+            if (!*w) {
+                break;
+            }
+            slash = strchr(w, '/');
+            if (slash) {
+                *slash++ = '\0';
+            }
+            if (apr_ipsubnet_create(&sn, w, slash, p) != APR_SUCCESS) {
+                return -1;
+            }
+            if (r->useragent_addr && apr_ipsubnet_test(sn, r->useragent_addr)) {
+                return FX_AZ_GRANTED;
+            }
+        }
+        return FX_AZ_DENIED;
+    }
+    if (!strcasecmp(prov, "env") || !strcasecmp(prov, "method")) {
+        int env = !strcasecmp(prov, "env");
+        while (*a) {
+            w = ap_getword_conf(p, &a);
+            if (*w && (env ? apr_table_get(r->subprocess_env, w) != NULL
+                           : !strcmp(w, r->method))) {
+                return FX_AZ_GRANTED;
+            }
+        }
+        return FX_AZ_DENIED;
+    }
+    return -1;
+}
+
+/* The tree of recs answered statically, levels replacing one another as
+ * mod_authz_core merges them; NULL when a line cannot be answered. */
+static fx_az_node *fx_az_static_tree(request_rec *r, apr_pool_t *p,
+                                     const apr_array_header_t *recs)
+{
+    apr_array_header_t *items = apr_array_make(p, recs->nelts + 1,
+                                               sizeof(fx_az_item));
+    int i;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        fx_az_item *it = apr_array_push(items);
+        it->d = rec->where;
+        it->in_htaccess = rec->in_htaccess;
+        it->result = fx_az_static_answer(r, p, rec->args, &it->negate);
+        it->index = i;
+        if (it->result < 0) {
+            return NULL;
+        }
+    }
+    return items->nelts ? fx_az_rebuild_items(r, p, items, 1) : NULL;
+}
+
+/* Appends one blocker ({"directive","file","line","section","mechanism"}). */
+static void fx_az_blocker(apr_pool_t *p, const char **json, int *n,
+                          const char *directive, const char *file, int line,
+                          const char *section, const char *mechanism)
+{
+    *json = apr_pstrcat(p, *json ? *json : "[", *json ? "," : "",
+                        "{\"directive\":", fx_jstr(p, directive),
+                        ",\"file\":", fx_jstr(p, file),
+                        ",\"line\":", apr_itoa(p, line),
+                        ",\"section\":", fx_jstr(p, section),
+                        ",\"mechanism\":", fx_jstr(p, mechanism), "}", NULL);
+    (*n)++;
+}
+
+static void fx_az_blocker_rec(apr_pool_t *p, const char **json, int *n,
+                              const fx_shadow_rec *rec, const char *mechanism)
+{
+    fx_az_blocker(p, json, n, apr_pstrcat(p, rec->name, " ", rec->args, NULL),
+                  rec->file, rec->line,
+                  fx_section_of(p, rec->where, rec->in_htaccess), mechanism);
+}
+
+/* The Require line in effect that a static tree's blame names. */
+static const fx_shadow_rec *fx_az_static_blame(request_rec *r, apr_pool_t *p,
+                                               const apr_array_header_t *recs)
+{
+    fx_az_node *t = fx_az_static_tree(r, p, recs);
+    const fx_az_node *b;
+    if (!t || fx_az_evaluate(t) == FX_AZ_GRANTED) {
+        return NULL;
+    }
+    b = fx_az_blame(t, NULL);
+    return b->is_leaf ? APR_ARRAY_IDX(recs, b->index, const fx_shadow_rec *)
+                      : NULL;
+}
+
+/* Did the trail see every Require line in effect from the first level
+ * httpd evaluated on?  Only then does a re-evaluation of the replayed tree
+ * with a change inside it need nothing the trail lacks (a level joined by
+ * AuthMerging And after a failed one was never evaluated). */
+static int fx_az_trail_covers(const apr_array_header_t *trail,
+                              const apr_array_header_t *recs)
+{
+    int i, j, started = 0;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        int seen = 0, level = 0;
+        for (j = 0; j < trail->nelts; j++) {
+            const fx_az_step *s = &APR_ARRAY_IDX(trail, j, fx_az_step);
+            if (s->rule->d == rec->where) {
+                seen = 1;
+            }
+            if (fx_same_level(s->rule->d, s->rule->in_htaccess, rec->where,
+                              rec->in_htaccess)) {
+                level = 1;
+            }
+        }
+        started |= level;
+        if (started && !seen) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The Require lines in effect that the levels httpd evaluated replaced:
+ * what applies once those levels hold no Require any more. */
+static apr_array_header_t *fx_az_replaced(apr_pool_t *p,
+                                          const apr_array_header_t *trail,
+                                          const apr_array_header_t *recs)
+{
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(const fx_shadow_rec *));
+    int i, j;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        int level = 0;
+        for (j = 0; j < trail->nelts && !level; j++) {
+            const fx_az_step *s = &APR_ARRAY_IDX(trail, j, fx_az_step);
+            level = fx_same_level(s->rule->d, s->rule->in_htaccess,
+                                  rec->where, rec->in_htaccess);
+        }
+        if (level) {
+            break;
+        }
+        APR_ARRAY_PUSH(out, const fx_shadow_rec *) = rec;
+    }
+    return out;
+}
+
+/* The path of a plain <Directory "path"> section, else NULL. */
+static const char *fx_az_dir_path(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *a;
+    char *path;
+    apr_size_t n;
+    if (!d || !fx_is_dirname(d, "<Directory") || !d->args) {
+        return NULL;
+    }
+    a = d->args;
+    path = ap_getword_conf(p, &a);
+    n = strlen(path);
+    if (n && path[n - 1] == '>') {
+        path[--n] = '\0';
+    }
+    if (n > 1 && (path[n - 1] == '"' || path[n - 1] == '\'')) {
+        path[--n] = '\0';
+    }
+    if (!n || path[0] != '/' || strpbrk(path, "*?[~")) {
+        return NULL;
+    }
+    return path;
+}
+
+static const char *fx_az_provider_name(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *rest;
+    return d ? fx_provider_of(p, d->args, &rest) : "";
+}
+
+static int fx_az_is_address_rule(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *prov = fx_az_provider_name(p, d);
+    return !strcasecmp(prov, "ip") || !strcasecmp(prov, "local")
+        || !strcasecmp(prov, "host") || !strcasecmp(prov, "forward-dns");
+}
+
+typedef struct {
+    const char *hint;
+    const char *fix;          /* JSON array, or NULL */
+    int verified;
+    const char *unverified;   /* why not */
+    const char *blockers;     /* JSON array */
+    int nblockers;
+    const char *protection;
+} fx_az_advice;
+
+static void fx_az_advice_facts(apr_pool_t *p, const fx_az_advice *a,
+                               apr_array_header_t *out)
+{
+    fx_fact(out, "hint", a->hint, 0);
+    if (a->fix) {
+        fx_fact(out, "fix", a->fix, 1);
+    }
+    fx_fact(out, "hint_verified", a->verified ? "true" : "false", 1);
+    if (!a->verified) {
+        fx_fact(out, "hint_unverified", a->unverified ? a->unverified
+                : "the module cannot re-evaluate this change", 0);
+    }
+    if (a->blockers) {
+        fx_fact(out, "blockers", apr_pstrcat(p, a->blockers, "]", NULL), 1);
+    }
+    if (a->protection) {
+        fx_fact(out, "protection", a->protection, 0);
+    }
+}
+
+static const char *fx_az_fix_insert(apr_pool_t *p, const char *file,
+                                    int after_line, const char *text)
+{
+    return apr_pstrcat(p, "[{\"op\":\"insert\",\"file\":", fx_jstr(p, file),
+                       ",\"after_line\":", apr_itoa(p, after_line),
+                       ",\"text\":", fx_jstr(p, text), "}]", NULL);
+}
+
+/* Advice for a Require denial.  named: the blamed node (leaf index into
+ * the trail, or a container); nd: the directive named (leaf or container
+ * or section), NULL for the top of an .htaccess file. */
+static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
+                                 const apr_array_header_t *trail,
+                                 fx_az_node *root, const fx_az_node *named,
+                                 const ap_directive_t *nd, int in_htaccess,
+                                 fx_az_advice *a)
+{
+    apr_array_header_t *recs = fx_az_require_recs(r, p);
+    apr_array_header_t *replaced = fx_az_replaced(p, trail, recs);
+    const fx_shadow_rec *inherited = fx_az_static_blame(r, p, replaced);
+    const ap_directive_t *level = nd ? (named->is_leaf || named->tag
+                                        == FX_AZ_TAG_LEVEL
+                                        ? fx_level_of(nd) : fx_level_of(nd))
+                                     : NULL;
+    const char *ip = r->useragent_ip;
+    const char *prov = named->is_leaf ? fx_az_provider_name(p, nd) : "";
+    const char *dirpath = fx_az_dir_path(p, named->is_leaf ? level : NULL);
+    int is_dir = r->finfo.filetype == APR_DIR;
+    const char *target = r->filename ? fx_az_target_dir(p, r->filename, is_dir)
+                                     : NULL;
+
+    if (named->tag == FX_AZ_TAG_LEVEL) {
+        level = nd;
+    }
+    if (nd) {
+        fx_az_blocker(p, &a->blockers, &a->nblockers, fx_dtext(p, nd),
+                      nd->filename, nd->line_num,
+                      fx_section_of(p, nd, in_htaccess), "require");
+    }
+    if (inherited) {
+        fx_az_blocker_rec(p, &a->blockers, &a->nblockers, inherited,
+                          "require (applies once the rules named above are "
+                          "removed)");
+    }
+
+    /* A deny-all in an ancestor <Directory> (Debian's <Directory />): a
+     * section for the directory the URL maps to, never a change to it. */
+    if (named->is_leaf && named->absolute && !in_htaccess && dirpath
+        && target && fx_az_is_ancestor(dirpath, target)) {
+        const char *text = apr_pstrcat(p, "<Directory \"", target, "\">\n"
+                                       "    Require all granted\n"
+                                       "</Directory>", NULL);
+        int i, ok = 1;
+        apr_array_header_t *compat = fx_shadow_find(p, fx_dir_get(r), "order");
+        if (!strcmp(dirpath, "/")) {
+            a->protection = "filesystem-root";
+        }
+        a->fix = fx_az_fix_insert(p, level->filename, level->line_num - 1, text);
+        /* With the new section, every Require line in a <Directory> above
+         * the target is replaced; anything else still applies. */
+        for (i = 0; i < recs->nelts && ok; i++) {
+            const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i,
+                                                     const fx_shadow_rec *);
+            const char *q = rec->in_htaccess ? NULL
+                          : fx_az_dir_path(p, fx_level_of(rec->where));
+            ok = q && fx_az_is_ancestor(q, target);
+        }
+        a->verified = ok && !compat->nelts;
+        a->unverified = ok ? "Order/Allow/Deny lines also apply here"
+                           : "other Require lines in effect here would still "
+                             "be evaluated";
+        a->hint = apr_pstrcat(p, "`", fx_dtext(p, nd), "` in ",
+                  fx_dtext(p, level), " (", level->filename, ":",
+                  apr_itoa(p, level->line_num), ") ",
+                  !strcmp(dirpath, "/")
+                  ? "is the server's default protection of the whole "
+                    "filesystem and works as intended: do not change it. "
+                  : "denies everything below that directory: leave it. ",
+                  "To serve ", target, ", add a section for that "
+                  "directory only: <Directory \"", target, "\"> Require all "
+                  "granted </Directory>", NULL);
+        return;
+    }
+
+    /* A deny-all protecting names that look like secrets, VCS data,
+     * backups or dotfiles: working as intended. */
+    if (named->is_leaf && named->absolute) {
+        const char *prot = fx_az_protection_of(r->filename ? r->filename
+                                                           : r->uri);
+        const ap_directive_t *sec = level;
+        if (prot && sec) {
+            a->protection = prot;
+            a->unverified = "a deliberate protection: no change is proposed";
+            a->hint = apr_pstrcat(p, "this is a deliberate protection (", prot,
+                      "): `", fx_dtext(p, nd), "` in ", fx_dtext(p, sec),
+                      " (", sec->filename, ":", apr_itoa(p, sec->line_num),
+                      ") keeps such files from being served, and it works as "
+                      "intended. If this URL should really be served, serve "
+                      "the content under a name the protection does not "
+                      "cover; do not remove or widen the protection", NULL);
+            return;
+        }
+    }
+
+    /* An address rule, or an "any" where an address rule did not grant:
+     * one more rule for this client's address only, verified by
+     * re-evaluating the replayed tree with it. */
+    if ((named->is_leaf && !named->negate && fx_az_is_address_rule(p, nd))
+        || (!named->is_leaf && !named->negate && named->op == FX_AZ_OR
+            && named->tag != FX_AZ_TAG_MERGE)) {
+        fx_az_node *cont = named->is_leaf
+            ? fx_az_parent(root, named) : (fx_az_node *)named;
+        const char *file;
+        int after;
+        if (!cont || cont->op != FX_AZ_OR || cont->negate) {
+            return;
+        }
+        if (named->is_leaf) {
+            file = nd->filename;
+            after = nd->line_num;
+        }
+        else if (nd) {
+            file = nd->filename;
+            after = nd->line_num;
+        }
+        else {
+            const fx_az_item *it = named->key;
+            file = it->d->filename;
+            after = 0;
+        }
+        a->fix = fx_az_fix_insert(p, file, after,
+                                  apr_pstrcat(p, "Require ip ", ip, NULL));
+        a->verified = fx_az_trail_covers(trail, recs)
+                      && fx_az_grants_with(p, root, cont);
+        a->unverified = "re-evaluating the Require rules with `Require ip` "
+                        "for this address added does not let the request in, "
+                        "or rules that were not evaluated would then be";
+        if (inherited) {
+            a->hint = apr_pstrcat(p, a->hint, "; removing `", fx_dtext(p, nd),
+                      "` would not help: `", inherited->name, " ",
+                      inherited->args, "` (", inherited->file, ":",
+                      apr_itoa(p, inherited->line), ") applies then", NULL);
+        }
+        (void)prov;
+    }
+}
+
 static void fx_az_explain_require(request_rec *r, fx_req_state *st,
                                   apr_pool_t *p, apr_array_header_t *out)
 {
@@ -1099,6 +1506,9 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
     int i, last_pass = 1, first_pass = 2, omitted, result, active;
     int named = -1, uncounted;
     const char *hint = NULL, *phase = st->origin.phase, *others, *rjson;
+    fx_az_advice adv;
+
+    memset(&adv, 0, sizeof(adv));
 
     if (!trail || !trail->nelts) {
         fx_fact(out, "decided_by", "unknown", 0);
@@ -1213,7 +1623,10 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             }
             fx_az_attribute(r, p, &v, out, &hint, eff, ne);
         }
-        fx_fact(out, "hint", hint, 0);
+        adv.hint = hint;
+        fx_az_advise_require(r, p, trail, root, blamed, v.d,
+                             v.rule->in_htaccess, &adv);
+        fx_az_advice_facts(p, &adv, out);
     }
     else {
         fx_fact(out, "decided_by", "no-rule-granted", 0);
@@ -1222,12 +1635,26 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
                                             "of the %d rules tried granted "
                                             "access: %s.", resp->nelts,
                                             others ? others : "?"), 0);
-        fx_fact(out, "hint", apr_psprintf(p, "none of the rules matched this "
-                                          "client (address %s%s%s); add a "
-                                          "Require that grants it to this "
-                                          "section", r->useragent_ip,
-                                          r->user ? ", user " : "",
-                                          r->user ? r->user : ""), 0);
+        adv.hint = apr_psprintf(p, "none of the rules matched this "
+                                "client (address %s%s%s); add a "
+                                "Require that grants it to this "
+                                "section", r->useragent_ip,
+                                r->user ? ", user " : "",
+                                r->user ? r->user : "");
+        {
+            const ap_directive_t *cd = NULL;
+            int ht = 0;
+            if (blamed->tag == FX_AZ_TAG_LEVEL) {
+                const fx_az_item *it = blamed->key;
+                cd = fx_level_of(it->d);
+                ht = it->in_htaccess;
+            }
+            else if (blamed->tag != FX_AZ_TAG_MERGE) {
+                cd = blamed->key;
+            }
+            fx_az_advise_require(r, p, trail, root, blamed, cd, ht, &adv);
+        }
+        fx_az_advice_facts(p, &adv, out);
     }
 }
 

@@ -299,7 +299,7 @@ def test_ip_denied(srv):
                          "negated": False, "result": "denied"}]
     assert d(e, "hint") == ("the client address 127.0.0.1 is not in "
                             "10.0.0.0/8; add `Require ip 127.0.0.1` to this "
-                            "section or remove the rule")
+                            "section (this address only)")
 
 
 def test_remoteip_says_which_address(srv):

@@ -1679,6 +1679,107 @@ static int fx_is_compat(const fx_shadow_rec *rec)
         || !strcasecmp(rec->name, "deny") || !strcasecmp(rec->name, "Satisfy");
 }
 
+/* Advice for an Order/Allow/Deny denial: every blocker (the Require
+ * lines in effect are answered statically: with Satisfy All they still
+ * have to grant once mod_access_compat lets the request through), a fix
+ * for this client's address where one line is enough, and never a literal
+ * edit httpd would refuse (a "Deny from" without hosts). */
+static void fx_az_advise_compat(request_rec *r, apr_pool_t *p,
+                                const fx_shadow_rec *decisive,
+                                const char *text, int order,
+                                const fx_shadow_rec *order_rec,
+                                const fx_shadow_rec *allow_rec,
+                                const fx_shadow_rec *deny_rec,
+                                const fx_cm_item *it, const char *hint,
+                                apr_array_header_t *out)
+{
+    const char *order_note = "";
+    apr_array_header_t *recs = fx_az_require_recs(r, p);
+    fx_az_node *tree = fx_az_static_tree(r, p, recs);
+    int req_result = !recs->nelts ? FX_AZ_GRANTED
+                   : tree ? fx_az_evaluate(tree) : -1;
+    const fx_shadow_rec *req_blocker = fx_az_static_blame(r, p, recs);
+    const char *ip = r->useragent_ip;
+    fx_az_advice a;
+    int only_word = 0;
+
+    memset(&a, 0, sizeof(a));
+    a.hint = hint;
+    fx_az_blocker(p, &a.blockers, &a.nblockers, text, decisive->file,
+                  decisive->line, fx_section_of(p, decisive->where,
+                                                decisive->in_htaccess),
+                  "access-compat");
+    /* Allow,Deny where no Allow matched: without the Deny line the Order
+     * line still denies (AH01797 again). */
+    if (deny_rec && order == FX_CM_ALLOW_DENY && !allow_rec && order_rec) {
+        fx_az_blocker_rec(p, &a.blockers, &a.nblockers, order_rec,
+                          "access-compat (no Allow line matches)");
+        order_note = apr_psprintf(p, ", and `%s %s` (%s:%d) denies too: no "
+                                  "Allow line matches this client",
+                                  order_rec->name, order_rec->args,
+                                  order_rec->file, order_rec->line);
+    }
+    if (req_blocker) {
+        fx_az_blocker_rec(p, &a.blockers, &a.nblockers, req_blocker,
+                          "require");
+    }
+    if (deny_rec && it) {
+        apr_array_header_t *items = fx_cm_parse(p, deny_rec->args);
+        only_word = items && items->nelts == 1;
+    }
+    if (deny_rec && only_word) {
+        /* "remove 'all' from that line" leaves "Deny from": a 500 */
+        a.hint = apr_psprintf(p, "the client %s matched `%s`, which denies "
+                              "%s; the line has no other host, so it would "
+                              "have to go as a whole (a `Deny from` without "
+                              "hosts is refused by httpd)%s", ip, text,
+                              it->type == FX_CM_ALL ? "every client"
+                                                    : "this client",
+                              order == FX_CM_DENY_ALLOW
+                              ? apr_psprintf(p, ", or add `Allow from %s` "
+                                             "after it (Order deny,allow)",
+                                             ip) : "");
+    }
+    if (req_blocker) {
+        a.hint = apr_psprintf(p, "two protections deny this request: 1) `%s` "
+                              "(%s:%d, mod_access_compat%s) 2) `%s %s` (%s:%d, "
+                              "mod_authz_core)%s. Changing one of them is not "
+                              "enough", text, decisive->file, decisive->line,
+                              order_note,
+                              req_blocker->name, req_blocker->args,
+                              req_blocker->file, req_blocker->line,
+                              it && it->type == FX_CM_ALL
+                              && fx_az_args_absolute(p, req_blocker->args)
+                              ? "; both refuse every client here, "
+                                "deliberately: if this URL should be served, "
+                                "serve it from a directory they do not cover"
+                              : "");
+        a.unverified = "a Require line in effect denies this request too";
+    }
+    else if ((deny_rec && order == FX_CM_DENY_ALLOW)
+             || (!deny_rec && order == FX_CM_ALLOW_DENY)) {
+        /* Deny,Allow: a matching Allow wins; Allow,Deny without a matching
+         * Deny: a matching Allow is enough.  This address only. */
+        const fx_shadow_rec *after = deny_rec ? deny_rec : decisive;
+        a.fix = fx_az_fix_insert(p, after->file, after->line,
+                                 apr_pstrcat(p, "Allow from ", ip, NULL));
+        a.verified = req_result == FX_AZ_GRANTED
+                     && !fx_cm_denied(order, 1, deny_rec != NULL);
+        a.unverified = req_result < 0
+            ? "the Require lines in effect cannot be evaluated here"
+            : "the Require lines in effect would still deny";
+    }
+    else {
+        a.unverified = "with Order allow,deny a matching Deny wins over any "
+                       "Allow: no single added line lets this client in";
+    }
+    if (it && it->type == FX_CM_ALL) {
+        a.protection = fx_az_protection_of(r->filename ? r->filename
+                                                       : r->uri);
+    }
+    fx_az_advice_facts(p, &a, out);
+}
+
 static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
                                  apr_array_header_t *out)
 {
@@ -1828,7 +1929,8 @@ static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
         fx_fact(out, "rule_saw", "client_ip", 0);
     }
     fx_fact(out, "detail", detail, 0);
-    fx_fact(out, "hint", hint, 0);
+    fx_az_advise_compat(r, p, decisive, text, order, order_rec, allow_rec,
+                        deny_rec, it, hint, out);
 }
 
 /* -------------------------------------------------------------------- */

@@ -41,6 +41,10 @@
 #define FX_AZ_MAX_STEPS 4096
 #define FX_AZ_KEEP_NEUTRAL 16
 #define FX_AZ_MAX_SHOWN 16
+/* Responsible rules listed in "responsible", and named in the detail: an
+ * entry must fit one error-log line next to its trail. */
+#define FX_AZ_MAX_RESP 8
+#define FX_AZ_MAX_SAID 4
 
 /* The parsed value the wrapper hands mod_authz_core. */
 typedef struct {
@@ -568,9 +572,16 @@ static const char *fx_az_env_facts(request_rec *r, apr_pool_t *p,
     return out;
 }
 
+static const char *fx_az_first_word(apr_pool_t *p, const char *s)
+{
+    const char *a = s ? s : "";
+    return ap_getword_conf(p, &a);
+}
+
 /* Where the variables of an env rule came from (SetEnvIf lines re-tested
- * against this request): "env_source" (JSON array) and "env_origin". */
-static void fx_az_env_origin(request_rec *r, apr_pool_t *p, const char *args,
+ * against this request): "env_source" (JSON array) and "env_origin", which
+ * is also returned (NULL: nothing proven). */
+static const char *fx_az_env_origin(request_rec *r, apr_pool_t *p, const char *args,
                              const ap_directive_t *const *eff, int n,
                              apr_array_header_t *out)
 {
@@ -592,6 +603,7 @@ static void fx_az_env_origin(request_rec *r, apr_pool_t *p, const char *args,
         fx_fact(out, "env_source", apr_pstrcat(p, json, "]", NULL), 1);
         fx_fact(out, "env_origin", words, 0);
     }
+    return words;
 }
 
 static void fx_az_attribute(request_rec *r, apr_pool_t *p,
@@ -665,13 +677,27 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
         const char *env = fx_az_env_facts(r, p, rest);
         fx_fact(out, "rule_saw", "env", 0);
         fx_fact(out, "env", env, 0);
-        fx_az_env_origin(r, p, rest, eff, n_eff, out);
-        *hint = neg
-            ? apr_psprintf(p, "`%s` denies because %s; unset it (SetEnvIf) "
-                           "for this client or remove the rule", text, env)
-            : apr_psprintf(p, "`%s` needs one of these variables set, but "
-                           "%s; set it with SetEnvIf/SetEnv for this client "
-                           "or add another Require", text, env);
+        {
+            const char *origin = fx_az_env_origin(r, p, rest, eff, n_eff, out);
+            /* A "Require not env" fed by SetEnvIf/BrowserMatch lines is a
+             * blocker list (bad bots, spam referrers): it works as
+             * intended; the narrow way in is an exemption for this one
+             * client, not the removal of the rule. */
+            *hint = neg && origin
+                ? apr_psprintf(p, "`%s` denies because %s. The block works "
+                               "as intended; if this client should get in, "
+                               "exempt it alone (a later `SetEnvIf` line "
+                               "matching exactly its value with `!%s`), do "
+                               "not remove the rule", text, origin,
+                               fx_az_first_word(p, rest))
+                : neg
+                ? apr_psprintf(p, "`%s` denies because %s; unset it "
+                               "(SetEnvIf ... !name) for this client only",
+                               text, env)
+                : apr_psprintf(p, "`%s` needs one of these variables set, "
+                               "but %s; set it with SetEnvIf/SetEnv for this "
+                               "client or add another Require", text, env);
+        }
     }
     else if (!strcasecmp(prov, "method")) {
         fx_fact(out, "rule_saw", "method", 0);
@@ -1009,7 +1035,7 @@ static fx_az_node *fx_az_rebuild(request_rec *r, apr_pool_t *p,
     return fx_az_rebuild_items(r, p, items, 0);
 }
 
-/* Every responsible rule as a JSON array (at most FX_AZ_MAX_SHOWN), and the
+/* Every responsible rule as a JSON array (at most FX_AZ_MAX_RESP), and the
  * same in words for the detail. */
 static const char *fx_az_resp_json(request_rec *r, apr_pool_t *p,
                                    const apr_array_header_t *trail,
@@ -1020,7 +1046,7 @@ static const char *fx_az_resp_json(request_rec *r, apr_pool_t *p,
     int i, shown = 0, said = 0;
 
     *words = NULL;
-    for (i = 0; i < resp->nelts && shown < FX_AZ_MAX_SHOWN; i++) {
+    for (i = 0; i < resp->nelts && shown < FX_AZ_MAX_RESP; i++) {
         int k = APR_ARRAY_IDX(resp, i, int);
         const fx_az_step *s = &APR_ARRAY_IDX(trail, k, fx_az_step);
         fx_az_view v = fx_az_view_of(r, p, trail, k);
@@ -1032,7 +1058,7 @@ static const char *fx_az_resp_json(request_rec *r, apr_pool_t *p,
                            ",\"effect\":\"", fx_az_result_name(eff), "\"}",
                            NULL);
         shown++;
-        if (k != skip && said < 8) {
+        if (k != skip && said < FX_AZ_MAX_SAID) {
             *words = apr_psprintf(p, "%s%s`%s` (%s:%d, %s)",
                                   *words ? *words : "", *words ? ", " : "",
                                   v.text, v.d ? v.d->filename : "?",
@@ -1556,7 +1582,7 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
     }
     rjson = fx_az_resp_json(r, p, trail, resp, named, &others);
     fx_fact(out, "responsible", rjson, 1);
-    if (resp->nelts > FX_AZ_MAX_SHOWN) {
+    if (resp->nelts > FX_AZ_MAX_RESP) {
         fx_fact(out, "responsible_count", apr_itoa(p, resp->nelts), 0);
     }
     if (named >= 0) {
@@ -1910,7 +1936,8 @@ static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
             {
                 const ap_directive_t *eff[1];
                 eff[0] = decisive->where;
-                fx_az_env_origin(r, p, it->name, eff, eff[0] ? 1 : 0, out);
+                (void)fx_az_env_origin(r, p, it->name, eff, eff[0] ? 1 : 0,
+                                       out);
             }
         }
         else if (it->type == FX_CM_HOST) {

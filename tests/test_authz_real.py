@@ -154,6 +154,11 @@ def test_blocker_bad_bot(srv):
     assert src["line"] == blocker_line('BrowserMatchNoCase "(?:\\b)zgrab(?:\\b)"')
     assert d(src, "value") == "zgrab/0.x"
     assert "bad_bot was set by `BrowserMatchNoCase" in d(e, "env_origin")
+    # a deliberate block: an exemption for this client, not the removal
+    assert "works as intended" in d(e, "hint")
+    assert "do not remove the rule" in d(e, "hint")
+    # the whole explanation fits one error-log line
+    assert "truncated" not in e
 
 
 def test_blocker_spam_referrer(srv):

@@ -30,14 +30,21 @@
 #include "fx_json.h"
 #include "fx_authz_eval.h"
 #include "fx_compat.h"
+#include "fx_authz_env.h"
 
 /* -------------------------------------------------------------------- */
 /* provider wrapping                                                     */
 
 #define FX_AZ_SLOTS 64
-/* Trail entries kept per request, and shown in an entry. */
-#define FX_AZ_MAX_STEPS 64
+/* Provider calls kept per request (past it the replay cannot tell), calls
+ * with a neutral effect kept (past it only counted), items shown. */
+#define FX_AZ_MAX_STEPS 4096
+#define FX_AZ_KEEP_NEUTRAL 16
 #define FX_AZ_MAX_SHOWN 16
+/* Responsible rules listed in "responsible", and named in the detail: an
+ * entry must fit one error-log line next to its trail. */
+#define FX_AZ_MAX_RESP 8
+#define FX_AZ_MAX_SAID 4
 
 /* The parsed value the wrapper hands mod_authz_core. */
 typedef struct {
@@ -67,7 +74,9 @@ typedef struct {
 typedef struct {
     int depth;
     int pass;
-    int dropped;
+    int calls;              /* every provider call, kept or not */
+    int neutral_dropped;    /* calls with a neutral effect only counted */
+    int lost;               /* other calls past FX_AZ_MAX_STEPS */
     apr_array_header_t trail;
     fx_az_step steps[FX_AZ_INLINE_STEPS];
 } fx_az_req;
@@ -189,7 +198,9 @@ static fx_az_req *fx_az_current(request_rec *r, fx_az_pending_t *pd,
         pd->r = r;
         az->depth = 0;
         az->pass = 1;
-        az->dropped = 0;
+        az->calls = 0;
+        az->neutral_dropped = 0;
+        az->lost = 0;
         az->trail.pool = NULL;
         az->trail.elt_size = sizeof(fx_az_step);
         az->trail.nelts = 0;
@@ -199,6 +210,25 @@ static fx_az_req *fx_az_current(request_rec *r, fx_az_pending_t *pd,
     return az;
 }
 
+/* The effect of a provider's answer for rule: what mod_authz_core's
+ * container sees after "Require not". */
+static int fx_az_effect(const fx_az_rule *rule, int rv)
+{
+    if (rule->negate && !rule->alias_def) {
+        return rv == AUTHZ_GRANTED ? AUTHZ_DENIED
+             : (rv == AUTHZ_DENIED || rv == AUTHZ_DENIED_NO_USER)
+               ? AUTHZ_NEUTRAL : rv;
+    }
+    return rv;
+}
+
+/* Records one provider call.  Memory is bounded, correctness is not
+ * traded for it: a call whose effect is neutral is ignored by every
+ * container (apply_authz_sections skips NEUTRAL children, and a container
+ * of neutrals is neutral), so past FX_AZ_KEEP_NEUTRAL stored steps -- or
+ * when the per-connection buffer is full, so an allowed request never
+ * allocates for them -- such calls are only counted.  Every other call is
+ * kept up to FX_AZ_MAX_STEPS; past that the replay says it cannot tell. */
 static authz_status fx_az_check(int slot, request_rec *r, const char *line,
                                 const void *parsed)
 {
@@ -207,8 +237,9 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     fx_dir_conf *dc;
     fx_az_pending_t *pd;
     fx_az_req *az;
-    fx_az_step *step;
-    int idx = -1, pending;
+    fx_az_step *step, *steps;
+    int n0, pending, effect, j;
+    const char *alias_name;
     authz_status rv;
 
     if (!rule || rule->magic != &fx_az_magic
@@ -219,38 +250,45 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     }
     pd = fx_az_pending_of(r->connection, 1);
     az = fx_az_current(r, pd, &pending);
-    if (pending && az->trail.nelts == az->trail.nalloc) {
-        az = fx_az_keep(r, pd);     /* the pending buffer is full */
-        pending = 0;
-    }
-    if (az->trail.nelts < FX_AZ_MAX_STEPS) {
-        idx = az->trail.nelts;
-        step = idx < az->trail.nalloc
-               ? &((fx_az_step *)az->trail.elts)[az->trail.nelts++]
-               : apr_array_push(&az->trail);
-        step->rule = rule;
-        step->alias_name = rule->alias_def
-            ? apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) : NULL;
-        step->result = AUTHZ_GENERAL_ERROR;
-        step->depth = az->depth;
-        step->pass = az->pass;
-    }
-    else {
-        az->dropped++;
-    }
+    alias_name = rule->alias_def
+        ? apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) : NULL;
+    n0 = az->trail.nelts;
     az->depth++;
     rv = orig->check_authorization(r, line, rule->orig_parsed);
-    if (pending) {
-        /* an alias' inner call may have moved the trail meanwhile */
-        az = fx_az_current(r, pd, &pending);
-    }
+    /* an alias' inner call may have moved the trail meanwhile */
+    az = fx_az_current(r, pd, &pending);
     az->depth--;
-    if (idx >= 0) {
-        APR_ARRAY_IDX(&az->trail, idx, fx_az_step).result = rv;
+    effect = fx_az_effect(rule, rv);
+    if (effect == AUTHZ_NEUTRAL && az->trail.nelts == n0
+        && (n0 >= FX_AZ_KEEP_NEUTRAL
+            || (pending && n0 == az->trail.nalloc))) {
+        az->neutral_dropped += (az->depth == 0);
+        az->calls += (az->depth == 0);
+        return rv;
     }
-    if (pending && rv != AUTHZ_GRANTED) {
-        fx_az_keep(r, pd);
+    if (az->trail.nelts >= FX_AZ_MAX_STEPS) {
+        az->lost++;
+        az->calls += (az->depth == 0);
+        return rv;
     }
+    if (pending && (az->trail.nelts == az->trail.nalloc
+                    || (effect != AUTHZ_GRANTED && effect != AUTHZ_NEUTRAL))) {
+        az = fx_az_keep(r, pd);     /* full, or a rule refused */
+        pending = 0;
+    }
+    (void)apr_array_push(&az->trail);
+    steps = (fx_az_step *)az->trail.elts;
+    /* inner calls of an alias came back first: this call goes before */
+    for (j = az->trail.nelts - 1; j > n0; j--) {
+        steps[j] = steps[j - 1];
+    }
+    step = &steps[n0];
+    step->rule = rule;
+    step->alias_name = alias_name;
+    step->result = rv;
+    step->depth = az->depth;
+    step->pass = az->pass;
+    az->calls += (az->depth == 0);
     return rv;
 }
 
@@ -349,6 +387,7 @@ static int fx_az_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     /* Providers defined by the configuration (aliases, LuaAuthzProvider)
      * and not yet wrapped: .htaccess files look them up at request time. */
     fx_az_wrap_all(pconf);
+    fx_azenv_collect(pconf);
     return OK;
 }
 
@@ -508,9 +547,44 @@ static const char *fx_az_env_facts(request_rec *r, apr_pool_t *p,
     return out;
 }
 
+static const char *fx_az_first_word(apr_pool_t *p, const char *s)
+{
+    const char *a = s ? s : "";
+    return ap_getword_conf(p, &a);
+}
+
+/* Where the variables of an env rule came from (SetEnvIf lines re-tested
+ * against this request): "env_source" (JSON array) and "env_origin", which
+ * is also returned (NULL: nothing proven). */
+static const char *fx_az_env_origin(request_rec *r, apr_pool_t *p, const char *args,
+                             const ap_directive_t *const *eff, int n,
+                             apr_array_header_t *out)
+{
+    const char *a = args, *json = NULL, *words = NULL;
+    while (*a) {
+        char *name = ap_getword_conf(p, &a);
+        const char *j, *w;
+        if (!*name) {
+            break;
+        }
+        w = fx_azenv_source(r, p, name, eff, n, &j);
+        if (w && j) {
+            json = apr_pstrcat(p, json ? json : "[", json ? "," : "", j, NULL);
+            words = apr_pstrcat(p, words ? words : "", words ? "; " : "", w,
+                                NULL);
+        }
+    }
+    if (json) {
+        fx_fact(out, "env_source", apr_pstrcat(p, json, "]", NULL), 1);
+        fx_fact(out, "env_origin", words, 0);
+    }
+    return words;
+}
+
 static void fx_az_attribute(request_rec *r, apr_pool_t *p,
                             const fx_az_view *v, apr_array_header_t *out,
-                            const char **hint)
+                            const char **hint,
+                            const ap_directive_t *const *eff, int n_eff)
 {
     const char *rest, *prov, *text, *ip = r->useragent_ip;
     const char *peer = r->connection->client_ip;
@@ -553,37 +627,52 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
         else if (!strcasecmp(prov, "local")) {
             *hint = apr_psprintf(p, "the client address %s is not a local "
                                  "address; add `Require ip %s` to this "
-                                 "section or remove the rule", ip, ip);
+                                 "section (this address only)", ip, ip);
         }
         else if (!strcasecmp(prov, "forward-dns")) {
             /* mod_authz_host resolves the names and compares addresses */
             *hint = apr_psprintf(p, "the client address %s is not among the "
                                  "addresses %s resolves to; add `Require ip "
-                                 "%s` to this section or remove the rule",
+                                 "%s` to this section (this address only)",
                                  ip, rest, ip);
         }
         else if (!strcasecmp(prov, "host")) {
             *hint = apr_psprintf(p, "the client %s (host name %s) is not in "
-                                 "%s; add `Require ip %s` to this section or "
-                                 "remove the rule", ip,
+                                 "%s; add `Require ip %s` to this section (this "
+                                 "address only)", ip,
                                  (host && !is_ip) ? host : "unknown", rest, ip);
         }
         else {
             *hint = apr_pstrcat(p, "the client address ", ip, " is not in ",
                                 rest, "; add `Require ip ", ip, "` to this "
-                                "section or remove the rule", NULL);
+                                "section (this address only)", NULL);
         }
     }
     else if (!strcasecmp(prov, "env")) {
         const char *env = fx_az_env_facts(r, p, rest);
         fx_fact(out, "rule_saw", "env", 0);
         fx_fact(out, "env", env, 0);
-        *hint = neg
-            ? apr_psprintf(p, "`%s` denies because %s; unset it (SetEnvIf) "
-                           "for this client or remove the rule", text, env)
-            : apr_psprintf(p, "`%s` needs one of these variables set, but "
-                           "%s; set it with SetEnvIf/SetEnv for this client "
-                           "or add another Require", text, env);
+        {
+            const char *origin = fx_az_env_origin(r, p, rest, eff, n_eff, out);
+            /* A "Require not env" fed by SetEnvIf/BrowserMatch lines is a
+             * blocker list (bad bots, spam referrers): it works as
+             * intended; the narrow way in is an exemption for this one
+             * client, not the removal of the rule. */
+            *hint = neg && origin
+                ? apr_psprintf(p, "`%s` denies because %s. The block works "
+                               "as intended; if this client should get in, "
+                               "exempt it alone (a later `SetEnvIf` line "
+                               "matching exactly its value with `!%s`), do "
+                               "not remove the rule", text, origin,
+                               fx_az_first_word(p, rest))
+                : neg
+                ? apr_psprintf(p, "`%s` denies because %s; unset it "
+                               "(SetEnvIf ... !name) for this client only",
+                               text, env)
+                : apr_psprintf(p, "`%s` needs one of these variables set, "
+                               "but %s; set it with SetEnvIf/SetEnv for this "
+                               "client or add another Require", text, env);
+        }
     }
     else if (!strcasecmp(prov, "method")) {
         fx_fact(out, "rule_saw", "method", 0);
@@ -703,9 +792,48 @@ static const char *fx_jstr(apr_pool_t *p, const char *s)
     return fx_json_quote(p, s ? s : "", 256, NULL);
 }
 
+/* One trail item (a top-level step i) as JSON. */
+static const char *fx_az_item_json(request_rec *r, apr_pool_t *p,
+                                   const apr_array_header_t *trail, int i,
+                                   int two_passes)
+{
+    const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+    fx_az_view v = fx_az_view_of(r, p, trail, i);
+    int neg = s->rule->negate && !s->rule->alias_def;
+    /* apr_pstrcat, not apr_psprintf: this runs for every 403 and the
+     * formatter walks its format byte by byte. */
+    const char *item = apr_pstrcat(p, "{\"directive\":",
+                       fx_jstr(p, v.text),
+                       ",\"file\":", fx_jstr(p, v.d ? v.d->filename : NULL),
+                       ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
+                       ",\"negated\":", neg ? "true" : "false",
+                       ",\"result\":\"", fx_az_result_name(s->result), "\"",
+                       NULL);
+    if (neg) {
+        fx_az_node *leaf = fx_az_leaf(p, 0, s->result, 1);
+        fx_az_evaluate(leaf);
+        item = apr_pstrcat(p, item, ",\"effect\":",
+                           fx_jstr(p, fx_az_result_name(leaf->result)), NULL);
+    }
+    if (v.alias_def) {
+        item = apr_pstrcat(p, item, ",\"alias\":", fx_jstr(p,
+                           apr_psprintf(p, "%s (%s:%d)",
+                                        fx_dtext(p, v.alias_def),
+                                        v.alias_def->filename,
+                                        v.alias_def->line_num)), NULL);
+    }
+    if (two_passes) {
+        item = apr_psprintf(p, "%s,\"pass\":%d", item, s->pass);
+    }
+    return apr_pstrcat(p, item, "}", NULL);
+}
+
+/* The first FX_AZ_MAX_SHOWN top-level steps, plus the named one (must_show,
+ * -1 for none) if it comes later; *omitted counts the kept steps left out. */
 static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
                                     const apr_array_header_t *trail,
-                                    int two_passes, int *omitted)
+                                    int two_passes, int must_show,
+                                    int *omitted)
 {
     const char *json = "[";
     int i, shown = 0;
@@ -713,127 +841,109 @@ static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
     *omitted = 0;
     for (i = 0; i < trail->nelts; i++) {
         const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
-        fx_az_view v;
-        const char *item;
-        int neg;
-
         if (s->depth > 0) {
             continue;   /* an alias' inner call: shown with its Require */
         }
-        if (shown == FX_AZ_MAX_SHOWN) {
+        if (shown >= FX_AZ_MAX_SHOWN - (must_show > i) && i != must_show) {
             (*omitted)++;
             continue;
         }
-        v = fx_az_view_of(r, p, trail, i);
-        neg = s->rule->negate && !s->rule->alias_def;
-        /* apr_pstrcat, not apr_psprintf: this runs for every 403 and the
-         * formatter walks its format byte by byte. */
-        item = apr_pstrcat(p, "{\"directive\":",
-                           fx_jstr(p, v.text),
-                           ",\"file\":", fx_jstr(p, v.d ? v.d->filename : NULL),
-                           ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
-                           ",\"negated\":", neg ? "true" : "false",
-                           ",\"result\":\"", fx_az_result_name(s->result), "\"",
-                           NULL);
-        if (neg) {
-            fx_az_node *leaf = fx_az_leaf(p, 0, s->result, 1);
-            fx_az_evaluate(leaf);
-            item = apr_pstrcat(p, item, ",\"effect\":",
-                               fx_jstr(p, fx_az_result_name(leaf->result)),
-                               NULL);
-        }
-        if (v.alias_def) {
-            item = apr_pstrcat(p, item, ",\"alias\":", fx_jstr(p,
-                               apr_psprintf(p, "%s (%s:%d)",
-                                            fx_dtext(p, v.alias_def),
-                                            v.alias_def->filename,
-                                            v.alias_def->line_num)), NULL);
-        }
-        if (two_passes) {
-            item = apr_psprintf(p, "%s,\"pass\":%d", item, s->pass);
-        }
-        json = apr_pstrcat(p, json, shown ? "," : "", item, "}", NULL);
+        json = apr_pstrcat(p, json, shown ? "," : "",
+                           fx_az_item_json(r, p, trail, i, two_passes), NULL);
         shown++;
     }
     return apr_pstrcat(p, json, "]", NULL);
 }
 
-/* AuthMerging of the level a rule sits in: FX_AZ_AND, FX_AZ_OR or 0. */
-static int fx_az_merging(request_rec *r, apr_pool_t *p, const fx_az_rule *rule)
+/* The AuthMerging line of the level a rule sits in (NULL: none). */
+static const fx_shadow_rec *fx_az_merging(request_rec *r, apr_pool_t *p,
+                                          const ap_directive_t *d, int ht)
 {
     apr_array_header_t *recs = fx_records_find(p, r, "AuthMerging");
-    int i, op = 0;
+    const fx_shadow_rec *found = NULL;
+    int i;
     for (i = 0; i < recs->nelts; i++) {
         const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
-        if (fx_same_level(rec->where, rec->in_htaccess, rule->d,
-                          rule->in_htaccess)) {
-            op = !strcasecmp(rec->args, "and") ? FX_AZ_AND
-               : !strcasecmp(rec->args, "or") ? FX_AZ_OR : 0;
+        if (fx_same_level(rec->where, rec->in_htaccess, d, ht)) {
+            found = rec;
         }
     }
-    return op;
+    return found;
 }
 
+static int fx_az_merge_op(const fx_shadow_rec *rec)
+{
+    return !rec ? 0 : !strcasecmp(rec->args, "and") ? FX_AZ_AND
+         : !strcasecmp(rec->args, "or") ? FX_AZ_OR : 0;
+}
+
+/* Tags of the containers the replay makes that are no Require container. */
+enum { FX_AZ_TAG_LEVEL = 1, FX_AZ_TAG_MERGE = 2 };
+
+/* One rule to place in the rebuilt tree: a provider call the wrappers saw,
+ * or (for the hints) a Require line in effect answered statically. */
 typedef struct {
-    const fx_az_rule *first;          /* a rule of the level */
+    const ap_directive_t *d;
+    int in_htaccess;
+    int negate;
+    int result;
+    int index;                        /* the caller's index */
+} fx_az_item;
+
+typedef struct {
+    const fx_az_item *first;          /* a rule of the level */
     fx_az_node *node;
 } fx_az_level;
 
-static void fx_az_explain_require(request_rec *r, fx_req_state *st,
-                                  apr_pool_t *p, apr_array_header_t *out)
+/* `Require all denied` refuses whoever asks: an active refusal although
+ * the rule is not negated. */
+static int fx_az_args_absolute(apr_pool_t *p, const char *args)
 {
-    const apr_array_header_t *trail = st->authz_trail;
-    const fx_az_req *az = st->subsys[FX_SLOT_AUTHZ];
-    apr_array_header_t *levels, *resp;
+    const char *rest, *prov = fx_provider_of(p, args, &rest);
+    const char *a = args ? args : "";
+    char *first = ap_getword_conf(p, &a);
+    while (*rest == ' ' || *rest == '\t') {
+        rest++;
+    }
+    return strcasecmp(first, "not") && !strcasecmp(prov, "all")
+        && !strcasecmp(rest, "denied");
+}
+
+/* Rebuild the tree mod_authz_core evaluates from the rules' places in the
+ * configuration: containers from each rule's parents, one implicit "any"
+ * per configuration level, levels joined by their AuthMerging.  A level
+ * without AuthMerging replaces what came before when replace is set (the
+ * static evaluation sees every line in effect); a trail holds only the
+ * levels httpd evaluated, so there they are joined as merged. */
+static fx_az_node *fx_az_rebuild_items(request_rec *r, apr_pool_t *p,
+                                       const apr_array_header_t *items,
+                                       int replace)
+{
+    apr_array_header_t *levels = apr_array_make(p, 2, sizeof(fx_az_level));
     fx_az_node *root = NULL;
-    int i, last_pass = 1, first_pass = 2, omitted, result;
-    const char *hint = NULL, *phase = st->origin.phase;
+    int i;
 
-    if (!trail || !trail->nelts) {
-        fx_fact(out, "decided_by", "unknown", 0);
-        fx_fact(out, "detail", "mod_authz_core denied the request, but no "
-                "Require rule was seen being evaluated (the provider may have "
-                "been registered after the configuration was read).", 0);
-        return;
-    }
-    for (i = 0; i < trail->nelts; i++) {
-        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
-        last_pass = s->pass > last_pass ? s->pass : last_pass;
-        first_pass = s->pass < first_pass ? s->pass : first_pass;
-    }
-    fx_fact(out, "trail", fx_az_trail_json(r, p, trail, first_pass != last_pass,
-                                           &omitted), 1);
-    if (omitted + (az ? az->dropped : 0) > 0) {
-        fx_fact(out, "trail_omitted", apr_itoa(p, omitted
-                                               + (az ? az->dropped : 0)), 0);
-    }
-
-    /* Rebuild the tree mod_authz_core evaluated in the deciding pass. */
-    levels = apr_array_make(p, 2, sizeof(fx_az_level));
-    for (i = 0; i < trail->nelts; i++) {
-        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+    for (i = 0; i < items->nelts; i++) {
+        const fx_az_item *it = &APR_ARRAY_IDX(items, i, fx_az_item);
         const ap_directive_t *chain[16], *c;
         fx_az_level *lv = NULL;
-        fx_az_node *node;
+        fx_az_node *node, *leaf;
         int j, n = 0, op, neg;
 
-        if (s->depth > 0 || s->pass != last_pass) {
-            continue;
-        }
         for (j = 0; j < levels->nelts; j++) {
             fx_az_level *l = &APR_ARRAY_IDX(levels, j, fx_az_level);
-            if (fx_same_level(l->first->d, l->first->in_htaccess, s->rule->d,
-                              s->rule->in_htaccess)) {
+            if (fx_same_level(l->first->d, l->first->in_htaccess, it->d,
+                              it->in_htaccess)) {
                 lv = l;
             }
         }
         if (!lv) {
             lv = apr_array_push(levels);
-            lv->first = s->rule;
-            lv->node = fx_az_container(p, FX_AZ_OR, 0, NULL);
+            lv->first = it;
+            lv->node = fx_az_container(p, FX_AZ_OR, 0, it);
+            lv->node->tag = FX_AZ_TAG_LEVEL;
         }
-        for (c = s->rule->d ? s->rule->d->parent : NULL; c && n < 16;
-             c = c->parent) {
+        for (c = it->d ? it->d->parent : NULL; c && n < 16; c = c->parent) {
             if (fx_az_container_kind(c, &op, &neg)) {
                 chain[n++] = c;
             }
@@ -851,37 +961,607 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             }
             node = child;
         }
-        fx_az_append(node, fx_az_leaf(p, i, s->result, s->rule->alias_def
-                                      ? 0 : s->rule->negate));
+        leaf = fx_az_leaf(p, it->index, it->result, it->negate);
+        leaf->absolute = it->d && !it->negate
+                         && fx_az_args_absolute(p, it->d->args);
+        fx_az_append(node, leaf);
     }
     for (i = 0; i < levels->nelts; i++) {
         fx_az_level *lv = &APR_ARRAY_IDX(levels, i, fx_az_level);
-        if (!root) {
+        const fx_shadow_rec *rec = root ? fx_az_merging(r, p, lv->first->d,
+                                                        lv->first->in_htaccess)
+                                        : NULL;
+        int op = fx_az_merge_op(rec);
+        if (!root || (replace && !op)) {
             root = lv->node;
         }
         else {
-            int op = fx_az_merging(r, p, lv->first);
-            fx_az_node *m = fx_az_container(p, op ? op : FX_AZ_AND, 0, NULL);
+            fx_az_node *m = fx_az_container(p, op ? op : FX_AZ_AND, 0, rec);
+            m->tag = FX_AZ_TAG_MERGE;
             fx_az_append(m, root);
             fx_az_append(m, lv->node);
             root = m;
         }
     }
-    if (!root) {
+    return root;
+}
+
+/* The tree of the deciding pass, from the steps kept. */
+static fx_az_node *fx_az_rebuild(request_rec *r, apr_pool_t *p,
+                                 const apr_array_header_t *trail,
+                                 int last_pass)
+{
+    apr_array_header_t *items = apr_array_make(p, trail->nelts,
+                                               sizeof(fx_az_item));
+    int i;
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        fx_az_item *it;
+        if (s->depth > 0 || s->pass != last_pass) {
+            continue;
+        }
+        it = apr_array_push(items);
+        it->d = s->rule->d;
+        it->in_htaccess = s->rule->in_htaccess;
+        it->negate = s->rule->alias_def ? 0 : s->rule->negate;
+        it->result = s->result;
+        it->index = i;
+    }
+    return fx_az_rebuild_items(r, p, items, 0);
+}
+
+/* Every responsible rule as a JSON array (at most FX_AZ_MAX_RESP), and the
+ * same in words for the detail. */
+static const char *fx_az_resp_json(request_rec *r, apr_pool_t *p,
+                                   const apr_array_header_t *trail,
+                                   const apr_array_header_t *resp,
+                                   int skip, const char **words)
+{
+    const char *json = "[";
+    int i, shown = 0, said = 0;
+
+    *words = NULL;
+    for (i = 0; i < resp->nelts && shown < FX_AZ_MAX_RESP; i++) {
+        int k = APR_ARRAY_IDX(resp, i, int);
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, k, fx_az_step);
+        fx_az_view v = fx_az_view_of(r, p, trail, k);
+        int eff = fx_az_effect(s->rule, s->result);
+        json = apr_pstrcat(p, json, shown ? "," : "", "{\"directive\":",
+                           fx_jstr(p, v.text), ",\"file\":",
+                           fx_jstr(p, v.d ? v.d->filename : NULL),
+                           ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
+                           ",\"effect\":\"", fx_az_result_name(eff), "\"}",
+                           NULL);
+        shown++;
+        if (k != skip && said < FX_AZ_MAX_SAID) {
+            *words = apr_psprintf(p, "%s%s`%s` (%s:%d, %s)",
+                                  *words ? *words : "", *words ? ", " : "",
+                                  v.text, v.d ? v.d->filename : "?",
+                                  v.d ? v.d->line_num : 0,
+                                  fx_az_result_name(eff));
+            said++;
+        }
+    }
+    if (resp->nelts - (skip >= 0) > said && *words) {
+        *words = apr_psprintf(p, "%s and %d more", *words,
+                              resp->nelts - (skip >= 0) - said);
+    }
+    return apr_pstrcat(p, json, "]", NULL);
+}
+
+/* Names a container or section that failed as a whole. */
+static void fx_az_name_container(request_rec *r, apr_pool_t *p,
+                                 const fx_az_node *b,
+                                 apr_array_header_t *out)
+{
+    const ap_directive_t *d = NULL;
+
+    if (b->tag == FX_AZ_TAG_MERGE) {
+        const fx_shadow_rec *rec = b->key;
+        if (rec) {
+            fx_fact(out, "directive", apr_pstrcat(p, rec->name, " ",
+                                                  rec->args, NULL), 0);
+            fx_fact(out, "file", rec->file, 0);
+            fx_fact(out, "line", apr_itoa(p, rec->line), 0);
+            fx_fact(out, "section", fx_section_of(p, rec->where,
+                                                  rec->in_htaccess), 0);
+        }
         return;
     }
-    result = fx_az_evaluate(root);
-    resp = apr_array_make(p, 4, sizeof(int));
-    fx_az_responsible(root, resp);
+    if (b->tag == FX_AZ_TAG_LEVEL) {
+        const fx_az_item *it = b->key;
+        d = fx_level_of(it->d);
+        if (!d) {
+            /* the top of an .htaccess file, or the server level */
+            if (it->in_htaccess && it->d) {
+                fx_fact(out, "file", it->d->filename, 0);
+                fx_fact(out, "section", fx_section_of(p, it->d, 1), 0);
+            }
+            return;
+        }
+    }
+    else {
+        d = b->key;
+    }
+    fx_fact(out, "directive", fx_dtext(p, d), 0);
+    fx_fact(out, "file", d->filename, 0);
+    fx_fact(out, "line", apr_itoa(p, d->line_num), 0);
+    fx_fact(out, "section", fx_section_of(p, d, 0), 0);
+}
 
+/* -------------------------------------------------------------------- */
+/* hints that can be followed as written (issue 13)                      */
+
+/* Require lines in effect for r's method, outermost section first. */
+static apr_array_header_t *fx_az_require_recs(request_rec *r, apr_pool_t *p)
+{
+    apr_array_header_t *all = fx_records_find(p, r, "Require");
+    apr_array_header_t *out = apr_array_make(p, all->nelts + 1,
+                                             sizeof(const fx_shadow_rec *));
+    apr_int64_t bit = AP_METHOD_BIT << r->method_number;
+    int i;
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (rec->where && (rec->limited & bit)) {
+            APR_ARRAY_PUSH(out, const fx_shadow_rec *) = rec;
+        }
+    }
+    return out;
+}
+
+/* What a Require line's provider answers r, for the providers whose answer
+ * depends only on facts at hand (all, ip, local, env, method); -1 else. */
+static int fx_az_static_answer(request_rec *r, apr_pool_t *p,
+                               const char *args, int *negate)
+{
+    const char *a = args ? args : "";
+    char *prov = ap_getword_conf(p, &a), *w;
+
+    *negate = 0;
+    if (!strcasecmp(prov, "not")) {
+        *negate = 1;
+        prov = ap_getword_conf(p, &a);
+    }
+    if (!strcasecmp(prov, "all")) {
+        w = ap_getword_conf(p, &a);
+        return !strcasecmp(w, "granted") ? FX_AZ_GRANTED
+             : !strcasecmp(w, "denied") ? FX_AZ_DENIED : -1;
+    }
+    if (!strcasecmp(prov, "ip") || !strcasecmp(prov, "local")) {
+        int local = !strcasecmp(prov, "local");
+        if (local) {
+            a = "127.0.0.0/8 ::1";
+            if (r->connection->local_addr && r->useragent_addr
+                && apr_sockaddr_equal(r->connection->local_addr,
+                                      r->useragent_addr)) {
+                return FX_AZ_GRANTED;
+            }
+        }
+        while (*a) {
+            char *slash;
+            apr_ipsubnet_t *sn;
+            w = ap_getword_conf(p, &a);
+            if (!*w) {
+                break;
+            }
+            slash = strchr(w, '/');
+            if (slash) {
+                *slash++ = '\0';
+            }
+            if (apr_ipsubnet_create(&sn, w, slash, p) != APR_SUCCESS) {
+                return -1;
+            }
+            if (r->useragent_addr && apr_ipsubnet_test(sn, r->useragent_addr)) {
+                return FX_AZ_GRANTED;
+            }
+        }
+        return FX_AZ_DENIED;
+    }
+    if (!strcasecmp(prov, "env") || !strcasecmp(prov, "method")) {
+        int env = !strcasecmp(prov, "env");
+        while (*a) {
+            w = ap_getword_conf(p, &a);
+            if (*w && (env ? apr_table_get(r->subprocess_env, w) != NULL
+                           : !strcmp(w, r->method))) {
+                return FX_AZ_GRANTED;
+            }
+        }
+        return FX_AZ_DENIED;
+    }
+    return -1;
+}
+
+/* The tree of recs answered statically, levels replacing one another as
+ * mod_authz_core merges them; NULL when a line cannot be answered. */
+static fx_az_node *fx_az_static_tree(request_rec *r, apr_pool_t *p,
+                                     const apr_array_header_t *recs)
+{
+    apr_array_header_t *items = apr_array_make(p, recs->nelts + 1,
+                                               sizeof(fx_az_item));
+    int i;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        fx_az_item *it = apr_array_push(items);
+        it->d = rec->where;
+        it->in_htaccess = rec->in_htaccess;
+        it->result = fx_az_static_answer(r, p, rec->args, &it->negate);
+        it->index = i;
+        if (it->result < 0) {
+            return NULL;
+        }
+    }
+    return items->nelts ? fx_az_rebuild_items(r, p, items, 1) : NULL;
+}
+
+/* Appends one blocker ({"directive","file","line","section","mechanism"}). */
+static void fx_az_blocker(apr_pool_t *p, const char **json, int *n,
+                          const char *directive, const char *file, int line,
+                          const char *section, const char *mechanism)
+{
+    *json = apr_pstrcat(p, *json ? *json : "[", *json ? "," : "",
+                        "{\"directive\":", fx_jstr(p, directive),
+                        ",\"file\":", fx_jstr(p, file),
+                        ",\"line\":", apr_itoa(p, line),
+                        ",\"section\":", fx_jstr(p, section),
+                        ",\"mechanism\":", fx_jstr(p, mechanism), "}", NULL);
+    (*n)++;
+}
+
+static void fx_az_blocker_rec(apr_pool_t *p, const char **json, int *n,
+                              const fx_shadow_rec *rec, const char *mechanism)
+{
+    fx_az_blocker(p, json, n, apr_pstrcat(p, rec->name, " ", rec->args, NULL),
+                  rec->file, rec->line,
+                  fx_section_of(p, rec->where, rec->in_htaccess), mechanism);
+}
+
+/* The Require line in effect that a static tree's blame names. */
+static const fx_shadow_rec *fx_az_static_blame(request_rec *r, apr_pool_t *p,
+                                               const apr_array_header_t *recs)
+{
+    fx_az_node *t = fx_az_static_tree(r, p, recs);
+    const fx_az_node *b;
+    if (!t || fx_az_evaluate(t) == FX_AZ_GRANTED) {
+        return NULL;
+    }
+    b = fx_az_blame(t, NULL);
+    return b->is_leaf ? APR_ARRAY_IDX(recs, b->index, const fx_shadow_rec *)
+                      : NULL;
+}
+
+/* Did the trail see every Require line in effect from the first level
+ * httpd evaluated on?  Only then does a re-evaluation of the replayed tree
+ * with a change inside it need nothing the trail lacks (a level joined by
+ * AuthMerging And after a failed one was never evaluated). */
+static int fx_az_trail_covers(const apr_array_header_t *trail,
+                              const apr_array_header_t *recs)
+{
+    int i, j, started = 0;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        int seen = 0, level = 0;
+        for (j = 0; j < trail->nelts; j++) {
+            const fx_az_step *s = &APR_ARRAY_IDX(trail, j, fx_az_step);
+            if (s->rule->d == rec->where) {
+                seen = 1;
+            }
+            if (fx_same_level(s->rule->d, s->rule->in_htaccess, rec->where,
+                              rec->in_htaccess)) {
+                level = 1;
+            }
+        }
+        started |= level;
+        if (started && !seen) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The Require lines in effect that the levels httpd evaluated replaced:
+ * what applies once those levels hold no Require any more. */
+static apr_array_header_t *fx_az_replaced(apr_pool_t *p,
+                                          const apr_array_header_t *trail,
+                                          const apr_array_header_t *recs)
+{
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(const fx_shadow_rec *));
+    int i, j;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        int level = 0;
+        for (j = 0; j < trail->nelts && !level; j++) {
+            const fx_az_step *s = &APR_ARRAY_IDX(trail, j, fx_az_step);
+            level = fx_same_level(s->rule->d, s->rule->in_htaccess,
+                                  rec->where, rec->in_htaccess);
+        }
+        if (level) {
+            break;
+        }
+        APR_ARRAY_PUSH(out, const fx_shadow_rec *) = rec;
+    }
+    return out;
+}
+
+/* The path of a plain <Directory "path"> section, else NULL. */
+static const char *fx_az_dir_path(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *a;
+    char *path;
+    apr_size_t n;
+    if (!d || !fx_is_dirname(d, "<Directory") || !d->args) {
+        return NULL;
+    }
+    a = d->args;
+    path = ap_getword_conf(p, &a);
+    n = strlen(path);
+    if (n && path[n - 1] == '>') {
+        path[--n] = '\0';
+    }
+    if (n > 1 && (path[n - 1] == '"' || path[n - 1] == '\'')) {
+        path[--n] = '\0';
+    }
+    if (!n || path[0] != '/' || strpbrk(path, "*?[~")) {
+        return NULL;
+    }
+    return path;
+}
+
+static const char *fx_az_provider_name(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *rest;
+    return d ? fx_provider_of(p, d->args, &rest) : "";
+}
+
+static int fx_az_is_address_rule(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *prov = fx_az_provider_name(p, d);
+    return !strcasecmp(prov, "ip") || !strcasecmp(prov, "local")
+        || !strcasecmp(prov, "host") || !strcasecmp(prov, "forward-dns");
+}
+
+typedef struct {
+    const char *hint;
+    const char *fix;          /* JSON array, or NULL */
+    int verified;
+    const char *unverified;   /* why not */
+    const char *blockers;     /* JSON array */
+    int nblockers;
+    const char *protection;
+} fx_az_advice;
+
+static void fx_az_advice_facts(apr_pool_t *p, const fx_az_advice *a,
+                               apr_array_header_t *out)
+{
+    fx_fact(out, "hint", a->hint, 0);
+    if (a->fix) {
+        fx_fact(out, "fix", a->fix, 1);
+    }
+    fx_fact(out, "hint_verified", a->verified ? "true" : "false", 1);
+    if (!a->verified) {
+        fx_fact(out, "hint_unverified", a->unverified ? a->unverified
+                : "the module cannot re-evaluate this change", 0);
+    }
+    if (a->blockers) {
+        fx_fact(out, "blockers", apr_pstrcat(p, a->blockers, "]", NULL), 1);
+    }
+    if (a->protection) {
+        fx_fact(out, "protection", a->protection, 0);
+    }
+}
+
+static const char *fx_az_fix_insert(apr_pool_t *p, const char *file,
+                                    int after_line, const char *text)
+{
+    return apr_pstrcat(p, "[{\"op\":\"insert\",\"file\":", fx_jstr(p, file),
+                       ",\"after_line\":", apr_itoa(p, after_line),
+                       ",\"text\":", fx_jstr(p, text), "}]", NULL);
+}
+
+/* Advice for a Require denial.  named: the blamed node (leaf index into
+ * the trail, or a container); nd: the directive named (leaf or container
+ * or section), NULL for the top of an .htaccess file. */
+static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
+                                 const apr_array_header_t *trail,
+                                 fx_az_node *root, const fx_az_node *named,
+                                 const ap_directive_t *nd, int in_htaccess,
+                                 fx_az_advice *a)
+{
+    apr_array_header_t *recs = fx_az_require_recs(r, p);
+    apr_array_header_t *replaced = fx_az_replaced(p, trail, recs);
+    const fx_shadow_rec *inherited = fx_az_static_blame(r, p, replaced);
+    const ap_directive_t *level = nd ? (named->is_leaf || named->tag
+                                        == FX_AZ_TAG_LEVEL
+                                        ? fx_level_of(nd) : fx_level_of(nd))
+                                     : NULL;
+    const char *ip = r->useragent_ip;
+    const char *prov = named->is_leaf ? fx_az_provider_name(p, nd) : "";
+    const char *dirpath = fx_az_dir_path(p, named->is_leaf ? level : NULL);
+    int is_dir = r->finfo.filetype == APR_DIR;
+    const char *target = r->filename ? fx_az_target_dir(p, r->filename, is_dir)
+                                     : NULL;
+
+    if (named->tag == FX_AZ_TAG_LEVEL) {
+        level = nd;
+    }
+    if (nd) {
+        fx_az_blocker(p, &a->blockers, &a->nblockers, fx_dtext(p, nd),
+                      nd->filename, nd->line_num,
+                      fx_section_of(p, nd, in_htaccess), "require");
+    }
+    if (inherited) {
+        fx_az_blocker_rec(p, &a->blockers, &a->nblockers, inherited,
+                          "require (applies once the rules named above are "
+                          "removed)");
+    }
+
+    /* A deny-all in an ancestor <Directory> (Debian's <Directory />): a
+     * section for the directory the URL maps to, never a change to it. */
+    if (named->is_leaf && named->absolute && !in_htaccess && dirpath
+        && target && fx_az_is_ancestor(dirpath, target)) {
+        const char *text = apr_pstrcat(p, "<Directory \"", target, "\">\n"
+                                       "    Require all granted\n"
+                                       "</Directory>", NULL);
+        int i, ok = 1;
+        apr_array_header_t *compat = fx_records_find(p, r, "order");
+        if (!strcmp(dirpath, "/")) {
+            a->protection = "filesystem-root";
+        }
+        a->fix = fx_az_fix_insert(p, level->filename, level->line_num - 1, text);
+        /* With the new section, every Require line in a <Directory> above
+         * the target is replaced; anything else still applies. */
+        for (i = 0; i < recs->nelts && ok; i++) {
+            const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i,
+                                                     const fx_shadow_rec *);
+            const char *q = rec->in_htaccess ? NULL
+                          : fx_az_dir_path(p, fx_level_of(rec->where));
+            ok = q && fx_az_is_ancestor(q, target);
+        }
+        a->verified = ok && !compat->nelts;
+        a->unverified = ok ? "Order/Allow/Deny lines also apply here"
+                           : "other Require lines in effect here would still "
+                             "be evaluated";
+        a->hint = apr_pstrcat(p, "`", fx_dtext(p, nd), "` in ",
+                  fx_dtext(p, level), " (", level->filename, ":",
+                  apr_itoa(p, level->line_num), ") ",
+                  !strcmp(dirpath, "/")
+                  ? "is the server's default protection of the whole "
+                    "filesystem and works as intended: do not change it. "
+                  : "denies everything below that directory: leave it. ",
+                  "To serve ", target, ", add a section for that "
+                  "directory only: <Directory \"", target, "\"> Require all "
+                  "granted </Directory>", NULL);
+        return;
+    }
+
+    /* A deny-all protecting names that look like secrets, VCS data,
+     * backups or dotfiles: working as intended. */
+    if (named->is_leaf && named->absolute) {
+        const char *prot = fx_az_protection_of(r->filename ? r->filename
+                                                           : r->uri);
+        const ap_directive_t *sec = level;
+        if (prot && sec) {
+            a->protection = prot;
+            a->unverified = "a deliberate protection: no change is proposed";
+            a->hint = apr_pstrcat(p, "this is a deliberate protection (", prot,
+                      "): `", fx_dtext(p, nd), "` in ", fx_dtext(p, sec),
+                      " (", sec->filename, ":", apr_itoa(p, sec->line_num),
+                      ") keeps such files from being served, and it works as "
+                      "intended. If this URL should really be served, serve "
+                      "the content under a name the protection does not "
+                      "cover; do not remove or widen the protection", NULL);
+            return;
+        }
+    }
+
+    /* An address rule, or an "any" where an address rule did not grant:
+     * one more rule for this client's address only, verified by
+     * re-evaluating the replayed tree with it. */
+    if ((named->is_leaf && !named->negate && fx_az_is_address_rule(p, nd))
+        || (!named->is_leaf && !named->negate && named->op == FX_AZ_OR
+            && named->tag != FX_AZ_TAG_MERGE)) {
+        fx_az_node *cont = named->is_leaf
+            ? fx_az_parent(root, named) : (fx_az_node *)named;
+        const char *file;
+        int after;
+        if (!cont || cont->op != FX_AZ_OR || cont->negate) {
+            return;
+        }
+        if (named->is_leaf) {
+            file = nd->filename;
+            after = nd->line_num;
+        }
+        else if (nd) {
+            file = nd->filename;
+            after = nd->line_num;
+        }
+        else {
+            const fx_az_item *it = named->key;
+            file = it->d->filename;
+            after = 0;
+        }
+        a->fix = fx_az_fix_insert(p, file, after,
+                                  apr_pstrcat(p, "Require ip ", ip, NULL));
+        a->verified = fx_az_trail_covers(trail, recs)
+                      && fx_az_grants_with(p, root, cont);
+        a->unverified = "re-evaluating the Require rules with `Require ip` "
+                        "for this address added does not let the request in, "
+                        "or rules that were not evaluated would then be";
+        if (inherited) {
+            a->hint = apr_pstrcat(p, a->hint, "; removing `", fx_dtext(p, nd),
+                      "` would not help: `", inherited->name, " ",
+                      inherited->args, "` (", inherited->file, ":",
+                      apr_itoa(p, inherited->line), ") applies then", NULL);
+        }
+        (void)prov;
+    }
+}
+
+static void fx_az_explain_require(request_rec *r, fx_req_state *st,
+                                  apr_pool_t *p, apr_array_header_t *out)
+{
+    const apr_array_header_t *trail = st->authz_trail;
+    const fx_az_req *az = st->subsys[FX_SLOT_AUTHZ];
+    apr_array_header_t *resp;
+    const fx_az_node *blamed;
+    fx_az_node *root;
+    int i, last_pass = 1, first_pass = 2, omitted, result, active;
+    int named = -1, uncounted;
+    const char *hint = NULL, *phase = st->origin.phase, *others, *rjson;
+    fx_az_advice adv;
+
+    memset(&adv, 0, sizeof(adv));
+
+    if (!trail || !trail->nelts) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        fx_fact(out, "detail", "mod_authz_core denied the request, but no "
+                "Require rule was seen being evaluated (the provider may have "
+                "been registered after the configuration was read).", 0);
+        return;
+    }
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        last_pass = s->pass > last_pass ? s->pass : last_pass;
+        first_pass = s->pass < first_pass ? s->pass : first_pass;
+    }
+    root = fx_az_rebuild(r, p, trail, last_pass);
+    result = root ? fx_az_evaluate(root) : FX_AZ_GRANTED;
+    resp = apr_array_make(p, 4, sizeof(int));
+    blamed = NULL;
+    if (root) {
+        fx_az_responsible(root, resp);
+        blamed = fx_az_blame(root, &active);
+        named = blamed->is_leaf ? blamed->index : -1;
+    }
+    uncounted = az ? az->neutral_dropped + az->lost : 0;
+    fx_fact(out, "trail", fx_az_trail_json(r, p, trail, first_pass != last_pass,
+                                           named, &omitted), 1);
+    if (omitted + uncounted > 0) {
+        fx_fact(out, "trail_omitted", apr_itoa(p, omitted + uncounted), 0);
+    }
+    if (az) {
+        fx_fact(out, "trail_calls", apr_itoa(p, az->calls), 0);
+    }
+    if (az && az->lost) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        fx_fact(out, "detail", apr_psprintf(p, "This request made more than "
+                "%d Require calls that did not have a neutral effect; the "
+                "ones past that were not kept, so no rule is named.",
+                FX_AZ_MAX_STEPS), 0);
+        return;
+    }
     if (result == FX_AZ_GRANTED || !resp->nelts) {
         fx_fact(out, "decided_by", "unknown", 0);
         fx_fact(out, "detail", "The Require rules seen evaluating for this "
                 "request do not reproduce the denial; no rule is named.", 0);
         return;
     }
-    if (resp->nelts == 1) {
-        fx_az_view v = fx_az_view_of(r, p, trail, APR_ARRAY_IDX(resp, 0, int));
+    rjson = fx_az_resp_json(r, p, trail, resp, named, &others);
+    fx_fact(out, "responsible", rjson, 1);
+    if (resp->nelts > FX_AZ_MAX_RESP) {
+        fx_fact(out, "responsible_count", apr_itoa(p, resp->nelts), 0);
+    }
+    if (named >= 0) {
+        fx_az_view v = fx_az_view_of(r, p, trail, named);
         const char *text = v.text;
         const char *detail;
         int neg = v.rule->negate && !v.alias_def;
@@ -907,6 +1587,11 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
                              fx_az_result_name(v.result),
                              neg ? " and the rule is negated (Require not), "
                                    "so a match denies." : ".", NULL);
+        if (others) {
+            detail = apr_pstrcat(p, detail, " The alternatives that could "
+                                 "have let the client in did not grant "
+                                 "either: ", others, ".", NULL);
+        }
         if (v.alias_def && !v.d) {
             detail = apr_pstrcat(p, detail, " The Require line that used the "
                                  "alias could not be told apart from others "
@@ -926,51 +1611,51 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             }
         }
         fx_fact(out, "detail", detail, 0);
-        fx_az_attribute(r, p, &v, out, &hint);
-        fx_fact(out, "hint", hint, 0);
+        {
+            /* the sections known to apply: those of the rules evaluated */
+            const ap_directive_t **eff = apr_palloc(p, sizeof(*eff)
+                                                    * (trail->nelts + 1));
+            int ne = 0;
+            for (i = 0; i < trail->nelts; i++) {
+                const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+                if (s->rule->d) {
+                    eff[ne++] = s->rule->d;
+                }
+            }
+            fx_az_attribute(r, p, &v, out, &hint, eff, ne);
+        }
+        adv.hint = hint;
+        fx_az_advise_require(r, p, trail, root, blamed, v.d,
+                             v.rule->in_htaccess, &adv);
+        fx_az_advice_facts(p, &adv, out);
     }
     else {
-        const char *tried = NULL;
-        const ap_directive_t *common = NULL;
-        int same = 1, op, neg;
-        for (i = 0; i < resp->nelts; i++) {
-            fx_az_view v = fx_az_view_of(r, p, trail,
-                                         APR_ARRAY_IDX(resp, i, int));
-            const ap_directive_t *par = v.d ? v.d->parent : NULL;
-            while (par && !fx_az_container_kind(par, &op, &neg)
-                   && fx_not_a_section(par)) {
-                par = par->parent;
-            }
-            if (i == 0) {
-                common = par;
-            }
-            else if (par != common) {
-                same = 0;
-            }
-            tried = apr_psprintf(p, "%s%s`%s` (%s:%d, %s)", tried ? tried : "",
-                                 tried ? ", " : "",
-                                 v.text,
-                                 v.d ? v.d->filename : "?",
-                                 v.d ? v.d->line_num : 0,
-                                 fx_az_result_name(v.result));
-        }
         fx_fact(out, "decided_by", "no-rule-granted", 0);
-        if (same && common && fx_az_container_kind(common, &op, &neg)) {
-            fx_fact(out, "directive", fx_dtext(p, common), 0);
-            fx_fact(out, "file", common->filename, 0);
-            fx_fact(out, "line", apr_itoa(p, common->line_num), 0);
-            fx_fact(out, "section", fx_section_of(p, common, 0), 0);
-        }
+        fx_az_name_container(r, p, blamed, out);
         fx_fact(out, "detail", apr_psprintf(p, "No single rule decided: none "
                                             "of the %d rules tried granted "
-                                            "access: %s.", resp->nelts, tried),
-                0);
-        fx_fact(out, "hint", apr_psprintf(p, "none of the rules matched this "
-                                          "client (address %s%s%s); add a "
-                                          "Require that grants it to this "
-                                          "section", r->useragent_ip,
-                                          r->user ? ", user " : "",
-                                          r->user ? r->user : ""), 0);
+                                            "access: %s.", resp->nelts,
+                                            others ? others : "?"), 0);
+        adv.hint = apr_psprintf(p, "none of the rules matched this "
+                                "client (address %s%s%s); add a "
+                                "Require that grants it to this "
+                                "section", r->useragent_ip,
+                                r->user ? ", user " : "",
+                                r->user ? r->user : "");
+        {
+            const ap_directive_t *cd = NULL;
+            int ht = 0;
+            if (blamed->tag == FX_AZ_TAG_LEVEL) {
+                const fx_az_item *it = blamed->key;
+                cd = fx_level_of(it->d);
+                ht = it->in_htaccess;
+            }
+            else if (blamed->tag != FX_AZ_TAG_MERGE) {
+                cd = blamed->key;
+            }
+            fx_az_advise_require(r, p, trail, root, blamed, cd, ht, &adv);
+        }
+        fx_az_advice_facts(p, &adv, out);
     }
 }
 
@@ -993,6 +1678,107 @@ static int fx_is_compat(const fx_shadow_rec *rec)
 {
     return !strcasecmp(rec->name, "order") || !strcasecmp(rec->name, "allow")
         || !strcasecmp(rec->name, "deny") || !strcasecmp(rec->name, "Satisfy");
+}
+
+/* Advice for an Order/Allow/Deny denial: every blocker (the Require
+ * lines in effect are answered statically: with Satisfy All they still
+ * have to grant once mod_access_compat lets the request through), a fix
+ * for this client's address where one line is enough, and never a literal
+ * edit httpd would refuse (a "Deny from" without hosts). */
+static void fx_az_advise_compat(request_rec *r, apr_pool_t *p,
+                                const fx_shadow_rec *decisive,
+                                const char *text, int order,
+                                const fx_shadow_rec *order_rec,
+                                const fx_shadow_rec *allow_rec,
+                                const fx_shadow_rec *deny_rec,
+                                const fx_cm_item *it, const char *hint,
+                                apr_array_header_t *out)
+{
+    const char *order_note = "";
+    apr_array_header_t *recs = fx_az_require_recs(r, p);
+    fx_az_node *tree = fx_az_static_tree(r, p, recs);
+    int req_result = !recs->nelts ? FX_AZ_GRANTED
+                   : tree ? fx_az_evaluate(tree) : -1;
+    const fx_shadow_rec *req_blocker = fx_az_static_blame(r, p, recs);
+    const char *ip = r->useragent_ip;
+    fx_az_advice a;
+    int only_word = 0;
+
+    memset(&a, 0, sizeof(a));
+    a.hint = hint;
+    fx_az_blocker(p, &a.blockers, &a.nblockers, text, decisive->file,
+                  decisive->line, fx_section_of(p, decisive->where,
+                                                decisive->in_htaccess),
+                  "access-compat");
+    /* Allow,Deny where no Allow matched: without the Deny line the Order
+     * line still denies (AH01797 again). */
+    if (deny_rec && order == FX_CM_ALLOW_DENY && !allow_rec && order_rec) {
+        fx_az_blocker_rec(p, &a.blockers, &a.nblockers, order_rec,
+                          "access-compat (no Allow line matches)");
+        order_note = apr_psprintf(p, ", and `%s %s` (%s:%d) denies too: no "
+                                  "Allow line matches this client",
+                                  order_rec->name, order_rec->args,
+                                  order_rec->file, order_rec->line);
+    }
+    if (req_blocker) {
+        fx_az_blocker_rec(p, &a.blockers, &a.nblockers, req_blocker,
+                          "require");
+    }
+    if (deny_rec && it) {
+        apr_array_header_t *items = fx_cm_parse(p, deny_rec->args);
+        only_word = items && items->nelts == 1;
+    }
+    if (deny_rec && only_word) {
+        /* "remove 'all' from that line" leaves "Deny from": a 500 */
+        a.hint = apr_psprintf(p, "the client %s matched `%s`, which denies "
+                              "%s; the line has no other host, so it would "
+                              "have to go as a whole (a `Deny from` without "
+                              "hosts is refused by httpd)%s", ip, text,
+                              it->type == FX_CM_ALL ? "every client"
+                                                    : "this client",
+                              order == FX_CM_DENY_ALLOW
+                              ? apr_psprintf(p, ", or add `Allow from %s` "
+                                             "after it (Order deny,allow)",
+                                             ip) : "");
+    }
+    if (req_blocker) {
+        a.hint = apr_psprintf(p, "two protections deny this request: 1) `%s` "
+                              "(%s:%d, mod_access_compat%s) 2) `%s %s` (%s:%d, "
+                              "mod_authz_core)%s. Changing one of them is not "
+                              "enough", text, decisive->file, decisive->line,
+                              order_note,
+                              req_blocker->name, req_blocker->args,
+                              req_blocker->file, req_blocker->line,
+                              it && it->type == FX_CM_ALL
+                              && fx_az_args_absolute(p, req_blocker->args)
+                              ? "; both refuse every client here, "
+                                "deliberately: if this URL should be served, "
+                                "serve it from a directory they do not cover"
+                              : "");
+        a.unverified = "a Require line in effect denies this request too";
+    }
+    else if ((deny_rec && order == FX_CM_DENY_ALLOW)
+             || (!deny_rec && order == FX_CM_ALLOW_DENY)) {
+        /* Deny,Allow: a matching Allow wins; Allow,Deny without a matching
+         * Deny: a matching Allow is enough.  This address only. */
+        const fx_shadow_rec *after = deny_rec ? deny_rec : decisive;
+        a.fix = fx_az_fix_insert(p, after->file, after->line,
+                                 apr_pstrcat(p, "Allow from ", ip, NULL));
+        a.verified = req_result == FX_AZ_GRANTED
+                     && !fx_cm_denied(order, 1, deny_rec != NULL);
+        a.unverified = req_result < 0
+            ? "the Require lines in effect cannot be evaluated here"
+            : "the Require lines in effect would still deny";
+    }
+    else {
+        a.unverified = "with Order allow,deny a matching Deny wins over any "
+                       "Allow: no single added line lets this client in";
+    }
+    if (it && it->type == FX_CM_ALL) {
+        a.protection = fx_az_protection_of(r->filename ? r->filename
+                                                       : r->uri);
+    }
+    fx_az_advice_facts(p, &a, out);
 }
 
 static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
@@ -1122,6 +1908,12 @@ static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
         if (it->type == FX_CM_ENV || it->type == FX_CM_NENV) {
             fx_fact(out, "rule_saw", "env", 0);
             fx_fact(out, "env", fx_az_env_facts(r, p, it->name), 0);
+            {
+                const ap_directive_t *eff[1];
+                eff[0] = decisive->where;
+                (void)fx_az_env_origin(r, p, it->name, eff, eff[0] ? 1 : 0,
+                                       out);
+            }
         }
         else if (it->type == FX_CM_HOST) {
             fx_fact(out, "rule_saw", "remote_host", 0);
@@ -1139,7 +1931,8 @@ static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
         fx_fact(out, "rule_saw", "client_ip", 0);
     }
     fx_fact(out, "detail", detail, 0);
-    fx_fact(out, "hint", hint, 0);
+    fx_az_advise_compat(r, p, decisive, text, order, order_rec, allow_rec,
+                        deny_rec, it, hint, out);
 }
 
 /* -------------------------------------------------------------------- */
@@ -1204,7 +1997,9 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         if (f->raw) {
             fx_entry_set_raw(e, f->key, f->value);
         }
-        else if (!strcmp(f->key, "line") || !strcmp(f->key, "trail_omitted")) {
+        else if (!strcmp(f->key, "line") || !strcmp(f->key, "trail_omitted")
+                 || !strcmp(f->key, "trail_calls")
+                 || !strcmp(f->key, "responsible_count")) {
             fx_entry_set_int(e, f->key, apr_atoi64(f->value));
         }
         else {

@@ -1,6 +1,8 @@
 /* fx_authz_eval.c — replay of mod_authz_core's tree evaluation over the
  * rules a request really evaluated, and which of them decided (see
  * fx_authz_eval.h).  Pure: APR only. */
+#include <string.h>
+#include <apr_strings.h>
 #include "fx_authz_eval.h"
 
 fx_az_node *fx_az_leaf(apr_pool_t *p, int index, int raw, int negate)
@@ -166,6 +168,249 @@ void fx_az_responsible(const fx_az_node *n, apr_array_header_t *out)
         fx_az_all(n, out, 0);
         break;
     }
+}
+
+static int fx_az_failed(int r)
+{
+    return r == FX_AZ_DENIED || r == FX_AZ_DENIED_NO_USER;
+}
+
+/* What made a granting node grant: the first granting child of an OR,
+ * followed down; an AND granted through all its children, so itself. */
+static const fx_az_node *fx_az_credit(const fx_az_node *n)
+{
+    const fx_az_node *c;
+    if (n->is_leaf || n->op != FX_AZ_OR) {
+        return n;
+    }
+    for (c = n->first; c; c = c->next) {
+        if (c->result == FX_AZ_GRANTED) {
+            return fx_az_credit(c);
+        }
+    }
+    return n;
+}
+
+static const fx_az_node *fx_az_blame_r(const fx_az_node *n, int *active)
+{
+    const fx_az_node *c, *pick = NULL;
+    int npick = 0, a;
+
+    *active = 0;
+    if (n->is_leaf) {
+        *active = n->result == FX_AZ_DENIED && (n->negate || n->absolute);
+        return n;
+    }
+    if (n->negate && n->result == FX_AZ_DENIED) {
+        /* RequireNone / RequireNotAll: what matched inside made it refuse;
+         * the matching rule is the one to name. */
+        *active = 1;
+        return n->inner == FX_AZ_GRANTED ? fx_az_credit(n) : n;
+    }
+    if (n->inner == FX_AZ_ERROR) {
+        for (c = n->first; c; c = c->next) {
+            if (c->result == FX_AZ_ERROR) {
+                return fx_az_blame_r(c, active);
+            }
+        }
+        return n;
+    }
+    if (!fx_az_failed(n->inner)) {
+        return n;       /* neutral: nothing had an opinion */
+    }
+    if (n->op == FX_AZ_AND) {
+        for (c = n->first; c; c = c->next) {
+            if (c->result == n->inner) {
+                return fx_az_blame_r(c, active);
+            }
+        }
+        return n;
+    }
+    /* OR: nothing granted.  One active refusal among mere non-grants. */
+    for (c = n->first; c; c = c->next) {
+        if (fx_az_failed(c->result)) {
+            const fx_az_node *b = fx_az_blame_r(c, &a);
+            if (a) {
+                pick = b;
+                npick++;
+            }
+        }
+    }
+    if (npick == 1) {
+        *active = 1;
+        return pick;
+    }
+    if (npick > 1) {
+        return n;
+    }
+    /* A lone failed child (the others neutral) decided on its own. */
+    for (c = n->first; c; c = c->next) {
+        if (fx_az_failed(c->result)) {
+            pick = c;
+            npick--;
+        }
+    }
+    if (npick == -1) {
+        return fx_az_blame_r(pick, active);
+    }
+    return n;
+}
+
+const fx_az_node *fx_az_blame(const fx_az_node *n, int *active)
+{
+    int a;
+    const fx_az_node *b = fx_az_blame_r(n, &a);
+    if (active) {
+        *active = a;
+    }
+    return b;
+}
+
+fx_az_node *fx_az_parent(fx_az_node *root, const fx_az_node *n)
+{
+    fx_az_node *c, *found;
+    if (root->is_leaf) {
+        return NULL;
+    }
+    for (c = root->first; c; c = c->next) {
+        if (c == n) {
+            return root;
+        }
+        if ((found = fx_az_parent(c, n)) != NULL) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
+int fx_az_grants_with(apr_pool_t *p, fx_az_node *root, fx_az_node *container)
+{
+    fx_az_node *g = fx_az_leaf(p, -1, FX_AZ_GRANTED, 0);
+    fx_az_node *old_last = container->last;
+    int r;
+
+    fx_az_append(container, g);
+    r = fx_az_evaluate(root);
+    container->last = old_last;
+    if (old_last) {
+        old_last->next = NULL;
+    }
+    else {
+        container->first = NULL;
+    }
+    fx_az_evaluate(root);
+    return r == FX_AZ_GRANTED;
+}
+
+static int fx_az_ends(const char *s, apr_size_t n, const char *suffix)
+{
+    apr_size_t k = strlen(suffix);
+    return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
+}
+
+static int fx_az_is_name(const char *s, apr_size_t n, const char *name)
+{
+    return strlen(name) == n && strncasecmp(s, name, n) == 0;
+}
+
+const char *fx_az_protection_of(const char *path)
+{
+    static const char *const vcs[] = { ".git", ".svn", ".hg", ".bzr", "CVS",
+                                       NULL };
+    static const char *const backup[] = { "~", ".bak", ".old", ".orig",
+        ".save", ".swp", ".sql", ".dump", ".tar", ".tgz", ".gz", ".zip",
+        NULL };
+    static const char *const secret_names[] = { "wp-config.php", "config.php",
+        "settings.php", "configuration.php", "local.xml", ".env",
+        ".htpasswd", NULL };
+    static const char *const secret_ext[] = { ".key", ".pem", ".ini",
+        ".conf", ".log", NULL };
+    const char *c = path, *dot = NULL;
+    const char *last = NULL;
+    apr_size_t lastn = 0;
+    int i;
+
+    if (!path) {
+        return NULL;
+    }
+    while (*c) {
+        const char *e;
+        apr_size_t n;
+        while (*c == '/') {
+            c++;
+        }
+        if (!*c) {
+            break;
+        }
+        e = strchr(c, '/');
+        n = e ? (apr_size_t)(e - c) : strlen(c);
+        for (i = 0; vcs[i]; i++) {
+            if (fx_az_is_name(c, n, vcs[i])) {
+                return "vcs";
+            }
+        }
+        if (*c == '.' && !dot && !fx_az_is_name(c, n, ".")
+            && !fx_az_is_name(c, n, "..")
+            && !fx_az_is_name(c, n, ".well-known")) {
+            dot = c;
+        }
+        last = c;
+        lastn = n;
+        c += n;
+    }
+    if (last) {
+        for (i = 0; secret_names[i]; i++) {
+            if (fx_az_is_name(last, lastn, secret_names[i])) {
+                return "secret-file";
+            }
+        }
+        for (i = 0; backup[i]; i++) {
+            if (fx_az_ends(last, lastn, backup[i])) {
+                return "backup";
+            }
+        }
+        for (i = 0; secret_ext[i]; i++) {
+            if (fx_az_ends(last, lastn, secret_ext[i])) {
+                return "secret-file";
+            }
+        }
+    }
+    return dot ? "dotfiles" : NULL;
+}
+
+const char *fx_az_target_dir(apr_pool_t *p, const char *filename, int is_dir)
+{
+    char *d = apr_pstrdup(p, filename ? filename : "/");
+    apr_size_t n = strlen(d);
+    char *slash;
+
+    while (n > 1 && d[n - 1] == '/') {
+        d[--n] = '\0';
+    }
+    if (is_dir) {
+        return d;
+    }
+    slash = strrchr(d, '/');
+    if (!slash) {
+        return ".";
+    }
+    if (slash == d) {
+        return "/";
+    }
+    *slash = '\0';
+    return d;
+}
+
+int fx_az_is_ancestor(const char *dir, const char *path)
+{
+    apr_size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') {
+        n--;
+    }
+    if (n == 1 && dir[0] == '/') {
+        return path[0] == '/' && path[1] != '\0';
+    }
+    return strncmp(dir, path, n) == 0 && path[n] == '/' && path[n + 1];
 }
 
 const char *fx_az_result_name(int result)

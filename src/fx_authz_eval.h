@@ -33,6 +33,8 @@ struct fx_az_node {
     int inner;          /* result before negation (computed) */
     int result;         /* result after negation (computed) */
     int index;          /* leaves: the caller's index of this rule */
+    int absolute;       /* leaves: denies whoever asks (Require all denied) */
+    int tag;            /* containers: the caller's kind for it */
     const void *key;    /* containers: the caller's identity for it */
     fx_az_node *first, *last, *next;
 };
@@ -55,6 +57,44 @@ int fx_az_evaluate(fx_az_node *n);
  * where none granted, the granting rule under a negation, ...  Call after
  * fx_az_evaluate. */
 void fx_az_responsible(const fx_az_node *n, apr_array_header_t *out);
+
+/* The node to name for a failed n (call after fx_az_evaluate): the leaf
+ * whose effect denied, followed down through the child that decided each
+ * container.  A RequireAny (or an implicit root, or an OR merge) where no
+ * child granted has no single deciding child; when exactly one of its
+ * failed children failed because a rule actively refused the client (a
+ * matched "Require not", a RequireNone with a matching child, an absolute
+ * leaf) and the others merely did not grant, that one is followed: the
+ * others are alternatives that did not let the client in either.  Otherwise
+ * the container itself is returned.  *active (may be NULL) says whether the
+ * returned node refused actively. */
+const fx_az_node *fx_az_blame(const fx_az_node *n, int *active);
+
+/* The container whose child n is, below root; NULL when n is root or not
+ * in the tree. */
+fx_az_node *fx_az_parent(fx_az_node *root, const fx_az_node *n);
+
+/* Would root grant if a granting rule were added to container (a node of
+ * root's tree)?  Evaluates with the rule added, then removes it and
+ * evaluates again, so every node's result is as before.  This is how a
+ * hint "add `Require ip <client>` here" is verified before it is offered. */
+int fx_az_grants_with(apr_pool_t *p, fx_az_node *root, fx_az_node *container);
+
+/* The deliberate protection a request path falls under, by its name: "vcs"
+ * (a .git, .svn, .hg, .bzr, CVS component), "backup" (~, .bak, .old,
+ * .orig, .save, .swp, .sql, .dump, .tar, .tgz, .gz, .zip), "secret-file"
+ * (wp-config.php, config.php, settings.php, configuration.php,
+ * local.xml, .env, .htpasswd, *.key, *.pem, *.ini, *.conf, *.log), "dotfiles"
+ * (any other component starting with '.'), or NULL. */
+const char *fx_az_protection_of(const char *path);
+
+/* Scope narrowing: the directory a request for filename maps to (itself
+ * when is_dir, else its parent), without a trailing '/' (except "/"). */
+const char *fx_az_target_dir(apr_pool_t *p, const char *filename, int is_dir);
+
+/* 1 when dir (a <Directory> path, '/'-terminated or not) is a proper
+ * ancestor of path: a section there covers more than path. */
+int fx_az_is_ancestor(const char *dir, const char *path);
 
 /* "denied", "granted", "neutral", "error", "denied-no-user". */
 const char *fx_az_result_name(int result);

@@ -299,7 +299,7 @@ def test_ip_denied(srv):
                          "negated": False, "result": "denied"}]
     assert d(e, "hint") == ("the client address 127.0.0.1 is not in "
                             "10.0.0.0/8; add `Require ip 127.0.0.1` to this "
-                            "section or remove the rule")
+                            "section (this address only)")
 
 
 def test_remoteip_says_which_address(srv):
@@ -431,7 +431,11 @@ def test_local_and_ip_both_tried(srv):
     assert r.status == 403
     line = srv.conf_line_of("Require local")
     assert d(e, "decided_by") == "no-rule-granted"
-    assert "directive" not in e     # no container: the implicit RequireAny
+    # no container: the implicit RequireAny, so its section is named
+    assert d(e, "directive") == '<Directory "%s/local">' % srv.docroot
+    assert e["line"] == line - 1
+    assert [(x["directive"], x["line"]) for x in e["responsible"]] == [
+        ("Require local", line), ("Require ip 10.0.0.0/8", line + 1)]
     assert [(x["directive"], x["line"], x["result"]) for x in trail(e)] == [
         ("Require local", line, "denied"),
         ("Require ip 10.0.0.0/8", line + 1, "denied")]

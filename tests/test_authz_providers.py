@@ -463,7 +463,7 @@ def test_forward_dns_other_address(srv):
     assert "remote_host" not in e
     assert d(e, "hint") == ("the client address 127.0.0.2 is not among the "
                             "addresses localhost resolves to; add `Require "
-                            "ip 127.0.0.2` to this section or remove the rule")
+                            "ip 127.0.0.2` to this section (this address only)")
     r, e = one(srv, "plain", "/fwd/")
     assert r.status == 200 and e is None
 

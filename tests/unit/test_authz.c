@@ -109,6 +109,184 @@ static const char *host_of(void *baton)
     return "www.example.org";
 }
 
+/* The node fx_az_blame names: "leaf N", "container" or "root". */
+static const char *blame(apr_pool_t *p, fx_az_node *root, int *active)
+{
+    const fx_az_node *b;
+    fx_az_evaluate(root);
+    b = fx_az_blame(root, active);
+    if (b == root) {
+        return "root";
+    }
+    return b->is_leaf ? apr_psprintf(p, "leaf %d", b->index) : "container";
+}
+
+static void test_blame(apr_pool_t *p)
+{
+    fx_az_node *root, *all, *any, *none;
+    int k1, k2, active;
+
+    /* Issue 12's tree: Any{ All{all granted, not env bad_bot},
+     * Any{env good_bot, ip 66.249.64.0/19} } for a bad bot: the refusal is
+     * the "not env" rule; the inner Any merely did not grant. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    any = fx_az_container(p, FX_AZ_OR, 0, &k1);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k2);
+    fx_az_append(root, any);
+    fx_az_append(any, all);
+    fx_az_append(all, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    fx_az_append(all, fx_az_leaf(p, 1, FX_AZ_GRANTED, 1));
+    all = fx_az_container(p, FX_AZ_OR, 0, &k2);
+    fx_az_append(any, all);
+    fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_DENIED, 0));
+    fx_az_append(all, fx_az_leaf(p, 3, FX_AZ_DENIED, 0));
+    CHECK_STR(blame(p, root, &active), "leaf 1");
+    CHECK_INT(active, 1);
+    CHECK_STR(resp(p, root), "1,2,3");
+
+    /* Any where nothing granted and nothing refused: the container. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    any = fx_az_container(p, FX_AZ_OR, 0, &k1);
+    fx_az_append(root, any);
+    fx_az_append(any, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(any, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(blame(p, root, &active), "container");
+    CHECK_INT(active, 0);
+    /* ... the implicit root itself when the rules sit in it directly */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(blame(p, root, &active), "root");
+
+    /* Two active refusals in an Any: no single rule, the container. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 1));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_GRANTED, 1));
+    CHECK_STR(blame(p, root, &active), "root");
+
+    /* Require all denied is absolute: named beside a non-granting ip. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    root->last->absolute = 1;
+    CHECK_STR(blame(p, root, &active), "leaf 1");
+
+    /* A lone failed child among neutral ones decided alone. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_NEUTRAL, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    CHECK_STR(blame(p, root, &active), "leaf 1");
+    CHECK_INT(active, 0);
+
+    /* RequireNone inside All: the matching rule inside it is named. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    none = fx_az_container(p, FX_AZ_OR, 1, &k1);
+    fx_az_append(root, none);
+    fx_az_append(none, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    fx_az_append(none, fx_az_leaf(p, 2, FX_AZ_GRANTED, 0));
+    CHECK_STR(blame(p, root, &active), "leaf 2");
+    CHECK_INT(active, 1);
+    /* RequireNone whose matching child is an All of two: that All. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    none = fx_az_container(p, FX_AZ_OR, 1, &k1);
+    fx_az_append(root, none);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k2);
+    fx_az_append(none, all);
+    fx_az_append(all, fx_az_leaf(p, 1, FX_AZ_GRANTED, 0));
+    fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_GRANTED, 0));
+    CHECK_STR(blame(p, root, &active), "container");
+    CHECK_INT(active, 1);
+
+    /* All denies through an Any with one refusal: followed down. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    any = fx_az_container(p, FX_AZ_OR, 0, &k1);
+    fx_az_append(root, any);
+    fx_az_append(any, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    all = fx_az_container(p, FX_AZ_AND, 0, &k2);
+    fx_az_append(any, all);
+    fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_GRANTED, 1));
+    CHECK_STR(blame(p, root, &active), "leaf 2");
+}
+
+static void test_grants_with(apr_pool_t *p)
+{
+    fx_az_node *root, *all, *any, *leaf;
+    int k1, k2;
+
+    /* Require local in a <Directory>: one more granting rule beside it
+     * lets the client in. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    leaf = fx_az_leaf(p, 0, FX_AZ_DENIED, 0);
+    fx_az_append(root, leaf);
+    fx_az_evaluate(root);
+    CHECK(fx_az_parent(root, leaf) == root);
+    CHECK(fx_az_parent(root, root) == NULL);
+    CHECK_INT(fx_az_grants_with(p, root, root), 1);
+    /* ... and the tree is as it was */
+    CHECK(root->first == leaf && root->last == leaf && leaf->next == NULL);
+    CHECK_INT(root->result, FX_AZ_DENIED);
+
+    /* Inside a RequireAll next to a matched "not": still refused. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k1);
+    fx_az_append(root, all);
+    fx_az_append(all, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(all, fx_az_leaf(p, 1, FX_AZ_GRANTED, 1));
+    fx_az_evaluate(root);
+    CHECK_INT(fx_az_grants_with(p, root, root), 1);
+    CHECK_INT(fx_az_grants_with(p, root, all), 0);
+
+    /* An AND merge of two levels: granting in the second alone is not
+     * enough while the first denies. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    any = fx_az_container(p, FX_AZ_OR, 0, &k1);
+    fx_az_append(root, any);
+    fx_az_append(any, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    all = fx_az_container(p, FX_AZ_OR, 0, &k2);
+    fx_az_append(root, all);
+    leaf = fx_az_leaf(p, 1, FX_AZ_DENIED, 0);
+    fx_az_append(all, leaf);
+    fx_az_evaluate(root);
+    CHECK(fx_az_parent(root, leaf) == all);
+    CHECK_INT(fx_az_grants_with(p, root, all), 1);
+    any->first->raw = FX_AZ_DENIED;
+    fx_az_evaluate(root);
+    CHECK_INT(fx_az_grants_with(p, root, all), 0);
+}
+
+static void test_protection_and_scope(apr_pool_t *p)
+{
+    CHECK_STR(fx_az_protection_of("/srv/www/.git/config"), "vcs");
+    CHECK_STR(fx_az_protection_of("/srv/www/a/.svn/entries"), "vcs");
+    CHECK_STR(fx_az_protection_of("/srv/www/.htaccess"), "dotfiles");
+    CHECK_STR(fx_az_protection_of("/srv/www/.htpasswd"), "secret-file");
+    CHECK_STR(fx_az_protection_of("/srv/www/.env"), "secret-file");
+    CHECK_STR(fx_az_protection_of("/srv/www/wp-config.php"), "secret-file");
+    CHECK_STR(fx_az_protection_of("/srv/www/site.key"), "secret-file");
+    CHECK_STR(fx_az_protection_of("/srv/www/index.php~"), "backup");
+    CHECK_STR(fx_az_protection_of("/srv/www/db.sql"), "backup");
+    CHECK_STR(fx_az_protection_of("/srv/www/index.php.BAK"), "backup");
+    CHECK_STR(fx_az_protection_of("/srv/www/.hidden/x.txt"), "dotfiles");
+    CHECK(fx_az_protection_of("/srv/www/index.php") == NULL);
+    CHECK(fx_az_protection_of("/srv/www/.well-known/acme") == NULL);
+    CHECK(fx_az_protection_of("/srv/www/a..b/x") == NULL);
+    CHECK(fx_az_protection_of(NULL) == NULL);
+
+    CHECK_STR(fx_az_target_dir(p, "/srv/backup/x.txt", 0), "/srv/backup");
+    CHECK_STR(fx_az_target_dir(p, "/srv/backup/", 1), "/srv/backup");
+    CHECK_STR(fx_az_target_dir(p, "/x.txt", 0), "/");
+    CHECK_INT(fx_az_is_ancestor("/", "/srv/backup"), 1);
+    CHECK_INT(fx_az_is_ancestor("/srv/", "/srv/backup"), 1);
+    CHECK_INT(fx_az_is_ancestor("/srv", "/srv/backup"), 1);
+    CHECK_INT(fx_az_is_ancestor("/srv/backup", "/srv/backup"), 0);
+    CHECK_INT(fx_az_is_ancestor("/sr", "/srv/backup"), 0);
+    CHECK_INT(fx_az_is_ancestor("/srv/backup/x", "/srv/backup"), 0);
+    CHECK_INT(fx_az_is_ancestor("/", "/"), 0);
+}
+
 static void test_compat(apr_pool_t *p)
 {
     apr_sockaddr_t *sa;
@@ -175,6 +353,9 @@ int main(void)
     apr_initialize();
     apr_pool_create(&p, NULL);
     test_eval(p);
+    test_blame(p);
+    test_grants_with(p);
+    test_protection_and_scope(p);
     test_compat(p);
     apr_pool_destroy(p);
     apr_terminate();

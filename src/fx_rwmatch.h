@@ -8,6 +8,10 @@
  * Pure: APR only.  Regular expressions, %{VARIABLE} values and file tests
  * come in through fx_rw_ops, so the module plugs in ap_regexec and the
  * request while the unit tests plug in POSIX regex and fixed values.
+ * The replay carries what each rule changes: the file name, path info
+ * ([DPI]), the query string ([QSA], [QSD], [QSL], a trailing '?') and the
+ * environment ([E=], read back by %{ENV:...}); the callbacks give the values
+ * the request had when mod_rewrite's hook began.
  * Anything the replay cannot reproduce exactly (RewriteMap, expr=, -U/-F,
  * unknown variables) ends the replay with FX_RW_UNKNOWN and a reason: a rule
  * is only ever named when the replay itself produced the 403. */
@@ -74,6 +78,15 @@ typedef struct {
     const char *subject;        /* what the rule's pattern was matched to */
     apr_array_header_t *conds;  /* fx_rw_cond_eval, in evaluation order */
     const char *why;            /* FX_RW_UNKNOWN: what stopped the replay */
+    /* What the list left behind (also when no rule set a status): */
+    int changed;                /* a substitution was applied */
+    int end_rule;               /* line of the rule that ended the list with
+                                 * [L], [END], [P] or [PT]; -1 none */
+    int proxy;                  /* that rule was a [P] */
+    const char *final_filename;
+    const char *final_args;     /* the query string after the rules */
+    int args_rule;              /* line of the rule that last changed it */
+    apr_table_t *env;           /* variables its [E=] flags set */
 } fx_rw_result;
 
 /* Split a directive's arguments as mod_rewrite does (quotes, "\ "):

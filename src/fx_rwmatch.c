@@ -721,7 +721,8 @@ static fx_rule_rc fx_rule_apply(fx_ctx *x, const fx_rule *ru,
     if (!(ru->flags & RWF_NOSUB)) {
         int unsafe = -1;
         newuri = fx_expand(x, ru->output, (ru->flags & RWF_ESCAPEBR) != 0,
-                           (ru->flags & RWF_ALLOW3F) ? NULL : &unsafe);
+                           ((ru->flags & RWF_ALLOW3F) || x->ops->no_3f_check)
+                               ? NULL : &unsafe);
         if (unsafe > 0) {
             return R_STATUS_SET;
         }

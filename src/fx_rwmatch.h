@@ -44,6 +44,9 @@ typedef struct {
      * 1 true, 0 false, -1 cannot tell. */
     int (*filetest)(void *baton, char op, const char *path);
     void *baton;
+    /* 1: the running httpd predates the %3f check (AH10508, 2.4.60), every
+     * rule behaves as if it had [UnsafeAllow3F]. */
+    int no_3f_check;
 } fx_rw_ops;
 
 /* One recorded directive, in configuration order.  RewriteCond lines attach

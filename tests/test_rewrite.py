@@ -240,3 +240,196 @@ def test_htaccess_replay_starts_from_the_name_before_rewriting(h):
     assert e["line"] == 4
     assert decode(e["directive"]) == "RewriteRule ^x\\.html$ - [F]"
     assert decode(e["rewrite_subject"]) == "x.html"
+
+
+# --- issue 12: the replay starts from what mod_rewrite saw -----------------
+
+ENV_RULES = [
+    r"RewriteCond %{ENV:flag} =1",
+    r"RewriteRule ^/x\.txt$ - [F]",
+    r"RewriteRule ^/x\.txt$ - [E=flag:1]",
+    r"RewriteRule ^/x(\.)txt$ - [F]",
+]
+QS_RULES = [
+    r"RewriteCond %{QUERY_STRING} ^x=1$",
+    r"RewriteRule ^/a$ - [F]",
+    r"RewriteRule ^/a$ /a?x=1",
+    r"RewriteRule ^/(a)$ - [F]",
+]
+
+
+@pytest.fixture(scope="module")
+def inh():
+    """The issue's configurations, each in its own place of one server."""
+    h = harness.Httpd(name="rewrite-inh")
+    d = h.docroot
+    raw_conf(h, "RewriteEngine On\n" + "\n".join(ENV_RULES + QS_RULES))
+    # 1) InheritBefore parent, child with only RewriteEngine On and a rule
+    raw_conf(h, "<Directory %s/p>\n  RewriteEngine On\n"
+             "  RewriteOptions InheritBefore\n"
+             "  RewriteRule ^(x)\\.txt$ - [F]\n</Directory>\n"
+             "<Directory %s/p/q>\n  RewriteEngine On\n"
+             "  RewriteRule ^x\\.txt$ - [F]\n</Directory>" % (d, d))
+    # 2) InheritDown parent + child InheritBefore: parent's rules come after
+    raw_conf(h, "<Directory %s/dn>\n  RewriteEngine On\n"
+             "  RewriteOptions InheritDown\n"
+             "  RewriteRule ^(x)\\.txt$ - [F]\n</Directory>\n"
+             "<Directory %s/dn/c>\n  RewriteEngine On\n"
+             "  RewriteOptions InheritBefore\n"
+             "  RewriteRule ^x\\.txt$ - [F]\n</Directory>" % (d, d))
+    # 3) InheritDownBefore on a <Directory> reaches the .htaccess there
+    raw_conf(h, "<Directory %s/db>\n  AllowOverride FileInfo\n"
+             "  RewriteEngine On\n  RewriteOptions InheritDownBefore\n"
+             "  RewriteRule ^(x)\\.txt$ - [F]\n</Directory>" % d)
+    h.write("htdocs/db/.htaccess", "RewriteEngine On\nRewriteRule ^x\\.txt$ - [F]\n")
+    # 4) plain Inherit: the child's rules first, the parent's after them
+    raw_conf(h, "<Directory %s/pi>\n  RewriteEngine On\n"
+             "  RewriteRule ^(x)\\.txt$ - [F,NC]\n</Directory>\n"
+             "<Directory %s/pi/q>\n  RewriteEngine On\n"
+             "  RewriteOptions Inherit\n"
+             "  RewriteRule ^y\\.txt$ - [F]\n</Directory>" % (d, d))
+    # 5) mod_dir's index sub-request: REQUEST_URI is the sub-request's
+    raw_conf(h, "<Directory %s/idx2>\n  RewriteEngine On\n"
+             "  RewriteCond %%{REQUEST_URI} index\\.html$\n"
+             "  RewriteRule ^ - [F]\n</Directory>" % d)
+    # 6) after the internal redirect of a per-dir rewrite
+    raw_conf(h, "<Directory %s/ir>\n  RewriteEngine On\n"
+             "  RewriteRule ^a\\.txt$ b.txt [L]\n"
+             "  RewriteCond %%{REQUEST_URI} ^/ir/b\\.txt$\n"
+             "  RewriteRule ^b\\.txt$ - [F]\n</Directory>" % d)
+    # 7) a query string with a space (AH10410 server, AH10411 per-dir) and
+    # [P] without mod_proxy (AH00669 server, AH10160 per-dir)
+    raw_conf(h, "RewriteRule ^/sp/(.*)$ /t?q=$1\n"
+             "RewriteRule ^/px/(.*)$ http://127.0.0.1:9/$1 [P]\n"
+             "<Directory %s/dsp>\n  RewriteEngine On\n"
+             "  RewriteRule ^(.*)\\.txt$ /t?q=$1\n"
+             "  RewriteRule ^dpx/(.*)$ http://127.0.0.1:9/$1 [P]\n"
+             "</Directory>" % d)
+    for f in ("x.txt", "p/q/x.txt", "dn/c/x.txt", "db/x.txt", "pi/q/x.txt", "a",
+              "idx2/index.html", "ir/a.txt", "ir/b.txt", "dsp/a b.txt"):
+        h.write("htdocs/" + f, "x")
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def _section_line(h, text):
+    return h.conf_line_of(text)
+
+
+def test_env_flag_set_by_an_earlier_rule(inh):
+    """[E=] then [F]: the fourth line's rule fires (the flag was not set
+    when the first rule's condition was tested)."""
+    assert inh.get("/x.txt").status == 403
+    e = one_entry(inh, "/x.txt")
+    assert decode(e["directive"]) == ENV_RULES[3]
+    assert e["line"] == inh.conf_line_of(ENV_RULES[3])
+    assert e["conditions"] == []
+    assert "held" not in decode(e["detail"])
+
+
+def test_rewritten_query_string(inh):
+    assert inh.get("/a?y=2").status == 403
+    e = one_entry(inh, "/a")
+    assert decode(e["directive"]) == QS_RULES[3]
+    assert e["line"] == inh.conf_line_of(QS_RULES[3])
+    assert e["conditions"] == []
+
+
+def test_rewritten_query_string_first_rule_when_it_holds(inh):
+    """Control: with x=1 sent, the first rule's condition holds."""
+    r, e = harness.response_and_entry(inh, lambda: inh.get("/a?x=1"))
+    assert r.status == 403
+    assert decode(e["directive"]) == QS_RULES[1]
+    (c,) = e["conditions"]
+    assert decode(c["tested"]) == "x=1" and c["result"] is True
+
+
+def test_inheritbefore_parent_plain_child(inh):
+    """A child without RewriteOptions inherits the parent's InheritBefore:
+    the parent's rule runs first and fires."""
+    assert inh.get("/p/q/x.txt").status == 403
+    e = one_entry(inh, "/p/q/x.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^(x)\.txt$ - [F]"
+    lines = open(inh.conf_file).read().split("\n")
+    assert lines[e["line"] - 1].strip() == r"RewriteRule ^(x)\.txt$ - [F]"
+    assert decode(e["section"]).startswith("<Directory %s/p>" % inh.docroot)
+
+
+def test_inheritdown_parent_inheritbefore_child(inh):
+    """httpd puts the parent's rules after the child's here: the child's
+    rule fires."""
+    assert inh.get("/dn/c/x.txt").status == 403
+    e = one_entry(inh, "/dn/c/x.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^x\.txt$ - [F]"
+    assert decode(e["section"]).startswith("<Directory %s/dn/c>" % inh.docroot)
+
+
+def test_inheritdownbefore_reaches_htaccess(inh):
+    assert inh.get("/db/x.txt").status == 403
+    e = one_entry(inh, "/db/x.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^(x)\.txt$ - [F]"
+    assert decode(e["file"]) == inh.conf_file
+    assert decode(e["section"]).startswith("<Directory %s/db>" % inh.docroot)
+
+
+def test_plain_inherit_names_the_parent_rule(inh):
+    """Plain Inherit: the child's rules first, then the parent's, matched
+    against the path below the child's directory."""
+    assert inh.get("/pi/q/x.txt").status == 403
+    e = one_entry(inh, "/pi/q/x.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^(x)\.txt$ - [F,NC]"
+    assert decode(e["section"]).startswith("<Directory %s/pi>" % inh.docroot)
+    assert decode(e["rewrite_subject"]) == "x.txt"
+
+
+def test_index_subrequest_sees_its_own_uri(inh):
+    assert inh.get("/idx2/").status == 403
+    e = one_entry(inh, "/idx2/")
+    assert decode(e["subrequest_uri"]) == "/idx2/index.html"
+    assert decode(e["directive"]) == "RewriteRule ^ - [F]"
+    (c,) = e["conditions"]
+    assert decode(c["tested"]) == "/idx2/index.html"
+
+
+def test_after_internal_redirect(inh):
+    assert inh.get("/ir/a.txt").status == 403
+    e = one_entry(inh, "/ir/a.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^b\.txt$ - [F]"
+    (c,) = e["conditions"]
+    assert decode(c["tested"]) == "/ir/b.txt"
+
+
+def test_ah10410_space_in_rewritten_query(inh):
+    assert inh.get("/sp/a%20b").status == 403
+    e = one_entry(inh, "/sp/a b")
+    assert e["ah"] == "AH10410"
+    assert decode(e["directive"]) == "RewriteRule ^/sp/(.*)$ /t?q=$1"
+    assert e["line"] == inh.conf_line_of("RewriteRule ^/sp/")
+    assert decode(e["rewritten_query"]) == "q=a b"
+    assert "[B]" in decode(e["hint"])
+
+
+def test_ah10411_space_in_rewritten_query_perdir(inh):
+    assert inh.get("/dsp/a%20b.txt").status == 403
+    e = one_entry(inh, "/dsp/a b.txt")
+    assert e["ah"] == "AH10411"
+    assert e["phase"] == "fixups"
+    assert decode(e["directive"]) == r"RewriteRule ^(.*)\.txt$ /t?q=$1"
+    assert decode(e["rewritten_query"]) == "q=a b"
+
+
+def test_ah00669_proxy_flag_without_mod_proxy(inh):
+    assert inh.get("/px/z").status == 403
+    e = one_entry(inh, "/px/z")
+    assert e["ah"] == "AH00669"
+    assert decode(e["directive"]).startswith("RewriteRule ^/px/(.*)$")
+    assert "mod_proxy" in decode(e["hint"])
+
+
+def test_ah10160_proxy_flag_without_mod_proxy_perdir(inh):
+    inh.write("htdocs/dsp/dpx/z", "z")
+    assert inh.get("/dsp/dpx/z").status == 403
+    e = one_entry(inh, "/dsp/dpx/z")
+    assert e["ah"] == "AH10160"
+    assert decode(e["directive"]).startswith("RewriteRule ^dpx/(.*)$")

@@ -30,6 +30,11 @@
 #include "fx_json.h"
 #include "fx_rwmatch.h"
 
+/* The environment's first entries are copied too (two pointers each, no
+ * allocation): [E=] overwrites values in place, and a condition may read a
+ * variable before a later rule of the same list changes it. */
+#define FX_RW_ENV_SNAP 16
+
 /* What mod_rewrite's hook was given, kept once it returned an error. */
 typedef struct {
     const char *name, *args, *file;
@@ -44,6 +49,9 @@ typedef struct {
     const char *uri, *filename, *path_info, *args;
     const char *perdir;             /* per-dir prefix (fixups) */
     int env_n;                      /* entries of subprocess_env at entry */
+    const apr_table_entry_t *env_in; /* the first of them (env_in_n), as
+                                      * they were at entry */
+    int env_in_n;
     apr_table_t *env, *notes;       /* as the hook left them */
     apr_array_header_t *recs;       /* fx_rw_rec: the merged rule list */
     const fx_rw_rec *engine;        /* AH00670: its first RewriteEngine */
@@ -141,9 +149,10 @@ static const char *fx_or_empty(const char *s)
 }
 
 /* %{ENV:name} as mod_rewrite read it when its hook began: notes first,
- * then the environment, then the process's.  A variable no [E=] of the list
- * writes still has that value; one it writes is known only when it was
- * absent before the hook (added at the end of the table since). */
+ * then the environment, then the process's.  The copy taken at entry has
+ * it when the table was small enough to copy whole; otherwise a variable no
+ * [E=] of the list writes still has its value, and one it writes is known
+ * only when it was absent before the hook (added at the end since). */
 static const char *fx_rw_env(fx_rw_baton *b, const char *name)
 {
     const apr_array_header_t *arr;
@@ -156,6 +165,15 @@ static const char *fx_rw_env(fx_rw_baton *b, const char *name)
     }
     if (!b->in->env) {
         return NULL;
+    }
+    if (b->in->env_n <= FX_RW_ENV_SNAP) {
+        for (i = 0; i < b->in->env_in_n; i++) {
+            const apr_table_entry_t *t = &b->in->env_in[i];
+            if (t->key && !strcasecmp(t->key, name)) {
+                return t->val ? t->val : "";
+            }
+        }
+        return fx_or_empty(getenv(name));
     }
     if (!b->touched_any && !apr_table_get(b->touched, name)) {
         v = apr_table_get(b->in->env, name);
@@ -311,6 +329,7 @@ typedef struct {
     const char *phase;
     const char *uri, *filename, *path_info, *args;
     int env_n;
+    apr_table_entry_t env[FX_RW_ENV_SNAP];
 } fx_rw_entry;
 
 static __thread fx_rw_entry fx_rw_in;
@@ -323,7 +342,12 @@ static APR_INLINE void fx_rw_remember(request_rec *r, const char *phase)
     fx_rw_in.filename = r->filename;
     fx_rw_in.path_info = r->path_info;
     fx_rw_in.args = r->args;
-    fx_rw_in.env_n = apr_table_elts(r->subprocess_env)->nelts;
+    {
+        const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
+        fx_rw_in.env_n = env->nelts;
+        memcpy(fx_rw_in.env, env->elts, sizeof(apr_table_entry_t)
+               * (env->nelts < FX_RW_ENV_SNAP ? env->nelts : FX_RW_ENV_SNAP));
+    }
 }
 
 static int fx_rw_before_uri2file(request_rec *r)
@@ -640,6 +664,20 @@ void fx_rewrite_origin_noted(request_rec *r, const fx_origin *o)
                                        : NULL;
     sv->args = fx_rw_in.args ? apr_pstrdup(p, fx_rw_in.args) : NULL;
     sv->env_n = fx_rw_in.env_n;
+    sv->env_in_n = fx_rw_in.env_n < FX_RW_ENV_SNAP ? fx_rw_in.env_n
+                                                    : FX_RW_ENV_SNAP;
+    {
+        /* strings too: a sub-request's pool dies before the explanation */
+        apr_table_entry_t *t = apr_pcalloc(p, sizeof(*t) * (sv->env_in_n + 1));
+        int i;
+        for (i = 0; i < sv->env_in_n; i++) {
+            t[i].key = fx_rw_in.env[i].key ? apr_pstrdup(p, fx_rw_in.env[i].key)
+                                           : NULL;
+            t[i].val = fx_rw_in.env[i].val ? apr_pstrdup(p, fx_rw_in.env[i].val)
+                                           : NULL;
+        }
+        sv->env_in = t;
+    }
     sv->env = apr_table_copy(p, r->subprocess_env);
     sv->notes = apr_table_copy(p, r->notes);
     list = fx_rw_list(r->pool, r, sv->server_ctx, &perdir);

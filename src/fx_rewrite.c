@@ -479,26 +479,72 @@ static apr_array_header_t *fx_rw_groups(apr_pool_t *p, apr_array_header_t *all,
     return groups;
 }
 
+/* A merged mod_rewrite configuration: options, whether any section set
+ * them, the rules, and the directory (the overriding section's). */
+typedef struct {
+    int opts_set, opts;
+    apr_array_header_t *recs;
+    const char *dir;
+} fx_rw_conf;
+
 /* config_server_merge / config_perdir_merge: the merged options are the
  * inner section's when it has RewriteOptions, else the outer ones; the
  * rules are the inner's, plus the outer's after them (Inherit, or the
  * outer's InheritDown) or before them (InheritBefore, InheritDownBefore),
  * IgnoreInherit refusing what the outer section pushes down. */
-static apr_array_header_t *fx_rw_merge(apr_pool_t *p, int base_opts,
-                                       apr_array_header_t *base_rules,
-                                       const fx_rw_group *g, int *merged_opts)
+static fx_rw_conf fx_rw_merge(apr_pool_t *p, const fx_rw_conf *base,
+                              const fx_rw_conf *over)
 {
-    int a = g->opts_set ? g->opts : base_opts;
-    *merged_opts = a;
+    fx_rw_conf m;
+    int a = over->opts_set ? over->opts : base->opts;
+    m.opts = a;
+    m.opts_set = over->opts_set || base->opts_set;
+    m.dir = over->dir;
     if ((a & FX_OPT_INHERIT)
-        || ((base_opts & FX_OPT_DOWN) && !(a & FX_OPT_IGNORE))) {
-        return apr_array_append(p, g->recs, base_rules);
+        || ((base->opts & FX_OPT_DOWN) && !(a & FX_OPT_IGNORE))) {
+        m.recs = apr_array_append(p, over->recs, base->recs);
     }
-    if ((a & FX_OPT_BEFORE)
-        || ((base_opts & FX_OPT_DOWN_BEFORE) && !(a & FX_OPT_IGNORE))) {
-        return apr_array_append(p, base_rules, g->recs);
+    else if ((a & FX_OPT_BEFORE)
+             || ((base->opts & FX_OPT_DOWN_BEFORE) && !(a & FX_OPT_IGNORE))) {
+        m.recs = apr_array_append(p, base->recs, over->recs);
     }
-    return g->recs;
+    else {
+        m.recs = over->recs;
+    }
+    return m;
+}
+
+static fx_rw_conf fx_group_conf(const fx_rw_group *g)
+{
+    fx_rw_conf c;
+    c.opts_set = g->opts_set;
+    c.opts = g->opts;
+    c.recs = g->recs;
+    c.dir = g->dir;
+    return c;
+}
+
+/* Which of core's walks merges the group's section: directory (with the
+ * .htaccess files), file, location, <If>. */
+static int fx_group_walk(const fx_rw_group *g)
+{
+    const fx_shadow_rec *rec = APR_ARRAY_IDX(g->recs, 0, const fx_shadow_rec *);
+    const ap_directive_t *sec = fx_rec_section_node(rec);
+    const char *d = sec ? sec->directive : "";
+    if (rec->in_htaccess || !strncasecmp(d, "<Directory", 10)) {
+        return 1;
+    }
+    if (!strncasecmp(d, "<Files", 6)) {
+        return 2;
+    }
+    if (!strncasecmp(d, "<Location", 9)) {
+        return 3;
+    }
+    if (!strcasecmp(d, "<If") || !strcasecmp(d, "<ElseIf")
+        || !strcasecmp(d, "<Else")) {
+        return 4;
+    }
+    return 5;
 }
 
 static int fx_groups_opts(apr_array_header_t *groups)
@@ -543,49 +589,66 @@ static apr_array_header_t *fx_rw_list(apr_pool_t *p, request_rec *r,
     apr_array_header_t *vh_g = r->server->is_virtual
                                ? fx_rw_groups(p, all, 0, 1)
                                : apr_array_make(p, 1, sizeof(fx_rw_group));
-    int main_opts = fx_groups_opts(main_g), opts;
-    apr_array_header_t *rules;
+    fx_rw_conf main_c, vh_c, state;
     int i;
 
     *perdir = NULL;
-    if (r->server->is_virtual) {
-        /* the virtual host's options, else the main server's */
-        opts = fx_groups_set(vh_g) ? fx_groups_opts(vh_g) : main_opts;
-    }
-    else {
-        opts = main_opts;
-    }
+    main_c.opts_set = fx_groups_set(main_g);
+    main_c.opts = fx_groups_opts(main_g);
+    main_c.recs = fx_groups_recs(p, main_g);
+    main_c.dir = NULL;
+    vh_c.opts_set = fx_groups_set(vh_g);
+    vh_c.opts = fx_groups_opts(vh_g);
+    vh_c.recs = fx_groups_recs(p, vh_g);
+    vh_c.dir = NULL;
     if (server_ctx) {
-        fx_rw_group vh;
-        int merged;
-        if (!r->server->is_virtual) {
-            return fx_groups_recs(p, main_g);
-        }
-        vh.recs = fx_groups_recs(p, vh_g);
-        vh.opts_set = fx_groups_set(vh_g);
-        vh.opts = fx_groups_opts(vh_g);
-        vh.dir = NULL;
-        return fx_rw_merge(p, main_opts, fx_groups_recs(p, main_g), &vh,
-                           &merged);
+        /* ap_fixup_virtual_hosts merges each virtual host onto the main
+         * server's configuration */
+        return r->server->is_virtual ? fx_rw_merge(p, &main_c, &vh_c).recs
+                                     : main_c.recs;
     }
-    /* Per-directory: the server's RewriteOptions are in the defaults every
-     * section merges onto; server-context rules never are. */
+    /* Per-directory: the server's (and virtual host's) RewriteOptions are in
+     * the defaults, which hold no rules.  Each of core's walks merges its
+     * sections among themselves, the first taken as it is, and then merges
+     * the result onto what the request had (request.c). */
+    state.opts_set = main_c.opts_set || vh_c.opts_set;
+    state.opts = vh_c.opts_set ? vh_c.opts : main_c.opts;
+    state.recs = apr_array_make(p, 1, sizeof(void *));
+    state.dir = NULL;
     {
         apr_array_header_t *groups = fx_rw_groups(p, all, 1, 0);
-        rules = apr_array_make(p, 1, sizeof(void *));
-        for (i = 0; i < groups->nelts; i++) {
-            const fx_rw_group *g = &APR_ARRAY_IDX(groups, i, fx_rw_group);
-            rules = fx_rw_merge(p, opts, rules, g, &opts);
-            *perdir = g->dir;
+        fx_rw_conf walk;
+        int walk_kind = 0;
+        for (i = 0; i <= groups->nelts; i++) {
+            const fx_rw_group *g = i < groups->nelts
+                                   ? &APR_ARRAY_IDX(groups, i, fx_rw_group)
+                                   : NULL;
+            int kind = g ? fx_group_walk(g) : -1;
+            if (walk_kind && kind != walk_kind) {
+                state = fx_rw_merge(p, &state, &walk);
+                walk_kind = 0;
+            }
+            if (!g) {
+                break;
+            }
+            if (!walk_kind) {
+                walk = fx_group_conf(g);
+                walk_kind = kind;
+            }
+            else {
+                fx_rw_conf over = fx_group_conf(g);
+                walk = fx_rw_merge(p, &walk, &over);
+            }
         }
     }
+    *perdir = state.dir;
     if (*perdir) {
         apr_size_t len = strlen(*perdir);
         if (!len || (*perdir)[len - 1] != '/') {
             *perdir = apr_pstrcat(p, *perdir, "/", NULL);
         }
     }
-    return rules;
+    return state.recs;
 }
 
 static const char *fx_rec_section(apr_pool_t *p, const fx_shadow_rec *rec)

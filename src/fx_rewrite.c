@@ -849,6 +849,14 @@ static void fx_rw_run(request_rec *r, const fx_rw_saved *in,
     b->touched = fx_rw_touched(r->pool, recs, &b->touched_any);
     ops.baton = b;
     ops.no_3f_check = !fx_httpd_has_3f_check();
+    {
+        /* fully_qualify_uri's prefix */
+        apr_port_t port = ap_get_server_port(r);
+        ops.self_url = apr_psprintf(r->pool, "%s://%s%s", ap_http_scheme(r),
+                                    ap_get_server_name_for_url(r),
+                                    ap_is_default_port(port, r) ? ""
+                                    : apr_psprintf(r->pool, ":%u", port));
+    }
     /* hook_uri2file starts from r->filename when a module set it before,
      * else from the URI; hook_fixup from the file name (the URI if none). */
     start = in->filename ? in->filename : in->uri;
@@ -1372,7 +1380,8 @@ static void fx_rw_explain_proxy(request_rec *r, const fx_origin *cause,
     fx_entry_set(e, "detail", apr_psprintf(p, "This RewriteRule has the [P] "
         "flag and matched, so the request was to be proxied to %s, but "
         "mod_proxy is not loaded: mod_rewrite answers 403 (AH%05d).",
-        fx_or_empty(res->final_filename), ah));
+        res->final_filename && !strncmp(res->final_filename, "proxy:", 6)
+            ? res->final_filename + 6 : fx_or_empty(res->final_filename), ah));
     fx_entry_set(e, "hint", "Load mod_proxy and the protocol module the "
                  "target needs (e.g. a2enmod proxy proxy_http), or drop the "
                  "[P] flag from this rule.");

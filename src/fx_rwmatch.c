@@ -653,6 +653,22 @@ static const char *fx_split_query(fx_ctx *x, const fx_rule *ru,
     return newuri;
 }
 
+/* is_absolute_uri, for the schemes that matter here */
+static int fx_is_absolute(const char *u)
+{
+    const char *c = strstr(u, "://");
+    const char *s;
+    if (!c || c == u) {
+        return 0;
+    }
+    for (s = u; s < c; s++) {
+        if (!apr_isalnum(*s) && *s != '+' && *s != '-' && *s != '.') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 typedef enum { R_NOMATCH, R_MATCH, R_NOSUB, R_STATUS_SET } fx_rule_rc;
 
 static fx_rule_rc fx_rule_apply(fx_ctx *x, const fx_rule *ru,
@@ -748,6 +764,21 @@ static fx_rule_rc fx_rule_apply(fx_ctx *x, const fx_rule *ru,
         while (newuri[0] == '/' && newuri[1] == '/') {
             newuri++;
         }
+    }
+    /* fully_qualify_uri: [P] and [R] make the name an absolute URL (the
+     * rules after an [R] without [L] see it so) */
+    if ((ru->flags & (RWF_PROXY | RWF_REDIRECT)) && !fx_is_absolute(newuri)) {
+        if (!x->ops->self_url) {
+            x->unknown = "the server's own URL for an [R] or [P] rule is not "
+                         "known";
+        }
+        else {
+            newuri = apr_pstrcat(x->p, x->ops->self_url,
+                                 *newuri == '/' ? "" : "/", newuri, NULL);
+        }
+    }
+    if (ru->flags & RWF_PROXY) {
+        newuri = apr_pstrcat(x->p, "proxy:", newuri, NULL);
     }
     x->filename = newuri;
     return R_MATCH;

@@ -47,6 +47,9 @@ typedef struct {
     /* 1: the running httpd predates the %3f check (AH10508, 2.4.60), every
      * rule behaves as if it had [UnsafeAllow3F]. */
     int no_3f_check;
+    /* "scheme://host[:port]" of the request, which [R] and [P] prefix to a
+     * local substitution (NULL: unknown, such a rule stops the replay). */
+    const char *self_url;
 } fx_rw_ops;
 
 /* One recorded directive, in configuration order.  RewriteCond lines attach

@@ -34,6 +34,8 @@ from harness import decode, strict_json, ENTRY_RE
 CASES = int(os.environ.get("FX_DIFF_CASES", "300"))
 SEED = int(os.environ.get("FX_DIFF_SEED", "1201"))
 TREES_PER_ROUND = 36
+# debugging aid: generate but do not run the first N rounds of a seed
+SKIP_ROUNDS = int(os.environ.get("FX_DIFF_SKIP_ROUNDS", "0"))
 
 # URLs of one tree, relative to /tK/
 URLS = ["x.txt", "y.php", "a/x.txt", "a/b/x.txt", "a/b/y.txt", "a/", "a/b/",
@@ -47,7 +49,8 @@ REFERERS = [None, "http://good.example/p", "http://evil.example/p"]
 AGENTS = [None, "zgrab/0.1", "Mozilla/5.0"]
 OPTIONS = [None, None, None, "Inherit", "InheritBefore", "InheritDown",
            "InheritDownBefore", "IgnoreInherit"]
-CONTEXT_DEPTH = {"S": None, "D0": "", "D1": "a/", "H": "a/b/"}
+CONTEXT_DEPTH = {"S": None, "D0": "", "D1": "a/", "H": "a/b/", "HA": "a/",
+                 "L": "a/"}
 
 
 class Gen:
@@ -122,6 +125,9 @@ class Gen:
             "%{REQUEST_FILENAME} -f", "%{REQUEST_FILENAME} !-f",
             "%{REQUEST_FILENAME} -d", "%{ENV:flag} =1", "%{ENV:flag} !=1",
         ])
+        if r.random() < 0.2:
+            # rules that set the variable and rules that read it meet often
+            c = r.choice(["%{ENV:flag} =1", "%{ENV:flag} !=1", "%{ENV:flag} ^$"])
         flags = []
         if r.random() < 0.25:
             flags.append("NC")
@@ -155,9 +161,15 @@ class Gen:
                 sub = self.target(tree, ctx)
                 if r.random() < 0.3:
                     flags.append(r.choice(["QSA", "QSD"]))
-            for f in ("L", "C", "S=1", "END", "DPI", "E=flag:1"):
+            if sub != "-" and ctx == "S" and r.random() < 0.1:
+                flags.append("PT")
+            if sub != "-" and r.random() < 0.08:
+                flags.append("R")
+            for f in ("L", "C", "S=1", "S=2", "END", "DPI", "E=!flag"):
                 if f not in flags and r.random() < 0.07:
                     flags.append(f)
+            if "F" not in flags and "E=flag:1" not in flags and r.random() < 0.2:
+                flags.append("E=flag:1")
             if nc:
                 flags.append("NC")
             line = []
@@ -196,6 +208,14 @@ def build_round(rnd, gen, first_tree):
             htaccess[tree] = "\n".join(
                 ["RewriteEngine On", "RewriteBase /t%d/a/b/" % tree]
                 + gen.options() + gen.rules(tree, "H")) + "\n"
+        if rnd.random() < 0.25:
+            htaccess[(tree, "a")] = "\n".join(
+                ["RewriteEngine On", "RewriteBase /t%d/a/" % tree]
+                + gen.options() + gen.rules(tree, "HA")) + "\n"
+        if rnd.random() < 0.2:
+            # the location walk merges after the directory walk
+            dirs.append("<Location /t%d/a>\nRewriteEngine On\n%s\n</Location>" % (
+                tree, "\n".join(gen.options() + gen.rules(tree, "L"))))
         vhost = rnd.random() < 0.4
         urls = URLS + [rnd.choice(URLS) for _ in range(3)]
         for u in urls:
@@ -207,6 +227,9 @@ def build_round(rnd, gen, first_tree):
                 "agent": rnd.choice(AGENTS),
             })
     conf = ["RewriteEngine On"]
+    if rnd.random() < 0.5:
+        # a variable set before mod_rewrite runs, read and changed by rules
+        conf.append("SetEnvIf User-Agent zgrab flag=1")
     if main_opts:
         conf.append("RewriteOptions " + main_opts)
     conf += main_rules + dirs
@@ -252,6 +275,8 @@ def start_server(with_module, text, vh_opts, vh_rules, htaccess):
             h.write("htdocs/t%d/%s" % (tree, f), "t%d %s\n" % (tree, f))
         if tree in htaccess:
             h.write("htdocs/t%d/a/b/.htaccess" % tree, htaccess[tree])
+        if (tree, "a") in htaccess:
+            h.write("htdocs/t%d/a/.htaccess" % tree, htaccess[(tree, "a")])
     h.start()
     return h
 
@@ -338,6 +363,7 @@ def dump_case(c, conf, e):
         f.write("\nvhost options: %r\nvhost rules:\n%s\n" % (
             conf["vh_opts"], "\n".join(conf["vh_rules"])))
         f.write("\n.htaccess:\n%s\n" % conf["htaccess"].get(c["tree"], "-"))
+        f.write("\na/.htaccess:\n%s\n" % conf["htaccess"].get((c["tree"], "a"), "-"))
         f.write("\ntrace:\n%s\n" % c["trace"])
 
 
@@ -354,9 +380,13 @@ def test_rewrite_differential():
     wrong, cannot, mismatched = [], [], []
     tree = 0
     t0 = time.time()
+    rounds = 0
     while counts["with_truth"] < CASES:
         text, vh_opts, vh_rules, htaccess, cases = build_round(rnd, gen, tree)
         tree += TREES_PER_ROUND
+        rounds += 1
+        if rounds <= SKIP_ROUNDS:
+            continue
         run_round(text, vh_opts, vh_rules, htaccess, cases)
         conf_of = dict(text=text, vh_opts=vh_opts, vh_rules=vh_rules,
                        htaccess=htaccess)
@@ -380,6 +410,7 @@ def test_rewrite_differential():
             if n is None:
                 counts["cannot_tell"] += 1
                 cannot.append((c, decode(e.get("detail", ""))))
+                dump_case(c, conf_of, e)
             elif n == c["truth"]:
                 counts["right"] += 1
             else:

@@ -944,89 +944,18 @@ static int fx_held(const fx_rw_result *res, apr_array_header_t *recs,
     return 0;
 }
 
-/* A segment of subject (a path) for which pred holds. */
-static const char *fx_segment(apr_pool_t *p, const char *subject,
-                              int (*pred)(const char *seg))
-{
-    char *s = apr_pstrdup(p, subject), *seg, *last;
-    for (seg = apr_strtok(s, "/", &last); seg;
-         seg = apr_strtok(NULL, "/", &last)) {
-        if (pred(seg)) {
-            return seg;
-        }
-    }
-    return NULL;
-}
-
-static int fx_is_vcs(const char *seg)
-{
-    return !strcasecmp(seg, ".git") || !strcasecmp(seg, ".svn")
-           || !strcasecmp(seg, ".hg") || !strcasecmp(seg, ".bzr")
-           || !strcmp(seg, "CVS") || !strcmp(seg, "_darcs");
-}
-
-static int fx_is_dot(const char *seg)
-{
-    return seg[0] == '.' && strcmp(seg, ".") && strcmp(seg, "..");
-}
-
-static const char *const fx_backup_ext[] = {
-    "bak", "old", "orig", "save", "swp", "swo", "tmp", "sql", "dist",
-    "backup", "bk", "dump", NULL
-};
-
-static int fx_is_backup(const char *seg)
-{
-    const char *dot = strrchr(seg, '.');
-    int i;
-    if (*seg && seg[strlen(seg) - 1] == '~') {
-        return 1;
-    }
-    for (i = 0; dot && fx_backup_ext[i]; i++) {
-        if (!strcasecmp(dot + 1, fx_backup_ext[i])) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Which deliberate protection the rule that fired is, judged by what it
- * matched and what its pattern names; NULL: none recognised. */
+/* Which deliberate protection the rule that fired is (fx_rwmatch.c). */
 static const char *fx_rw_protection(apr_pool_t *p, const fx_rw_rec *rule,
                                     apr_array_header_t *recs,
                                     const fx_rw_result *res)
 {
     char *w[3] = { NULL, NULL, NULL };
-    const char *pat, *seg;
-
-    if (fx_held(res, recs, "HTTP_REFERER")) {
-        return "hotlink";
-    }
-    if (fx_held(res, recs, "HTTP_USER_AGENT")) {
-        return "bad-bot";
-    }
     if (fx_rw_split(p, rule->args, w) < 2) {
         return NULL;
     }
-    pat = w[0];
-    seg = fx_segment(p, fx_or_empty(res->subject), fx_is_vcs);
-    if (seg && ap_strcasestr(pat, seg + (seg[0] == '.'))) {
-        return "vcs";
-    }
-    seg = fx_segment(p, fx_or_empty(res->subject), fx_is_dot);
-    if (seg && (strstr(pat, "^\\.") || strstr(pat, "/\\.")
-                || strstr(pat, "(\\.") || strstr(pat, "|\\."))) {
-        return "dotfiles";
-    }
-    seg = fx_segment(p, fx_or_empty(res->subject), fx_is_backup);
-    if (seg) {
-        const char *dot = strrchr(seg, '.');
-        if ((seg[strlen(seg) - 1] == '~' && strchr(pat, '~'))
-            || (dot && ap_strcasestr(pat, dot + 1))) {
-            return "backup";
-        }
-    }
-    return NULL;
+    return fx_rw_protection_kind(p, w[0], fx_or_empty(res->subject),
+                                 fx_held(res, recs, "HTTP_REFERER"),
+                                 fx_held(res, recs, "HTTP_USER_AGENT"));
 }
 
 /* A RewriteCond argument mod_rewrite's parser reads back as one word, or

@@ -807,6 +807,8 @@ void fx_rw_evaluate(apr_pool_t *p, const fx_rw_line *lines, int nlines,
     memset(out, 0, sizeof(*out));
     out->outcome = FX_RW_NONE;
     out->rule = -1;
+    out->args_rule = -1;
+    out->end_rule = -1;
     if (!rules) {
         out->outcome = FX_RW_UNKNOWN;
         out->why = err;
@@ -890,4 +892,112 @@ loop:
         }
     }
     fx_rw_finish(&x, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* recognised protections                                              */
+
+/* strcasestr without httpd */
+static const char *fx_strcasestr(const char *h, const char *n)
+{
+    apr_size_t ln = strlen(n);
+    for (; *h; h++) {
+        if (!strncasecmp(h, n, ln)) {
+            return h;
+        }
+    }
+    return ln ? NULL : h;
+}
+
+/* A segment of subject (a path) for which pred holds. */
+static const char *fx_segment(apr_pool_t *p, const char *subject,
+                              int (*pred)(const char *seg))
+{
+    char *s = apr_pstrdup(p, subject), *seg, *last;
+    for (seg = apr_strtok(s, "/", &last); seg;
+         seg = apr_strtok(NULL, "/", &last)) {
+        if (pred(seg)) {
+            return seg;
+        }
+    }
+    return NULL;
+}
+
+static int fx_is_vcs(const char *seg)
+{
+    return !strcasecmp(seg, ".git") || !strcasecmp(seg, ".svn")
+           || !strcasecmp(seg, ".hg") || !strcasecmp(seg, ".bzr")
+           || !strcmp(seg, "CVS") || !strcmp(seg, "_darcs");
+}
+
+static int fx_is_dot(const char *seg)
+{
+    return seg[0] == '.' && strcmp(seg, ".") && strcmp(seg, "..");
+}
+
+static const char *const fx_backup_ext[] = {
+    "bak", "old", "orig", "save", "swp", "swo", "tmp", "sql", "dist",
+    "backup", "bk", "dump", NULL
+};
+
+static int fx_is_backup(const char *seg)
+{
+    const char *dot = strrchr(seg, '.');
+    int i;
+    if (*seg && seg[strlen(seg) - 1] == '~') {
+        return 1;
+    }
+    for (i = 0; dot && fx_backup_ext[i]; i++) {
+        if (!strcasecmp(dot + 1, fx_backup_ext[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Does the pattern anchor "\." to the start of a path segment: after ^, /,
+ * or the (, | and ) of an alternation such as (^|/)? */
+static int fx_dot_at_segment_start(const char *pat)
+{
+    const char *d;
+    for (d = strstr(pat, "\\."); d; d = strstr(d + 2, "\\.")) {
+        if (d > pat && strchr("^/(|)", d[-1])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *fx_rw_protection_kind(apr_pool_t *p, const char *pat,
+                                  const char *subject, int referer_held,
+                                  int agent_held)
+{
+    const char *seg;
+
+    if (referer_held) {
+        return "hotlink";
+    }
+    if (agent_held) {
+        return "bad-bot";
+    }
+    if (*pat == '!') {
+        return NULL;            /* a rule for everything else */
+    }
+    seg = fx_segment(p, subject, fx_is_vcs);
+    if (seg && fx_strcasestr(pat, seg + (seg[0] == '.'))) {
+        return "vcs";
+    }
+    seg = fx_segment(p, subject, fx_is_dot);
+    if (seg && fx_dot_at_segment_start(pat)) {
+        return "dotfiles";
+    }
+    seg = fx_segment(p, subject, fx_is_backup);
+    if (seg) {
+        const char *dot = strrchr(seg, '.');
+        if ((seg[strlen(seg) - 1] == '~' && strchr(pat, '~'))
+            || (dot && fx_strcasestr(pat, dot + 1))) {
+            return "backup";
+        }
+    }
+    return NULL;
 }

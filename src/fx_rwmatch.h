@@ -111,4 +111,15 @@ void fx_rw_evaluate(apr_pool_t *p, const fx_rw_line *lines, int nlines,
                     const char *path_info, const char *args, int is_subreq,
                     const fx_rw_ops *ops, fx_rw_result *out);
 
+/* The deliberate protection a rule that answered 403 is, from its pattern
+ * (as written, with a leading '!'), what it matched and which of its
+ * conditions held: "hotlink" (a Referer condition), "bad-bot" (a
+ * User-Agent condition), "vcs" (a .git/.svn/.hg/.bzr/CVS segment the
+ * pattern names), "dotfiles" (a segment starting with '.' and a pattern
+ * anchoring "\." to a segment start), "backup" (~, .bak, .old, .orig,
+ * .save, .swp, .sql, .dump, ... named by the pattern); NULL: none. */
+const char *fx_rw_protection_kind(apr_pool_t *p, const char *pattern,
+                                  const char *subject, int referer_held,
+                                  int agent_held);
+
 #endif

@@ -965,7 +965,9 @@ static const char *fx_cond_word(apr_pool_t *p, const char *pattern)
     const char *c;
     int space = 0;
     for (c = pattern; *c; c++) {
-        if (*c == '"' || *c == '\\' || apr_iscntrl(*c)) {
+        /* parseargline: a quote ends the word, "\\ " escapes a space */
+        if (*c == '"' || apr_iscntrl(*c)
+            || (*c == '\\' && (!c[1] || apr_isspace(c[1])))) {
             return NULL;
         }
         space |= apr_isspace(*c);

@@ -433,3 +433,150 @@ def test_ah10160_proxy_flag_without_mod_proxy_perdir(inh):
     e = one_entry(inh, "/dsp/dpx/z")
     assert e["ah"] == "AH10160"
     assert decode(e["directive"]).startswith("RewriteRule ^dpx/(.*)$")
+
+
+# --- issue 13: hints about the rule at hand, verified fixes -----------------
+
+def apply_fix(fix):
+    """Apply the entry's fix ops to the files they name, in order."""
+    for op in fix:
+        path = decode(op["file"])
+        if op["op"] == "insert":
+            with open(path) as f:
+                lines = f.read().split("\n")
+            lines[op["after_line"]:op["after_line"]] = decode(op["text"]).split("\n")
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+        else:
+            raise AssertionError("unexpected op %r" % op)
+
+
+def restart_stock_with_fix(h, fix):
+    """Stop h, apply fix to its configuration, and start the same
+    configuration on stock httpd (the module's LoadModule line commented
+    out, so every line keeps its number)."""
+    import subprocess
+    h.stop()
+    apply_fix(fix)
+    with open(h.conf_file) as f:
+        text = f.read()
+    text = text.replace("LoadModule forbidden_explain_module",
+                        "#LoadModule forbidden_explain_module")
+    with open(h.conf_file, "w") as f:
+        f.write(text)
+    p = subprocess.run([harness.APACHE, "-f", h.conf_file, "-k", "start"],
+                       capture_output=True, text=True,
+                       env=harness.httpd_env(h.env))
+    assert p.returncode == 0, p.stdout + p.stderr + h.read_error_log()
+    h._wait_up()
+    h.started = True
+
+
+PROTECT_RULES = [
+    r"RewriteCond %{HTTP_REFERER} !^$",
+    r"RewriteCond %{HTTP_REFERER} !^https?://(www\.)?good\.example/ [NC]",
+    r"RewriteRule \.(png|jpe?g)$ - [F,NC]",
+    r"RewriteRule (^|/)\. - [F]",
+    r"RewriteCond %{HTTP_USER_AGENT} (zgrab|masscan) [NC]",
+    r"RewriteRule ^/bots/ - [F]",
+    r"RewriteRule \.bak$ - [F]",
+    r"RewriteRule ^/old/ - [F]",
+]
+
+
+def protect_site(name):
+    h = harness.Httpd(name=name)
+    raw_conf(h, "RewriteEngine On\n" + "\n".join(PROTECT_RULES))
+    for f in ("img/cat.png", "site/.env", "site/.git/config", "bots/x.txt",
+              "old/x.bak", "old/y.bak", "z.bak", "old/ok.txt"):
+        h.write("htdocs/" + f, "x")
+    h.start()
+    return h
+
+
+@pytest.fixture
+def site():
+    h = protect_site("rewrite-hint")
+    yield h
+    h.cleanup()
+
+
+def test_no_generic_tail_and_protections_named(site):
+    h = site
+    cases = [("/img/cat.png", {"Referer": "http://evil.example/p"}, "hotlink"),
+             ("/site/.env", {}, "dotfiles"),
+             ("/bots/x.txt", {"User-Agent": "zgrab/0.1"}, "bad-bot"),
+             ("/z.bak", {}, "backup")]
+    for uri, hdrs, prot in cases:
+        r, e = harness.response_and_entry(h, lambda: h.get(uri, headers=hdrs))
+        assert r.status == 403, uri
+        hint = decode(e["hint"])
+        assert "for hotlink rules" not in hint
+        assert e["protection"] == prot, (uri, e)
+        assert "works as intended" in hint and "do not remove" in hint
+        assert e["hint_verified"] is True
+        assert "%s:%d" % (h.conf_file, e["line"]) in hint
+
+
+def test_hotlink_fix_allows_that_site_only(site):
+    h = site
+    r, e = harness.response_and_entry(
+        h, lambda: h.get("/img/cat.png", headers={"Referer": "http://evil.example/p"}))
+    assert r.status == 403
+    assert e["protection"] == "hotlink" and e["hint_verified"] is True
+    (op,) = e["fix"]
+    assert decode(op["text"]).startswith("RewriteCond %{HTTP_REFERER} !^https?://evil")
+    assert op["after_line"] == h.conf_line_of(PROTECT_RULES[0]) - 1
+    restart_stock_with_fix(h, e["fix"])
+    assert h.get("/img/cat.png", headers={"Referer": "http://evil.example/p"}).status == 200
+    # another site still may not embed the image; the other protections hold
+    assert h.get("/img/cat.png", headers={"Referer": "http://other.example/"}).status == 403
+    assert h.get("/site/.env").status == 403
+
+
+def test_dotfile_fix_exempts_exactly_the_url(site):
+    h = site
+    r, e = harness.response_and_entry(h, lambda: h.get("/site/.env"))
+    assert e["protection"] == "dotfiles"
+    assert decode(e["directive"]) == PROTECT_RULES[3]
+    (op,) = e["fix"]
+    assert decode(op["text"]) == "RewriteCond %{REQUEST_URI} !=/site/.env"
+    restart_stock_with_fix(h, e["fix"])
+    assert h.get("/site/.env").status == 200
+    assert h.get("/site/.git/config").status == 403
+    assert h.get("/z.bak").status == 403
+
+
+def test_bot_fix_exempts_exactly_the_agent(site):
+    h = site
+    r, e = harness.response_and_entry(
+        h, lambda: h.get("/bots/x.txt", headers={"User-Agent": "zgrab/0.1 (scan)"}))
+    assert e["protection"] == "bad-bot"
+    (op,) = e["fix"]
+    assert decode(op["text"]) == 'RewriteCond %{HTTP_USER_AGENT} "!=zgrab/0.1 (scan)"'
+    # before the rule's own condition, so an [OR] chain is not joined
+    assert op["after_line"] == h.conf_line_of(PROTECT_RULES[4]) - 1
+    restart_stock_with_fix(h, e["fix"])
+    assert h.get("/bots/x.txt", headers={"User-Agent": "zgrab/0.1 (scan)"}).status == 200
+    assert h.get("/bots/x.txt", headers={"User-Agent": "masscan"}).status == 403
+
+
+def test_two_rules_deny_both_named_and_fixed(site):
+    h = site
+    r, e = harness.response_and_entry(h, lambda: h.get("/old/x.bak"))
+    assert r.status == 403
+    assert decode(e["directive"]) == PROTECT_RULES[6]
+    bl = e["blockers"]
+    assert [decode(b["directive"]) for b in bl] == [PROTECT_RULES[6], PROTECT_RULES[7]]
+    assert [b["line"] for b in bl] == [h.conf_line_of(PROTECT_RULES[6]),
+                                       h.conf_line_of(PROTECT_RULES[7])]
+    hint = decode(e["hint"])
+    assert hint.startswith("2 rewrite rules deny this request: 1) ")
+    assert e["hint_verified"] is True
+    assert len(e["fix"]) == 2
+    # bottom-up, so the first insert does not move the second's line
+    assert e["fix"][0]["after_line"] > e["fix"][1]["after_line"]
+    restart_stock_with_fix(h, e["fix"])
+    assert h.get("/old/x.bak").status == 200
+    assert h.get("/old/y.bak").status == 403
+    assert h.get("/z.bak").status == 403

@@ -68,7 +68,8 @@ typedef struct {
 #define FX_MAX_LOGGED 6
 
 /* Slots of fx_req_state.subsys, one per subsystem that keeps request state. */
-enum { FX_SLOT_AUTHZ, FX_SLOT_FS, FX_SLOT_WAF, FX_SLOT_WIRE, FX_SLOT_COUNT };
+enum { FX_SLOT_AUTHZ, FX_SLOT_FS, FX_SLOT_WAF, FX_SLOT_WIRE, FX_SLOT_REWRITE,
+       FX_SLOT_COUNT };
 
 typedef struct fx_req_state fx_req_state;
 struct fx_req_state {
@@ -148,6 +149,9 @@ void fx_fs_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 fx_dir_conf *fx_fs_walk_dir_conf(request_rec *r);
 void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                         fx_entry *e);
+/* fx_rewrite.c: a hook returned an error (the trampoline's note); when it
+ * was mod_rewrite's, keep the inputs it had and the rules it applied. */
+void fx_rewrite_origin_noted(request_rec *r, const fx_origin *o);
 /* fx_ssl.c, fx_waf.c, fx_upstream.c; fx_api.c runs last: a stated reason
  * wins over every inferred one. */
 void fx_ssl_explain(request_rec *r, request_rec *failed, fx_req_state *st,

@@ -1,13 +1,21 @@
 /* fx_rewrite.c — explains 403s from mod_rewrite: RewriteRule [F] / [R=403]
  * in server and virtual-host context (translate_name) and in <Directory>,
- * <Location> and .htaccess context (fixups), the %3f safety check (AH10508)
- * and the FollowSymLinks requirement (AH00670).
+ * <Location> and .htaccess context (fixups), the %3f safety check (AH10508),
+ * a rewritten query string with spaces or control characters
+ * (AH10410/AH10411), [P] without mod_proxy (AH00669/AH10160) and the
+ * FollowSymLinks requirement (AH00670).
  *
- * mod_rewrite keeps no file:line and does not say which rule fired, so once
- * the 403 is certain the rules in effect are replayed (fx_rwmatch.c) over
- * the RewriteRule/RewriteCond lines the shadow directives recorded.  A rule
- * is named only when the replay reproduces the 403; otherwise the entry says
- * why it could not.  Nothing here runs for requests that are not 403. */
+ * mod_rewrite keeps no file:line and does not say which rule fired, and its
+ * rules change the request as they go ([E=], the file name, the query
+ * string).  So two hooks of ours, ordered just before mod_rewrite's
+ * translate_name and fixups hooks, remember a few pointers to what
+ * mod_rewrite is about to see (on the thread, no allocation); when
+ * mod_rewrite's hook then returns an error, the trampoline calls
+ * fx_rewrite_origin_noted(), which keeps those inputs and the rule list in
+ * effect, merged as mod_rewrite merges RewriteOptions.  Once the 403 is
+ * certain the list is replayed from those inputs (fx_rwmatch.c).  A rule is
+ * named only when the replay reproduces the 403; otherwise the entry says
+ * why it could not. */
 #include <string.h>
 #include "fx_private.h"
 #include "apr_strings.h"
@@ -21,6 +29,47 @@
 #include "http_ssl.h"
 #include "fx_json.h"
 #include "fx_rwmatch.h"
+
+/* The environment's first entries are copied too (two pointers each, no
+ * allocation): [E=] overwrites values in place, and a condition may read a
+ * variable before a later rule of the same list changes it. */
+#define FX_RW_ENV_SNAP 16
+
+/* What mod_rewrite's hook was given, kept once it returned an error. */
+typedef struct {
+    const char *name, *args, *file;
+    int line;
+    int group;                      /* one section / .htaccess file */
+    const char *section;            /* its chain, for the entry */
+} fx_rw_rec;
+
+typedef struct {
+    int server_ctx;                 /* translate_name: server/vhost rules */
+    int is_subreq;
+    const char *uri, *filename, *path_info, *args;
+    const char *perdir;             /* per-dir prefix (fixups) */
+    int env_n;                      /* entries of subprocess_env at entry */
+    const apr_table_entry_t *env_in; /* the first of them (env_in_n), as
+                                      * they were at entry */
+    int env_in_n;
+    apr_table_t *env, *notes;       /* as the hook left them */
+    apr_array_header_t *recs;       /* fx_rw_rec: the merged rule list */
+    const fx_rw_rec *engine;        /* AH00670: its first RewriteEngine */
+} fx_rw_saved;
+
+typedef struct {
+    fx_rw_saved *own, *sub;         /* this request's, its sub-request's */
+} fx_rw_store;
+
+/* Baton of the replay's callbacks: the request for what mod_rewrite does
+ * not change (headers, connection, server), the saved inputs for the rest. */
+typedef struct {
+    request_rec *r;
+    const fx_rw_saved *in;
+    apr_table_t *touched;           /* names some [E=] of the list writes */
+    int touched_any;                /* a name is computed or unset */
+    const char *why;                /* a value that could not be known */
+} fx_rw_baton;
 
 /* ------------------------------------------------------------------ */
 /* the request as the replay sees it                                   */
@@ -70,7 +119,7 @@ static void fx_rewrite_child_init(apr_pool_t *pchild, server_rec *s)
 static int fx_rw_regex(void *baton, const char *pattern, int nocase,
                        const char *subject, fx_rw_caps *caps)
 {
-    request_rec *r = baton;
+    request_rec *r = ((fx_rw_baton *)baton)->r;
     ap_regmatch_t m[FX_RW_NCAP];
     ap_regex_t *re = fx_rw_compiled(r, pattern, nocase);
     int i;
@@ -99,12 +148,63 @@ static const char *fx_or_empty(const char *s)
     return s ? s : "";
 }
 
+/* %{ENV:name} as mod_rewrite read it when its hook began: notes first,
+ * then the environment, then the process's.  The copy taken at entry has
+ * it when the table was small enough to copy whole; otherwise a variable no
+ * [E=] of the list writes still has its value, and one it writes is known
+ * only when it was absent before the hook (added at the end since). */
+static const char *fx_rw_env(fx_rw_baton *b, const char *name)
+{
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *elts;
+    const char *v = b->in->notes ? apr_table_get(b->in->notes, name) : NULL;
+    int i;
+
+    if (v) {
+        return v;
+    }
+    if (!b->in->env) {
+        return NULL;
+    }
+    if (b->in->env_n <= FX_RW_ENV_SNAP) {
+        for (i = 0; i < b->in->env_in_n; i++) {
+            const apr_table_entry_t *t = &b->in->env_in[i];
+            if (t->key && !strcasecmp(t->key, name)) {
+                return t->val ? t->val : "";
+            }
+        }
+        return fx_or_empty(getenv(name));
+    }
+    if (!b->touched_any && !apr_table_get(b->touched, name)) {
+        v = apr_table_get(b->in->env, name);
+        return v ? v : fx_or_empty(getenv(name));
+    }
+    arr = apr_table_elts(b->in->env);
+    elts = (const apr_table_entry_t *)arr->elts;
+    for (i = 0; i < arr->nelts; i++) {
+        if (elts[i].key && !strcasecmp(elts[i].key, name)) {
+            break;
+        }
+    }
+    if ((i == arr->nelts || i >= b->in->env_n)
+        && !apr_table_get(b->touched, "!")) {
+        return fx_or_empty(getenv(name));
+    }
+    if (!b->why) {
+        b->why = apr_psprintf(b->r->pool, "%%{ENV:%s} was set before "
+                              "mod_rewrite ran and an [E=] of these rules "
+                              "may have changed it since", name);
+    }
+    return NULL;
+}
+
 /* The subset of mod_rewrite's lookup_variable whose value is still the one
  * the rule saw; anything else returns NULL so the replay stops honestly. */
 static const char *fx_rw_var(void *baton, const char *var,
                              const char *filename, const char *args)
 {
-    request_rec *r = baton;
+    fx_rw_baton *b = baton;
+    request_rec *r = b->r;
     static const struct { const char *var, *header; } headers[] = {
         { "HTTP_USER_AGENT", "User-Agent" }, { "HTTP_REFERER", "Referer" },
         { "HTTP_COOKIE", "Cookie" }, { "HTTP_FORWARDED", "Forwarded" },
@@ -117,14 +217,7 @@ static const char *fx_rw_var(void *baton, const char *var,
         return fx_hdr(r, var + 5);
     }
     if (!strncasecmp(var, "ENV:", 4) && var[4]) {
-        const char *v = apr_table_get(r->notes, var + 4);
-        if (!v) {
-            v = apr_table_get(r->subprocess_env, var + 4);
-        }
-        if (!v) {
-            v = getenv(var + 4);
-        }
-        return fx_or_empty(v);
+        return fx_rw_env(b, var + 4);
     }
     if (!strncasecmp(var, "SSL:", 4) && var[4]) {
         return fx_or_empty(ap_ssl_var_lookup(r->pool, r->server, r->connection,
@@ -142,7 +235,14 @@ static const char *fx_rw_var(void *baton, const char *var,
         return fx_or_empty(args);
     }
     if (!strcmp(var, "REQUEST_URI")) {
-        return fx_or_empty(r->uri);
+        /* the (sub-)request's own, as its hook saw it */
+        return fx_or_empty(b->in->uri);
+    }
+    if (!strcmp(var, "IS_SUBREQ")) {
+        return b->in->is_subreq ? "true" : "false";
+    }
+    if (!strcmp(var, "PATH_INFO")) {
+        return fx_or_empty(b->in->path_info);
     }
     if (!strcmp(var, "REMOTE_ADDR")) {
         return fx_or_empty(r->useragent_ip);
@@ -189,21 +289,16 @@ static const char *fx_rw_var(void *baton, const char *var,
     if (!strcmp(var, "HTTPS")) {
         return ap_ssl_conn_is_ssl(r->connection) ? "on" : "off";
     }
-    if (!strcmp(var, "IS_SUBREQ")) {
-        return r->main ? "true" : "false";
-    }
     if (!strcmp(var, "AUTH_TYPE")) {
         return fx_or_empty(r->ap_auth_type);
     }
-    if (!strcmp(var, "PATH_INFO")) {
-        return fx_or_empty(r->path_info);
-    }
+    /* TIME*, API_VERSION, REQUEST_STATUS, ...: not the value it saw */
     return NULL;
 }
 
 static int fx_rw_filetest(void *baton, char op, const char *path)
 {
-    request_rec *r = baton;
+    request_rec *r = ((fx_rw_baton *)baton)->r;
     apr_finfo_t fi;
     apr_int32_t want = APR_FINFO_MIN | (op == 'l' ? APR_FINFO_LINK : 0)
                        | (op == 'x' ? APR_FINFO_PROT : 0);
@@ -223,7 +318,57 @@ static int fx_rw_filetest(void *baton, char op, const char *path)
 }
 
 /* ------------------------------------------------------------------ */
-/* which recorded lines mod_rewrite used                               */
+/* what mod_rewrite's hooks are given                                  */
+
+/* Filled by our hooks just before mod_rewrite's, read by
+ * fx_rewrite_origin_noted() right after mod_rewrite's hook returned an
+ * error, on the same thread and before anything else runs: an allowed
+ * request pays these stores and nothing else. */
+typedef struct {
+    request_rec *r;
+    const char *phase;
+    const char *uri, *filename, *path_info, *args;
+    int env_n;
+    apr_table_entry_t env[FX_RW_ENV_SNAP];
+} fx_rw_entry;
+
+static __thread fx_rw_entry fx_rw_in;
+
+static APR_INLINE void fx_rw_remember(request_rec *r, const char *phase)
+{
+    fx_rw_in.r = r;
+    fx_rw_in.phase = phase;
+    fx_rw_in.uri = r->uri;
+    fx_rw_in.filename = r->filename;
+    fx_rw_in.path_info = r->path_info;
+    fx_rw_in.args = r->args;
+    {
+        const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
+        fx_rw_in.env_n = env->nelts;
+        memcpy(fx_rw_in.env, env->elts, sizeof(apr_table_entry_t)
+               * (env->nelts < FX_RW_ENV_SNAP ? env->nelts : FX_RW_ENV_SNAP));
+    }
+}
+
+static int fx_rw_before_uri2file(request_rec *r)
+{
+    fx_rw_remember(r, "translate_name");
+    return DECLINED;
+}
+
+static int fx_rw_before_fixup(request_rec *r)
+{
+    fx_rw_remember(r, "fixups");
+    return DECLINED;
+}
+
+/* ------------------------------------------------------------------ */
+/* the rule list as mod_rewrite merged it                              */
+
+enum {
+    FX_OPT_INHERIT = 1, FX_OPT_BEFORE = 2, FX_OPT_DOWN = 4,
+    FX_OPT_DOWN_BEFORE = 8, FX_OPT_IGNORE = 16
+};
 
 static int fx_is_rewrite(const fx_shadow_rec *rec)
 {
@@ -231,6 +376,29 @@ static int fx_is_rewrite(const fx_shadow_rec *rec)
            || !strcasecmp(rec->name, "RewriteCond")
            || !strcasecmp(rec->name, "RewriteOptions")
            || !strcasecmp(rec->name, "RewriteEngine");
+}
+
+/* The section whose configuration a directive sets: conditional and
+ * <Limit> containers hold no configuration of their own. */
+static const ap_directive_t *fx_rec_section_node(const fx_shadow_rec *rec)
+{
+    static const char *const transparent[] = {
+        "<IfModule", "<IfDefine", "<IfVersion", "<IfFile", "<IfDirective",
+        "<IfSection", "<Limit", "<LimitExcept", NULL
+    };
+    const ap_directive_t *d;
+    for (d = rec->where ? rec->where->parent : NULL; d; d = d->parent) {
+        int i;
+        for (i = 0; transparent[i]; i++) {
+            if (!strcasecmp(d->directive, transparent[i])) {
+                break;
+            }
+        }
+        if (!transparent[i]) {
+            return d;
+        }
+    }
+    return NULL;
 }
 
 static int fx_in_vhost(const fx_shadow_rec *rec)
@@ -244,123 +412,244 @@ static int fx_in_vhost(const fx_shadow_rec *rec)
     return 0;
 }
 
-/* Does this section's RewriteOptions contain word (e.g. "Inherit"; NULL:
- * any RewriteOptions at all)? */
-static int fx_has_option(apr_array_header_t *recs, const char *word)
+/* One section's (or .htaccess file's) own rewrite directives. */
+typedef struct {
+    apr_array_header_t *recs;       /* const fx_shadow_rec * */
+    int opts_set, opts;
+    const char *dir;                /* cmd->path; NULL: server context */
+} fx_rw_group;
+
+static void fx_group_options(fx_rw_group *g, apr_pool_t *p)
 {
     int i;
-    for (i = 0; i < recs->nelts; i++) {
-        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+    for (i = 0; i < g->recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(g->recs, i,
+                                                 const fx_shadow_rec *);
         char *args, *w, *last;
         if (strcasecmp(rec->name, "RewriteOptions")) {
             continue;
         }
-        args = apr_pstrdup(recs->pool, rec->args);
+        g->opts_set = 1;
+        args = apr_pstrdup(p, rec->args);
         for (w = apr_strtok(args, " \t", &last); w;
              w = apr_strtok(NULL, " \t", &last)) {
-            if (!word || !strcasecmp(w, word)) {
-                return 1;
-            }
+            g->opts |= !strcasecmp(w, "Inherit") ? FX_OPT_INHERIT
+                     : !strcasecmp(w, "InheritBefore") ? FX_OPT_BEFORE
+                     : !strcasecmp(w, "InheritDown") ? FX_OPT_DOWN
+                     : !strcasecmp(w, "InheritDownBefore") ? FX_OPT_DOWN_BEFORE
+                     : !strcasecmp(w, "IgnoreInherit") ? FX_OPT_IGNORE : 0;
+        }
+    }
+}
+
+/* Consecutive records of one section form a group, in merge order. */
+static apr_array_header_t *fx_rw_groups(apr_pool_t *p, apr_array_header_t *all,
+                                        int perdir, int vhost)
+{
+    apr_array_header_t *groups = apr_array_make(p, 4, sizeof(fx_rw_group));
+    fx_rw_group *cur = NULL;
+    const fx_shadow_rec *prev = NULL;
+    int i;
+
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        int is_perdir = rec->dir_path || rec->in_htaccess;
+        if (!fx_is_rewrite(rec) || is_perdir != perdir
+            || (!perdir && fx_in_vhost(rec) != vhost)) {
+            continue;
+        }
+        if (!cur || prev->in_htaccess != rec->in_htaccess
+            || apr_strnatcmp(fx_or_empty(prev->dir_path),
+                             fx_or_empty(rec->dir_path)) != 0
+            || (rec->in_htaccess
+                ? apr_strnatcmp(fx_or_empty(prev->file),
+                                fx_or_empty(rec->file)) != 0
+                : fx_rec_section_node(prev) != fx_rec_section_node(rec))) {
+            cur = apr_array_push(groups);
+            memset(cur, 0, sizeof(*cur));
+            cur->recs = apr_array_make(p, 8, sizeof(void *));
+            cur->dir = rec->dir_path;
+        }
+        APR_ARRAY_PUSH(cur->recs, const fx_shadow_rec *) = rec;
+        prev = rec;
+    }
+    for (i = 0; i < groups->nelts; i++) {
+        fx_group_options(&APR_ARRAY_IDX(groups, i, fx_rw_group), p);
+    }
+    return groups;
+}
+
+/* A merged mod_rewrite configuration: options, whether any section set
+ * them, the rules, and the directory (the overriding section's). */
+typedef struct {
+    int opts_set, opts;
+    apr_array_header_t *recs;
+    const char *dir;
+} fx_rw_conf;
+
+/* config_server_merge / config_perdir_merge: the merged options are the
+ * inner section's when it has RewriteOptions, else the outer ones; the
+ * rules are the inner's, plus the outer's after them (Inherit, or the
+ * outer's InheritDown) or before them (InheritBefore, InheritDownBefore),
+ * IgnoreInherit refusing what the outer section pushes down. */
+static fx_rw_conf fx_rw_merge(apr_pool_t *p, const fx_rw_conf *base,
+                              const fx_rw_conf *over)
+{
+    fx_rw_conf m;
+    int a = over->opts_set ? over->opts : base->opts;
+    m.opts = a;
+    m.opts_set = over->opts_set || base->opts_set;
+    m.dir = over->dir;
+    if ((a & FX_OPT_INHERIT)
+        || ((base->opts & FX_OPT_DOWN) && !(a & FX_OPT_IGNORE))) {
+        m.recs = apr_array_append(p, over->recs, base->recs);
+    }
+    else if ((a & FX_OPT_BEFORE)
+             || ((base->opts & FX_OPT_DOWN_BEFORE) && !(a & FX_OPT_IGNORE))) {
+        m.recs = apr_array_append(p, base->recs, over->recs);
+    }
+    else {
+        m.recs = over->recs;
+    }
+    return m;
+}
+
+static fx_rw_conf fx_group_conf(const fx_rw_group *g)
+{
+    fx_rw_conf c;
+    c.opts_set = g->opts_set;
+    c.opts = g->opts;
+    c.recs = g->recs;
+    c.dir = g->dir;
+    return c;
+}
+
+/* Which of core's walks merges the group's section: directory (with the
+ * .htaccess files), file, location, <If>. */
+static int fx_group_walk(const fx_rw_group *g)
+{
+    const fx_shadow_rec *rec = APR_ARRAY_IDX(g->recs, 0, const fx_shadow_rec *);
+    const ap_directive_t *sec = fx_rec_section_node(rec);
+    const char *d = sec ? sec->directive : "";
+    if (rec->in_htaccess || !strncasecmp(d, "<Directory", 10)) {
+        return 1;
+    }
+    if (!strncasecmp(d, "<Files", 6)) {
+        return 2;
+    }
+    if (!strncasecmp(d, "<Location", 9)) {
+        return 3;
+    }
+    if (!strcasecmp(d, "<If") || !strcasecmp(d, "<ElseIf")
+        || !strcasecmp(d, "<Else")) {
+        return 4;
+    }
+    return 5;
+}
+
+static int fx_groups_opts(apr_array_header_t *groups)
+{
+    int i, o = 0;
+    for (i = 0; i < groups->nelts; i++) {
+        o |= APR_ARRAY_IDX(groups, i, fx_rw_group).opts;
+    }
+    return o;
+}
+
+static int fx_groups_set(apr_array_header_t *groups)
+{
+    int i;
+    for (i = 0; i < groups->nelts; i++) {
+        if (APR_ARRAY_IDX(groups, i, fx_rw_group).opts_set) {
+            return 1;
         }
     }
     return 0;
 }
 
-typedef struct {
-    apr_array_header_t *recs;       /* const fx_shadow_rec *, in order */
-    const char *perdir;             /* NULL: server context */
-} fx_ruleset;
-
-/* Rules of r's virtual host (or main server) as mod_rewrite merged them. */
-static fx_ruleset fx_server_rules(apr_pool_t *p, apr_array_header_t *all,
-                                  request_rec *r)
+static apr_array_header_t *fx_groups_recs(apr_pool_t *p,
+                                          apr_array_header_t *groups)
 {
-    apr_array_header_t *main = apr_array_make(p, 8, sizeof(void *));
-    apr_array_header_t *vh = apr_array_make(p, 8, sizeof(void *));
-    fx_ruleset rs = { NULL, NULL };
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(void *));
     int i;
-
-    for (i = 0; i < all->nelts; i++) {
-        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
-        if (!fx_is_rewrite(rec) || rec->dir_path || rec->in_htaccess) {
-            continue;
-        }
-        APR_ARRAY_PUSH(fx_in_vhost(rec) ? vh : main, const fx_shadow_rec *) = rec;
+    for (i = 0; i < groups->nelts; i++) {
+        out = apr_array_append(p, out,
+                               APR_ARRAY_IDX(groups, i, fx_rw_group).recs);
     }
-    if (!r->server->is_virtual) {
-        rs.recs = main;
-    }
-    else {
-        /* RewriteOptions of the vhost, else those inherited from main. */
-        apr_array_header_t *opts = fx_has_option(vh, NULL) ? vh : main;
-        int ignore = fx_has_option(opts, "IgnoreInherit");
-        if (fx_has_option(opts, "Inherit")
-            || (fx_has_option(main, "InheritDown") && !ignore)) {
-            rs.recs = apr_array_append(p, vh, main);
-        }
-        else if (fx_has_option(opts, "InheritBefore")
-                 || (fx_has_option(main, "InheritDownBefore") && !ignore)) {
-            rs.recs = apr_array_append(p, main, vh);
-        }
-        else {
-            rs.recs = vh;
-        }
-    }
-    return rs;
+    return out;
 }
 
-/* Per-directory rules: records of the innermost section (or .htaccess)
- * holding rewrite directives, plus its parents' under RewriteOptions
- * Inherit / InheritBefore (mod_rewrite's config_perdir_merge). */
-static fx_ruleset fx_perdir_rules(apr_pool_t *p, apr_array_header_t *all)
+/* The list hook_uri2file (server_ctx) or hook_fixup applies to r; *perdir
+ * set to the directory prefix of the latter. */
+static apr_array_header_t *fx_rw_list(apr_pool_t *p, request_rec *r,
+                                      int server_ctx, const char **perdir)
 {
-    apr_array_header_t *groups = apr_array_make(p, 4, sizeof(void *));
-    apr_array_header_t *cur = NULL;
-    const fx_shadow_rec *prev = NULL;
-    fx_ruleset rs = { NULL, NULL };
+    apr_array_header_t *all = fx_records_find(p, r, NULL);
+    apr_array_header_t *main_g = fx_rw_groups(p, all, 0, 0);
+    apr_array_header_t *vh_g = r->server->is_virtual
+                               ? fx_rw_groups(p, all, 0, 1)
+                               : apr_array_make(p, 1, sizeof(fx_rw_group));
+    fx_rw_conf main_c, vh_c, state;
     int i;
 
-    for (i = 0; i < all->nelts; i++) {
-        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
-        if (!fx_is_rewrite(rec) || (!rec->dir_path && !rec->in_htaccess)) {
-            continue;
-        }
-        if (!prev || prev->in_htaccess != rec->in_htaccess
-            || apr_strnatcmp(fx_or_empty(prev->dir_path),
-                             fx_or_empty(rec->dir_path)) != 0
-            || (!rec->in_htaccess && prev->where && rec->where
-                && prev->where->parent != rec->where->parent)) {
-            cur = apr_array_make(p, 8, sizeof(void *));
-            APR_ARRAY_PUSH(groups, apr_array_header_t *) = cur;
-        }
-        APR_ARRAY_PUSH(cur, const fx_shadow_rec *) = rec;
-        prev = rec;
+    *perdir = NULL;
+    main_c.opts_set = fx_groups_set(main_g);
+    main_c.opts = fx_groups_opts(main_g);
+    main_c.recs = fx_groups_recs(p, main_g);
+    main_c.dir = NULL;
+    vh_c.opts_set = fx_groups_set(vh_g);
+    vh_c.opts = fx_groups_opts(vh_g);
+    vh_c.recs = fx_groups_recs(p, vh_g);
+    vh_c.dir = NULL;
+    if (server_ctx) {
+        /* ap_fixup_virtual_hosts merges each virtual host onto the main
+         * server's configuration */
+        return r->server->is_virtual ? fx_rw_merge(p, &main_c, &vh_c).recs
+                                     : main_c.recs;
     }
-    if (!groups->nelts) {
-        return rs;
-    }
-    i = groups->nelts - 1;
-    cur = APR_ARRAY_IDX(groups, i, apr_array_header_t *);
-    rs.recs = cur;
+    /* Per-directory: the server's (and virtual host's) RewriteOptions are in
+     * the defaults, which hold no rules.  Each of core's walks merges its
+     * sections among themselves, the first taken as it is, and then merges
+     * the result onto what the request had (request.c). */
+    state.opts_set = main_c.opts_set || vh_c.opts_set;
+    state.opts = vh_c.opts_set ? vh_c.opts : main_c.opts;
+    state.recs = apr_array_make(p, 1, sizeof(void *));
+    state.dir = NULL;
     {
-        const fx_shadow_rec *first = APR_ARRAY_IDX(cur, 0, const fx_shadow_rec *);
-        apr_size_t len = strlen(first->dir_path);
-        rs.perdir = (len && first->dir_path[len - 1] == '/')
-                    ? first->dir_path
-                    : apr_pstrcat(p, first->dir_path, "/", NULL);
+        apr_array_header_t *groups = fx_rw_groups(p, all, 1, 0);
+        fx_rw_conf walk;
+        int walk_kind = 0;
+        for (i = 0; i <= groups->nelts; i++) {
+            const fx_rw_group *g = i < groups->nelts
+                                   ? &APR_ARRAY_IDX(groups, i, fx_rw_group)
+                                   : NULL;
+            int kind = g ? fx_group_walk(g) : -1;
+            if (walk_kind && kind != walk_kind) {
+                state = fx_rw_merge(p, &state, &walk);
+                walk_kind = 0;
+            }
+            if (!g) {
+                break;
+            }
+            if (!walk_kind) {
+                walk = fx_group_conf(g);
+                walk_kind = kind;
+            }
+            else {
+                fx_rw_conf over = fx_group_conf(g);
+                walk = fx_rw_merge(p, &walk, &over);
+            }
+        }
     }
-    while (i > 0 && (fx_has_option(cur, "Inherit")
-                     || fx_has_option(cur, "InheritBefore"))) {
-        int before = fx_has_option(cur, "InheritBefore");
-        cur = APR_ARRAY_IDX(groups, --i, apr_array_header_t *);
-        rs.recs = before ? apr_array_append(p, cur, rs.recs)
-                         : apr_array_append(p, rs.recs, cur);
+    *perdir = state.dir;
+    if (*perdir) {
+        apr_size_t len = strlen(*perdir);
+        if (!len || (*perdir)[len - 1] != '/') {
+            *perdir = apr_pstrcat(p, *perdir, "/", NULL);
+        }
     }
-    return rs;
+    return state.recs;
 }
-
-/* ------------------------------------------------------------------ */
-/* the entry                                                           */
 
 static const char *fx_rec_section(apr_pool_t *p, const fx_shadow_rec *rec)
 {
@@ -375,16 +664,224 @@ static const char *fx_rec_section(apr_pool_t *p, const fx_shadow_rec *rec)
     return "server config";
 }
 
-static void fx_set_directive(apr_pool_t *p, fx_entry *e,
-                             const fx_shadow_rec *rec)
+/* Kept in the pool of the request that will be explained: a sub-request's
+ * own pool (and the .htaccess records it parsed) die before that. */
+static apr_array_header_t *fx_rw_keep(apr_pool_t *p, apr_array_header_t *list,
+                                      const fx_rw_rec **engine)
 {
-    fx_entry_set(e, "directive", apr_pstrcat(p, rec->name, " ", rec->args,
-                                             NULL));
-    if (rec->file) {
-        fx_entry_set(e, "file", rec->file);
-        fx_entry_set_int(e, "line", rec->line);
+    apr_array_header_t *out = apr_array_make(p, list->nelts ? list->nelts : 1,
+                                             sizeof(fx_rw_rec));
+    const ap_directive_t *prev_sec = NULL;
+    const char *prev_file = NULL;
+    int i, group = 0;
+
+    for (i = 0; i < list->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(list, i,
+                                                 const fx_shadow_rec *);
+        const ap_directive_t *sec = fx_rec_section_node(rec);
+        fx_rw_rec *k;
+        if (i && (sec != prev_sec
+                  || apr_strnatcmp(fx_or_empty(prev_file),
+                                   fx_or_empty(rec->file)) != 0)) {
+            group++;
+        }
+        prev_sec = sec;
+        prev_file = rec->file;
+        k = apr_array_push(out);
+        k->name = rec->name;        /* the command table's: static */
+        k->args = apr_pstrdup(p, rec->args);
+        k->file = rec->file ? apr_pstrdup(p, rec->file) : NULL;
+        k->line = rec->line;
+        k->group = group;
+        k->section = fx_rec_section(p, rec);
+        if (!*engine && !strcasecmp(rec->name, "RewriteEngine")) {
+            *engine = k;
+        }
     }
-    fx_entry_set(e, "section", fx_rec_section(p, rec));
+    return out;
+}
+
+/* Called by the trampoline when a hook returned an error: when it was
+ * mod_rewrite's, keep what it was given and the list it applied. */
+void fx_rewrite_origin_noted(request_rec *r, const fx_origin *o)
+{
+    request_rec *into = r->main ? r->main : r;
+    apr_pool_t *p = into->pool;
+    fx_req_state *st;
+    fx_rw_store *store;
+    fx_rw_saved *sv;
+    const char *perdir = NULL;
+    apr_array_header_t *list;
+
+    /* Only a 403 is explained: a redirect or [R=404] keeps nothing. */
+    if (o->status != HTTP_FORBIDDEN
+        || !o->module || strcmp(o->module, "mod_rewrite.c") != 0
+        || fx_rw_in.r != r || !o->phase || strcmp(o->phase, fx_rw_in.phase)) {
+        return;
+    }
+    sv = apr_pcalloc(p, sizeof(*sv));
+    sv->server_ctx = !strcmp(o->phase, "translate_name");
+    sv->is_subreq = r->main != NULL;
+    sv->uri = fx_rw_in.uri ? apr_pstrdup(p, fx_rw_in.uri) : NULL;
+    sv->filename = fx_rw_in.filename ? apr_pstrdup(p, fx_rw_in.filename)
+                                     : NULL;
+    sv->path_info = fx_rw_in.path_info ? apr_pstrdup(p, fx_rw_in.path_info)
+                                       : NULL;
+    sv->args = fx_rw_in.args ? apr_pstrdup(p, fx_rw_in.args) : NULL;
+    sv->env_n = fx_rw_in.env_n;
+    sv->env_in_n = fx_rw_in.env_n < FX_RW_ENV_SNAP ? fx_rw_in.env_n
+                                                    : FX_RW_ENV_SNAP;
+    {
+        /* strings too: a sub-request's pool dies before the explanation */
+        apr_table_entry_t *t = apr_pcalloc(p, sizeof(*t) * (sv->env_in_n + 1));
+        int i;
+        for (i = 0; i < sv->env_in_n; i++) {
+            t[i].key = fx_rw_in.env[i].key ? apr_pstrdup(p, fx_rw_in.env[i].key)
+                                           : NULL;
+            t[i].val = fx_rw_in.env[i].val ? apr_pstrdup(p, fx_rw_in.env[i].val)
+                                           : NULL;
+        }
+        sv->env_in = t;
+    }
+    sv->env = apr_table_copy(p, r->subprocess_env);
+    sv->notes = apr_table_copy(p, r->notes);
+    list = fx_rw_list(r->pool, r, sv->server_ctx, &perdir);
+    sv->perdir = perdir ? apr_pstrdup(p, perdir) : NULL;
+    sv->recs = fx_rw_keep(p, list, &sv->engine);
+    fx_rw_in.r = NULL;
+
+    st = fx_state_ensure(into);
+    store = st->subsys[FX_SLOT_REWRITE];
+    if (!store) {
+        store = apr_pcalloc(p, sizeof(*store));
+        st->subsys[FX_SLOT_REWRITE] = store;
+    }
+    if (r->main) {
+        store->sub = sv;
+    }
+    else {
+        store->own = sv;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* the replay                                                          */
+
+/* Names the [E=] flags of the list write ("!" when one unsets, "*" when a
+ * name is computed). */
+static apr_table_t *fx_rw_touched(apr_pool_t *p, apr_array_header_t *recs,
+                                  int *any)
+{
+    apr_table_t *t = apr_table_make(p, 4);
+    int i;
+    *any = 0;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_rw_rec *k = &APR_ARRAY_IDX(recs, i, fx_rw_rec);
+        char *w[3] = { NULL, NULL, NULL }, *tok, *last;
+        if (strcasecmp(k->name, "RewriteRule")
+            || fx_rw_split(p, k->args, w) < 3 || w[2][0] != '[') {
+            continue;
+        }
+        for (tok = apr_strtok(apr_pstrdup(p, w[2] + 1), ",]", &last); tok;
+             tok = apr_strtok(NULL, ",]", &last)) {
+            char *eq = strchr(tok, '='), *colon;
+            while (apr_isspace(*tok)) {
+                tok++;
+            }
+            if (!eq || (strncasecmp(tok, "E=", 2) && strncasecmp(tok, "env=", 4))) {
+                continue;
+            }
+            eq++;
+            if (*eq == '!') {
+                apr_table_set(t, "!", "1");
+                eq++;
+            }
+            colon = strchr(eq, ':');
+            if (colon) {
+                *colon = '\0';
+            }
+            if (strchr(eq, '%') || strchr(eq, '$') || strchr(eq, '\\')) {
+                *any = 1;
+            }
+            apr_table_set(t, eq, "1");
+        }
+    }
+    return t;
+}
+
+typedef struct {
+    fx_rw_line *lines;
+    int n;
+} fx_rw_lines;
+
+static fx_rw_lines fx_rw_lines_of(apr_pool_t *p, apr_array_header_t *recs)
+{
+    fx_rw_lines l;
+    int i;
+    l.n = recs->nelts;
+    l.lines = apr_pcalloc(p, sizeof(*l.lines) * (l.n ? l.n : 1));
+    for (i = 0; i < l.n; i++) {
+        const fx_rw_rec *k = &APR_ARRAY_IDX(recs, i, fx_rw_rec);
+        l.lines[i].name = k->name;
+        l.lines[i].args = k->args;
+        l.lines[i].group = k->group;
+    }
+    return l;
+}
+
+static int fx_httpd_has_3f_check(void)
+{
+    ap_version_t v;
+    ap_get_server_revision(&v);
+    return v.major > 2 || (v.major == 2 && (v.minor > 4
+                           || (v.minor == 4 && v.patch >= 60)));
+}
+
+static void fx_rw_run(request_rec *r, const fx_rw_saved *in,
+                      apr_array_header_t *recs, fx_rw_baton *b,
+                      fx_rw_result *res)
+{
+    fx_rw_ops ops = { fx_rw_regex, fx_rw_var, fx_rw_filetest, NULL, 0 };
+    fx_rw_lines l = fx_rw_lines_of(r->pool, recs);
+    const char *start;
+
+    b->r = r;
+    b->in = in;
+    b->why = NULL;
+    b->touched = fx_rw_touched(r->pool, recs, &b->touched_any);
+    ops.baton = b;
+    ops.no_3f_check = !fx_httpd_has_3f_check();
+    {
+        /* fully_qualify_uri's prefix */
+        apr_port_t port = ap_get_server_port(r);
+        ops.self_url = apr_psprintf(r->pool, "%s://%s%s", ap_http_scheme(r),
+                                    ap_get_server_name_for_url(r),
+                                    ap_is_default_port(port, r) ? ""
+                                    : apr_psprintf(r->pool, ":%u", port));
+    }
+    /* hook_uri2file starts from r->filename when a module set it before,
+     * else from the URI; hook_fixup from the file name (the URI if none). */
+    start = in->filename ? in->filename : in->uri;
+    fx_rw_evaluate(r->pool, l.lines, l.n, in->server_ctx ? NULL : in->perdir,
+                   start, in->server_ctx ? NULL : in->path_info, in->args,
+                   in->is_subreq, &ops, res);
+    if (b->why && res->outcome != FX_RW_UNKNOWN) {
+        res->outcome = FX_RW_UNKNOWN;
+        res->why = b->why;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* the entry                                                           */
+
+static void fx_set_directive(fx_entry *e, apr_pool_t *p, const fx_rw_rec *k)
+{
+    fx_entry_set(e, "directive", apr_pstrcat(p, k->name, " ", k->args, NULL));
+    if (k->file) {
+        fx_entry_set(e, "file", k->file);
+        fx_entry_set_int(e, "line", k->line);
+    }
+    fx_entry_set(e, "section", k->section);
 }
 
 #define FX_MAX_CONDS 16
@@ -401,14 +898,13 @@ static const char *fx_conditions_json(apr_pool_t *p, apr_array_header_t *recs,
          i++) {
         const fx_rw_cond_eval *ev = &APR_ARRAY_IDX(res->conds, i,
                                                    fx_rw_cond_eval);
-        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, ev->line,
-                                                 const fx_shadow_rec *);
+        const fx_rw_rec *k = &APR_ARRAY_IDX(recs, ev->line, fx_rw_rec);
         APR_ARRAY_PUSH(parts, char *) = apr_psprintf(p,
             "{\"directive\":%s,\"file\":%s,\"line\":%d,\"tested\":%s,"
             "\"result\":%s}",
-            fx_json_quote(p, apr_pstrcat(p, rec->name, " ", rec->args, NULL),
+            fx_json_quote(p, apr_pstrcat(p, k->name, " ", k->args, NULL),
                           512, NULL),
-            fx_json_quote(p, fx_or_empty(rec->file), 512, NULL), rec->line,
+            fx_json_quote(p, fx_or_empty(k->file), 512, NULL), k->line,
             fx_json_quote(p, ev->tested ? ev->tested : "", 512, NULL),
             ev->result ? "true" : "false");
     }
@@ -432,98 +928,444 @@ static int fx_rule_flag_is_r(apr_pool_t *p, const char *args)
     return 0;
 }
 
-static void fx_rewrite_replay(request_rec *r, request_rec *failed,
-                              const fx_origin *cause, int via_subreq,
-                              fx_entry *e, int want_unsafe)
+/* ------------------------------------------------------------------ */
+/* protections and hints                                               */
+
+static int fx_held(const fx_rw_result *res, apr_array_header_t *recs,
+                   const char *var)
+{
+    int i;
+    for (i = 0; res->conds && i < res->conds->nelts; i++) {
+        const fx_rw_cond_eval *ev = &APR_ARRAY_IDX(res->conds, i,
+                                                   fx_rw_cond_eval);
+        const fx_rw_rec *k = &APR_ARRAY_IDX(recs, ev->line, fx_rw_rec);
+        if (ev->result && ap_strcasestr(k->args, var)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Which deliberate protection the rule that fired is (fx_rwmatch.c). */
+static const char *fx_rw_protection(apr_pool_t *p, const fx_rw_rec *rule,
+                                    apr_array_header_t *recs,
+                                    const fx_rw_result *res)
+{
+    char *w[3] = { NULL, NULL, NULL };
+    if (fx_rw_split(p, rule->args, w) < 2) {
+        return NULL;
+    }
+    return fx_rw_protection_kind(p, w[0], fx_or_empty(res->subject),
+                                 fx_held(res, recs, "HTTP_REFERER"),
+                                 fx_held(res, recs, "HTTP_USER_AGENT"));
+}
+
+/* A RewriteCond argument mod_rewrite's parser reads back as one word, or
+ * NULL when value cannot be written safely. */
+static const char *fx_cond_word(apr_pool_t *p, const char *pattern)
+{
+    const char *c;
+    int space = 0;
+    for (c = pattern; *c; c++) {
+        /* parseargline: a quote ends the word, "\\ " escapes a space */
+        if (*c == '"' || apr_iscntrl(*c)
+            || (*c == '\\' && (!c[1] || apr_isspace(c[1])))) {
+            return NULL;
+        }
+        space |= apr_isspace(*c);
+    }
+    return space ? apr_pstrcat(p, "\"", pattern, "\"", NULL) : pattern;
+}
+
+static const char *fx_regex_quote(apr_pool_t *p, const char *s)
+{
+    char *out = apr_palloc(p, strlen(s) * 2 + 1), *o = out;
+    for (; *s; s++) {
+        if (strchr(".^$|()[]{}*+?\\/", *s)) {
+            *o++ = '\\';
+        }
+        *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The host of a Referer URL, or NULL. */
+static const char *fx_referer_host(apr_pool_t *p, const char *ref)
+{
+    const char *h = ref ? strstr(ref, "://") : NULL;
+    apr_size_t n;
+    if (!h) {
+        return NULL;
+    }
+    h += 3;
+    n = strcspn(h, "/:?#");
+    if (!n) {
+        return NULL;
+    }
+    return apr_pstrmemdup(p, h, n);
+}
+
+/* The condition that exempts this request from the rule, narrowest first:
+ * the referring site of a hotlink rule, the exact User-Agent of a bot rule,
+ * else the exact URL. */
+static const char *fx_exemption(apr_pool_t *p, request_rec *r,
+                                const fx_rw_saved *in, const char *prot)
+{
+    const char *word;
+    if (prot && !strcmp(prot, "hotlink")) {
+        const char *host = fx_referer_host(p, apr_table_get(r->headers_in,
+                                                            "Referer"));
+        if (host && (word = fx_cond_word(p, apr_pstrcat(p, "!^https?://",
+                         fx_regex_quote(p, host), "(:[0-9]+)?(/|$)", NULL)))) {
+            return apr_pstrcat(p, "RewriteCond %{HTTP_REFERER} ", word,
+                               " [NC]", NULL);
+        }
+    }
+    if (prot && !strcmp(prot, "bad-bot")) {
+        const char *ua = apr_table_get(r->headers_in, "User-Agent");
+        if (ua && *ua && (word = fx_cond_word(p, apr_pstrcat(p, "!=", ua,
+                                                             NULL)))) {
+            return apr_pstrcat(p, "RewriteCond %{HTTP_USER_AGENT} ", word,
+                               NULL);
+        }
+    }
+    word = in->uri ? fx_cond_word(p, apr_pstrcat(p, "!=", in->uri, NULL))
+                   : NULL;
+    return word ? apr_pstrcat(p, "RewriteCond %{REQUEST_URI} ", word, NULL)
+                : NULL;
+}
+
+/* Index of the first RewriteCond attached to the rule at index ri. */
+static int fx_first_cond(apr_array_header_t *recs, int ri)
+{
+    const fx_rw_rec *rule = &APR_ARRAY_IDX(recs, ri, fx_rw_rec);
+    int j = ri;
+    while (j > 0) {
+        const fx_rw_rec *k = &APR_ARRAY_IDX(recs, j - 1, fx_rw_rec);
+        if (strcasecmp(k->name, "RewriteCond") || k->group != rule->group) {
+            break;
+        }
+        j--;
+    }
+    return j;
+}
+
+/* recs with a condition inserted at index at, in the group of the rule. */
+static apr_array_header_t *fx_with_cond(apr_pool_t *p, apr_array_header_t *recs,
+                                        int at, const char *cond)
+{
+    apr_array_header_t *out = apr_array_make(p, recs->nelts + 1,
+                                             sizeof(fx_rw_rec));
+    int i;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_rw_rec *k = &APR_ARRAY_IDX(recs, i, fx_rw_rec);
+        if (i == at) {
+            fx_rw_rec *c = apr_array_push(out);
+            *c = *k;
+            c->name = "RewriteCond";
+            c->args = cond + strlen("RewriteCond ");
+            c->line = 0;
+        }
+        *(fx_rw_rec *)apr_array_push(out) = *k;
+    }
+    return out;
+}
+
+#define FX_MAX_BLOCKERS 4
+
+typedef struct {
+    const fx_rw_rec *rule;
+    const char *prot;
+    const char *cond;               /* its exemption, NULL if none */
+    const fx_rw_rec *at;            /* inserted before this line */
+} fx_blocker;
+
+static const char *fx_blocker_json(apr_pool_t *p, const fx_blocker *b)
+{
+    return apr_psprintf(p, "{\"directive\":%s,\"file\":%s,\"line\":%d,"
+        "\"section\":%s,\"mechanism\":\"mod_rewrite\"%s%s}",
+        fx_json_quote(p, apr_pstrcat(p, b->rule->name, " ", b->rule->args,
+                                     NULL), 512, NULL),
+        fx_json_quote(p, fx_or_empty(b->rule->file), 512, NULL), b->rule->line,
+        fx_json_quote(p, b->rule->section, 512, NULL),
+        b->prot ? ",\"protection\":" : "",
+        b->prot ? fx_json_quote(p, b->prot, 64, NULL) : "");
+}
+
+static const char *fx_insert_json(apr_pool_t *p, const fx_blocker *b)
+{
+    return apr_psprintf(p, "{\"op\":\"insert\",\"file\":%s,\"after_line\":%d,"
+                        "\"text\":%s}",
+                        fx_json_quote(p, b->at->file, 1024, NULL),
+                        b->at->line - 1, fx_json_quote(p, b->cond, 2048, NULL));
+}
+
+static const char *fx_prot_words(const char *prot)
+{
+    return !strcmp(prot, "hotlink") ? "a hotlink protection (Referer check)"
+         : !strcmp(prot, "bad-bot") ? "a bad-bot User-Agent block"
+         : !strcmp(prot, "vcs") ? "a protection of version-control "
+                                  "directories"
+         : !strcmp(prot, "dotfiles") ? "a protection of dotfiles"
+         : !strcmp(prot, "backup") ? "a protection of backup and dump files"
+         : "a deliberate protection";
+}
+
+/* The hint for the rule that fired (blockers[0]) and every other rule the
+ * replay finds denying once the earlier ones are exempted; each exemption
+ * is re-evaluated by the replay before it is offered. */
+static void fx_rw_hint(request_rec *r, request_rec *failed,
+                       const fx_rw_saved *in, const fx_rw_result *first,
+                       fx_entry *e)
 {
     apr_pool_t *p = r->pool;
-    apr_array_header_t *all = fx_records_find(p, failed, NULL);
-    int server_ctx = cause->phase && !strcmp(cause->phase, "translate_name");
-    fx_ruleset rs = server_ctx ? fx_server_rules(p, all, failed)
-                               : fx_perdir_rules(p, all);
-    fx_rw_line *lines;
-    fx_rw_ops ops = { fx_rw_regex, fx_rw_var, fx_rw_filetest, NULL };
-    fx_rw_result res;
-    const char *start;
-    int i, group = 0;
+    fx_blocker b[FX_MAX_BLOCKERS];
+    int nb = 0, i, verified = 0;
+    const char *unverified = NULL;
+    apr_array_header_t *recs = in->recs;
+    fx_rw_result res = *first;
+    const char *hint;
 
-    if (!rs.recs || !rs.recs->nelts) {
-        fx_entry_set(e, "detail", apr_psprintf(p, "mod_rewrite returned 403 "
-                     "in the %s phase, but no RewriteRule recorded for this "
-                     "context explains it.", cause->phase));
-        return;
-    }
-    lines = apr_pcalloc(p, sizeof(*lines) * rs.recs->nelts);
-    for (i = 0; i < rs.recs->nelts; i++) {
-        const fx_shadow_rec *rec = APR_ARRAY_IDX(rs.recs, i,
-                                                 const fx_shadow_rec *);
-        const fx_shadow_rec *prev = i ? APR_ARRAY_IDX(rs.recs, i - 1,
-                                                      const fx_shadow_rec *)
-                                      : NULL;
-        /* Conditions attach to a rule of their own section only. */
-        if (prev && (prev->dir_path != rec->dir_path
-                     || fx_in_vhost(prev) != fx_in_vhost(rec)
-                     || (prev->where && rec->where
-                         && prev->where->parent != rec->where->parent))) {
-            group++;
+    for (;;) {
+        fx_rw_baton bt;
+        const fx_rw_rec *rule = &APR_ARRAY_IDX(recs, res.rule, fx_rw_rec);
+        int at = fx_first_cond(recs, res.rule);
+        fx_blocker *cur = &b[nb++];
+        cur->rule = rule;
+        cur->prot = fx_rw_protection(p, rule, recs, &res);
+        cur->cond = fx_exemption(p, failed, in, cur->prot);
+        cur->at = &APR_ARRAY_IDX(recs, at, fx_rw_rec);
+        if (!cur->cond || !cur->at->file || cur->at->line <= 0) {
+            unverified = "no exemption can be written for this request "
+                         "(its URL or header has characters a RewriteCond "
+                         "cannot hold)";
+            cur->cond = NULL;
+            break;
         }
-        lines[i].name = rec->name;
-        lines[i].args = rec->args;
-        lines[i].group = group;
+        recs = fx_with_cond(p, recs, at, cur->cond);
+        memset(&bt, 0, sizeof(bt));
+        fx_rw_run(failed, in, recs, &bt, &res);
+        if (res.outcome == FX_RW_UNKNOWN) {
+            unverified = apr_pstrcat(p, "the replay with the change stopped: ",
+                                     res.why, NULL);
+            break;
+        }
+        if (res.outcome != FX_RW_FOUND || res.status != HTTP_FORBIDDEN) {
+            verified = 1;
+            break;
+        }
+        if (nb == FX_MAX_BLOCKERS) {
+            unverified = "more rules than this module follows still deny "
+                         "the request";
+            break;
+        }
+        /* index into the list with the inserted lines */
     }
-    ops.baton = failed;
-    /* Per-dir rules run on the file name as it was when mod_rewrite's
-     * fixup started; earlier rules of the list may have changed it since. */
-    start = server_ctx ? failed->uri
-                       : (cause->filename_in ? cause->filename_in
-                                             : cause->filename);
-    fx_rw_evaluate(p, lines, rs.recs->nelts, rs.perdir, start,
-                   server_ctx || via_subreq ? NULL : failed->path_info,
-                   failed->args, via_subreq, &ops, &res);
 
-    if (res.outcome == FX_RW_FOUND && res.status == HTTP_FORBIDDEN
-        && res.unsafe_qmark == want_unsafe) {
-        const fx_shadow_rec *rule = APR_ARRAY_IDX(rs.recs, res.rule,
-                                                  const fx_shadow_rec *);
-        int nconds = res.conds ? res.conds->nelts : 0;
-        fx_set_directive(p, e, rule);
-        fx_entry_set(e, "rewrite_subject", res.subject);
-        fx_entry_set_raw(e, "conditions", fx_conditions_json(p, rs.recs, &res));
-        if (res.unsafe_qmark) {
-            fx_entry_set(e, "detail", apr_psprintf(p, "The substitution of "
-                "this RewriteRule put a '?' that came from the URL (an encoded "
-                "%%3f) into the rewritten path; mod_rewrite refuses that "
-                "without the UnsafeAllow3F flag (AH10508)."));
-            fx_entry_set(e, "hint", "Add the UnsafeAllow3F flag to this rule "
-                         "only if the backreference may contain '?', or "
-                         "anchor the pattern so it does not capture it.");
+    {
+        const fx_blocker *b0 = &b[0];
+        const char *where = apr_psprintf(p, "%s:%d", fx_or_empty(b0->rule->file),
+                                         b0->rule->line);
+        if (b0->prot) {
+            hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+                "intended. If this request should be served, exempt only it%s",
+                where, fx_prot_words(b0->prot),
+                b0->cond ? apr_psprintf(p, ": add `%s` before the rule's "
+                                        "conditions (line %d); do not remove "
+                                        "the rule.", b0->cond, b0->at->line)
+                         : "; do not remove the rule.");
         }
         else {
-            fx_entry_set(e, "detail", apr_psprintf(p, "This RewriteRule "
-                "matched '%s'%s, so its %s flag answered 403.", res.subject,
-                nconds ? apr_psprintf(p, " and its RewriteCond lines held "
-                                      "(%d evaluated, see conditions)", nconds)
-                       : "",
-                fx_rule_flag_is_r(p, rule->args) ? "[R=403]" : "[F]"));
-            fx_entry_set(e, "hint", "Change this RewriteRule or its "
-                         "RewriteCond lines if this request should be "
-                         "allowed (for hotlink rules: add the referring "
-                         "site to the allowed Referer pattern).");
+            hint = apr_psprintf(p, "The RewriteRule at %s forbids this request. "
+                "If it should be allowed, exclude it from the rule%s", where,
+                b0->cond ? apr_psprintf(p, ": add `%s` before the rule's "
+                                        "conditions (line %d), or narrow the "
+                                        "rule's pattern.", b0->cond,
+                                        b0->at->line)
+                         : ", or narrow the rule's pattern.");
         }
+    }
+    if (nb > 1) {
+        apr_array_header_t *parts = apr_array_make(p, nb, sizeof(char *));
+        for (i = 0; i < nb; i++) {
+            APR_ARRAY_PUSH(parts, char *) = apr_psprintf(p, "%d) `%s %s` "
+                "(%s:%d)%s%s", i + 1, b[i].rule->name, b[i].rule->args,
+                fx_or_empty(b[i].rule->file), b[i].rule->line,
+                b[i].cond ? ", exempt with " : "",
+                b[i].cond ? apr_psprintf(p, "`%s`", b[i].cond) : "");
+        }
+        hint = apr_psprintf(p, "%d rewrite rules deny this request: %s. %s",
+                            nb, apr_array_pstrcat(p, parts, ';'), hint);
+    }
+    if (verified) {
+        hint = apr_pstrcat(p, hint, " (checked: with ",
+                           nb > 1 ? "these changes" : "this change",
+                           " mod_rewrite's rules in this phase no longer deny "
+                           "the request)", NULL);
+    }
+    fx_entry_set(e, "hint", hint);
+    if (b[0].prot) {
+        fx_entry_set(e, "protection", b[0].prot);
+    }
+    {
+        apr_array_header_t *bl = apr_array_make(p, nb, sizeof(char *));
+        apr_array_header_t *fx = apr_array_make(p, nb, sizeof(char *));
+        int j;
+        for (i = 0; i < nb; i++) {
+            APR_ARRAY_PUSH(bl, const char *) = fx_blocker_json(p, &b[i]);
+        }
+        /* Inserts bottom-up per file, so earlier ones do not move the lines
+         * the later ones name. */
+        for (i = 0; i < nb; i++) {
+            int best = -1;
+            for (j = 0; j < nb; j++) {
+                if (b[j].cond && b[j].at && (best < 0
+                    || b[j].at->line > b[best].at->line)) {
+                    best = j;
+                }
+            }
+            if (best < 0) {
+                break;
+            }
+            APR_ARRAY_PUSH(fx, const char *) = fx_insert_json(p, &b[best]);
+            b[best].cond = NULL;
+        }
+        if (nb > 1) {
+            fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
+                             apr_array_pstrcat(p, bl, ','), "]", NULL));
+        }
+        if (fx->nelts) {
+            fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[",
+                             apr_array_pstrcat(p, fx, ','), "]", NULL));
+        }
+    }
+    fx_entry_set_raw(e, "hint_verified", verified ? "true" : "false");
+    if (!verified) {
+        fx_entry_set(e, "hint_unverified", unverified ? unverified
+                     : "the change was not re-evaluated");
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* explaining                                                          */
+
+static const char *fx_not_named(apr_pool_t *p, const fx_origin *cause,
+                                const fx_rw_saved *in, const fx_rw_result *res,
+                                const char *what)
+{
+    return apr_psprintf(p, "mod_rewrite returned 403 in the %s phase%s; "
+        "replaying the %d rewrite directives in effect from the values its "
+        "hook received %s, so no rule is named.", cause->phase, what,
+        in->recs->nelts,
+        res->outcome == FX_RW_UNKNOWN
+            ? apr_pstrcat(p, "stopped: ", res->why, NULL)
+            : "did not reproduce it");
+}
+
+/* AH10410 / AH10411: the rules rewrote the query string into something
+ * with a space or control character, and nothing escapes it. */
+static void fx_rw_explain_query(request_rec *r, const fx_origin *cause,
+                                const fx_rw_saved *in, const fx_rw_result *res,
+                                fx_entry *e, int ah)
+{
+    apr_pool_t *p = r->pool;
+    const char *q = res->final_args;
+    int bad = 0;
+
+    fx_entry_set(e, "ah", apr_psprintf(p, "AH%05d", ah));
+    for (; q && *q; q++) {
+        bad |= (*q <= ' ' || *q == 0x7f);
+    }
+    if (res->outcome != FX_RW_NONE || !res->changed || !bad
+        || res->args_rule < 0) {
+        fx_entry_set(e, "detail", fx_not_named(p, cause, in, res,
+                     " because the rewritten query string holds spaces or "
+                     "control characters"));
         return;
     }
-    fx_entry_set(e, "detail", apr_psprintf(p, "mod_rewrite returned 403 in "
-        "the %s phase; replaying the %d rewrite directives in effect %s, so "
-        "no rule is named.", cause->phase, rs.recs->nelts,
-        res.outcome == FX_RW_UNKNOWN
-            ? apr_pstrcat(p, "stopped: ", res.why, NULL)
-            : "did not reproduce the 403"));
+    fx_set_directive(e, p, &APR_ARRAY_IDX(in->recs, res->args_rule,
+                                          fx_rw_rec));
+    fx_entry_set(e, "rewritten_query", res->final_args);
+    fx_entry_set(e, "detail", apr_psprintf(p, "This RewriteRule's "
+        "substitution made the query string '%s', which holds a space or "
+        "control character; mod_rewrite refuses to pass it on unescaped "
+        "(AH%05d).", res->final_args, ah));
+    fx_entry_set(e, "hint", "Add the [B] flag to this rule so the "
+                 "back-references it copies into the query string are "
+                 "escaped (or [BCTLS] for spaces and controls only).");
+}
+
+/* AH00669 / AH10160: a [P] rule, but mod_proxy is not loaded. */
+static void fx_rw_explain_proxy(request_rec *r, const fx_origin *cause,
+                                const fx_rw_saved *in, const fx_rw_result *res,
+                                fx_entry *e, int ah)
+{
+    apr_pool_t *p = r->pool;
+    fx_entry_set(e, "ah", apr_psprintf(p, "AH%05d", ah));
+    if (res->outcome != FX_RW_NONE || !res->proxy || res->end_rule < 0) {
+        fx_entry_set(e, "detail", fx_not_named(p, cause, in, res,
+                     " for a [P] rule without mod_proxy"));
+        return;
+    }
+    fx_set_directive(e, p, &APR_ARRAY_IDX(in->recs, res->end_rule,
+                                          fx_rw_rec));
+    fx_entry_set(e, "detail", apr_psprintf(p, "This RewriteRule has the [P] "
+        "flag and matched, so the request was to be proxied to %s, but "
+        "mod_proxy is not loaded: mod_rewrite answers 403 (AH%05d).",
+        res->final_filename && !strncmp(res->final_filename, "proxy:", 6)
+            ? res->final_filename + 6 : fx_or_empty(res->final_filename), ah));
+    fx_entry_set(e, "hint", "Load mod_proxy and the protocol module the "
+                 "target needs (e.g. a2enmod proxy proxy_http), or drop the "
+                 "[P] flag from this rule.");
+}
+
+static void fx_rw_explain_status(request_rec *r, request_rec *failed,
+                                 const fx_origin *cause,
+                                 const fx_rw_saved *in,
+                                 const fx_rw_result *res, fx_entry *e,
+                                 int want_unsafe)
+{
+    apr_pool_t *p = r->pool;
+    const fx_rw_rec *rule;
+    int nconds;
+
+    if (res->outcome != FX_RW_FOUND || res->status != HTTP_FORBIDDEN
+        || res->unsafe_qmark != want_unsafe) {
+        fx_entry_set(e, "detail", fx_not_named(p, cause, in, res, ""));
+        return;
+    }
+    rule = &APR_ARRAY_IDX(in->recs, res->rule, fx_rw_rec);
+    nconds = res->conds ? res->conds->nelts : 0;
+    fx_set_directive(e, p, rule);
+    fx_entry_set(e, "rewrite_subject", res->subject);
+    fx_entry_set_raw(e, "conditions", fx_conditions_json(p, in->recs, res));
+    if (res->unsafe_qmark) {
+        fx_entry_set(e, "detail", "The substitution of this RewriteRule put "
+            "a '?' that came from the URL (an encoded %3f) into the rewritten "
+            "path; mod_rewrite refuses that without the UnsafeAllow3F flag "
+            "(AH10508).");
+        fx_entry_set(e, "hint", "Add the UnsafeAllow3F flag to this rule "
+                     "only if the backreference may contain '?', or anchor "
+                     "the pattern so it does not capture it.");
+        return;
+    }
+    fx_entry_set(e, "detail", apr_psprintf(p, "This RewriteRule matched '%s'%s,"
+        " so its %s flag answered 403.", res->subject,
+        nconds ? apr_psprintf(p, " and its RewriteCond lines held (%d "
+                              "evaluated, see conditions)", nconds) : "",
+        fx_rule_flag_is_r(p, rule->args) ? "[R=403]" : "[F]"));
+    fx_rw_hint(r, failed, in, res, e);
 }
 
 void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                         fx_entry *e)
 {
     const fx_origin *cause;
+    const fx_rw_store *store = st->subsys[FX_SLOT_REWRITE];
+    const fx_rw_saved *in;
+    fx_rw_baton b;
+    fx_rw_result res;
     int via_subreq = 0;
 
     cause = fx_state_cause(st, &via_subreq);
@@ -531,20 +1373,17 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         || strcmp(cause->module, "mod_rewrite.c") != 0) {
         return;
     }
-
+    in = store ? (via_subreq ? store->sub : store->own) : NULL;
+    if (!in) {
+        fx_entry_set(e, "detail", apr_psprintf(r->pool, "mod_rewrite returned "
+            "403 in the %s phase, but the values its hook received were not "
+            "kept, so no rule is named.", cause->phase));
+        return;
+    }
     if (fx_logged_find(st, 670)) {
         /* hook_fixup refuses per-directory rules before applying any. */
-        apr_array_header_t *all = fx_records_find(r->pool, failed,
-                                                 NULL);
-        fx_ruleset rs = fx_perdir_rules(r->pool, all);
-        int i;
-        for (i = 0; rs.recs && i < rs.recs->nelts; i++) {
-            const fx_shadow_rec *rec = APR_ARRAY_IDX(rs.recs, i,
-                                                     const fx_shadow_rec *);
-            if (!strcasecmp(rec->name, "RewriteEngine")) {
-                fx_set_directive(r->pool, e, rec);
-                break;
-            }
+        if (in->engine) {
+            fx_set_directive(e, r->pool, in->engine);
         }
         fx_entry_set(e, "ah", "AH00670");
         fx_entry_set(e, "detail", "Per-directory rewrite rules are in effect "
@@ -556,8 +1395,26 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                      "rewrite rules from it.");
         return;
     }
-    fx_rewrite_replay(r, failed, cause, via_subreq, e,
-                      fx_logged_find(st, 10508) != NULL);
+    if (!in->recs->nelts) {
+        fx_entry_set(e, "detail", apr_psprintf(r->pool, "mod_rewrite returned "
+                     "403 in the %s phase, but no RewriteRule recorded for "
+                     "this context explains it.", cause->phase));
+        return;
+    }
+    memset(&b, 0, sizeof(b));
+    fx_rw_run(failed, in, in->recs, &b, &res);
+    if (fx_logged_find(st, 10410) || fx_logged_find(st, 10411)) {
+        fx_rw_explain_query(r, cause, in, &res, e,
+                            fx_logged_find(st, 10410) ? 10410 : 10411);
+    }
+    else if (fx_logged_find(st, 669) || fx_logged_find(st, 10160)) {
+        fx_rw_explain_proxy(r, cause, in, &res, e,
+                            fx_logged_find(st, 669) ? 669 : 10160);
+    }
+    else {
+        fx_rw_explain_status(r, failed, cause, in, &res, e,
+                             fx_logged_find(st, 10508) != NULL);
+    }
 }
 
 void fx_waf_register_hooks(apr_pool_t *p);
@@ -565,7 +1422,11 @@ void fx_ssl_register_hooks(apr_pool_t *p);
 
 void fx_rewrite_register_hooks(apr_pool_t *p)
 {
+    /* Just before mod_rewrite's own hooks, which are APR_HOOK_FIRST. */
+    static const char *const succ[] = { "mod_rewrite.c", NULL };
     ap_hook_child_init(fx_rewrite_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(fx_rw_before_uri2file, NULL, succ, APR_HOOK_FIRST);
+    ap_hook_fixups(fx_rw_before_fixup, NULL, succ, APR_HOOK_FIRST);
     /* The other explainers of this part that need a hook of their own. */
     fx_waf_register_hooks(p);
     fx_ssl_register_hooks(p);

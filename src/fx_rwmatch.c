@@ -17,7 +17,8 @@ enum {
     RWF_PROXY = 1 << 6, RWF_PASSTHROUGH = 1 << 7, RWF_REDIRECT = 1 << 8,
     RWF_STATUS = 1 << 9, RWF_NOSUB = 1 << 10, RWF_QSAPPEND = 1 << 11,
     RWF_QSDISCARD = 1 << 12, RWF_QSLAST = 1 << 13, RWF_ALLOW3F = 1 << 14,
-    RWF_ESCAPEBR = 1 << 15, RWF_NOTMATCH = 1 << 16
+    RWF_ESCAPEBR = 1 << 15, RWF_NOTMATCH = 1 << 16, RWF_DPI = 1 << 17,
+    RWF_QSNONE = 1 << 18, RWF_UNC = 1 << 19
 };
 
 enum {
@@ -48,6 +49,7 @@ typedef struct {
     int skip;
     const char *bad;            /* unsupported flag, if any */
     apr_array_header_t *conds;  /* fx_cond */
+    apr_array_header_t *env;    /* const char *: [E=...] values as written */
 } fx_rule;
 
 typedef struct {
@@ -60,6 +62,10 @@ typedef struct {
     fx_rw_caps rr, rc;          /* backreferences $N and %N */
     int have_rr, have_rc;
     const char *unknown;        /* first thing that could not be replayed */
+    apr_table_t *env;           /* [E=] changes the replay made; unset: "" in
+                                 * env_unset too */
+    apr_table_t *env_unset;
+    int args_rule;              /* line of the rule that last set args */
 } fx_ctx;
 
 int fx_rw_split(apr_pool_t *p, const char *args, char *words[3])
@@ -196,16 +202,27 @@ static void fx_parse_rule_flags(apr_pool_t *p, fx_rule *ru, const char *field)
         else if (!strcasecmp(tok, "B")) {
             ru->flags |= RWF_ESCAPEBR;
         }
-        /* Flags that change nothing the replay looks at: environment,
-         * cookies, types, handlers, escaping of the output, path info. */
-        else if (!strcasecmp(tok, "E") || !strcasecmp(tok, "env")
-                 || !strcasecmp(tok, "CO") || !strcasecmp(tok, "cookie")
+        else if (!strcasecmp(tok, "E") || !strcasecmp(tok, "env")) {
+            /* Carried: later conditions may read %{ENV:...}. */
+            if (!ru->env) {
+                ru->env = apr_array_make(p, 2, sizeof(const char *));
+            }
+            APR_ARRAY_PUSH(ru->env, const char *) = val ? val : "";
+        }
+        else if (!strcasecmp(tok, "UNC")) {
+            ru->flags |= RWF_UNC;
+        }
+        else if (!strcasecmp(tok, "DPI") || !strcasecmp(tok, "discardpath")) {
+            ru->flags |= RWF_DPI;
+        }
+        /* Flags that change nothing the replay looks at: cookies, types,
+         * handlers, escaping of the output. */
+        else if (!strcasecmp(tok, "CO") || !strcasecmp(tok, "cookie")
                  || !strcasecmp(tok, "T") || !strcasecmp(tok, "type")
                  || !strcasecmp(tok, "H") || !strcasecmp(tok, "handler")
                  || !strcasecmp(tok, "NE") || !strcasecmp(tok, "noescape")
-                 || !strcasecmp(tok, "DPI") || !strcasecmp(tok, "discardpath")
                  || !strcasecmp(tok, "BNP") || !strcasecmp(tok, "BCTLS")
-                 || !strcasecmp(tok, "BNE") || !strcasecmp(tok, "UNC")
+                 || !strcasecmp(tok, "BNE")
                  || !strcasecmp(tok, "UnsafePrefixStat")) {
         }
         else {
@@ -354,6 +371,22 @@ static apr_array_header_t *fx_parse_rules(apr_pool_t *p,
             if (!strcmp(ru->output, "-")) {
                 ru->flags |= RWF_NOSUB;
             }
+            /* cmd_rewriterule: a literal '?' ending the substitution means
+             * "no query string" (with [QSA]: split at the last '?'); [QSD]
+             * without any '?' drops it. */
+            if (*ru->output && ru->output[strlen(ru->output) - 1] == '?') {
+                if (ru->flags & RWF_QSAPPEND) {
+                    ru->flags |= RWF_QSLAST;
+                }
+                else {
+                    ru->flags |= RWF_QSNONE;
+                    ru->output = apr_pstrndup(p, ru->output,
+                                              strlen(ru->output) - 1);
+                }
+            }
+            else if ((ru->flags & RWF_QSDISCARD) && !strchr(ru->output, '?')) {
+                ru->flags |= RWF_QSNONE;
+            }
             ru->conds = pending;
             pending = apr_array_make(p, 4, sizeof(fx_cond));
         }
@@ -373,6 +406,19 @@ static const char *fx_closing_curly(const char *s)
         }
     }
     return NULL;
+}
+
+/* %{name}: a variable an earlier [E=] of this replay set or unset has the
+ * replay's value; everything else is the request's. */
+static const char *fx_lookup(fx_ctx *x, const char *name)
+{
+    if (!strncasecmp(name, "ENV:", 4) && name[4]) {
+        const char *v = apr_table_get(x->env, name + 4);
+        if (v) {
+            return v;
+        }
+    }
+    return x->ops->var(x->ops->baton, name, x->filename, x->args);
 }
 
 /* mod_rewrite's do_expand: \c, %{VAR}, ${map:key}, $N and %N.  Sets
@@ -404,8 +450,7 @@ static const char *fx_expand(fx_ctx *x, const char *in, int escape_br,
             }
             else if (*s == '%') {
                 char *name = apr_pstrmemdup(x->p, s + 2, end - s - 2);
-                const char *v = x->ops->var(x->ops->baton, name, x->filename,
-                                            x->args);
+                const char *v = fx_lookup(x, name);
                 if (!v) {
                     if (!x->unknown) {
                         x->unknown = apr_psprintf(x->p, "the value of "
@@ -541,6 +586,89 @@ static int fx_cond_apply(fx_ctx *x, const fx_cond *c, fx_rw_cond_eval *ev)
     return rc;
 }
 
+/* do_expand_env: [E=name:value] sets, [E=!name] unsets, both expanded. */
+static void fx_apply_env(fx_ctx *x, const fx_rule *ru)
+{
+    int i;
+    for (i = 0; ru->env && i < ru->env->nelts; i++) {
+        char *name = apr_pstrdup(x->p, fx_expand(x, APR_ARRAY_IDX(ru->env, i,
+                                                 const char *), 0, NULL));
+        char *val;
+        if (*name == '!') {
+            apr_table_set(x->env, name + 1, "");
+            apr_table_set(x->env_unset, name + 1, "1");
+            continue;
+        }
+        val = strchr(name, ':');
+        if (val) {
+            *val++ = '\0';
+        }
+        apr_table_set(x->env, name, val ? val : "");
+        apr_table_unset(x->env_unset, name);
+    }
+}
+
+/* splitout_queryargs: the query string of the substitution moves into
+ * args, as [QSA], [QSD], [QSL] and a trailing '?' say. */
+static const char *fx_split_query(fx_ctx *x, const fx_rule *ru,
+                                  const char *newuri)
+{
+    const char *q;
+    const char *old = x->args;
+
+    if (ru->flags & RWF_QSNONE) {
+        x->args = NULL;
+        x->args_rule = ru->line;
+        return newuri;
+    }
+    if (ru->flags & RWF_QSDISCARD) {
+        x->args = NULL;
+    }
+    q = (ru->flags & RWF_QSLAST) ? strrchr(newuri, '?') : strchr(newuri, '?');
+    if (q) {
+        char *args;
+        apr_size_t len;
+        if (ru->flags & RWF_QSAPPEND) {
+            args = *(q + 1) ? apr_pstrcat(x->p, q + 1, "&", x->args, NULL)
+                            : (char *)x->args;
+        }
+        else {
+            args = apr_pstrdup(x->p, q + 1);
+        }
+        if (args) {
+            len = strlen(args);
+            if (!len) {
+                args = NULL;
+            }
+            else if (args[len - 1] == '&') {
+                args = apr_pstrndup(x->p, args, len - 1);
+            }
+        }
+        x->args = args;
+        newuri = apr_pstrmemdup(x->p, newuri, q - newuri);
+    }
+    if (x->args != old) {
+        x->args_rule = ru->line;
+    }
+    return newuri;
+}
+
+/* is_absolute_uri, for the schemes that matter here */
+static int fx_is_absolute(const char *u)
+{
+    const char *c = strstr(u, "://");
+    const char *s;
+    if (!c || c == u) {
+        return 0;
+    }
+    for (s = u; s < c; s++) {
+        if (!apr_isalnum(*s) && *s != '+' && *s != '-' && *s != '.') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 typedef enum { R_NOMATCH, R_MATCH, R_NOSUB, R_STATUS_SET } fx_rule_rc;
 
 static fx_rule_rc fx_rule_apply(fx_ctx *x, const fx_rule *ru,
@@ -549,8 +677,8 @@ static fx_rule_rc fx_rule_apply(fx_ctx *x, const fx_rule *ru,
 {
     const char *uri = x->filename;
     fx_rw_caps caps;
-    int rc, i;
-    const char *newuri;
+    int rc, i, prefixed = 0;
+    const char *newuri = NULL;
 
     if (x->perdir) {
         size_t dl = strlen(x->perdir);
@@ -609,11 +737,13 @@ static fx_rule_rc fx_rule_apply(fx_ctx *x, const fx_rule *ru,
     if (!(ru->flags & RWF_NOSUB)) {
         int unsafe = -1;
         newuri = fx_expand(x, ru->output, (ru->flags & RWF_ESCAPEBR) != 0,
-                           (ru->flags & RWF_ALLOW3F) ? NULL : &unsafe);
+                           ((ru->flags & RWF_ALLOW3F) || x->ops->no_3f_check)
+                               ? NULL : &unsafe);
         if (unsafe > 0) {
             return R_STATUS_SET;
         }
     }
+    fx_apply_env(x, ru);
     if (ru->flags & RWF_NOSUB) {
         return R_NOSUB;
     }
@@ -621,27 +751,47 @@ static fx_rule_rc fx_rule_apply(fx_ctx *x, const fx_rule *ru,
     if (!(x->perdir == NULL && (ru->flags & (RWF_PROXY | RWF_REDIRECT)))
         && *newuri != '/' && !strstr(newuri, "://")) {
         newuri = apr_pstrcat(x->p, x->perdir ? x->perdir : "/", newuri, NULL);
+        prefixed = 1;
     }
-    /* splitout_queryargs: the query string moves into args. */
-    if (!(ru->flags & RWF_PROXY) || strchr(newuri, '?')) {
-        const char *q = (ru->flags & RWF_QSLAST) ? strrchr(newuri, '?')
-                                                 : strchr(newuri, '?');
-        if (q) {
-            const char *newargs = q + 1;
-            if ((ru->flags & RWF_QSAPPEND) && x->args && *x->args) {
-                newargs = *newargs ? apr_pstrcat(x->p, newargs, "&", x->args,
-                                                 NULL)
-                                   : x->args;
-            }
-            x->args = *newargs ? newargs : NULL;
-            newuri = apr_pstrmemdup(x->p, newuri, q - newuri);
+    if (x->perdir && (ru->flags & RWF_DPI)) {
+        x->path_info = NULL;
+    }
+    newuri = fx_split_query(x, ru, newuri);
+    /* Leading slashes merge unless the substitution wrote them, a prefix
+     * was added or [UNC] says so. */
+    if (!(ru->flags & (RWF_PROXY | RWF_REDIRECT | RWF_UNC)) && !prefixed
+        && !(ru->output[0] == '/' && ru->output[1] == '/')) {
+        while (newuri[0] == '/' && newuri[1] == '/') {
+            newuri++;
         }
-        else if (ru->flags & RWF_QSDISCARD) {
-            x->args = NULL;
+    }
+    /* fully_qualify_uri: [P] and [R] make the name an absolute URL (the
+     * rules after an [R] without [L] see it so) */
+    if ((ru->flags & (RWF_PROXY | RWF_REDIRECT)) && !fx_is_absolute(newuri)) {
+        if (!x->ops->self_url) {
+            x->unknown = "the server's own URL for an [R] or [P] rule is not "
+                         "known";
         }
+        else {
+            newuri = apr_pstrcat(x->p, x->ops->self_url,
+                                 *newuri == '/' ? "" : "/", newuri, NULL);
+        }
+    }
+    if (ru->flags & RWF_PROXY) {
+        newuri = apr_pstrcat(x->p, "proxy:", newuri, NULL);
     }
     x->filename = newuri;
     return R_MATCH;
+}
+
+/* What the list left behind, for the checks hook_uri2file and hook_fixup
+ * make after it (AH10410/AH10411, AH00669/AH10160). */
+static void fx_rw_finish(const fx_ctx *x, fx_rw_result *out)
+{
+    out->final_filename = x->filename;
+    out->final_args = x->args;
+    out->args_rule = x->args_rule;
+    out->env = x->env;
 }
 
 void fx_rw_evaluate(apr_pool_t *p, const fx_rw_line *lines, int nlines,
@@ -657,6 +807,8 @@ void fx_rw_evaluate(apr_pool_t *p, const fx_rw_line *lines, int nlines,
     memset(out, 0, sizeof(*out));
     out->outcome = FX_RW_NONE;
     out->rule = -1;
+    out->args_rule = -1;
+    out->end_rule = -1;
     if (!rules) {
         out->outcome = FX_RW_UNKNOWN;
         out->why = err;
@@ -669,6 +821,11 @@ void fx_rw_evaluate(apr_pool_t *p, const fx_rw_line *lines, int nlines,
     x.filename = filename ? filename : "";
     x.path_info = path_info;
     x.args = args;
+    x.env = apr_table_make(p, 4);
+    x.env_unset = apr_table_make(p, 2);
+    x.args_rule = -1;
+    out->args_rule = -1;
+    out->end_rule = -1;
 
 loop:
     for (i = 0; i < rules->nelts; i++) {
@@ -704,14 +861,21 @@ loop:
                 out->unsafe_qmark = (rc == R_STATUS_SET);
                 out->subject = subject;
                 out->conds = evals;
+                fx_rw_finish(&x, out);
                 return;
+            }
+            if (rc != R_NOSUB) {
+                out->changed = 1;
             }
             if (ru->flags & (RWF_PASSTHROUGH | RWF_END | RWF_PROXY
                              | RWF_LAST)) {
-                return;
+                out->end_rule = ru->line;
+                out->proxy = (ru->flags & RWF_PROXY) != 0;
+                break;
             }
             if (ru->flags & RWF_NEWROUND) {
                 if (++round >= FX_RW_MAX_ROUNDS) {
+                    fx_rw_finish(&x, out);
                     out->outcome = FX_RW_UNKNOWN;
                     out->why = "too many [N] rounds to replay";
                     return;
@@ -727,4 +891,113 @@ loop:
             }
         }
     }
+    fx_rw_finish(&x, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* recognised protections                                              */
+
+/* strcasestr without httpd */
+static const char *fx_strcasestr(const char *h, const char *n)
+{
+    apr_size_t ln = strlen(n);
+    for (; *h; h++) {
+        if (!strncasecmp(h, n, ln)) {
+            return h;
+        }
+    }
+    return ln ? NULL : h;
+}
+
+/* A segment of subject (a path) for which pred holds. */
+static const char *fx_segment(apr_pool_t *p, const char *subject,
+                              int (*pred)(const char *seg))
+{
+    char *s = apr_pstrdup(p, subject), *seg, *last;
+    for (seg = apr_strtok(s, "/", &last); seg;
+         seg = apr_strtok(NULL, "/", &last)) {
+        if (pred(seg)) {
+            return seg;
+        }
+    }
+    return NULL;
+}
+
+static int fx_is_vcs(const char *seg)
+{
+    return !strcasecmp(seg, ".git") || !strcasecmp(seg, ".svn")
+           || !strcasecmp(seg, ".hg") || !strcasecmp(seg, ".bzr")
+           || !strcmp(seg, "CVS") || !strcmp(seg, "_darcs");
+}
+
+static int fx_is_dot(const char *seg)
+{
+    return seg[0] == '.' && strcmp(seg, ".") && strcmp(seg, "..");
+}
+
+static const char *const fx_backup_ext[] = {
+    "bak", "old", "orig", "save", "swp", "swo", "tmp", "sql", "dist",
+    "backup", "bk", "dump", NULL
+};
+
+static int fx_is_backup(const char *seg)
+{
+    const char *dot = strrchr(seg, '.');
+    int i;
+    if (*seg && seg[strlen(seg) - 1] == '~') {
+        return 1;
+    }
+    for (i = 0; dot && fx_backup_ext[i]; i++) {
+        if (!strcasecmp(dot + 1, fx_backup_ext[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Does the pattern anchor "\." to the start of a path segment: after ^, /,
+ * or the (, | and ) of an alternation such as (^|/)? */
+static int fx_dot_at_segment_start(const char *pat)
+{
+    const char *d;
+    for (d = strstr(pat, "\\."); d; d = strstr(d + 2, "\\.")) {
+        if (d > pat && strchr("^/(|)", d[-1])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *fx_rw_protection_kind(apr_pool_t *p, const char *pat,
+                                  const char *subject, int referer_held,
+                                  int agent_held)
+{
+    const char *seg;
+
+    if (referer_held) {
+        return "hotlink";
+    }
+    if (agent_held) {
+        return "bad-bot";
+    }
+    if (*pat == '!') {
+        return NULL;            /* a rule for everything else */
+    }
+    seg = fx_segment(p, subject, fx_is_vcs);
+    if (seg && fx_strcasestr(pat, seg + (seg[0] == '.'))) {
+        return "vcs";
+    }
+    seg = fx_segment(p, subject, fx_is_dot);
+    if (seg && fx_dot_at_segment_start(pat)) {
+        return "dotfiles";
+    }
+    seg = fx_segment(p, subject, fx_is_backup);
+    if (seg) {
+        const char *dot = strrchr(seg, '.');
+        if ((seg[strlen(seg) - 1] == '~' && strchr(pat, '~'))
+            || (dot && fx_strcasestr(pat, dot + 1))) {
+            return "backup";
+        }
+    }
+    return NULL;
 }

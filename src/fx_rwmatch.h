@@ -8,6 +8,10 @@
  * Pure: APR only.  Regular expressions, %{VARIABLE} values and file tests
  * come in through fx_rw_ops, so the module plugs in ap_regexec and the
  * request while the unit tests plug in POSIX regex and fixed values.
+ * The replay carries what each rule changes: the file name, path info
+ * ([DPI]), the query string ([QSA], [QSD], [QSL], a trailing '?') and the
+ * environment ([E=], read back by %{ENV:...}); the callbacks give the values
+ * the request had when mod_rewrite's hook began.
  * Anything the replay cannot reproduce exactly (RewriteMap, expr=, -U/-F,
  * unknown variables) ends the replay with FX_RW_UNKNOWN and a reason: a rule
  * is only ever named when the replay itself produced the 403. */
@@ -40,6 +44,12 @@ typedef struct {
      * 1 true, 0 false, -1 cannot tell. */
     int (*filetest)(void *baton, char op, const char *path);
     void *baton;
+    /* 1: the running httpd predates the %3f check (AH10508, 2.4.60), every
+     * rule behaves as if it had [UnsafeAllow3F]. */
+    int no_3f_check;
+    /* "scheme://host[:port]" of the request, which [R] and [P] prefix to a
+     * local substitution (NULL: unknown, such a rule stops the replay). */
+    const char *self_url;
 } fx_rw_ops;
 
 /* One recorded directive, in configuration order.  RewriteCond lines attach
@@ -74,6 +84,15 @@ typedef struct {
     const char *subject;        /* what the rule's pattern was matched to */
     apr_array_header_t *conds;  /* fx_rw_cond_eval, in evaluation order */
     const char *why;            /* FX_RW_UNKNOWN: what stopped the replay */
+    /* What the list left behind (also when no rule set a status): */
+    int changed;                /* a substitution was applied */
+    int end_rule;               /* line of the rule that ended the list with
+                                 * [L], [END], [P] or [PT]; -1 none */
+    int proxy;                  /* that rule was a [P] */
+    const char *final_filename;
+    const char *final_args;     /* the query string after the rules */
+    int args_rule;              /* line of the rule that last changed it */
+    apr_table_t *env;           /* variables its [E=] flags set */
 } fx_rw_result;
 
 /* Split a directive's arguments as mod_rewrite does (quotes, "\ "):
@@ -91,5 +110,16 @@ void fx_rw_evaluate(apr_pool_t *p, const fx_rw_line *lines, int nlines,
                     const char *perdir, const char *filename,
                     const char *path_info, const char *args, int is_subreq,
                     const fx_rw_ops *ops, fx_rw_result *out);
+
+/* The deliberate protection a rule that answered 403 is, from its pattern
+ * (as written, with a leading '!'), what it matched and which of its
+ * conditions held: "hotlink" (a Referer condition), "bad-bot" (a
+ * User-Agent condition), "vcs" (a .git/.svn/.hg/.bzr/CVS segment the
+ * pattern names), "dotfiles" (a segment starting with '.' and a pattern
+ * anchoring "\." to a segment start), "backup" (~, .bak, .old, .orig,
+ * .save, .swp, .sql, .dump, ... named by the pattern); NULL: none. */
+const char *fx_rw_protection_kind(apr_pool_t *p, const char *pattern,
+                                  const char *subject, int referer_held,
+                                  int agent_held);
 
 #endif

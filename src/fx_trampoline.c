@@ -79,6 +79,7 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
                                          : NULL;
         fx_authz_subrequest_denied(r, mst);
     }
+    fx_rewrite_origin_noted(r, o);
 }
 
 /* Anything but a plain OK/DECLINED: decide whether it produced a 403.

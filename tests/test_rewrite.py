@@ -240,3 +240,343 @@ def test_htaccess_replay_starts_from_the_name_before_rewriting(h):
     assert e["line"] == 4
     assert decode(e["directive"]) == "RewriteRule ^x\\.html$ - [F]"
     assert decode(e["rewrite_subject"]) == "x.html"
+
+
+# --- issue 12: the replay starts from what mod_rewrite saw -----------------
+
+ENV_RULES = [
+    r"RewriteCond %{ENV:flag} =1",
+    r"RewriteRule ^/x\.txt$ - [F]",
+    r"RewriteRule ^/x\.txt$ - [E=flag:1]",
+    r"RewriteRule ^/x(\.)txt$ - [F]",
+]
+QS_RULES = [
+    r"RewriteCond %{QUERY_STRING} ^x=1$",
+    r"RewriteRule ^/a$ - [F]",
+    r"RewriteRule ^/a$ /a?x=1",
+    r"RewriteRule ^/(a)$ - [F]",
+]
+
+
+@pytest.fixture(scope="module")
+def inh():
+    """The issue's configurations, each in its own place of one server."""
+    h = harness.Httpd(name="rewrite-inh")
+    d = h.docroot
+    raw_conf(h, "RewriteEngine On\n" + "\n".join(ENV_RULES + QS_RULES))
+    # 1) InheritBefore parent, child with only RewriteEngine On and a rule
+    raw_conf(h, "<Directory %s/p>\n  RewriteEngine On\n"
+             "  RewriteOptions InheritBefore\n"
+             "  RewriteRule ^(x)\\.txt$ - [F]\n</Directory>\n"
+             "<Directory %s/p/q>\n  RewriteEngine On\n"
+             "  RewriteRule ^x\\.txt$ - [F]\n</Directory>" % (d, d))
+    # 2) InheritDown parent + child InheritBefore: parent's rules come after
+    raw_conf(h, "<Directory %s/dn>\n  RewriteEngine On\n"
+             "  RewriteOptions InheritDown\n"
+             "  RewriteRule ^(x)\\.txt$ - [F]\n</Directory>\n"
+             "<Directory %s/dn/c>\n  RewriteEngine On\n"
+             "  RewriteOptions InheritBefore\n"
+             "  RewriteRule ^x\\.txt$ - [F]\n</Directory>" % (d, d))
+    # 3) InheritDownBefore on a <Directory> reaches the .htaccess there
+    raw_conf(h, "<Directory %s/db>\n  AllowOverride FileInfo\n"
+             "  RewriteEngine On\n  RewriteOptions InheritDownBefore\n"
+             "  RewriteRule ^(x)\\.txt$ - [F]\n</Directory>" % d)
+    h.write("htdocs/db/.htaccess", "RewriteEngine On\nRewriteRule ^x\\.txt$ - [F]\n")
+    # 4) plain Inherit: the child's rules first, the parent's after them
+    raw_conf(h, "<Directory %s/pi>\n  RewriteEngine On\n"
+             "  RewriteRule ^(x)\\.txt$ - [F,NC]\n</Directory>\n"
+             "<Directory %s/pi/q>\n  RewriteEngine On\n"
+             "  RewriteOptions Inherit\n"
+             "  RewriteRule ^y\\.txt$ - [F]\n</Directory>" % (d, d))
+    # 5) mod_dir's index sub-request: REQUEST_URI is the sub-request's
+    raw_conf(h, "<Directory %s/idx2>\n  RewriteEngine On\n"
+             "  RewriteCond %%{REQUEST_URI} index\\.html$\n"
+             "  RewriteRule ^ - [F]\n</Directory>" % d)
+    # 6) after the internal redirect of a per-dir rewrite
+    raw_conf(h, "<Directory %s/ir>\n  RewriteEngine On\n"
+             "  RewriteRule ^a\\.txt$ b.txt [L]\n"
+             "  RewriteCond %%{REQUEST_URI} ^/ir/b\\.txt$\n"
+             "  RewriteRule ^b\\.txt$ - [F]\n</Directory>" % d)
+    # 7) a query string with a space (AH10410 server, AH10411 per-dir) and
+    # [P] without mod_proxy (AH00669 server, AH10160 per-dir)
+    raw_conf(h, "RewriteRule ^/sp/(.*)$ /t?q=$1\n"
+             "RewriteRule ^/px/(.*)$ http://127.0.0.1:9/$1 [P]\n"
+             "<Directory %s/dsp>\n  RewriteEngine On\n"
+             "  RewriteRule ^(.*)\\.txt$ /t?q=$1\n"
+             "  RewriteRule ^dpx/(.*)$ http://127.0.0.1:9/$1 [P]\n"
+             "</Directory>" % d)
+    for f in ("x.txt", "p/q/x.txt", "dn/c/x.txt", "db/x.txt", "pi/q/x.txt", "a",
+              "idx2/index.html", "ir/a.txt", "ir/b.txt", "dsp/a b.txt"):
+        h.write("htdocs/" + f, "x")
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def _section_line(h, text):
+    return h.conf_line_of(text)
+
+
+def test_env_flag_set_by_an_earlier_rule(inh):
+    """[E=] then [F]: the fourth line's rule fires (the flag was not set
+    when the first rule's condition was tested)."""
+    assert inh.get("/x.txt").status == 403
+    e = one_entry(inh, "/x.txt")
+    assert decode(e["directive"]) == ENV_RULES[3]
+    assert e["line"] == inh.conf_line_of(ENV_RULES[3])
+    assert e["conditions"] == []
+    assert "held" not in decode(e["detail"])
+
+
+def test_rewritten_query_string(inh):
+    assert inh.get("/a?y=2").status == 403
+    e = one_entry(inh, "/a")
+    assert decode(e["directive"]) == QS_RULES[3]
+    assert e["line"] == inh.conf_line_of(QS_RULES[3])
+    assert e["conditions"] == []
+
+
+def test_rewritten_query_string_first_rule_when_it_holds(inh):
+    """Control: with x=1 sent, the first rule's condition holds."""
+    r, e = harness.response_and_entry(inh, lambda: inh.get("/a?x=1"))
+    assert r.status == 403
+    assert decode(e["directive"]) == QS_RULES[1]
+    (c,) = e["conditions"]
+    assert decode(c["tested"]) == "x=1" and c["result"] is True
+
+
+def test_inheritbefore_parent_plain_child(inh):
+    """A child without RewriteOptions inherits the parent's InheritBefore:
+    the parent's rule runs first and fires."""
+    assert inh.get("/p/q/x.txt").status == 403
+    e = one_entry(inh, "/p/q/x.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^(x)\.txt$ - [F]"
+    lines = open(inh.conf_file).read().split("\n")
+    assert lines[e["line"] - 1].strip() == r"RewriteRule ^(x)\.txt$ - [F]"
+    assert decode(e["section"]).startswith("<Directory %s/p>" % inh.docroot)
+
+
+def test_inheritdown_parent_inheritbefore_child(inh):
+    """httpd puts the parent's rules after the child's here: the child's
+    rule fires."""
+    assert inh.get("/dn/c/x.txt").status == 403
+    e = one_entry(inh, "/dn/c/x.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^x\.txt$ - [F]"
+    assert decode(e["section"]).startswith("<Directory %s/dn/c>" % inh.docroot)
+
+
+def test_inheritdownbefore_reaches_htaccess(inh):
+    assert inh.get("/db/x.txt").status == 403
+    e = one_entry(inh, "/db/x.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^(x)\.txt$ - [F]"
+    assert decode(e["file"]) == inh.conf_file
+    assert decode(e["section"]).startswith("<Directory %s/db>" % inh.docroot)
+
+
+def test_plain_inherit_names_the_parent_rule(inh):
+    """Plain Inherit: the child's rules first, then the parent's, matched
+    against the path below the child's directory."""
+    assert inh.get("/pi/q/x.txt").status == 403
+    e = one_entry(inh, "/pi/q/x.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^(x)\.txt$ - [F,NC]"
+    assert decode(e["section"]).startswith("<Directory %s/pi>" % inh.docroot)
+    assert decode(e["rewrite_subject"]) == "x.txt"
+
+
+def test_index_subrequest_sees_its_own_uri(inh):
+    assert inh.get("/idx2/").status == 403
+    e = one_entry(inh, "/idx2/")
+    assert decode(e["subrequest_uri"]) == "/idx2/index.html"
+    assert decode(e["directive"]) == "RewriteRule ^ - [F]"
+    (c,) = e["conditions"]
+    assert decode(c["tested"]) == "/idx2/index.html"
+
+
+def test_after_internal_redirect(inh):
+    assert inh.get("/ir/a.txt").status == 403
+    e = one_entry(inh, "/ir/a.txt")
+    assert decode(e["directive"]) == r"RewriteRule ^b\.txt$ - [F]"
+    (c,) = e["conditions"]
+    assert decode(c["tested"]) == "/ir/b.txt"
+
+
+def test_ah10410_space_in_rewritten_query(inh):
+    assert inh.get("/sp/a%20b").status == 403
+    e = one_entry(inh, "/sp/a b")
+    assert e["ah"] == "AH10410"
+    assert decode(e["directive"]) == "RewriteRule ^/sp/(.*)$ /t?q=$1"
+    assert e["line"] == inh.conf_line_of("RewriteRule ^/sp/")
+    assert decode(e["rewritten_query"]) == "q=a b"
+    assert "[B]" in decode(e["hint"])
+
+
+def test_ah10411_space_in_rewritten_query_perdir(inh):
+    assert inh.get("/dsp/a%20b.txt").status == 403
+    e = one_entry(inh, "/dsp/a b.txt")
+    assert e["ah"] == "AH10411"
+    assert e["phase"] == "fixups"
+    assert decode(e["directive"]) == r"RewriteRule ^(.*)\.txt$ /t?q=$1"
+    assert decode(e["rewritten_query"]) == "q=a b"
+
+
+def test_ah00669_proxy_flag_without_mod_proxy(inh):
+    assert inh.get("/px/z").status == 403
+    e = one_entry(inh, "/px/z")
+    assert e["ah"] == "AH00669"
+    assert decode(e["directive"]).startswith("RewriteRule ^/px/(.*)$")
+    assert "mod_proxy" in decode(e["hint"])
+
+
+def test_ah10160_proxy_flag_without_mod_proxy_perdir(inh):
+    inh.write("htdocs/dsp/dpx/z", "z")
+    assert inh.get("/dsp/dpx/z").status == 403
+    e = one_entry(inh, "/dsp/dpx/z")
+    assert e["ah"] == "AH10160"
+    assert decode(e["directive"]).startswith("RewriteRule ^dpx/(.*)$")
+
+
+# --- issue 13: hints about the rule at hand, verified fixes -----------------
+
+def apply_fix(fix):
+    """Apply the entry's fix ops to the files they name, in order."""
+    for op in fix:
+        path = decode(op["file"])
+        if op["op"] == "insert":
+            with open(path) as f:
+                lines = f.read().split("\n")
+            lines[op["after_line"]:op["after_line"]] = decode(op["text"]).split("\n")
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+        else:
+            raise AssertionError("unexpected op %r" % op)
+
+
+def restart_stock_with_fix(h, fix):
+    """Stop h, apply fix to its configuration, and start the same
+    configuration on stock httpd (the module's LoadModule line commented
+    out, so every line keeps its number)."""
+    import subprocess
+    h.stop()
+    apply_fix(fix)
+    with open(h.conf_file) as f:
+        text = f.read()
+    text = text.replace("LoadModule forbidden_explain_module",
+                        "#LoadModule forbidden_explain_module")
+    with open(h.conf_file, "w") as f:
+        f.write(text)
+    p = subprocess.run([harness.APACHE, "-f", h.conf_file, "-k", "start"],
+                       capture_output=True, text=True,
+                       env=harness.httpd_env(h.env))
+    assert p.returncode == 0, p.stdout + p.stderr + h.read_error_log()
+    h._wait_up()
+    h.started = True
+
+
+PROTECT_RULES = [
+    r"RewriteCond %{HTTP_REFERER} !^$",
+    r"RewriteCond %{HTTP_REFERER} !^https?://(www\.)?good\.example/ [NC]",
+    r"RewriteRule \.(png|jpe?g)$ - [F,NC]",
+    r"RewriteRule (^|/)\. - [F]",
+    r"RewriteCond %{HTTP_USER_AGENT} (zgrab|masscan) [NC]",
+    r"RewriteRule ^/bots/ - [F]",
+    r"RewriteRule \.bak$ - [F]",
+    r"RewriteRule ^/old/ - [F]",
+]
+
+
+def protect_site(name):
+    h = harness.Httpd(name=name)
+    raw_conf(h, "RewriteEngine On\n" + "\n".join(PROTECT_RULES))
+    for f in ("img/cat.png", "site/.env", "site/.git/config", "bots/x.txt",
+              "old/x.bak", "old/y.bak", "z.bak", "old/ok.txt"):
+        h.write("htdocs/" + f, "x")
+    h.start()
+    return h
+
+
+@pytest.fixture
+def site():
+    h = protect_site("rewrite-hint")
+    yield h
+    h.cleanup()
+
+
+def test_no_generic_tail_and_protections_named(site):
+    h = site
+    cases = [("/img/cat.png", {"Referer": "http://evil.example/p"}, "hotlink"),
+             ("/site/.env", {}, "dotfiles"),
+             ("/bots/x.txt", {"User-Agent": "zgrab/0.1"}, "bad-bot"),
+             ("/z.bak", {}, "backup")]
+    for uri, hdrs, prot in cases:
+        r, e = harness.response_and_entry(h, lambda: h.get(uri, headers=hdrs))
+        assert r.status == 403, uri
+        hint = decode(e["hint"])
+        assert "for hotlink rules" not in hint
+        assert e["protection"] == prot, (uri, e)
+        assert "works as intended" in hint and "do not remove" in hint
+        assert e["hint_verified"] is True
+        assert "%s:%d" % (h.conf_file, e["line"]) in hint
+
+
+def test_hotlink_fix_allows_that_site_only(site):
+    h = site
+    r, e = harness.response_and_entry(
+        h, lambda: h.get("/img/cat.png", headers={"Referer": "http://evil.example/p"}))
+    assert r.status == 403
+    assert e["protection"] == "hotlink" and e["hint_verified"] is True
+    (op,) = e["fix"]
+    assert decode(op["text"]).startswith("RewriteCond %{HTTP_REFERER} !^https?://evil")
+    assert op["after_line"] == h.conf_line_of(PROTECT_RULES[0]) - 1
+    restart_stock_with_fix(h, e["fix"])
+    assert h.get("/img/cat.png", headers={"Referer": "http://evil.example/p"}).status == 200
+    # another site still may not embed the image; the other protections hold
+    assert h.get("/img/cat.png", headers={"Referer": "http://other.example/"}).status == 403
+    assert h.get("/site/.env").status == 403
+
+
+def test_dotfile_fix_exempts_exactly_the_url(site):
+    h = site
+    r, e = harness.response_and_entry(h, lambda: h.get("/site/.env"))
+    assert e["protection"] == "dotfiles"
+    assert decode(e["directive"]) == PROTECT_RULES[3]
+    (op,) = e["fix"]
+    assert decode(op["text"]) == "RewriteCond %{REQUEST_URI} !=/site/.env"
+    restart_stock_with_fix(h, e["fix"])
+    assert h.get("/site/.env").status == 200
+    assert h.get("/site/.git/config").status == 403
+    assert h.get("/z.bak").status == 403
+
+
+def test_bot_fix_exempts_exactly_the_agent(site):
+    h = site
+    r, e = harness.response_and_entry(
+        h, lambda: h.get("/bots/x.txt", headers={"User-Agent": "zgrab/0.1 (scan)"}))
+    assert e["protection"] == "bad-bot"
+    (op,) = e["fix"]
+    assert decode(op["text"]) == 'RewriteCond %{HTTP_USER_AGENT} "!=zgrab/0.1 (scan)"'
+    # before the rule's own condition, so an [OR] chain is not joined
+    assert op["after_line"] == h.conf_line_of(PROTECT_RULES[4]) - 1
+    restart_stock_with_fix(h, e["fix"])
+    assert h.get("/bots/x.txt", headers={"User-Agent": "zgrab/0.1 (scan)"}).status == 200
+    assert h.get("/bots/x.txt", headers={"User-Agent": "masscan"}).status == 403
+
+
+def test_two_rules_deny_both_named_and_fixed(site):
+    h = site
+    r, e = harness.response_and_entry(h, lambda: h.get("/old/x.bak"))
+    assert r.status == 403
+    assert decode(e["directive"]) == PROTECT_RULES[6]
+    bl = e["blockers"]
+    assert [decode(b["directive"]) for b in bl] == [PROTECT_RULES[6], PROTECT_RULES[7]]
+    assert [b["line"] for b in bl] == [h.conf_line_of(PROTECT_RULES[6]),
+                                       h.conf_line_of(PROTECT_RULES[7])]
+    hint = decode(e["hint"])
+    assert hint.startswith("2 rewrite rules deny this request: 1) ")
+    assert e["hint_verified"] is True
+    assert len(e["fix"]) == 2
+    # bottom-up, so the first insert does not move the second's line
+    assert e["fix"][0]["after_line"] > e["fix"][1]["after_line"]
+    restart_stock_with_fix(h, e["fix"])
+    assert h.get("/old/x.bak").status == 200
+    assert h.get("/old/y.bak").status == 403
+    assert h.get("/z.bak").status == 403

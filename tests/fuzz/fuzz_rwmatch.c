@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p = fz_pool();
     fz_in in = { data, size };
     unsigned flags = fz_byte(&in);
-    fx_rw_ops ops = { fz_match, fz_var, fz_filetest, NULL };
+    fx_rw_ops ops = { fz_match, fz_var, fz_filetest, NULL, 0, NULL };
     fx_rw_line lines[16];
     fx_rw_result res;
     const char *filename, *args, *perdir;
@@ -87,6 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     perdir = (flags & 1) ? "/srv/www/" : NULL;
+    ops.no_3f_check = (flags & 16) != 0;
+    ops.self_url = (flags & 32) ? "http://h.example:8080" : NULL;
     if (perdir && filename[0] != '/') {
         filename = apr_pstrcat(p, perdir, filename, NULL);
     }
@@ -118,6 +120,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     default:
         FZ_ASSERT(res.outcome == FX_RW_NONE);
+    }
+    /* what the list left behind points at real lines */
+    FZ_ASSERT(res.args_rule >= -1 && res.args_rule < n);
+    FZ_ASSERT(res.end_rule >= -1 && res.end_rule < n);
+    if (res.args_rule >= 0) {
+        FZ_ASSERT(!strcmp(lines[res.args_rule].name, "RewriteRule"));
+    }
+    if (res.outcome == FX_RW_FOUND) {
+        char *w[3];
+        if (fx_rw_split(p, lines[res.rule].args, w) >= 1) {
+            const char *k = fx_rw_protection_kind(p, w[0],
+                                                  res.subject ? res.subject : "",
+                                                  flags & 64, flags & 128);
+            FZ_ASSERT(!k || *k);
+        }
     }
     if (res.outcome == FX_RW_FOUND && res.conds) {
         for (k = 0; k < res.conds->nelts; k++) {

@@ -276,6 +276,136 @@ static void test_unsafe_qmark(apr_pool_t *p)
     CHECK(res.outcome == FX_RW_NONE);
 }
 
+
+/* issue 12, case 1: the flag an [E=] sets is seen by later rules only. */
+static void test_env_carried(apr_pool_t *p)
+{
+    static const char *const vars[] = { "ENV:flag", "", NULL };
+    fx_rw_line lines[] = {
+        { "RewriteCond", "%{ENV:flag} =1", 0 },
+        { "RewriteRule", "^/x\\.txt$ - [F]", 0 },
+        { "RewriteRule", "^/x\\.txt$ - [E=flag:1]", 0 },
+        { "RewriteCond", "%{ENV:flag} =1", 0 },
+        { "RewriteRule", "^/x(\\.)txt$ - [F]", 0 },
+    };
+    fx_rw_result res;
+    t_vars = vars;
+    fx_rw_evaluate(p, lines, 5, NULL, "/x.txt", NULL, NULL, 0, &ops, &res);
+    CHECK(res.outcome == FX_RW_FOUND);
+    CHECK(res.rule == 4);
+    CHECK(res.conds && res.conds->nelts == 1);
+    CHECK_STR(apr_table_get(res.env, "flag"), "1");
+    /* [E=!flag] unsets it again: the last rule's condition fails */
+    {
+        fx_rw_line l2[] = {
+            { "RewriteRule", "^/x - [E=flag:1]", 0 },
+            { "RewriteRule", "^/x - [E=!flag]", 0 },
+            { "RewriteCond", "%{ENV:flag} =1", 0 },
+            { "RewriteRule", "^/x - [F]", 0 },
+        };
+        fx_rw_evaluate(p, l2, 4, NULL, "/x.txt", NULL, NULL, 0, &ops, &res);
+        CHECK(res.outcome == FX_RW_NONE);
+    }
+}
+
+/* issue 12, case 2: a substitution's query string replaces the request's. */
+static void test_query_rewritten(apr_pool_t *p)
+{
+    static const char *const vars[] = { NULL };
+    fx_rw_line lines[] = {
+        { "RewriteCond", "%{QUERY_STRING} ^x=1$", 0 },
+        { "RewriteRule", "^/a$ - [F]", 0 },
+        { "RewriteRule", "^/a$ /a?x=1", 0 },
+        { "RewriteRule", "^/(a)$ - [F]", 0 },
+    };
+    fx_rw_result res;
+    t_vars = vars;
+    fx_rw_evaluate(p, lines, 4, NULL, "/a", NULL, "y=2", 0, &ops, &res);
+    CHECK(res.outcome == FX_RW_FOUND);
+    CHECK(res.rule == 3);
+    CHECK_STR(res.final_args, "x=1");
+    CHECK(res.args_rule == 2);
+    /* [QSA] appends the old query, [QSD] drops it, a trailing '?' too */
+    {
+        fx_rw_line l2[] = { { "RewriteRule", "^/a$ /b?x=1 [QSA]", 0 } };
+        fx_rw_evaluate(p, l2, 1, NULL, "/a", NULL, "y=2", 0, &ops, &res);
+        CHECK_STR(res.final_args, "x=1&y=2");
+        CHECK_STR(res.final_filename, "/b");
+        CHECK(res.changed);
+    }
+    {
+        fx_rw_line l3[] = { { "RewriteRule", "^/a$ /b [QSD]", 0 } };
+        fx_rw_evaluate(p, l3, 1, NULL, "/a", NULL, "y=2", 0, &ops, &res);
+        CHECK(res.final_args == NULL);
+    }
+    {
+        fx_rw_line l4[] = { { "RewriteRule", "^/a$ /b?", 0 } };
+        fx_rw_evaluate(p, l4, 1, NULL, "/a", NULL, "y=2", 0, &ops, &res);
+        CHECK(res.final_args == NULL);
+        CHECK_STR(res.final_filename, "/b");
+    }
+    {
+        /* as splitout_queryargs: "q=1&" + "&" + (no query), one '&' cut */
+        fx_rw_line l5[] = { { "RewriteRule", "^/a$ /b?q=1& [QSA]", 0 } };
+        fx_rw_evaluate(p, l5, 1, NULL, "/a", NULL, NULL, 0, &ops, &res);
+        CHECK_STR(res.final_args, "q=1&");
+    }
+}
+
+/* [DPI] drops the path info a per-dir rule re-adds; [R] qualifies the
+ * name, and the rules after it match the URL. */
+static void test_dpi_and_redirect(apr_pool_t *p)
+{
+    static const char *const vars[] = { NULL };
+    fx_rw_ops o = ops;
+    fx_rw_result res;
+    fx_rw_line lines[] = {
+        { "RewriteRule", "^a\\.php/extra$ a.php [DPI]", 0 },
+        { "RewriteRule", "^a\\.php$ - [F]", 0 },
+    };
+    t_vars = vars;
+    fx_rw_evaluate(p, lines, 2, "/srv/d/", "/srv/d/a.php", "/extra", NULL, 0,
+                   &ops, &res);
+    CHECK(res.outcome == FX_RW_FOUND);
+    CHECK(res.rule == 1);
+    /* without [DPI] the path info comes back: no 403 */
+    lines[0].args = "^a\\.php/extra$ a.php";
+    fx_rw_evaluate(p, lines, 2, "/srv/d/", "/srv/d/a.php", "/extra", NULL, 0,
+                   &ops, &res);
+    CHECK(res.outcome == FX_RW_NONE);
+    {
+        fx_rw_line l2[] = {
+            { "RewriteRule", "^/old$ /new [R]", 0 },
+            { "RewriteRule", "^http://h\\.example/new$ - [F]", 0 },
+        };
+        o.self_url = "http://h.example";
+        fx_rw_evaluate(p, l2, 2, NULL, "/old", NULL, NULL, 0, &o, &res);
+        CHECK(res.outcome == FX_RW_FOUND);
+        CHECK(res.rule == 1);
+        /* unknown own URL: the replay says so */
+        fx_rw_evaluate(p, l2, 2, NULL, "/old", NULL, NULL, 0, &ops, &res);
+        CHECK(res.outcome == FX_RW_UNKNOWN);
+    }
+}
+
+static void test_protection_kinds(apr_pool_t *p)
+{
+    CHECK_STR(fx_rw_protection_kind(p, "\\.(jpe?g|png)$", "/i/c.png", 1, 0),
+              "hotlink");
+    CHECK_STR(fx_rw_protection_kind(p, ".*", "/x", 0, 1), "bad-bot");
+    CHECK_STR(fx_rw_protection_kind(p, "^(.*/)?\\.git/", ".git/config", 0, 0),
+              "vcs");
+    CHECK_STR(fx_rw_protection_kind(p, "(^|/)\\.", "a/.env", 0, 0),
+              "dotfiles");
+    CHECK_STR(fx_rw_protection_kind(p, "\\.(bak|old|sql)$", "db.sql", 0, 0),
+              "backup");
+    CHECK_STR(fx_rw_protection_kind(p, "~$", "index.php~", 0, 0), "backup");
+    /* the pattern must name what it protects */
+    CHECK(fx_rw_protection_kind(p, "^secret/", "secret/.env", 0, 0) == NULL);
+    CHECK(fx_rw_protection_kind(p, "\\.php$", "x.php", 0, 0) == NULL);
+    CHECK(fx_rw_protection_kind(p, "!^(\\.)", "x.bak", 0, 0) == NULL);
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -286,6 +416,10 @@ int main(void)
     test_perdir_and_flags(p);
     test_conditions(p);
     test_unsafe_qmark(p);
+    test_env_carried(p);
+    test_query_rewritten(p);
+    test_dpi_and_redirect(p);
+    test_protection_kinds(p);
     apr_pool_destroy(p);
     apr_terminate();
     return unit_done();

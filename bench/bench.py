@@ -14,6 +14,7 @@ Prints figures and PASS/FAIL per budget; writes JSON to bench/results/.
 Not a test: it judges nothing in CI.
 
     /usr/bin/python3 bench/bench.py [--quick]
+    /usr/bin/python3 bench/bench.py --instructions-only require-ip-403
 """
 import argparse
 import datetime
@@ -188,11 +189,14 @@ def callgrind_instructions(with_module, path, count, mpm="prefork"):
     return total
 
 
-def instructions(quick):
+def instructions(quick, only=None):
     n1, n2 = (20, 120) if quick else (50, 550)
     res = {}
     for name, path, status in WORKLOADS:
-        if status != 200 and name != "require-ip-403":
+        if only is not None:
+            if name not in only:
+                continue
+        elif status != 200 and name != "require-ip-403":
             continue
         res[name] = {}
         for side, mod in (("stock", False), ("module", True)):
@@ -265,7 +269,22 @@ def main():
     ap.add_argument("--skip-callgrind", action="store_true")
     ap.add_argument("--rounds", type=int, default=5,
                     help="A/B rounds per workload (more on a noisy machine)")
+    ap.add_argument("--instructions-only", metavar="WORKLOAD,...",
+                    help="only the callgrind count, for these workloads "
+                    "(e.g. require-ip-403,htaccess-rewrite-403): minutes, "
+                    "not the half hour of the whole run")
     args = ap.parse_args()
+    if args.instructions_only:
+        only = args.instructions_only.split(",")
+        unknown = set(only) - {w[0] for w in WORKLOADS}
+        if unknown:
+            ap.error("unknown workload(s): " + ", ".join(sorted(unknown)))
+        res = instructions(args.quick, only)
+        for name, v in res.items():
+            print("  %-20s stock %.0f  module %.0f  delta %+.0f (%+.2f%%)" % (
+                name, v["stock"], v["module"], v["delta_per_request"],
+                v["delta_percent"]))
+        return
     rounds, seconds, warmup = (2, 2, 1) if args.quick else (args.rounds, 5, 2)
 
     servers = {k: make_server(k, args.mpm) for k in ("stock", "module", "debug")}

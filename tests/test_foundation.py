@@ -353,8 +353,8 @@ def test_smoke_under_each_mpm_and_graceful(make_httpd, mpm):
 
 
 # -- the entry's line in the error log -----------------------------------
-# The entry is written in httpd's default layout without ap_log_rerror (see
-# src/fx_report.c); these hold it to what httpd itself writes.
+# The entry goes through ap_log_rerror (src/fx_report.c); these hold its line
+# to what httpd itself writes for the same request.
 PREFIX_RE = re.compile(
     r"^\[(?P<time>\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{6} \d{4})\] "
     r"\[(?P<module>\w+):(?P<level>\w+)\] \[pid (?P<pid>\d+)(?::tid (?P<tid>\d+))?\] "

@@ -1,6 +1,7 @@
 /* fx_report.c — publishes the entry of a 403: one line in the error log
  * through ap_log_rerror (LogLevel, ErrorLogFormat, syslog, providers, piped
- * loggers and error_log hooks applying as to any line), the same JSON in ForbiddenExplainLog when configured,
+ * loggers and error_log hooks applying as to any line), the same facts in
+ * ForbiddenExplainLog when configured (standard JSON there),
  * a request note and environment variables for mod_log_config.  Runs in
  * log_transaction, when the final status is known, before mod_log_config
  * writes the access log. */
@@ -16,7 +17,7 @@
 /* The error-log line (prefix + message) must stay below MAX_STRING_LEN
  * (8192); this leaves room for the prefix and ErrorLogFormat items. */
 #define FX_LOG_BUDGET 6144
-/* Piped-log writes up to PIPE_BUF bytes are atomic. */
+/* ForbiddenExplainLog: piped-log writes up to PIPE_BUF bytes are atomic. */
 #define FX_PIPE_BUDGET 4000
 
 /* The request, following internal redirects, whose hooks produced the 403
@@ -105,11 +106,12 @@ static int fx_log_transaction(request_rec *r)
      * so httpd's escaping leaves it byte for byte as it is. */
     ap_log_rerror(APLOG_MARK, sc->log_level, 0, r, "%s", json);
     if (sc->log_file) {
-        const char *line = json;
+        /* The module's own file or pipe: nobody escapes it after us, so it
+         * is standard JSON (UTF-8 strings, fx_json.h) for log shippers. */
+        static const fx_entry_style own = { FX_ENC_JSON, NULL, NULL, NULL };
+        const char *line = fx_entry_render_as(e, r->pool, FX_PIPE_BUDGET,
+                                              &own);
         apr_size_t len;
-        if (strlen(line) > FX_PIPE_BUDGET) {
-            line = fx_entry_render(e, r->pool, FX_PIPE_BUDGET);
-        }
         line = apr_pstrcat(r->pool, line, "\n", NULL);
         len = strlen(line);
         apr_file_write_full(sc->log_file, line, len, NULL);

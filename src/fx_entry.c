@@ -354,6 +354,7 @@ typedef struct {
     int omitted;                    /* items this render leaves out */
     int list;                       /* for "_omitted" members: its list */
     int full;                       /* fx_policy_lists: nothing to drop */
+    int is_count;                   /* a list's "<key>_omitted" */
 } fx_member;
 
 typedef struct {
@@ -384,11 +385,13 @@ static void fx_member_render(fx_doc *d, int i)
         m->v_len = strlen(m->v);
         return;
     }
-    if (m->f->kind == FX_F_INT) {
-        apr_int64_t n = m->f->n;
+    if (m->f->kind == FX_F_INT || m->is_count) {
+        apr_int64_t n = m->f->kind == FX_F_INT ? m->f->n : 0;
         for (k = 0; k < d->m->nelts; k++) {
             if (FX_M(d, k)->omit == i) {
-                n += FX_M(d, k)->omitted;     /* the producer's count too */
+                apr_int64_t add = FX_M(d, k)->omitted;
+                /* the producer's count too (saturated, never overflowed) */
+                n = n > APR_INT64_MAX - add ? APR_INT64_MAX : n + add;
             }
         }
         m->v = apr_psprintf(d->p, "%" APR_INT64_T_FMT, n);
@@ -474,7 +477,7 @@ static apr_size_t fx_doc_measure(fx_doc *d, int *n_trunc)
     for (i = 0; i < d->m->nelts; i++) {
         fx_member *m = FX_M(d, i);
         /* counts of omitted items follow their lists */
-        if (!m->n_items && (m->dirty || !m->f || m->f->kind == FX_F_INT)) {
+        if (!m->n_items && (m->dirty || !m->f || m->is_count)) {
             fx_member_render(d, i);
         }
         if (m->f && (m->dropped || m->cut)) {
@@ -581,8 +584,8 @@ static void fx_doc_build(fx_doc *d, apr_array_header_t *order,
         okey = apr_pstrcat(d->p, f->key, "_omitted", NULL);
         for (k = 0; k < order->nelts; k++) {
             const fx_field *o = APR_ARRAY_IDX(order, k, fx_field *);
-            if (o->kind == FX_F_INT && !strcmp(o->key, okey)) {
-                break;
+            if (!strcmp(o->key, okey)) {
+                break;              /* the producer's (or, raw, left be) */
             }
         }
         if (k == order->nelts) {
@@ -602,8 +605,9 @@ static void fx_doc_build(fx_doc *d, apr_array_header_t *order,
         okey = apr_pstrcat(d->p, m->key, "_omitted", NULL);
         for (j = 0; j < d->m->nelts; j++) {
             fx_member *o = FX_M(d, j);
-            if (o->f && o->f->kind == FX_F_INT && !strcmp(o->key, okey)) {
-                m->omit = j;
+            if (o->f && o->f->kind != FX_F_RAW && !strcmp(o->key, okey)) {
+                m->omit = j;        /* a string there becomes the count */
+                o->is_count = 1;
             }
         }
     }

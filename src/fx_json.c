@@ -223,7 +223,8 @@ char *fx_json_quote_len(apr_pool_t *p, const char *src, apr_size_t len,
     apr_size_t enc, cap, consumed, written;
     char *out;
 
-    enc = fx_json_encoded_len(src, len);
+    /* every byte encodes to one or more: a long value is not measured */
+    enc = max_out && len >= max_out ? max_out : fx_json_encoded_len(src, len);
     if (max_out && enc > max_out) {
         enc = max_out;
     }
@@ -374,7 +375,8 @@ char *fx_json_std_quote_len(apr_pool_t *p, const char *src, apr_size_t len,
     apr_size_t enc, consumed, written;
     char *out;
 
-    enc = fx_json_std_encoded_len(src, len);
+    enc = max_out && len >= max_out ? max_out
+                                    : fx_json_std_encoded_len(src, len);
     if (max_out && enc > max_out) {
         enc = max_out;
     }

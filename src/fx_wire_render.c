@@ -28,12 +28,19 @@ static int fx_is_int(const char *s)
     return strspn(s, "0123456789") == strlen(s);
 }
 
+/* A kept value never gives way to the budget: only those that cannot
+ * crowd the 4 KB header out (%HH triples a byte at most). */
+static int fx_hdr_keep(const char *v)
+{
+    return strlen(v) <= 256;
+}
+
 /* Facts the header writes itself, in front or at the end. */
 static int fx_hdr_placed(const char *key)
 {
     static const char *const placed[] = {
         "status", "reason", "module", "phase", "file", "line", "request_id",
-        "detail", "hint", "truncated", NULL
+        "directive", "detail", "hint", "truncated", NULL
     };
     int i;
     for (i = 0; placed[i]; i++) {
@@ -52,7 +59,8 @@ static void fx_hdr_visit(void *baton, const char *key, const char *value,
         return;
     }
     /* Keys that are not sf keys (none today) are skipped by fx_sf_dict_*. */
-    fx_sf_dict_string(b->d, key, value, 0);
+    fx_sf_dict_string(b->d, key, value,
+                      !strcmp(key, "client_ip") && fx_hdr_keep(value));
 }
 
 char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
@@ -67,15 +75,20 @@ char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
     if ((v = fx_entry_get(e, "reason"))) {
         fx_sf_dict_token(b.d, "reason", v, 1);
     }
+    /* What identifies the entry is kept whole, as in every document the
+     * builder writes (fx_entry.h), unless it alone could not fit. */
     if ((v = fx_entry_get(e, "module"))) {
-        fx_sf_dict_string(b.d, "module", v, 0);
+        fx_sf_dict_string(b.d, "module", v, fx_hdr_keep(v));
     }
     if ((v = fx_entry_get(e, "phase"))) {
-        fx_sf_dict_string(b.d, "phase", v, 0);
+        fx_sf_dict_string(b.d, "phase", v, fx_hdr_keep(v));
     }
     if (file) {
-        fx_sf_dict_string(b.d, "at", line ? apr_pstrcat(p, file, ":", line,
-                                                        NULL) : file, 0);
+        v = line ? apr_pstrcat(p, file, ":", line, NULL) : file;
+        fx_sf_dict_string(b.d, "at", v, fx_hdr_keep(v));
+    }
+    if ((v = fx_entry_get(e, "directive"))) {
+        fx_sf_dict_string(b.d, "directive", v, fx_hdr_keep(v));
     }
     fx_entry_visit(e, fx_hdr_visit, &b);
     if ((v = fx_entry_get(e, "detail"))) {

@@ -21,6 +21,7 @@ import pytest
 
 import harness
 from harness import decode, field
+from sf8941 import parse_dictionary, plain
 
 TRUSTED = {"Accept": "application/problem+json"}
 
@@ -130,6 +131,12 @@ def test_blocklist_entry_keeps_what_identifies_it(bl):
     check_conditions(e, decoded=False)
     assert field(e, "detail").startswith("This RewriteRule matched")
     assert "detail" not in e.get("truncated", [])
+
+    # the header: an RFC 8941 Dictionary, its identifying members whole
+    d = plain(parse_dictionary(r.header("Forbidden-Explain")))
+    assert decode(d["at"]) == "%s:%d" % (bl.blocklist_file, N_CONDS + 2)
+    assert decode(d["directive"]) == "RewriteRule ^ - [F]"
+    assert d["id"] == rid
 
     own = json.loads(own_log_lines(bl, 1)[-1])
     check_identity(own, bl, rid, decoded=True)

@@ -170,15 +170,18 @@ void fx_entry_set_raw(fx_entry *e, const char *key, const char *json)
     f->s = apr_pstrmemdup(e->pool, json, f->s_len);
     /* What is rendered must be one JSON value, log-safe by construction
      * (fx_entry.h): a raw value that is not becomes a string, which the
-     * encoding makes safe. */
-    if (!fx_json_raw_valid(json, f->s_len)) {
-        f->kind = FX_F_STR;
-        return;
+     * encoding makes safe.  An array is checked and split in one walk. */
+    f->kind = FX_F_STR;
+    if (json[0] == '[') {
+        spans = apr_array_make(e->pool, 8, sizeof(apr_size_t));
+        if (fx_json_is_log_safe(json, f->s_len)
+            && fx_json_raw_items(f->s, f->s_len, spans)) {
+            f->kind = FX_F_RAW;
+            f->spans = spans;
+        }
     }
-    f->kind = FX_F_RAW;
-    spans = apr_array_make(e->pool, 8, sizeof(apr_size_t));
-    if (fx_json_raw_items(f->s, f->s_len, spans)) {
-        f->spans = spans;
+    else if (fx_json_raw_valid(json, f->s_len)) {
+        f->kind = FX_F_RAW;
     }
 }
 
@@ -254,28 +257,31 @@ static apr_array_header_t *fx_ordered(const fx_entry *e, apr_pool_t *p,
 {
     apr_array_header_t *out = apr_array_make(p, e->fields->nelts,
                                              sizeof(fx_field *));
-    apr_array_header_t *ranks = apr_array_make(p, e->fields->nelts,
-                                               sizeof(int));
+    int *rk = st && st->front ? apr_palloc(p, sizeof(int) * e->fields->nelts)
+                              : NULL;
     int i, j;
     for (i = 0; i < e->fields->nelts; i++) {
         fx_field *f = &APR_ARRAY_IDX(e->fields, i, fx_field);
         fx_field **slots;
-        int *rk, r;
+        int r;
         if (!f->key || (f->key_len == 9 && !memcmp(f->key, "truncated", 9))
             || (st && fx_in_list(st->skip, f->key, f->key_len))) {
             continue;
         }
-        r = st && st->front ? fx_front_rank(st, f) : f->rank;
+        r = rk ? fx_front_rank(st, f) : f->rank;
         APR_ARRAY_PUSH(out, fx_field *) = f;
-        APR_ARRAY_PUSH(ranks, int) = r;
         slots = (fx_field **)out->elts;
-        rk = (int *)ranks->elts;
-        for (j = out->nelts - 1; j > 0 && rk[j - 1] > r; j--) {
+        for (j = out->nelts - 1;
+             j > 0 && (rk ? rk[j - 1] : slots[j - 1]->rank) > r; j--) {
             slots[j] = slots[j - 1];
-            rk[j] = rk[j - 1];
+            if (rk) {
+                rk[j] = rk[j - 1];
+            }
         }
         slots[j] = f;
-        rk[j] = r;
+        if (rk) {
+            rk[j] = r;
+        }
     }
     return out;
 }

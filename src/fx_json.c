@@ -26,8 +26,9 @@ static const unsigned char fx_escape[256] = {
  * min(len, max)).  Every 403 encodes about a kilobyte: sixteen bytes at a
  * time with SSE2 (every x86-64), eight with plain integer arithmetic, then
  * byte by byte. */
-static apr_size_t fx_plain_run_ex(const char *s, apr_size_t len,
-                                  apr_size_t max, int pct_too)
+static FX_ALWAYS_INLINE apr_size_t fx_plain_run_ex(const char *s,
+                                                   apr_size_t len,
+                                                   apr_size_t max, int pct_too)
 {
     apr_size_t n = 0, end = len < max ? len : max;
 
@@ -563,6 +564,7 @@ int fx_json_raw_valid(const char *s, apr_size_t len)
 int fx_json_raw_items(const char *s, apr_size_t len, apr_array_header_t *spans)
 {
     fx_scan c;
+    int n = 0;
     c.s = s;
     c.i = 0;
     c.len = len;
@@ -576,9 +578,11 @@ int fx_json_raw_items(const char *s, apr_size_t len, apr_array_header_t *spans)
         apr_size_t st;
         fx_ws(&c);
         if (c.i < len && s[c.i] == ']') {
-            return 1;
+            c.i++;
+            fx_ws(&c);
+            return c.i == len;
         }
-        if (spans->nelts) {
+        if (n++) {
             if (c.i >= len || s[c.i] != ',') {
                 return 0;
             }
@@ -586,6 +590,7 @@ int fx_json_raw_items(const char *s, apr_size_t len, apr_array_header_t *spans)
             fx_ws(&c);
         }
         st = c.i;
+        c.depth = 1;
         if (!fx_value(&c)) {
             return 0;
         }

@@ -77,8 +77,10 @@ char *fx_json_std_quote_len(apr_pool_t *p, const char *src, apr_size_t len,
  * between tokens) that is log-safe. */
 int fx_json_raw_valid(const char *s, apr_size_t len);
 
-/* When the valid raw value s is an array: pushes (offset, length) pairs
- * (apr_size_t) of its items onto spans and returns 1; otherwise 0. */
+/* When s[0..len) is one JSON array (the grammar of fx_json_raw_valid; its
+ * log-safety is the caller's to check): pushes (offset, length) pairs
+ * (apr_size_t) of its items onto spans and returns 1; otherwise 0 (spans
+ * may then hold some pairs). */
 int fx_json_raw_items(const char *s, apr_size_t len, apr_array_header_t *spans);
 
 /* The valid raw value s rendered with every string token re-encoded: in the

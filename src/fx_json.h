@@ -1,7 +1,7 @@
 /* fx_json.h — the two JSON string encodings the module writes, and the
  * checks on pre-rendered ("raw") JSON values.
  *
- * The log-safe encoding (error log, request note, FORBIDDEN_* variables):
+ * The log-safe encoding (the error-log line and the request note):
  * httpd escapes error-log messages itself: it doubles every backslash and
  * writes control characters and bytes outside printable ASCII as \xHH.  A
  * JSON escape such as \" would therefore reach the file as \\" and break the

@@ -355,6 +355,7 @@ typedef struct {
     const char **item;              /* rendered items at the current cap */
     apr_size_t *item_len;
     char *item_cut;                 /* an item's strings were cut */
+    apr_size_t *item_longest;       /* its longest string, as rendered */
     char *keep;
     int omit;                       /* member counting the omitted, or -1 */
     int omitted;                    /* items this render leaves out */
@@ -407,7 +408,7 @@ static void fx_member_render(fx_doc *d, int i)
     }
     else if (!m->n_items) {
         m->v = fx_json_raw_render(d->p, m->f->s, m->f->s_len, d->std,
-                                  m->cap, &cut);
+                                  m->cap, &cut, NULL);
     }
     else {
         apr_array_header_t *parts = apr_array_make(d->p, m->n_items * 2 + 2,
@@ -433,16 +434,20 @@ static void fx_member_render(fx_doc *d, int i)
     m->v_len = strlen(m->v);
 }
 
-/* The items of list member m rendered at its cap. */
-static void fx_items_render(fx_doc *d, fx_member *m)
+/* The items of list member m rendered at its cap; an item none of whose
+ * strings is longer than the cap stays as it is. */
+static void fx_items_render(fx_doc *d, fx_member *m, int first)
 {
     int k;
     for (k = 0; k < m->n_items; k++) {
         apr_size_t off = APR_ARRAY_IDX(m->f->spans, 2 * k, apr_size_t);
         apr_size_t len = APR_ARRAY_IDX(m->f->spans, 2 * k + 1, apr_size_t);
         int cut = 0;
+        if (!first && m->item_longest[k] <= m->cap) {
+            continue;
+        }
         m->item[k] = fx_json_raw_render(d->p, m->f->s + off, len, d->std,
-                                        m->cap, &cut);
+                                        m->cap, &cut, &m->item_longest[k]);
         m->item_len[k] = strlen(m->item[k]);
         m->item_cut[k] = (char)cut;
     }
@@ -581,9 +586,10 @@ static void fx_doc_build(fx_doc *d, apr_array_header_t *order,
         m->item = apr_palloc(d->p, sizeof(*m->item) * m->n_items);
         m->item_len = apr_palloc(d->p, sizeof(*m->item_len) * m->n_items);
         m->item_cut = apr_palloc(d->p, m->n_items);
+        m->item_longest = apr_palloc(d->p, sizeof(apr_size_t) * m->n_items);
         m->keep = apr_palloc(d->p, m->n_items);
         memset(m->keep, 1, m->n_items);
-        fx_items_render(d, m);
+        fx_items_render(d, m, 1);
         /* What the list leaves out is counted in the producer's own
          * "<key>_omitted" when there is one, else in one added right after
          * the list (shown only when items are left out). */
@@ -632,7 +638,7 @@ static int fx_policy_cap(fx_doc *d, apr_size_t cap)
         m->cap = cap;
         m->dirty = 1;
         if (m->n_items) {
-            fx_items_render(d, m);
+            fx_items_render(d, m, 0);
         }
         changed = 1;
     }
@@ -765,8 +771,8 @@ static char *fx_doc_last_resort(fx_doc *d, apr_size_t budget)
 static char *fx_doc_render(apr_array_header_t *order, apr_pool_t *p,
                            apr_size_t budget, const fx_entry_style *st)
 {
-    static const apr_size_t caps_1[] = { 512, 256, 0 };
-    static const apr_size_t caps_2[] = { 128, 64, 0 };
+    static const apr_size_t caps_1[] = { 512, 0 };
+    static const apr_size_t caps_2[] = { 256, 128, 64, 0 };
     fx_doc d;
     apr_size_t len;
     int n, i;

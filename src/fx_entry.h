@@ -8,12 +8,13 @@
  *
  * Size policy, when a document would exceed its byte budget, in this order
  * until it fits:
- *   1. long string values (and the strings inside raw values) are cut, to
- *      512 then 256 bytes;
+ *   1. long string values (and the strings inside raw values) are cut to
+ *      512 bytes;
  *   2. lists (raw arrays) lose their items from the end, those not marked
- *      deciding first; "<key>_omitted" says how many items are left out
- *      (added to the producer's own count when it set one);
- *   3. strings are cut further, to 128 then 64 bytes; lists lose their
+ *      deciding (in a list without marks: all but the first); a
+ *      "<key>_omitted" says how many items are left out (added to the
+ *      producer's own count when it set one);
+ *   3. strings are cut further, to 256, 128 then 64 bytes; lists lose their
  *      deciding items too, except the first;
  *   4. whole facts are dropped, the largest first;
  *   5. only then are the pinned facts cut, the longest first.

@@ -600,23 +600,39 @@ int fx_json_raw_items(const char *s, apr_size_t len, apr_array_header_t *spans)
 }
 
 const char *fx_json_raw_render(apr_pool_t *p, const char *s, apr_size_t len,
-                               int std, apr_size_t max_out, int *truncated)
+                               int std, apr_size_t max_out, int *truncated,
+                               apr_size_t *longest)
 {
     apr_array_header_t *parts;
-    apr_size_t i = 0;
+    apr_size_t i = 0, most = 0;
     int cut = 0;
 
     if (truncated) {
         *truncated = 0;
     }
-    if (!std && !max_out) {
-        return apr_pstrmemdup(p, s, len);
+    if (!std) {
+        /* log-safe already: a copy, unless some string is to be cut */
+        const char *q = s, *end = s + len, *close;
+        while ((q = memchr(q, '"', (apr_size_t)(end - q))) != NULL
+               && (close = memchr(q + 1, '"', (apr_size_t)(end - q - 1)))) {
+            if ((apr_size_t)(close - q - 1) > most) {
+                most = (apr_size_t)(close - q - 1);
+            }
+            q = close + 1;
+        }
+        if (!max_out || most <= max_out) {
+            if (longest) {
+                *longest = most;
+            }
+            return apr_pstrmemdup(p, s, len);
+        }
+        most = 0;
     }
     parts = apr_array_make(p, 16, sizeof(const char *));
     while (i < len) {
         const char *q = memchr(s + i, '"', len - i), *end;
-        apr_size_t blen, dlen;
-        char *body, *dec;
+        apr_size_t blen;
+        const char *piece;
         int t = 0;
         if (!q) {
             APR_ARRAY_PUSH(parts, const char *) = apr_pstrmemdup(p, s + i,
@@ -632,18 +648,28 @@ const char *fx_json_raw_render(apr_pool_t *p, const char *s, apr_size_t len,
             break;
         }
         blen = (apr_size_t)(end - q - 1);
-        body = apr_pstrmemdup(p, q + 1, blen);
-        dec = fx_json_decode(p, body, &dlen);
-        APR_ARRAY_PUSH(parts, const char *) = std
-            ? fx_json_std_quote_len(p, dec, dlen, max_out, &t)
-            : (max_out && blen > max_out
-               ? fx_json_quote_len(p, dec, dlen, max_out, &t)
-               : apr_pstrcat(p, "\"", body, "\"", NULL));
+        if (!std && (!max_out || blen <= max_out)) {
+            piece = apr_pstrmemdup(p, q, blen + 2);     /* as it is */
+        }
+        else {
+            apr_size_t dlen;
+            char *dec = fx_json_decode(p, apr_pstrmemdup(p, q + 1, blen),
+                                       &dlen);
+            piece = std ? fx_json_std_quote_len(p, dec, dlen, max_out, &t)
+                        : fx_json_quote_len(p, dec, dlen, max_out, &t);
+        }
+        APR_ARRAY_PUSH(parts, const char *) = piece;
+        if (strlen(piece) - 2 > most) {
+            most = strlen(piece) - 2;
+        }
         cut |= t;
         i = (apr_size_t)(end - s) + 1;
     }
     if (truncated) {
         *truncated = cut;
+    }
+    if (longest) {
+        *longest = most;
     }
     return apr_array_pstrcat(p, parts, 0);
 }

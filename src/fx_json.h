@@ -85,8 +85,11 @@ int fx_json_raw_items(const char *s, apr_size_t len, apr_array_header_t *spans);
 
 /* The valid raw value s rendered with every string token re-encoded: in the
  * standard encoding when std, else kept in the log-safe one; each string
- * longer than max_out (encoded, 0 = no limit) is cut and *truncated set. */
+ * longer than max_out (encoded, 0 = no limit) is cut and *truncated set.
+ * *longest (if non-NULL) gets the encoded length of its longest string as
+ * rendered. */
 const char *fx_json_raw_render(apr_pool_t *p, const char *s, apr_size_t len,
-                               int std, apr_size_t max_out, int *truncated);
+                               int std, apr_size_t max_out, int *truncated,
+                               apr_size_t *longest);
 
 #endif

@@ -212,10 +212,10 @@ static void test_std(apr_pool_t *p)
         CHECK_INT(APR_ARRAY_IDX(spans, 2, apr_size_t), 6);
         CHECK_INT(APR_ARRAY_IDX(spans, 3, apr_size_t), 11);
         CHECK_STR(fx_json_raw_render(p, "[\"a%22b%5C%0A%C3%A9%FF\",1]", 26,
-                                     1, 0, &t),
+                                     1, 0, &t, NULL),
                   "[\"a\\\"b\\\\\\n\xc3\xa9\\ufffd\",1]");
         CHECK(!t);
-        CHECK_STR(fx_json_raw_render(p, "{\"k\":\"abcdef\"}", 14, 0, 3, &t),
+        CHECK_STR(fx_json_raw_render(p, "{\"k\":\"abcdef\"}", 14, 0, 3, &t, NULL),
                   "{\"k\":\"abc\"}");
         CHECK(t);
     }

@@ -492,7 +492,7 @@ static apr_size_t fx_doc_measure(fx_doc *d, int *n_trunc)
             fx_member_render(d, i);
         }
         if (m->f && (m->dropped || m->cut)) {
-            tr += m->key_len + 3;
+            tr += m->key_len + 2;          /* "key" */
             n++;
         }
         if (!fx_member_shown(d, m)) {

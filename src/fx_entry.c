@@ -792,17 +792,19 @@ static char *fx_doc_render(apr_array_header_t *order, apr_pool_t *p,
             return fx_doc_write(&d);
         }
     }
-    if (fx_policy_lists(&d, len - budget, 0) && FX_FITS()) {
-        return fx_doc_write(&d);
+    /* (an estimate: the count and "truncated" grow as items go) */
+    while (fx_policy_lists(&d, len - budget, 0)) {
+        if (FX_FITS()) {
+            return fx_doc_write(&d);
+        }
     }
     for (i = 0; caps_2[i]; i++) {
         if (fx_policy_cap(&d, caps_2[i]) && FX_FITS()) {
             return fx_doc_write(&d);
         }
     }
-    if (!FX_FITS() && fx_policy_lists(&d, len - budget, 1) && FX_FITS()) {
-        return fx_doc_write(&d);
-    }
+    while (!FX_FITS() && fx_policy_lists(&d, len - budget, 1))
+        ;
     while (!FX_FITS() && fx_policy_drop(&d))
         ;
     while (!FX_FITS() && fx_policy_pinned(&d))

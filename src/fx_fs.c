@@ -1116,7 +1116,7 @@ static const fx_shadow_rec *fx_cgi_mapping(request_rec *r)
  * dot), or "" when none does. */
 static const char *fx_cgi_exts(request_rec *r)
 {
-    apr_array_header_t *add = fx_shadow_find(r->pool, fx_dir_get(r),
+    apr_array_header_t *add = fx_records_find(r->pool, r,
                                              "AddHandler");
     const char *base, *out = "";
     int i;
@@ -1482,7 +1482,7 @@ static void fx_exec_cgi_protection(request_rec *r, request_rec *failed,
     apr_pool_t *p = r->pool;
     const char *base = strrchr(failed->filename, '/');
     const char *exts = fx_cgi_exts(failed);
-    apr_array_header_t *set = fx_shadow_find(p, fx_dir_get(failed),
+    apr_array_header_t *set = fx_records_find(p, failed,
                                              "SetHandler");
     fx_fix_acc acc = { NULL, NULL, NULL, NULL };
     const char *files = NULL, *alt = fx_protect_alternative(FX_PROT_NOEXEC);

@@ -1,146 +1,24 @@
 /* fx_report.c — publishes the entry of a 403: one line in the error log
- * (in httpd's own format, with LogLevel, ErrorLogFormat, syslog and piped
- * loggers applying), the same JSON in ForbiddenExplainLog when configured,
+ * through ap_log_rerror (LogLevel, ErrorLogFormat, syslog, providers, piped
+ * loggers and error_log hooks applying as to any line), the same facts in
+ * ForbiddenExplainLog when configured (standard JSON there),
  * a request note and environment variables for mod_log_config.  Runs in
  * log_transaction, when the final status is known, before mod_log_config
  * writes the access log. */
-#include <unistd.h>
-#if defined(HAVE_SYS_GETTID) && !defined(HAVE_GETTID)
-#include <sys/syscall.h>
-#endif
 #include "apr_strings.h"
 #include "apr_hash.h"
-#include "ap_mpm.h"
 #include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_main.h"
-#include "util_time.h"
 #include "fx_private.h"
-#include "fx_logline.h"
 
 /* The error-log line (prefix + message) must stay below MAX_STRING_LEN
  * (8192); this leaves room for the prefix and ErrorLogFormat items. */
 #define FX_LOG_BUDGET 6144
-/* Piped-log writes up to PIPE_BUF bytes are atomic. */
+/* ForbiddenExplainLog: piped-log writes up to PIPE_BUF bytes are atomic. */
 #define FX_PIPE_BUDGET 4000
-
-/* The ":tid" part of httpd's default format, as server/log.c prints it
- * with the DEFAULT_LOG_TID of the httpd these headers come from. */
-static const char *fx_log_tid(apr_pool_t *p)
-{
-#if APR_HAS_THREADS
-    int threaded;
-#endif
-#if defined(DEFAULT_LOG_TID) && (defined(HAVE_GETTID) || defined(HAVE_SYS_GETTID))
-    if (DEFAULT_LOG_TID[0] == 'g') {
-#ifdef HAVE_GETTID
-        pid_t tid = gettid();
-#else
-        pid_t tid = syscall(SYS_gettid);
-#endif
-        return tid == -1 ? NULL : apr_ltoa(p, (long)tid);
-    }
-#endif
-#if APR_HAS_THREADS
-    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS
-        && threaded != AP_MPMQ_NOT_SUPPORTED) {
-        apr_os_thread_t tid = apr_os_thread_current();
-        return apr_psprintf(p, "%pT", &tid);
-    }
-#endif
-    return NULL;
-}
-
-/* The entry's error-log line.  ap_log_rerror() copies a message with
- * apr_vsnprintf and then escapes it byte by byte into a second buffer: for
- * a 1 KB entry that was a third of all a 403 cost the module.  msg is a
- * rendered entry, log-safe by construction (fx_entry.h), so where httpd
- * would write the line in its default format to a file or pipe, the same
- * bytes are written here and the error_log hook runs as httpd runs it.
- * ErrorLogFormat, syslog and the debug levels (which add file:line) go
- * through ap_log_rerror. */
-static const char *const fx_level_names[APLOG_DEBUG] = {
-    "emerg", "alert", "crit", "error", "warn", "notice", "info"
-};
-
-static void fx_log_entry_line(request_rec *r, int level, const char *msg)
-{
-    server_rec *s = r->server;
-    conn_rec *c = r->connection;
-    const request_rec *rmain = r->main ? r->main : r;
-    core_server_config *core = ap_get_core_module_config(s->module_config);
-    const char *referer;
-    char when[64];
-    int when_len = sizeof(when);
-    apr_size_t cap;
-    ap_errorlog_info info;
-    fx_logline l;
-    char *line;
-
-    if (!s->error_log || level >= APLOG_DEBUG || core->error_log_format
-        || (core->error_log_conn && core->error_log_conn->nelts)
-        || (core->error_log_req && core->error_log_req->nelts)) {
-        ap_log_rerror(APLOG_MARK, level, 0, r, "%s", msg);
-        return;
-    }
-    if (level != APLOG_NOTICE
-        && level > ap_get_request_module_loglevel(r, APLOG_MODULE_INDEX)) {
-        return;
-    }
-    /* httpd gives the connection and the request their log ids (%L) on
-     * their first error-log line. */
-    if (!c->log_id) {
-        ap_run_generate_log_id(c, NULL, &c->log_id);
-    }
-    if (!rmain->log_id) {
-        ap_run_generate_log_id(c, rmain, &((request_rec *)rmain)->log_id);
-    }
-
-    ap_recent_ctime_ex(when, apr_time_now(), AP_CTIME_OPTION_USEC, &when_len);
-    l.time = when;
-    l.module = ap_find_module_short_name(APLOG_MODULE_INDEX);
-    l.level = fx_level_names[level];
-    l.pid = apr_ltoa(r->pool, (long)getpid());
-    l.tid = fx_log_tid(r->pool);
-    l.peer_word = c->sbh ? "client" : "remote";
-    l.ip = r->useragent_ip;
-    l.port = r->useragent_addr ? r->useragent_addr->port : 0;
-    l.message = msg;
-    l.referer = NULL;
-    cap = strlen(msg) + 256;
-    referer = apr_table_get(r->headers_in, "Referer");
-    if (referer && *referer) {
-        apr_size_t room = 4 * strlen(referer) + 1;
-        char *esc = apr_palloc(r->pool, room > MAX_STRING_LEN
-                                        ? MAX_STRING_LEN : room);
-        ap_escape_errorlog_item(esc, referer, room > MAX_STRING_LEN
-                                              ? MAX_STRING_LEN : room);
-        l.referer = esc;
-        cap += strlen(esc);
-    }
-    if (cap > MAX_STRING_LEN) {
-        cap = MAX_STRING_LEN;
-    }
-    line = apr_palloc(r->pool, cap);
-    fx_logline_compose(line, cap, &l);
-    apr_file_puts(line, s->error_log);
-    apr_file_flush(s->error_log);
-
-    memset(&info, 0, sizeof(info));
-    info.s = s;
-    info.c = c;
-    info.r = r;
-    info.rmain = rmain;
-    info.pool = r->pool;
-    info.file = __FILE__;
-    info.line = __LINE__;
-    info.module_index = APLOG_MODULE_INDEX;
-    info.level = level;
-    info.format = "%s";
-    ap_run_error_log(&info, msg);
-}
 
 /* The request, following internal redirects, whose hooks produced the 403
  * (or the initial one when none recorded it). */
@@ -220,13 +98,20 @@ static int fx_log_transaction(request_rec *r)
     sc = ap_get_module_config(r->server->module_config,
                               &forbidden_explain_module);
     json = fx_entry_render(e, r->pool, FX_LOG_BUDGET);
-    fx_log_entry_line(r, sc->log_level, json);
+    /* The entry's error-log line goes through ap_log_rerror() like every line
+     * httpd writes: LogLevel (per module and per directory), ErrorLogFormat,
+     * syslog, error-log providers, piped loggers and every error_log hook see
+     * it as httpd's own, whatever httpd's build (DEFAULT_LOG_TID, an unescaped
+     * build) or version lays out.  The rendered entry is log-safe (fx_json.h),
+     * so httpd's escaping leaves it byte for byte as it is. */
+    ap_log_rerror(APLOG_MARK, sc->log_level, 0, r, "%s", json);
     if (sc->log_file) {
-        const char *line = json;
+        /* The module's own file or pipe: nobody escapes it after us, so it
+         * is standard JSON (UTF-8 strings, fx_json.h) for log shippers. */
+        static const fx_entry_style own = { FX_ENC_JSON, NULL, NULL, NULL };
+        const char *line = fx_entry_render_as(e, r->pool, FX_PIPE_BUDGET,
+                                              &own);
         apr_size_t len;
-        if (strlen(line) > FX_PIPE_BUDGET) {
-            line = fx_entry_render(e, r->pool, FX_PIPE_BUDGET);
-        }
         line = apr_pstrcat(r->pool, line, "\n", NULL);
         len = strlen(line);
         apr_file_write_full(sc->log_file, line, len, NULL);

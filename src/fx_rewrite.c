@@ -884,31 +884,40 @@ static void fx_set_directive(fx_entry *e, apr_pool_t *p, const fx_rw_rec *k)
     fx_entry_set(e, "section", k->section);
 }
 
-#define FX_MAX_CONDS 16
+/* Conditions listed at most; the entry builder shortens the list further
+ * to fit a document, keeping the deciding ones (fx_entry.h). */
+#define FX_MAX_CONDS 64
 
-/* [{"directive":..,"file":..,"line":N,"tested":..,"result":true}, ...] */
-static const char *fx_conditions_json(apr_pool_t *p, apr_array_header_t *recs,
-                                      const fx_rw_result *res)
+/* conditions: [{"directive":..,"file":..,"line":N,"tested":..,"result":B}]
+ * as a list whose deciding items are the conditions that held (the chain
+ * that made the rule apply); conditions_omitted counts those past
+ * FX_MAX_CONDS. */
+static void fx_set_conditions(apr_pool_t *p, fx_entry *e,
+                              apr_array_header_t *recs,
+                              const fx_rw_result *res)
 {
-    apr_array_header_t *parts = apr_array_make(p, 4, sizeof(char *));
-    int i;
+    int i, n = res->conds ? res->conds->nelts : 0;
+    apr_array_header_t *items = apr_array_make(p, n ? n : 1, sizeof(char *));
+    apr_array_header_t *held = apr_array_make(p, n ? n : 1, sizeof(int));
 
-    /* Raw JSON is never cut by the renderer: keep it bounded here. */
-    for (i = 0; res->conds && i < res->conds->nelts && i < FX_MAX_CONDS;
-         i++) {
+    for (i = 0; i < n && i < FX_MAX_CONDS; i++) {
         const fx_rw_cond_eval *ev = &APR_ARRAY_IDX(res->conds, i,
                                                    fx_rw_cond_eval);
         const fx_rw_rec *k = &APR_ARRAY_IDX(recs, ev->line, fx_rw_rec);
-        APR_ARRAY_PUSH(parts, char *) = apr_psprintf(p,
+        APR_ARRAY_PUSH(items, char *) = apr_psprintf(p,
             "{\"directive\":%s,\"file\":%s,\"line\":%d,\"tested\":%s,"
             "\"result\":%s}",
             fx_json_quote(p, apr_pstrcat(p, k->name, " ", k->args, NULL),
-                          512, NULL),
-            fx_json_quote(p, fx_or_empty(k->file), 512, NULL), k->line,
-            fx_json_quote(p, ev->tested ? ev->tested : "", 512, NULL),
+                          0, NULL),
+            fx_json_quote(p, fx_or_empty(k->file), 0, NULL), k->line,
+            fx_json_quote(p, ev->tested ? ev->tested : "", 0, NULL),
             ev->result ? "true" : "false");
+        APR_ARRAY_PUSH(held, int) = ev->result;
     }
-    return apr_pstrcat(p, "[", apr_array_pstrcat(p, parts, ','), "]", NULL);
+    fx_entry_set_list(e, "conditions", items, held);
+    if (n > FX_MAX_CONDS) {
+        fx_entry_set_int(e, "conditions_omitted", n - FX_MAX_CONDS);
+    }
 }
 
 /* Does the rule's flags field hold R=<code> (not F)? */
@@ -1339,7 +1348,7 @@ static void fx_rw_explain_status(request_rec *r, request_rec *failed,
     nconds = res->conds ? res->conds->nelts : 0;
     fx_set_directive(e, p, rule);
     fx_entry_set(e, "rewrite_subject", res->subject);
-    fx_entry_set_raw(e, "conditions", fx_conditions_json(p, in->recs, res));
+    fx_set_conditions(p, e, in->recs, res);
     if (res->unsafe_qmark) {
         fx_entry_set(e, "detail", "The substitution of this RewriteRule put "
             "a '?' that came from the URL (an encoded %3f) into the rewritten "

@@ -1,8 +1,10 @@
 /* fx_sf.h — the wire encodings of an explanation: an RFC 8941 (RFC 9651)
  * Dictionary for the Forbidden-Explain header, the string escaping shared
- * with the problem+json body, and the Accept test for problem+json.
+ * with fx_sf_json_string, and the Accept test for problem+json.  (The
+ * problem+json body itself is standard JSON from the entry builder,
+ * fx_entry.h / fx_json.h.)
  *
- * Wire text rule (header and body alike): every byte of a value is sent as
+ * Wire text rule (the header): every byte of a value is sent as
  * itself when it is printable ASCII (0x20-0x7e) other than '%'; '%', control
  * bytes, DEL and every byte >= 0x80 are sent as %HH (uppercase hex).  On top
  * of that the container's own escaping applies: sf-string and JSON string

@@ -16,6 +16,13 @@
 #define FX_HAS_BYTE(v, c)  FX_HAS_ZERO((v) ^ (FX_ONES * (unsigned char)(c)))
 #define FX_HAS_HIGH(v)     ((v) & FX_HIGHS)
 
+/* For scans specialised by a constant argument at each call site. */
+#if defined(__GNUC__)
+#define FX_ALWAYS_INLINE APR_INLINE __attribute__((always_inline))
+#else
+#define FX_ALWAYS_INLINE APR_INLINE
+#endif
+
 static APR_INLINE apr_uint64_t fx_load8(const char *s)
 {
     apr_uint64_t v;

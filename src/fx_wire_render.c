@@ -28,12 +28,19 @@ static int fx_is_int(const char *s)
     return strspn(s, "0123456789") == strlen(s);
 }
 
+/* A kept value never gives way to the budget: only those that cannot
+ * crowd the 4 KB header out (%HH triples a byte at most). */
+static int fx_hdr_keep(const char *v)
+{
+    return strlen(v) <= 256;
+}
+
 /* Facts the header writes itself, in front or at the end. */
 static int fx_hdr_placed(const char *key)
 {
     static const char *const placed[] = {
         "status", "reason", "module", "phase", "file", "line", "request_id",
-        "detail", "hint", "truncated", NULL
+        "directive", "detail", "hint", "truncated", NULL
     };
     int i;
     for (i = 0; placed[i]; i++) {
@@ -52,7 +59,8 @@ static void fx_hdr_visit(void *baton, const char *key, const char *value,
         return;
     }
     /* Keys that are not sf keys (none today) are skipped by fx_sf_dict_*. */
-    fx_sf_dict_string(b->d, key, value, 0);
+    fx_sf_dict_string(b->d, key, value,
+                      !strcmp(key, "client_ip") && fx_hdr_keep(value));
 }
 
 char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
@@ -67,15 +75,20 @@ char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
     if ((v = fx_entry_get(e, "reason"))) {
         fx_sf_dict_token(b.d, "reason", v, 1);
     }
+    /* What identifies the entry is kept whole, as in every document the
+     * builder writes (fx_entry.h), unless it alone could not fit. */
     if ((v = fx_entry_get(e, "module"))) {
-        fx_sf_dict_string(b.d, "module", v, 0);
+        fx_sf_dict_string(b.d, "module", v, fx_hdr_keep(v));
     }
     if ((v = fx_entry_get(e, "phase"))) {
-        fx_sf_dict_string(b.d, "phase", v, 0);
+        fx_sf_dict_string(b.d, "phase", v, fx_hdr_keep(v));
     }
     if (file) {
-        fx_sf_dict_string(b.d, "at", line ? apr_pstrcat(p, file, ":", line,
-                                                        NULL) : file, 0);
+        v = line ? apr_pstrcat(p, file, ":", line, NULL) : file;
+        fx_sf_dict_string(b.d, "at", v, fx_hdr_keep(v));
+    }
+    if ((v = fx_entry_get(e, "directive"))) {
+        fx_sf_dict_string(b.d, "directive", v, fx_hdr_keep(v));
     }
     fx_entry_visit(e, fx_hdr_visit, &b);
     if ((v = fx_entry_get(e, "detail"))) {
@@ -92,49 +105,6 @@ char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
 
 /* -------------------------------------------------------------------- */
 /* problem+json                                                          */
-
-typedef struct {
-    apr_pool_t *p;
-    apr_array_header_t *parts;
-    apr_array_header_t *cut;
-    apr_size_t cap;
-    int with_raw;
-} fx_prob_baton;
-
-static void fx_prob_visit(void *baton, const char *key, const char *value,
-                          int is_raw)
-{
-    fx_prob_baton *b = baton;
-    const char *v;
-    int cut = 0;
-
-    /* status and detail are standard members, written first */
-    if (!value || strcmp(key, "status") == 0 || strcmp(key, "detail") == 0
-        || strcmp(key, "truncated") == 0) {
-        return;
-    }
-    if (is_raw) {
-        if (!b->with_raw) {
-            APR_ARRAY_PUSH(b->cut, const char *) = key;
-            return;
-        }
-        v = value;
-    }
-    else if (strcmp(key, "line") == 0 && fx_is_int(value)) {
-        v = value;
-    }
-    else {
-        v = fx_sf_json_string(b->p, value, b->cap, &cut);
-        if (cut) {
-            APR_ARRAY_PUSH(b->cut, const char *) = key;
-        }
-    }
-    APR_ARRAY_PUSH(b->parts, const char *) = ",";
-    APR_ARRAY_PUSH(b->parts, const char *) = fx_sf_json_string(b->p, key, 0,
-                                                               NULL);
-    APR_ARRAY_PUSH(b->parts, const char *) = ":";
-    APR_ARRAY_PUSH(b->parts, const char *) = v;
-}
 
 /* The request id as a URN NSS: unreserved characters and '@' stay, every
  * other byte is percent-encoded. */
@@ -158,79 +128,39 @@ static const char *fx_prob_instance(apr_pool_t *p, const char *id)
     return apr_pstrcat(p, "urn:forbidden-explain:", out, NULL);
 }
 
-static char *fx_prob_render(apr_pool_t *p, const fx_entry *e, apr_size_t cap,
-                            int with_raw, apr_size_t *len)
-{
-    fx_prob_baton b;
-    const char *detail = fx_entry_get(e, "detail");
-    const char *id = fx_entry_get(e, "request_id");
-    int i, cut = 0;
-    char *out;
-
-    b.p = p;
-    b.parts = apr_array_make(p, 64, sizeof(const char *));
-    b.cut = apr_array_make(p, 4, sizeof(const char *));
-    b.cap = cap;
-    b.with_raw = with_raw;
-
-    APR_ARRAY_PUSH(b.parts, const char *) =
-        "{\"type\":\"about:blank\",\"title\":\"Forbidden\",\"status\":403";
-    if (detail) {
-        const char *v = fx_sf_json_string(p, detail, cap, &cut);
-        if (cut) {
-            APR_ARRAY_PUSH(b.cut, const char *) = "detail";
-        }
-        APR_ARRAY_PUSH(b.parts, const char *) = ",\"detail\":";
-        APR_ARRAY_PUSH(b.parts, const char *) = v;
-    }
-    if (id) {
-        APR_ARRAY_PUSH(b.parts, const char *) = ",\"instance\":";
-        APR_ARRAY_PUSH(b.parts, const char *) =
-            fx_sf_json_string(p, fx_prob_instance(p, id), 0, NULL);
-    }
-    fx_entry_visit(e, fx_prob_visit, &b);
-    if (b.cut->nelts) {
-        APR_ARRAY_PUSH(b.parts, const char *) = ",\"truncated\":[";
-        for (i = 0; i < b.cut->nelts; i++) {
-            APR_ARRAY_PUSH(b.parts, const char *) = i ? "," : "";
-            APR_ARRAY_PUSH(b.parts, const char *) =
-                fx_sf_json_string(p, APR_ARRAY_IDX(b.cut, i, const char *),
-                                  0, NULL);
-        }
-        APR_ARRAY_PUSH(b.parts, const char *) = "]";
-    }
-    APR_ARRAY_PUSH(b.parts, const char *) = "}";
-    out = apr_array_pstrcat(p, b.parts, 0);
-    *len = strlen(out);
-    return out;
-}
-
+/* The problem document is the entry rendered by the entry builder
+ * (fx_entry.c) in the standard encoding: the RFC 9457 members first, the
+ * facts as extension members under their log keys, the same size policy
+ * and "truncated" as every other document the module writes. */
 char *fx_wire_problem_json(apr_pool_t *p, const fx_entry *e,
                            apr_size_t budget)
 {
-    apr_size_t cap = 1024, len;
-    char *out;
-    int with_raw = 1;
+    static const char *const front[] = {
+        "type", "title", "status", "detail", "instance", NULL
+    };
+    static const char *const pinned[] = {
+        "type", "title", "instance", NULL
+    };
+    fx_entry_style style = { FX_ENC_JSON, front, pinned, NULL };
+    fx_entry *doc = fx_entry_copy(p, e);
+    const char *id = fx_entry_get(e, "request_id");
+    const char *line = fx_entry_get(e, "line");
 
     if (budget < 1024) {
         budget = 1024;
     }
-    for (;;) {
-        out = fx_prob_render(p, e, cap, with_raw, &len);
-        if (len <= budget) {
-            break;
-        }
-        if (cap > 16) {
-            cap /= 2;
-        }
-        else if (with_raw) {
-            with_raw = 0;       /* raw values are never cut: drop them */
-        }
-        else {
-            break;              /* cannot happen with bounded keys */
-        }
+    fx_entry_set(doc, "type", "about:blank");
+    fx_entry_set(doc, "title", "Forbidden");
+    fx_entry_set_int(doc, "status", 403);
+    if (id) {
+        fx_entry_set(doc, "instance", fx_prob_instance(p, id));
     }
-    return out;
+    /* a copy made through fx_entry_visit (redaction) has its integers as
+     * strings: the line is a number in the document */
+    if (line && fx_is_int(line)) {
+        fx_entry_set_int(doc, "line", apr_atoi64(line));
+    }
+    return fx_entry_render_as(doc, p, budget, &style);
 }
 
 /* -------------------------------------------------------------------- */

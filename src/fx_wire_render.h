@@ -23,9 +23,9 @@ char *fx_wire_header_value(apr_pool_t *p, const fx_entry *e,
 
 /* The problem document: type "about:blank", title "Forbidden", status,
  * detail, instance "urn:forbidden-explain:<request id>", then every other
- * fact as an extension member under its log key; values cut to fit are
- * listed in "truncated".  At most budget bytes (raw facts are dropped
- * before the budget is exceeded).  Valid JSON of printable ASCII. */
+ * fact as an extension member under its log key.  Rendered by the entry
+ * builder (fx_entry.h: its size policy, "truncated") in the standard
+ * encoding: RFC 8259 JSON in UTF-8 (fx_json.h).  At most budget bytes. */
 char *fx_wire_problem_json(apr_pool_t *p, const fx_entry *e,
                            apr_size_t budget);
 

@@ -464,3 +464,16 @@ def _insecure_ctx():
 def server_ids():
     pw = pwd.getpwnam(SERVER_USER)
     return pw.pw_uid, pw.pw_gid, grp.getgrgid(pw.pw_gid).gr_name
+
+
+def decoded(v):
+    """An error-log entry (or any value of it) with every string, also in
+    lists and objects, percent-decoded: what ForbiddenExplainLog and
+    problem+json hold for valid UTF-8 (standard JSON, no decoding step)."""
+    if isinstance(v, str):
+        return decode(v)
+    if isinstance(v, list):
+        return [decoded(x) for x in v]
+    if isinstance(v, dict):
+        return {k: decoded(x) for k, x in v.items()}
+    return v

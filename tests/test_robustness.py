@@ -426,9 +426,9 @@ def test_no_child_died_during_the_sweep(hostile_site):
 
 
 def test_own_log_has_the_same_entries_strictly(hostile_site):
-    """ForbiddenExplainLog gets one strict JSON line per 403 (written in
-    one write of at most PIPE_BUF-sized lines), the same entries as the
-    error log."""
+    """ForbiddenExplainLog gets one strict JSON line (RFC 8259, UTF-8) per
+    403 (written in one write of at most PIPE_BUF-sized lines), the same
+    entries as the error log."""
     h = hostile_site
     time.sleep(0.2)
     with open(os.path.join(h.logs, "fx.json"), "rb") as f:
@@ -438,8 +438,9 @@ def test_own_log_has_the_same_entries_strictly(hostile_site):
     own = []
     for line in lines:
         assert len(line) <= 4000, len(line)
-        assert all(0x20 <= c < 0x7f and c != 0x5c for c in line), line[:200]
-        obj, rest = harness.strict_json(line.decode("ascii"))
+        # standard JSON (docs/wire.md): strict UTF-8, no raw control byte
+        assert all(c >= 0x20 and c != 0x7f for c in line), line[:200]
+        obj, rest = harness.strict_json(line.decode("utf-8"))
         assert rest == ""
         own.append(obj)
     logged = h.entries(settle=False)

@@ -4,14 +4,51 @@
  * redaction of expression literals.  Entries are built from the input as
  * the subsystems build them (documented keys, request data as values, raw
  * JSON arrays from fx_json_quote).  Oracles: the header is one RFC 8941
- * Dictionary within FX_WIRE_HEADER_BUDGET, the body one JSON object within
- * FX_WIRE_PROBLEM_BUDGET, and a scrubbed text no longer holds its literal.
+ * Dictionary within FX_WIRE_HEADER_BUDGET, the body one JSON object in
+ * well-formed UTF-8 within FX_WIRE_PROBLEM_BUDGET, and a scrubbed text no
+ * longer holds its literal.
  * FUZZ_SOURCES: src/fx_wire_render.c src/fx_sf.c src/fx_entry.c src/fx_json.c */
 #include "fuzz_util.h"
 #include "fx_json.h"
 #include "fx_entry.h"
 #include "fx_sf.h"
 #include "fx_wire_render.h"
+
+/* Well-formed UTF-8 (Unicode table 3-7). */
+static int fz_utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0, len, k;
+    while (i < n) {
+        unsigned char c = s[i], lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        }
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        }
+        else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        }
+        else {
+            return 0;
+        }
+        for (k = 1; k < len; k++, lo = 0x80, hi = 0xBF) {
+            if (i + k >= n || s[i + k] < lo || s[i + k] > hi) {
+                return 0;
+            }
+        }
+        i += len;
+    }
+    return 1;
+}
 
 static const char *const keys[] = {
     "status", "reason", "module", "phase", "directive", "file", "line",
@@ -84,10 +121,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_ASSERT(n <= FX_WIRE_PROBLEM_BUDGET);
     FZ_ASSERT(fz_json_valid(pj, n, 1));
     {
+        /* standard JSON (fx_json.h): UTF-8, no raw control byte or DEL */
         size_t i;
         for (i = 0; i < n; i++) {
-            FZ_ASSERT((unsigned char)pj[i] >= 0x20 && (unsigned char)pj[i] < 0x7f);
+            FZ_ASSERT((unsigned char)pj[i] >= 0x20 && (unsigned char)pj[i] != 0x7f);
         }
+        FZ_ASSERT(fz_utf8_ok((const unsigned char *)pj, n));
     }
     return 0;
 }

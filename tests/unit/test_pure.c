@@ -1,12 +1,12 @@
 /* test_pure.c — unit tests for the parts that need no running server: the
  * log-safe JSON encoding, entry rendering and truncation, classification. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <apr_general.h>
 #include "fx_json.h"
 #include "fx_entry.h"
 #include "fx_classify.h"
-#include "fx_logline.h"
 #include "unit.h"
 
 /* Every byte of a rendered value must be printable ASCII other than the
@@ -153,6 +153,262 @@ static void test_render_boundaries(apr_pool_t *p)
     CHECK(bad == 0);
 }
 
+/* The standard encoding: RFC 8259 escapes, UTF-8 as is, and one U+FFFD per
+ * maximal ill-formed subpart (the results Python's
+ * bytes.decode("utf-8", "replace") gives for the same bytes). */
+static void test_std(apr_pool_t *p)
+{
+    int t = 0;
+    static const struct { const char *in, *out; } cases[] = {
+        { "a\"b\\c/d", "\"a\\\"b\\\\c/d\"" },
+        { "\r\n\t\b\f\x01\x1f\x7f", "\"\\r\\n\\t\\b\\f\\u0001\\u001f\\u007f\"" },
+        { "%41 caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80",
+          "\"%41 caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80\"" },
+        { "\xff", "\"\\ufffd\"" },
+        { "\xe2\x82x", "\"\\ufffdx\"" },             /* truncated: one */
+        { "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" }, /* surrogate */
+        { "\xc0\xaf", "\"\\ufffd\\ufffd\"" },         /* overlong */
+        { "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+        { "\xf0\x9f\x98", "\"\\ufffd\"" },            /* cut at the end */
+        { "\x80\xbf", "\"\\ufffd\\ufffd\"" },         /* stray continuations */
+        { "\xe0\xa0\x80\xef\xbf\xbf\xf4\x8f\xbf\xbf",  /* boundaries, valid */
+          "\"\xe0\xa0\x80\xef\xbf\xbf\xf4\x8f\xbf\xbf\"" },
+    };
+    apr_size_t i;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK_STR(fx_json_std_quote(p, cases[i].in, 0, &t), cases[i].out);
+        CHECK(!t);
+    }
+    /* cuts split neither an escape nor a character, in either encoding */
+    CHECK_STR(fx_json_std_quote(p, "a\xc3\xa9", 2, &t), "\"a\"");
+    CHECK(t);
+    CHECK_STR(fx_json_std_quote(p, "a\xc3\xa9", 3, &t), "\"a\xc3\xa9\"");
+    CHECK(!t);
+    CHECK_STR(fx_json_std_quote(p, "a\n", 2, &t), "\"a\"");
+    CHECK(t);
+    CHECK_STR(fx_json_quote(p, "a\xc3\xa9", 4, &t), "\"a\"");
+    CHECK(t);
+    CHECK_STR(fx_json_quote(p, "a\xc3\xa9", 6, &t), "\"a\"");
+    CHECK_STR(fx_json_quote(p, "a\xc3\xa9", 7, &t), "\"a%C3%A9\"");
+    /* a lone byte is no character: cut after it as before */
+    CHECK_STR(fx_json_quote(p, "a\xc3z", 4, &t), "\"a%C3\"");
+
+    /* raw values: validated, split into items, re-encoded per target */
+#define RAW_VALID(s) fx_json_raw_valid((s), strlen(s))
+    CHECK(RAW_VALID("[{\"a\":1,\"b\":[true,false,null]},-2.5e3]"));
+    CHECK(RAW_VALID(" {} "));
+    CHECK(!RAW_VALID("[1,]"));
+    CHECK(!RAW_VALID("{\"a\"}"));
+    CHECK(!RAW_VALID("[01]"));
+    CHECK(!RAW_VALID("[\"a\\\"\"]"));
+    CHECK(!RAW_VALID("[1] [2]"));
+    CHECK(!RAW_VALID(""));
+#undef RAW_VALID
+    {
+        apr_array_header_t *spans = apr_array_make(p, 4, sizeof(apr_size_t));
+        const char *raw = "[\"x\", {\"k\":[1,2]},3]";
+        CHECK(fx_json_raw_items(raw, strlen(raw), spans));
+        CHECK_INT(spans->nelts, 6);
+        CHECK_INT(APR_ARRAY_IDX(spans, 2, apr_size_t), 6);
+        CHECK_INT(APR_ARRAY_IDX(spans, 3, apr_size_t), 11);
+        CHECK_STR(fx_json_raw_render(p, "[\"a%22b%5C%0A%C3%A9%FF\",1]", 26,
+                                     1, 0, &t, NULL),
+                  "[\"a\\\"b\\\\\\n\xc3\xa9\\ufffd\",1]");
+        CHECK(!t);
+        CHECK_STR(fx_json_raw_render(p, "{\"k\":\"abcdef\"}", 14, 0, 3, &t, NULL),
+                  "{\"k\":\"abc\"}");
+        CHECK(t);
+    }
+}
+
+static char *repeat(apr_pool_t *p, char c, apr_size_t n)
+{
+    char *s = apr_palloc(p, n + 1);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* 1 when key is listed in the "truncated" array of json. */
+static int in_truncated(const char *json, const char *key)
+{
+    const char *t = strstr(json, "\"truncated\":[");
+    char pat[64];
+    const char *end;
+    if (!t) {
+        return 0;
+    }
+    end = strchr(t, ']');
+    snprintf(pat, sizeof(pat), "\"%s\"", key);
+    t = strstr(t, pat);
+    return t && t < end;
+}
+
+/* The size policy of fx_entry.h, rule by rule. */
+static void test_policy(apr_pool_t *p)
+{
+    fx_entry *e = fx_entry_make(p);
+    apr_array_header_t *items = apr_array_make(p, 30, sizeof(char *));
+    apr_array_header_t *dec = apr_array_make(p, 30, sizeof(int));
+    char *json, *file = apr_pstrcat(p, "/", repeat(p, 'f', 1499), NULL);
+    char *dir = apr_pstrcat(p, "RewriteRule ", repeat(p, 'd', 1488), NULL);
+    int i;
+
+    fx_entry_set_int(e, "status", 403);
+    fx_entry_set(e, "reason", "rewrite");
+    fx_entry_set(e, "module", "mod_rewrite.c");
+    fx_entry_set(e, "phase", "translate_name");
+    fx_entry_set(e, "directive", dir);
+    fx_entry_set(e, "file", file);
+    fx_entry_set_int(e, "line", 42);
+    fx_entry_set(e, "request_id", "fx-0123456789abcdef0123456789abcdef");
+    fx_entry_set(e, "client_ip", "127.0.0.1");
+    fx_entry_set(e, "uri", repeat(p, 'u', 3000));
+    fx_entry_set(e, "detail", "This RewriteRule matched.");
+    for (i = 0; i < 30; i++) {
+        APR_ARRAY_PUSH(items, char *) = apr_psprintf(p,
+            "{\"directive\":%s,\"result\":%s}",
+            fx_json_quote(p, apr_psprintf(p, "RewriteCond %d %s", i,
+                                          repeat(p, 'c', 280)), 0, NULL),
+            i == 20 ? "true" : "false");
+        APR_ARRAY_PUSH(dec, int) = (i == 20);
+    }
+    fx_entry_set_list(e, "conditions", items, dec);
+
+    /* 1. pinned whole, long values cut first and named */
+    json = fx_entry_render(e, p, 6144);
+    CHECK(strlen(json) <= 6144 && log_safe(json));
+    CHECK(strstr(json, apr_pstrcat(p, "\"file\":\"", file, "\"", NULL)) != NULL);
+    CHECK(strstr(json, apr_pstrcat(p, "\"directive\":\"", dir, "\"", NULL)) != NULL);
+    CHECK(strstr(json, "\"request_id\":\"fx-0123456789abcdef0123456789abcdef\"") != NULL);
+    CHECK(in_truncated(json, "uri"));
+    CHECK(!in_truncated(json, "file") && !in_truncated(json, "directive"));
+    /* 2. the list keeps its deciding item, counts the others it left out */
+    CHECK(strstr(json, "RewriteCond 20 ") != NULL);
+    CHECK(strstr(json, "RewriteCond 29 ") == NULL);
+    CHECK(in_truncated(json, "conditions"));
+    CHECK(strstr(json, "\"conditions_omitted\":") != NULL);
+    CHECK(strstr(json, "\"detail\":\"This RewriteRule matched.\"") != NULL);
+    {
+        /* kept + omitted = 30 */
+        int kept = 0, omitted = -1;
+        const char *c = json;
+        while ((c = strstr(c, "RewriteCond ")) != NULL) {
+            kept++;
+            c++;
+        }
+        c = strstr(json, "\"conditions_omitted\":");
+        if (c) {
+            omitted = atoi(c + strlen("\"conditions_omitted\":"));
+        }
+        CHECK_INT(kept + omitted, 30);
+    }
+    /* the standard encoding follows the same policy */
+    {
+        fx_entry_style std = { FX_ENC_JSON, NULL, NULL, NULL };
+        char *j2 = fx_entry_render_as(e, p, 4000, &std);
+        CHECK(strlen(j2) <= 4000);
+        CHECK(strstr(j2, "RewriteCond 20 ") != NULL);
+        CHECK(strstr(j2, apr_pstrcat(p, "\"file\":\"", file, "\"", NULL)) != NULL);
+        CHECK(in_truncated(j2, "conditions"));
+    }
+
+    /* 3. a producer's own count is added to */
+    {
+        fx_entry *t = fx_entry_make(p);
+        const char *c;
+        fx_entry_set_int(t, "status", 403);
+        fx_entry_set_int(t, "trail_omitted", 5);
+        fx_entry_set_raw(t, "trail", apr_pstrcat(p, "[",
+            apr_array_pstrcat(p, items, ','), "]", NULL));
+        json = fx_entry_render(t, p, 2000);
+        CHECK(strlen(json) <= 2000);
+        c = strstr(json, "\"trail_omitted\":");
+        CHECK(c != NULL);
+        /* unmarked list: it keeps its first item */
+        CHECK(strstr(json, "RewriteCond 0 ") != NULL);
+        if (c) {
+            int kept = 0;
+            const char *k = json;
+            while ((k = strstr(k, "RewriteCond ")) != NULL) {
+                kept++;
+                k++;
+            }
+            CHECK_INT(atoi(c + 16) + kept, 35);
+        }
+        CHECK(strstr(json, "\"trail_omitted\":5") == NULL);
+        CHECK(in_truncated(json, "trail") && !in_truncated(json, "trail_omitted"));
+    }
+
+    /* 4. then whole facts go, the largest first: still every key is
+     * either there or named */
+    {
+        fx_entry *t = fx_entry_make(p);
+        static const char *const names[] = {
+            "hint", "section", "path", "x_a", "x_b", "x_c", "x_d", NULL
+        };
+        fx_entry_set_int(t, "status", 403);
+        fx_entry_set(t, "reason", "authz");
+        fx_entry_set(t, "file", "/etc/apache2/apache2.conf");
+        fx_entry_set(t, "request_id", "abc");
+        for (i = 0; names[i]; i++) {
+            fx_entry_set(t, names[i], repeat(p, 'v', 900));
+        }
+        json = fx_entry_render(t, p, 300);
+        CHECK(strlen(json) <= 300);
+        CHECK(strstr(json, "\"file\":\"/etc/apache2/apache2.conf\"") != NULL);
+        CHECK(strstr(json, "\"request_id\":\"abc\"") != NULL);
+        for (i = 0; names[i]; i++) {
+            CHECK(strstr(json, apr_pstrcat(p, "\"", names[i], "\":", NULL))
+                  || in_truncated(json, names[i]));
+        }
+    }
+
+    /* 5. pinned facts are cut only when they alone exceed the budget */
+    {
+        fx_entry *t = fx_entry_make(p);
+        fx_entry_set_int(t, "status", 403);
+        fx_entry_set(t, "file", repeat(p, 'f', 5000));
+        fx_entry_set(t, "hint", "h");
+        json = fx_entry_render(t, p, 1024);
+        CHECK(strlen(json) <= 1024);
+        CHECK(in_truncated(json, "file"));
+        CHECK(strstr(json, "\"status\":403") != NULL);
+    }
+
+    /* 6. the last resort: not even the key names fit */
+    {
+        fx_entry *t = fx_entry_make(p);
+        fx_entry_set_int(t, "status", 403);
+        fx_entry_set(t, "reason", "authz");
+        for (i = 0; i < 60; i++) {
+            fx_entry_set(t, apr_psprintf(p, "a_rather_long_key_name_%02d", i),
+                         repeat(p, 'v', 40));
+        }
+        json = fx_entry_render(t, p, 256);
+        CHECK(strlen(json) <= 256);
+        CHECK(strstr(json, "\"truncated\":[\"*\"]") != NULL);
+        CHECK(strstr(json, "\"status\":403,\"reason\":\"authz\"") != NULL);
+    }
+
+    /* 7. raw values that are not one log-safe JSON value become strings */
+    {
+        fx_entry *t = fx_entry_make(p);
+        fx_entry_set_raw(t, "a", "[1,2");
+        fx_entry_set_raw(t, "b", "[\"x\\\"\"]");
+        fx_entry_set_raw(t, "c", "{\"k\":\"caf%C3%A9\"}");
+        CHECK_STR(fx_entry_render(t, p, 1000),
+                  "{\"a\":\"[1,2\",\"b\":\"[%22x%5C%22%22]\","
+                  "\"c\":{\"k\":\"caf%C3%A9\"}}");
+        {
+            fx_entry_style std = { FX_ENC_JSON, NULL, NULL, NULL };
+            CHECK_STR(fx_entry_render_as(t, p, 1000, &std),
+                      "{\"a\":\"[1,2\",\"b\":\"[\\\"x\\\\\\\"\\\"]\","
+                      "\"c\":{\"k\":\"caf\xc3\xa9\"}}");
+        }
+    }
+}
+
 static void test_classify(void)
 {
     int ahs_529[] = { 529 }, ahs_37[] = { 37 }, ahs_1275[] = { 1275 };
@@ -191,33 +447,9 @@ static int safe(const char *s)
     return fx_json_is_log_safe(s, strlen(s));
 }
 
-/* The layout of httpd 2.4's do_errorlog_default() for a request line. */
-static void test_logline(void)
+/* What the error log receives passes httpd's escaping unchanged. */
+static void test_log_safe(void)
 {
-    char buf[256], small[40];
-    fx_logline l = { "Fri Nov 27 00:25:27.511978 2026", "forbidden_explain",
-                     "warn", "10179", "10181", "client", "127.0.0.1", 35057,
-                     "{\"status\":403}", NULL };
-    apr_size_t n = fx_logline_compose(buf, sizeof(buf), &l);
-
-    CHECK_STR(buf, "[Fri Nov 27 00:25:27.511978 2026] [forbidden_explain:warn] "
-              "[pid 10179:tid 10181] [client 127.0.0.1:35057] {\"status\":403}\n");
-    CHECK_INT(n, strlen(buf));
-    l.tid = NULL;
-    l.peer_word = "remote";
-    l.referer = "http://a/b";
-    fx_logline_compose(buf, sizeof(buf), &l);
-    CHECK_STR(buf, "[Fri Nov 27 00:25:27.511978 2026] [forbidden_explain:warn] "
-              "[pid 10179] [remote 127.0.0.1:35057] {\"status\":403}, "
-              "referer: http://a/b\n");
-    l.referer = "";
-    fx_logline_compose(buf, sizeof(buf), &l);
-    CHECK(strstr(buf, "referer") == NULL);
-    /* cut to the buffer, still one terminated line */
-    n = fx_logline_compose(small, sizeof(small), &l);
-    CHECK_INT(n, sizeof(small) - 1);
-    CHECK(small[n - 1] == '\n' && small[n] == '\0');
-
     CHECK(safe("{\"a\":\"%5C%22 ok\"}"));
     CHECK(!safe("a\\b"));
     CHECK(!safe("a\nb"));
@@ -252,7 +484,9 @@ int main(void)
     test_entry(p);
     test_render_boundaries(p);
     test_classify();
-    test_logline();
+    test_std(p);
+    test_policy(p);
+    test_log_safe();
     apr_pool_destroy(p);
     apr_terminate();
     return unit_done();

@@ -146,6 +146,7 @@ static void test_render(apr_pool_t *p)
               "phase=\"access_checker_ex\", at=\"/etc/site.conf:14\", "
               "directive=\"Require ip 10.0.0.0/8\", uri=\"/a\\\"b%0D%0A\", "
               "detail=\"Denied.\", hint=\"Check it.\", id=\"fx-1-2\"");
+    /* standard JSON, one escape form (no %HH mixed in) */
     j = fx_wire_problem_json(p, e, 16384);
     CHECK_STR(j, "{\"type\":\"about:blank\",\"title\":\"Forbidden\","
               "\"status\":403,\"detail\":\"Denied.\","
@@ -154,7 +155,7 @@ static void test_render(apr_pool_t *p)
               "\"phase\":\"access_checker_ex\","
               "\"directive\":\"Require ip 10.0.0.0/8\","
               "\"file\":\"/etc/site.conf\",\"line\":14,"
-              "\"uri\":\"/a\\\"b%0D%0A\",\"request_id\":\"fx-1-2\","
+              "\"uri\":\"/a\\\"b\\r\\n\",\"request_id\":\"fx-1-2\","
               "\"hint\":\"Check it.\",\"trail\":[\"x\"]}");
 }
 

@@ -55,7 +55,6 @@ static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
      * only once a 403 is certain. */
     dc = apr_palloc(p, sizeof(*dc));
     dc->enabled = add->enabled != FX_UNSET ? add->enabled : base->enabled;
-    dc->shadows = NULL;
     dc->wire = base->wire && add->wire ? fx_wire_merge_dir(p, base->wire, add->wire)
                                        : add->wire ? add->wire : base->wire;
     dc->reason_header = add->reason_header ? add->reason_header

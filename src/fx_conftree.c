@@ -440,17 +440,9 @@ static fx_shadow_list *fx_records_of(request_rec *r, ap_conf_vector_t *v)
     return l;
 }
 
-static fx_dir_conf *fx_records_dc(request_rec *r, fx_shadow_list *l)
+const fx_shadow_list *fx_vector_records(request_rec *r, ap_conf_vector_t *v)
 {
-    fx_dir_conf *dc = apr_pcalloc(r->pool, sizeof(*dc));
-    dc->enabled = FX_UNSET;
-    dc->shadows = l;
-    return dc;
-}
-
-fx_dir_conf *fx_vector_records(request_rec *r, ap_conf_vector_t *v)
-{
-    return fx_records_dc(r, fx_records_of(r, v));
+    return fx_records_of(r, v);
 }
 
 /* -------------------------------------------------------------------- */
@@ -621,18 +613,15 @@ static fx_shadow_list *fx_merged_records(request_rec *r, int *ok)
     return l;
 }
 
-fx_dir_conf *fx_dir_explained(request_rec *r)
+const fx_shadow_list *fx_dir_explained(request_rec *r)
 {
     fx_req_state *st = fx_state_ensure(r);
-    if (!st->explained_dc) {
-        int ok;
-        fx_shadow_list *l;
+    if (!st->explained_done) {
         fx_conftree_htaccess(r);
-        l = fx_merged_records(r, &ok);
-        st->explained_dc = fx_records_dc(r, l);
-        st->explained_traced = ok;
+        st->explained = fx_merged_records(r, &st->explained_traced);
+        st->explained_done = 1;
     }
-    return st->explained_dc;
+    return st->explained;
 }
 
 apr_array_header_t *fx_records_find(apr_pool_t *p, request_rec *r,

@@ -17,7 +17,7 @@ static const char *fx_origin_module(const fx_origin *o)
 static void fx_explain_untraced(request_rec *failed, fx_entry *e)
 {
     const fx_req_state *fst = failed ? fx_state_get(failed) : NULL;
-    if (fst && fst->explained_dc && !fst->explained_traced) {
+    if (fst && fst->explained_done && !fst->explained_traced) {
         fx_entry_set(e, "directives_untraced",
                      "the configuration sections this request merged could "
                      "not be traced from httpd's walk caches, so no Options, "

@@ -29,8 +29,6 @@ typedef struct fx_wire_dir_conf fx_wire_dir_conf;
 
 typedef struct {
     int enabled;                    /* ForbiddenExplain On|Off */
-    fx_shadow_list *shadows;        /* only in fx_dir_explained()'s result:
-                                     * records in effect (fx_conftree.c) */
     fx_wire_dir_conf *wire;         /* ForbiddenExplainHeaders & co. */
     const char *reason_header;      /* ForbiddenExplainReasonHeader (fx_api.c) */
 } fx_dir_conf;
@@ -93,7 +91,8 @@ struct fx_req_state {
     /* fx_conftree.c, for the request being explained: the records of the
      * sections its walks merged (explained_traced: the merges were traced
      * back to the server's defaults), and of its .htaccess files */
-    fx_dir_conf *explained_dc;
+    const fx_shadow_list *explained;
+    int explained_done;
     int explained_traced;
     apr_hash_t *htaccess_records;
 };
@@ -204,10 +203,10 @@ void fx_conftree_htaccess(request_rec *r);
 /* The records in effect for r: those of every section its walks merged
  * (.htaccess files included), in merge order, as a config for
  * fx_shadow_find (cached in r's state). */
-fx_dir_conf *fx_dir_explained(request_rec *r);
+const fx_shadow_list *fx_dir_explained(request_rec *r);
 /* The records one section's vector holds (a section of the main
  * configuration, or an .htaccess file read for r). */
-fx_dir_conf *fx_vector_records(request_rec *r, ap_conf_vector_t *v);
+const fx_shadow_list *fx_vector_records(request_rec *r, ap_conf_vector_t *v);
 /* Every record in effect for r named name (NULL = all), outermost first. */
 apr_array_header_t *fx_records_find(apr_pool_t *p, request_rec *r,
                                     const char *name);
@@ -242,7 +241,7 @@ static APR_INLINE void *fx_shadow_merge_at(void *mem, apr_pool_t *p,
 
 /* Every record in effect for r named name (case-insensitive, NULL = all),
  * outermost section first. */
-apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_dir_conf *dc,
+apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_shadow_list *l,
                                    const char *name);
 
 /* fx_wire.c */

@@ -26,13 +26,11 @@ static void fx_flatten(const fx_shadow_list *l, const char *name,
     }
 }
 
-apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_dir_conf *dc,
+apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_shadow_list *l,
                                    const char *name)
 {
     apr_array_header_t *out = apr_array_make(p, 4,
                                              sizeof(const fx_shadow_rec *));
-    if (dc) {
-        fx_flatten(dc->shadows, name, out);
-    }
+    fx_flatten(l, name, out);
     return out;
 }

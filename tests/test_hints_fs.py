@@ -93,6 +93,10 @@ def site():
     h.write("htdocs/wp/wp-config.php", "<?php define('DB_PASSWORD', 's');\n",
             0o600, ("root", "root"))
     h.write("htdocs/wp/.env", "DB_PASSWORD=s\n", 0o600, ("root", "root"))
+    # a 0640 file whose group (staff) reads it: a chgrp would take that
+    # access away
+    h.write("htdocs/drupal/sites/default/settings.php", "<?php $db = 1;\n",
+            0o640, ("root", "staff"))
     # an unreadable index behind a directory URL; an unreadable .htaccess
     h.write("htdocs/idx/index.html", "idx\n", 0o000, ("root", "root"))
     h.conf("<Directory {docroot}/ht>\n    AllowOverride All\n</Directory>")
@@ -289,6 +293,17 @@ def test_unreadable_secret_gets_group_access_not_world(site):
     assert [b["path"] for b in e["blockers"]] == [f]
     assert e["blockers"][0]["mechanism"] == "permission"
     assert "hint_checked" in e
+
+
+def test_secret_readable_by_its_group_gets_an_acl_entry(site):
+    f = os.path.join(site.docroot, "drupal/sites/default/settings.php")
+    e, status = check(site, "/drupal/sites/default/settings.php",
+                      still_denied=["/wp/.env"])
+    assert e["fix"] == [{"op": "run", "argv": ["setfacl", "-m",
+                                               "u:www-data:r", f]}]
+    assert "group staff keeps its own" in decode(e["hint"])
+    assert e["hint_verified"] is True and status == 200
+    assert "ACL support" in decode(e["hint_checked"])
 
 
 def test_fixed_secret_is_not_world_readable(site):

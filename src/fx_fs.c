@@ -69,6 +69,7 @@ typedef struct {
     apr_array_header_t *steps;            /* fx_walk_step */
     apr_array_header_t *ignored;          /* fx_ignored_htaccess */
     allow_options_t opts;                 /* options after the last level */
+    overrides_t override;                 /* AllowOverride at the last level */
     int htaccess_unknown;                 /* a level's .htaccess not cached */
 } fx_walk_replay;
 
@@ -246,6 +247,7 @@ static fx_walk_replay *fx_replay_walk(request_rec *r, const char *dir,
         }
     }
     w->opts = acc.opts;
+    w->override = acc.override;
     if (with_regex && match_path) {
         for (; idx < nsec; idx++) {
             core_dir_config *ec = ap_get_core_module_config(sec[idx]);
@@ -1469,6 +1471,64 @@ static void fx_symlink_owner_fix(request_rec *r, fx_entry *e,
     fx_fix_set(e, p, &acc);
 }
 
+/* Where a <Files> section `files` goes so that it applies to the file's
+ * own directory `dir` (no trailing slash) and nothing wider, given the
+ * line `rec` it must merge after (the mapping or the Options line):
+ *   rec's section or .htaccess is for dir itself: right after rec;
+ *   rec is in an ancestor's .htaccess: dir's own .htaccess (appended,
+ *     created if missing) when AllowOverride there permits `need`
+ *     (OR_FILEINFO for RemoveHandler, OR_OPTIONS for Options);
+ *   rec is in the main configuration, outside <VirtualHost>: a new
+ *     <Directory dir> holding the section, appended to rec's file.
+ * Returns the step as JSON (*where: the place in words), or NULL when no
+ * such place exists. */
+static const char *fx_files_step(request_rec *r, request_rec *failed,
+                                 const fx_shadow_rec *rec, const char *dir,
+                                 const char *files, int need,
+                                 const char **where)
+{
+    apr_pool_t *p = r->pool;
+    const char *recdir = fx_section_dir(p, rec->dir_path);
+    const char *c = fx_rec_container(rec);
+
+    if (!rec->file || rec->line <= 0) {
+        return NULL;
+    }
+    if (strcmp(recdir, dir) == 0 && fx_files_nestable(rec)
+        && (rec->in_htaccess || (c && strcasecmp(c, "<Directory") == 0))) {
+        *where = apr_psprintf(p, "after %s:%d", rec->file, rec->line);
+        return fx_fix_insert_json(p, rec->file, rec->line, files);
+    }
+    if (rec->in_htaccess) {
+        const char *ht;
+        core_server_config *sconf = ap_get_core_module_config(
+                                        failed->server->module_config);
+        fx_walk_replay *w = fx_replay_walk(failed, apr_pstrcat(p, dir, "/",
+                                                               NULL), 0, NULL);
+        if (!(w->override & need)) {
+            return NULL;
+        }
+        ht = apr_pstrcat(p, dir, "/", fx_first_access_name(p, sconf), NULL);
+        *where = apr_pstrcat(p, "in ", ht, " (the directory's own)", NULL);
+        return apr_pstrcat(p, "{\"op\":\"append\",\"file\":",
+                           fx_json_quote(p, ht, 0, NULL),
+                           ",\"text\":", fx_json_quote(p, files, 0, NULL), "}",
+                           NULL);
+    }
+    /* <Location> merges after every <Directory> and <Files>: a line there
+     * would override the new section */
+    if (fx_rec_in_vhost(rec) || strpbrk(dir, "*?[\"\\\n")
+        || (c && strncasecmp(c, "<Location", 9) == 0)) {
+        return NULL;
+    }
+    *where = apr_pstrcat(p, "in a <Directory ", dir, "> section at the end "
+                         "of ", rec->file, NULL);
+    return apr_pstrcat(p, "{\"op\":\"append\",\"file\":",
+                       fx_json_quote(p, rec->file, 0, NULL), ",\"text\":",
+                       fx_json_quote(p, fx_protect_dir_section(p, dir, files),
+                                     0, NULL), "}", NULL);
+}
+
 /* The upload-directory protection: -ExecCGI together with a cgi-script
  * mapping of script languages, or in an upload directory, keeps uploaded
  * code from running.  Working as intended: the narrow alternative serves
@@ -1486,6 +1546,8 @@ static void fx_exec_cgi_protection(request_rec *r, request_rec *failed,
                                              "SetHandler");
     fx_fix_acc acc = { NULL, NULL, NULL, NULL };
     const char *files = NULL, *alt = fx_protect_alternative(FX_PROT_NOEXEC);
+    const char *step = NULL, *where = NULL;
+    const char *dir = fx_section_dir(p, fx_dir_of(p, failed->filename));
 
     base = base ? base + 1 : failed->filename;
     fx_entry_set(e, "protection", FX_PROT_NOEXEC);
@@ -1496,12 +1558,14 @@ static void fx_exec_cgi_protection(request_rec *r, request_rec *failed,
     }
     *sentence = apr_pstrcat(p, *sentence, " This is an upload directory kept "
                             "from executing code: ", alt, NULL);
-    if (map && strcasecmp(map->name, "AddHandler") == 0 && *exts
-        && fx_files_nestable(map)) {
+    if (map && strcasecmp(map->name, "AddHandler") == 0 && *exts) {
         files = fx_files_section(p, base, apr_pstrcat(p, "RemoveHandler ",
                                                       exts, NULL));
     }
-    if (!files) {
+    if (files) {
+        step = fx_files_step(r, failed, map, dir, files, OR_FILEINFO, &where);
+    }
+    if (!step) {
         fx_entry_set(e, "hint", apr_pstrcat(p, "This works as intended: ",
                      "uploaded scripts must not run. If ", base, " should be "
                      "served as a static file, remove it from the cgi-script "
@@ -1518,11 +1582,10 @@ static void fx_exec_cgi_protection(request_rec *r, request_rec *failed,
                  "scripts must not run here. If ", base, " should be served "
                  "as a static file (its source sent as is, never run), remove "
                  "its extension from the cgi-script mapping for this one file "
-                 "only, after ", map->file, ":", apr_itoa(p, map->line), ": ",
-                 fx_one_line(p, files), " (every other script in the directory stays refused); "
-                 "never enable ExecCGI in an upload directory.", NULL));
-    fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, map->file, map->line,
-                                                 files));
+                 "in ", dir, " only, ", where, ": ", fx_one_line(p, files),
+                 " (every other script stays refused); never enable ExecCGI "
+                 "in an upload directory.", NULL));
+    fx_fix_add(p, &acc.steps, step);
     /* Verified: the handler then comes from no recorded mapping (no
      * SetHandler is in effect, every AddHandler extension of the name is
      * removed), so the default handler serves the file: it must be
@@ -1590,20 +1653,22 @@ static void fx_explain_exec_cgi(request_rec *r, request_rec *failed,
         else {
             const char *base = failed->filename
                                ? strrchr(failed->filename, '/') : NULL;
-            const char *files = base && fx_files_nestable(rec)
+            const char *files = base
                 ? fx_files_section(p, base + 1, "Options +ExecCGI") : NULL;
+            const char *where = NULL;
+            const char *step = files
+                ? fx_files_step(r, failed, rec, fx_section_dir(p, dir), files,
+                                OR_OPTIONS, &where) : NULL;
             fx_fix_acc acc = { NULL, NULL, NULL, NULL };
             fx_fix_add(p, &acc.blockers, fx_rec_blocker_json(r, rec,
                                                              "options"));
-            if (files) {
+            if (step) {
                 fx_entry_set(e, "hint", apr_psprintf(p, "Enable ExecCGI for "
-                             "this script only, after %s:%d (which turned it "
-                             "off for %s): %s; or stop mapping the file to a "
-                             "CGI handler", rec->file, rec->line, dir,
+                             "this script only, %s (%s:%d turned it off for "
+                             "%s): %s; or stop mapping the file to a CGI "
+                             "handler", where, rec->file, rec->line, dir,
                              fx_one_line(p, files)));
-                fx_fix_add(p, &acc.steps, fx_fix_insert_json(p, rec->file,
-                                                             rec->line,
-                                                             files));
+                fx_fix_add(p, &acc.steps, step);
                 /* rec is the last Options line touching ExecCGI in merge
                  * order, and no <Files> or <Location> holds it, so a
                  * <Files> section next to it merges after it: ExecCGI is

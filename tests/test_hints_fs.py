@@ -93,6 +93,10 @@ def site():
     h.write("htdocs/wp/wp-config.php", "<?php define('DB_PASSWORD', 's');\n",
             0o600, ("root", "root"))
     h.write("htdocs/wp/.env", "DB_PASSWORD=s\n", 0o600, ("root", "root"))
+    # a 0640 file whose group (staff) reads it: a chgrp would take that
+    # access away
+    h.write("htdocs/drupal/sites/default/settings.php", "<?php $db = 1;\n",
+            0o640, ("root", "staff"))
     # an unreadable index behind a directory URL; an unreadable .htaccess
     h.write("htdocs/idx/index.html", "idx\n", 0o000, ("root", "root"))
     h.conf("<Directory {docroot}/ht>\n    AllowOverride All\n</Directory>")
@@ -104,8 +108,8 @@ def site():
     h.write("htdocs/cgi/noexec.cgi", CGI, 0o644)
     # WordPress uploads protected the way Wordfence does it
     h.write("htdocs/wp-content/uploads/.htaccess", WORDFENCE_UPLOADS)
-    for name in ("shell.php", "evil.php"):
-        h.write("htdocs/wp-content/uploads/2024/" + name, SHELL)
+    for name in ("2024/shell.php", "2024/evil.php", "2023/shell.php"):
+        h.write("htdocs/wp-content/uploads/" + name, SHELL)
     h.write("htdocs/wp-content/uploads/2024/x.py", "print(1)\n")
     h.write("htdocs/wp-content/uploads/2024/pic.jpg", "jpeg\n")
     h.write("htdocs/plain/uploads/.htaccess", ISSUE_UPLOADS)
@@ -291,6 +295,17 @@ def test_unreadable_secret_gets_group_access_not_world(site):
     assert "hint_checked" in e
 
 
+def test_secret_readable_by_its_group_gets_an_acl_entry(site):
+    f = os.path.join(site.docroot, "drupal/sites/default/settings.php")
+    e, status = check(site, "/drupal/sites/default/settings.php",
+                      still_denied=["/wp/.env"])
+    assert e["fix"] == [{"op": "run", "argv": ["setfacl", "-m",
+                                               "u:www-data:r", f]}]
+    assert "group staff keeps its own" in decode(e["hint"])
+    assert e["hint_verified"] is True and status == 200
+    assert "ACL support" in decode(e["hint_checked"])
+
+
 def test_fixed_secret_is_not_world_readable(site):
     """The mode the fix leaves: the server's group reads it, others not."""
     e = denied_entry(site, "/wp/wp-config.php")
@@ -414,7 +429,9 @@ def test_wordfence_uploads_protection_works_as_intended(site):
     uri = "/wp-content/uploads/2024/shell.php"
     ht = os.path.join(site.docroot, "wp-content/uploads/.htaccess")
     e, status = check(site, uri, still_denied=[
-        "/wp-content/uploads/2024/evil.php", "/wp-content/uploads/2024/x.py"],
+        "/wp-content/uploads/2024/evil.php", "/wp-content/uploads/2024/x.py",
+        # the same name in another directory of the uploads
+        "/wp-content/uploads/2023/shell.php"],
         allowed_body=SHELL)
     assert e["reason"] == "exec-cgi"
     assert e["protection"] == "upload-noexec"
@@ -429,12 +446,14 @@ def test_wordfence_uploads_protection_works_as_intended(site):
     assert decode(e["blockers"][1]["directive"]).startswith(
         "AddHandler cgi-script .php")
     assert all(decode(b["file"]) == ht for b in e["blockers"])
-    # the alternative: serve this one file as a static file, run nothing
+    # the alternative: serve this one file of this one directory as a
+    # static file, run nothing: in the directory's own .htaccess
     (step,) = e["fix"]
-    assert step["op"] == "insert" and decode(step["file"]) == ht
-    assert step["after_line"] == 12
-    assert decode(step["text"]) == ('<Files "shell.php">\n'
-                                    '    RemoveHandler .php\n</Files>')
+    assert step == {"op": "append",
+                    "file": os.path.join(site.docroot,
+                                         "wp-content/uploads/2024/.htaccess"),
+                    "text": '<Files %22shell.php%22>%0A    RemoveHandler .php%0A'
+                            '</Files>'}
     assert e["hint_verified"] is True and status == 200
     # a static file of the directory was never affected
     assert site.get("/wp-content/uploads/2024/pic.jpg").status == 200
@@ -442,11 +461,15 @@ def test_wordfence_uploads_protection_works_as_intended(site):
 
 def test_issue_uploads_lines_recognised(site):
     uri = "/plain/uploads/shell.php"
-    assert site.get(uri).status == 403
-    e = one_entry(site, uri)
+    ht = os.path.join(site.docroot, "plain/uploads/.htaccess")
+    e, status = check(site, uri, allowed_body=SHELL)
     assert e["protection"] == "upload-noexec"
     assert "+ExecCGI" not in decode(e["hint"])
-    assert e["hint_verified"] is True
+    assert e["hint_verified"] is True and status == 200
+    # the .htaccess is the file's own directory's: next to the mapping
+    (step,) = e["fix"]
+    assert step["op"] == "insert" and decode(step["file"]) == ht
+    assert step["after_line"] == 1
 
 
 # -- symlinks --------------------------------------------------------------

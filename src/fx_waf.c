@@ -184,8 +184,9 @@ static void fx_waf_note_child(apr_pool_t *p, const char *child,
 
 /* The files an Include argument names (a file, a directory, or a wildcard
  * in the last component, as httpd expands them). */
-static void fx_waf_expand(apr_pool_t *p, const char *arg, const char *file,
-                          int line, apr_array_header_t *queue)
+static void fx_waf_expand(apr_pool_t *p, apr_pool_t *ptemp, const char *arg,
+                          const char *file, int line,
+                          apr_array_header_t *queue)
 {
     const char *path = ap_server_root_relative(p, arg);
     const char *slash, *dir, *pat = NULL;
@@ -206,7 +207,7 @@ static void fx_waf_expand(apr_pool_t *p, const char *arg, const char *file,
             return;                 /* wildcards in directories: not read */
         }
     }
-    else if (apr_stat(&fi, path, APR_FINFO_TYPE, p) == APR_SUCCESS
+    else if (apr_stat(&fi, path, APR_FINFO_TYPE, ptemp) == APR_SUCCESS
              && fi.filetype == APR_DIR) {
         dir = path;
     }
@@ -214,7 +215,7 @@ static void fx_waf_expand(apr_pool_t *p, const char *arg, const char *file,
         fx_waf_note_child(p, path, file, line, queue);
         return;
     }
-    if (apr_dir_open(&dh, dir, p) != APR_SUCCESS) {
+    if (apr_dir_open(&dh, dir, ptemp) != APR_SUCCESS) {
         return;
     }
     while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, dh)
@@ -230,9 +231,10 @@ static void fx_waf_expand(apr_pool_t *p, const char *arg, const char *file,
     apr_dir_close(dh);
 }
 
-/* Every Include/IncludeOptional line of file: the files it pulls in. */
-static void fx_waf_scan_includes(apr_pool_t *p, const char *file,
-                                 apr_array_header_t *queue)
+/* Every Include/IncludeOptional line of file: the files it pulls in (the
+ * text is read into ptemp; what is kept, into p). */
+static void fx_waf_scan_includes(apr_pool_t *p, apr_pool_t *ptemp,
+                                 const char *file, apr_array_header_t *queue)
 {
     apr_file_t *f;
     apr_finfo_t fi;
@@ -240,13 +242,14 @@ static void fx_waf_scan_includes(apr_pool_t *p, const char *file,
     apr_size_t got;
     int line = 0;
 
-    if (apr_stat(&fi, file, APR_FINFO_SIZE | APR_FINFO_TYPE, p) != APR_SUCCESS
+    if (apr_stat(&fi, file, APR_FINFO_SIZE | APR_FINFO_TYPE, ptemp)
+        != APR_SUCCESS
         || fi.filetype != APR_REG || fi.size > FX_WAF_MAX_FILE_SIZE
-        || apr_file_open(&f, file, APR_READ, APR_OS_DEFAULT, p)
+        || apr_file_open(&f, file, APR_READ, APR_OS_DEFAULT, ptemp)
            != APR_SUCCESS) {
         return;
     }
-    buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+    buf = apr_palloc(ptemp, (apr_size_t)fi.size + 1);
     if (apr_file_read_full(f, buf, (apr_size_t)fi.size, &got) != APR_SUCCESS
         && got == 0) {
         apr_file_close(f);
@@ -288,7 +291,7 @@ static void fx_waf_scan_includes(apr_pool_t *p, const char *file,
             arg++;
         }
         if (*arg) {
-            fx_waf_expand(p, arg, file, line, queue);
+            fx_waf_expand(p, ptemp, arg, file, line, queue);
         }
     }
 }
@@ -302,7 +305,6 @@ static int fx_waf_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_array_header_t *queue;
     int i;
     (void)plog;
-    (void)ptemp;
     (void)s;
 
     fx_waf_msec_index = msec ? msec->module_index : -1;
@@ -325,8 +327,8 @@ static int fx_waf_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         APR_ARRAY_PUSH(queue, const char *) = k;
     }
     for (i = 0; i < queue->nelts && i < FX_WAF_MAX_FILES; i++) {
-        fx_waf_scan_includes(pconf, APR_ARRAY_IDX(queue, i, const char *),
-                             queue);
+        fx_waf_scan_includes(pconf, ptemp,
+                             APR_ARRAY_IDX(queue, i, const char *), queue);
     }
     return OK;
 }

@@ -435,3 +435,15 @@ def test_form_field_false_positive(servers):
         assert post(fixed, "/other.html", body).status == 403
     finally:
         fixed.cleanup()
+
+
+def test_after_graceful_restart(servers):
+    """The rule ids and the Include map are rebuilt per generation (pconf
+    is cleared on restart): the same entry after a graceful restart."""
+    stock, mod = servers
+    before = blocked_with_entry(servers, SQLI, source="127.0.0.5")
+    mod.graceful()
+    after = blocked_with_entry(servers, SQLI, source="127.0.0.5")
+    check_crs_entry(mod, after)
+    assert after["fix"] == before["fix"]
+    assert field(after, "directive") == field(before, "directive")

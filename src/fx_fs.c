@@ -429,16 +429,19 @@ static void fx_server_ids_get(apr_pool_t *p, fx_server_ids *ids)
 
 static void fx_server_ids_read(apr_pool_t *p, fx_server_ids *ids)
 {
-    gid_t groups[64];
-    int n = getgroups(64, groups), i;
+    /* as many supplementary groups as the process has (NGROUPS_MAX can be
+     * 65536): a fixed array made getgroups fail and drop them all */
+    int n = getgroups(0, NULL), i;
+    gid_t *groups = apr_pcalloc(p, sizeof(gid_t) * (apr_size_t)(n > 0 ? n : 1));
     const char *list = "";
 
+    n = n > 0 ? getgroups(n, groups) : 0;
     ids->cred.uid = geteuid();
     ids->cred.gid = getegid();
     if (n < 0) {
         n = 0;
     }
-    ids->cred.groups = apr_pmemdup(p, groups, sizeof(gid_t) * (apr_size_t)(n ? n : 1));
+    ids->cred.groups = groups;
     ids->cred.ngroups = n;
     ids->cred.kernel_check = 1;
     ids->user = fx_user_name(p, ids->cred.uid);
@@ -524,6 +527,12 @@ static const char *fx_set_component(request_rec *r, fx_entry *e,
         if (c->has_acl) {
             sentence = apr_pstrcat(p, sentence, " A POSIX ACL decides: ",
                                    fx_acl_text(p, &c->acl), ".", NULL);
+        }
+        else if (c->acl_unreadable) {
+            sentence = apr_pstrcat(p, sentence, " It also has a POSIX ACL "
+                                   "too large for this module to evaluate, "
+                                   "which may be what decides (getfacl ",
+                                   c->path, ").", NULL);
         }
         return sentence;
     }
@@ -708,6 +717,10 @@ static void fx_perm_fix_entry(request_rec *r, fx_entry *e,
     }
     else if (later) {
         why = later;
+    }
+    else if (c->acl_unreadable) {
+        why = apr_pstrcat(p, "the POSIX ACL of ", c->path, " is too large "
+                          "for this module to evaluate", NULL);
     }
     else if (fix.needs_acl_support && c->acl_unsupported) {
         why = apr_pstrcat(p, "the filesystem of ", c->path, " does not "

@@ -323,6 +323,11 @@ static void fx_perm_check_kernel(apr_pool_t *p, fx_perm_comp *c,
         c->has_acl = 1;
         fx_verdict(p, c, cred);
     }
+    else if ((n < 0 && errno == ERANGE) || n > 0) {
+        /* more entries than fx_acl holds (or none it understands): say so
+         * rather than judge by the mode bits alone */
+        c->acl_unreadable = 1;
+    }
     if (statvfs(c->path, &vfs) == 0) {
         c->mount_known = 1;
         c->mount_rdonly = (vfs.f_flag & ST_RDONLY) != 0;

@@ -78,6 +78,8 @@ typedef struct {
     int has_acl;
     fx_acl acl;
     int acl_unsupported;        /* getxattr said ENOTSUP (when read) */
+    int acl_unreadable;         /* an ACL larger than fx_acl holds: not
+                                 * evaluated, and the entry says so */
     int mount_rdonly;
     int mount_noexec;
     int mount_known;

@@ -432,3 +432,21 @@ def test_forbidden_explain_off_silences_walk_failure(h):
     # and the same failure elsewhere is explained
     assert h.get("/perm/nosearch/inner/").status == 403
     assert len(h.entries_for("/perm/nosearch/inner/")) >= 1
+
+
+def test_acl_larger_than_evaluated_is_said_not_guessed(make_httpd):
+    """A file whose POSIX ACL holds more entries than the module evaluates
+    (40 named users): the entry says the ACL may decide and claims no
+    verified fix, instead of judging by the mode bits alone."""
+    h = make_httpd(name="bigacl")
+    h.mkdir("htdocs/big", 0o755)
+    path = h.write("htdocs/big/f.txt", "b", mode=0o640, owner=("root", "root"))
+    spec = ",".join("u:%d:r" % (20000 + i) for i in range(40))
+    subprocess.run(["setfacl", "-m", spec, path], check=True)
+    h.start()
+    assert h.get("/big/f.txt").status == 403
+    e = one_entry(h, "/big/f.txt")
+    assert decode(e["path"]) == path
+    assert "too large" in decode(e["detail"]), e
+    assert e.get("hint_verified") is False, e
+    assert "too large" in decode(e.get("hint_unverified", "")), e

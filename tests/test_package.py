@@ -73,6 +73,18 @@ def test_debian_changelog_has_the_version():
     assert debian_version()[0] == configure_version()
 
 
+SPEC = "rpm/mod_forbidden_explain.spec"
+
+
+def test_rpm_spec_has_the_version():
+    spec = _read(SPEC)
+    m = re.search(r"^Version:\s*(\S+)\s*$", spec, re.M)
+    assert m and m.group(1) == configure_version(), m
+    # the newest %changelog entry names the same version
+    m = re.search(r"^%changelog\n\* .* - (\S+)-\d+\s*$", spec, re.M)
+    assert m and m.group(1) == configure_version(), m
+
+
 def test_running_module_logs_its_version(make_httpd):
     """The version compiled in (configure's fx_version.h) is the one in
     configure.ac, and the module logs it once per start at level info."""
@@ -405,3 +417,48 @@ def test_deb_installs_enables_explains_and_purges(deb):
     after = snapshot(*watched)
     changed = sorted(set(before.items()) ^ set(after.items()))
     assert not changed, changed
+
+
+# -- the RPM spec (checked on Debian: rpmspec, rpmbuild --nodeps) ------------
+
+RPM_DEBIAN_PATHS = [  # what httpd-devel's macros.httpd would define
+    "--define", "_httpd_apxs /usr/bin/apxs",
+    "--define", "_httpd_moddir /usr/lib/apache2/modules",
+    "--define", "_httpd_modconfdir /etc/httpd/conf.modules.d",
+    "--define", "_httpd_mmn 20120211x8664",
+]
+
+
+@pytest.mark.skipif(not shutil.which("rpmspec"), reason="rpmspec not installed (Debian package rpm)")
+def test_rpm_spec_parses():
+    out = run(["rpmspec", "-P", SPEC] + RPM_DEBIAN_PATHS, SRC)
+    assert re.search(r"^Version:\s*%s$" % re.escape(configure_version()), out, re.M)
+    assert "Requires:       httpd-mmn = 20120211x8664" in out
+    assert "/etc/httpd/conf.modules.d/10-forbidden_explain.conf" in out
+    q = run(["rpmspec", "-q", "--qf", "%{name} %{version}\n", SPEC], SRC)
+    assert q.split() == ["mod_forbidden_explain", configure_version()], q
+
+
+@needs_package_tests
+@pytest.mark.skipif(not shutil.which("rpmbuild"), reason="rpmbuild not installed (Debian package rpm)")
+def test_rpm_builds_from_the_dist_tarball(dist_tarball):
+    """rpmbuild -tb on the tarball (the spec inside it), with Debian's
+    httpd paths and without BuildRequires (Debian has no httpd-devel):
+    %prep, %build, %install, %check (unit tests) and %files all run."""
+    top = tempfile.mkdtemp(prefix="fx-rpmbuild-")
+    try:
+        run(["rpmbuild", "-tb", "--nodeps", "--define", "_topdir " + top]
+            + RPM_DEBIAN_PATHS + [dist_tarball], SRC, timeout=900)
+        rpms = glob.glob(os.path.join(top, "RPMS", "*", "mod_forbidden_explain-%s-*.rpm"
+                                      % configure_version()))
+        assert len(rpms) == 1, rpms
+        files = run(["rpm", "-qlp", rpms[0]], SRC).split()
+        assert "/usr/lib/apache2/modules/mod_forbidden_explain.so" in files
+        assert "/etc/httpd/conf.modules.d/10-forbidden_explain.conf" in files
+        assert any(f.endswith("/LICENSE") for f in files)
+        conf = run(["rpm", "-qcp", rpms[0]], SRC).split()
+        assert conf == ["/etc/httpd/conf.modules.d/10-forbidden_explain.conf"], conf
+        req = run(["rpm", "-qRp", rpms[0]], SRC)
+        assert "httpd-mmn = 20120211x8664" in req, req
+    finally:
+        shutil.rmtree(top, ignore_errors=True)

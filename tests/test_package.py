@@ -241,7 +241,9 @@ def test_deb_contents(deb):
                  "/usr/share/doc/%s/NEWS.gz" % PKG,
                  "/usr/share/doc/%s/README.Debian" % PKG,
                  "/usr/share/doc/%s/copyright" % PKG,
-                 "/usr/share/doc/%s/examples/demo/demo-site.conf" % PKG):
+                 "/usr/share/doc/%s/examples/demo/demo-site.conf" % PKG,
+                 "/usr/share/doc/%s/examples/pipelines/rsyslog-forbidden-explain.conf" % PKG,
+                 "/usr/share/doc/%s/pipelines.md.gz" % PKG):
         assert want in files, (want, sorted(files))
     info = run(["dpkg-deb", "-f", deb, "Depends", "Conffiles"], SRC)
     # dh_apache2 ties the module to the httpd ABI it was built against
@@ -456,6 +458,7 @@ def test_rpm_builds_from_the_dist_tarball(dist_tarball):
         assert "/usr/lib/apache2/modules/mod_forbidden_explain.so" in files
         assert "/etc/httpd/conf.modules.d/10-forbidden_explain.conf" in files
         assert any(f.endswith("/LICENSE") for f in files)
+        assert any(f.endswith("/pipelines/rsyslog-forbidden-explain.conf") for f in files)
         conf = run(["rpm", "-qcp", rpms[0]], SRC).split()
         assert conf == ["/etc/httpd/conf.modules.d/10-forbidden_explain.conf"], conf
         req = run(["rpm", "-qRp", rpms[0]], SRC)

@@ -143,15 +143,17 @@ def run(cmd, cwd, timeout=600, env=None):
 @pytest.fixture(scope="module")
 def dist_tarball():
     work = tempfile.mkdtemp(prefix="fx-dist-")
-    tree = os.path.join(work, "tree")
-    copy_source(tree)
-    run(["autoreconf", "-fi"], tree)
-    run(["./configure", "-q"], tree)
-    run(["make", "-s", "dist"], tree)
-    tarballs = glob.glob(os.path.join(tree, "mod_forbidden_explain-*.tar.gz"))
-    assert len(tarballs) == 1, tarballs
-    yield tarballs[0]
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        tree = os.path.join(work, "tree")
+        copy_source(tree)
+        run(["autoreconf", "-fi"], tree)
+        run(["./configure", "-q"], tree)
+        run(["make", "-s", "dist"], tree)
+        tarballs = glob.glob(os.path.join(tree, "mod_forbidden_explain-*.tar.gz"))
+        assert len(tarballs) == 1, tarballs
+        yield tarballs[0]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @needs_package_tests
@@ -211,14 +213,16 @@ def deb():
         yield os.path.abspath(given)
         return
     out = tempfile.mkdtemp(prefix="fx-deb-")
-    log = run(["sh", os.path.join(SRC, "scripts", "build-deb.sh"), out], SRC,
-              timeout=900)
-    m = re.search(r"^built: (\S+\.deb)$", log, re.M)
-    assert m, log
-    if shutil.which("lintian"):
-        assert "lintian: no error or warning" in log, log
-    yield m.group(1)
-    shutil.rmtree(out, ignore_errors=True)
+    try:
+        log = run(["sh", os.path.join(SRC, "scripts", "build-deb.sh"), out], SRC,
+                  timeout=900)
+        m = re.search(r"^built: (\S+\.deb)$", log, re.M)
+        assert m, log
+        if shutil.which("lintian"):
+            assert "lintian: no error or warning" in log, log
+        yield m.group(1)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def deb_files(path):

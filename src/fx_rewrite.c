@@ -1099,6 +1099,18 @@ static const char *fx_insert_json(apr_pool_t *p, const fx_blocker *b)
                         b->at->line - 1, fx_json_quote(p, b->cond, 2048, NULL));
 }
 
+static const char *fx_join(apr_pool_t *p, apr_array_header_t *parts,
+                           const char *sep)
+{
+    const char *out = "";
+    int i;
+    for (i = 0; i < parts->nelts; i++) {
+        out = apr_pstrcat(p, out, i ? sep : "",
+                          APR_ARRAY_IDX(parts, i, const char *), NULL);
+    }
+    return out;
+}
+
 static const char *fx_prot_words(const char *prot)
 {
     return !strcmp(prot, "hotlink") ? "a hotlink protection (Referer check)"
@@ -1165,23 +1177,40 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
         const fx_blocker *b0 = &b[0];
         const char *where = apr_psprintf(p, "%s:%d", fx_or_empty(b0->rule->file),
                                          b0->rule->line);
-        if (b0->prot) {
+        const char *insert = b0->cond
+            ? apr_psprintf(p, "insert `%s` above %s (line %d)", b0->cond,
+                           strcasecmp(b0->at->name, "RewriteCond")
+                           ? "the rule" : "the rule's first RewriteCond",
+                           b0->at->line)
+            : NULL;
+        const char *host = fx_referer_host(p, apr_table_get(failed->headers_in,
+                                                            "Referer"));
+        const char *ua = apr_table_get(failed->headers_in, "User-Agent");
+        if (b0->prot && !strcmp(b0->prot, "hotlink") && host) {
             hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
-                "intended. If this request should be served, exempt only it%s",
-                where, fx_prot_words(b0->prot),
-                b0->cond ? apr_psprintf(p, ": add `%s` before the rule's "
-                                        "conditions (line %d); do not remove "
-                                        "the rule.", b0->cond, b0->at->line)
-                         : "; do not remove the rule.");
+                "intended: %s is not among the sites allowed to embed these "
+                "files. If %s may embed them, allow that one site%s; do not "
+                "remove the rule.", where, fx_prot_words(b0->prot), host, host,
+                insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+        }
+        else if (b0->prot && !strcmp(b0->prot, "bad-bot") && ua) {
+            hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+                "intended: its conditions match the User-Agent '%s'. If this "
+                "client is legitimate, exempt exactly this User-Agent%s; do "
+                "not remove the rule.", where, fx_prot_words(b0->prot), ua,
+                insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+        }
+        else if (b0->prot) {
+            hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+                "intended. If this URL should be served, exempt only it%s; do "
+                "not remove the rule.", where, fx_prot_words(b0->prot),
+                insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
         }
         else {
             hint = apr_psprintf(p, "The RewriteRule at %s forbids this request. "
-                "If it should be allowed, exclude it from the rule%s", where,
-                b0->cond ? apr_psprintf(p, ": add `%s` before the rule's "
-                                        "conditions (line %d), or narrow the "
-                                        "rule's pattern.", b0->cond,
-                                        b0->at->line)
-                         : ", or narrow the rule's pattern.");
+                "If it should be allowed, exclude it from the rule%s, or "
+                "narrow the rule's pattern.", where,
+                insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
         }
     }
     if (nb > 1) {
@@ -1194,7 +1223,7 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
                 b[i].cond ? apr_psprintf(p, "`%s`", b[i].cond) : "");
         }
         hint = apr_psprintf(p, "%d rewrite rules deny this request: %s. %s",
-                            nb, apr_array_pstrcat(p, parts, ';'), hint);
+                            nb, fx_join(p, parts, "; "), hint);
     }
     if (verified) {
         hint = apr_pstrcat(p, hint, " (checked: with ",

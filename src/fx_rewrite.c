@@ -318,6 +318,124 @@ static int fx_rw_filetest(void *baton, char op, const char *path)
 }
 
 /* ------------------------------------------------------------------ */
+/* RewriteMap definitions                                              */
+
+/* RewriteMap is a server-context directive this module does not shadow:
+ * its definitions are read from ap_conftree in post_config (pconf, each
+ * generation).  name -> "type:source", or "" when virtual hosts define
+ * the name differently. */
+static apr_hash_t *fx_rw_maps;
+
+static void fx_rw_collect_maps(apr_pool_t *p, const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "RewriteMap") && d->args) {
+            const char *args = d->args;
+            char *name = ap_getword_conf(p, &args);
+            char *def = ap_getword_conf(p, &args);
+            const char *had = apr_hash_get(fx_rw_maps, name,
+                                           APR_HASH_KEY_STRING);
+            apr_hash_set(fx_rw_maps, name, APR_HASH_KEY_STRING,
+                         (had && strcmp(had, def)) ? "" : def);
+        }
+        if (d->first_child) {
+            fx_rw_collect_maps(p, d->first_child);
+        }
+    }
+}
+
+static int fx_rewrite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                  apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog; (void)ptemp; (void)s;
+    fx_rw_maps = apr_hash_make(pconf);
+    fx_rw_collect_maps(pconf, ap_conftree);
+    return OK;
+}
+
+/* lookup_map_txtfile: the first line "key value" (no comment, no leading
+ * space) gives the value. */
+static const char *fx_rw_txt_lookup(apr_pool_t *p, const char *file,
+                                    const char *key, const char **why)
+{
+    apr_file_t *f;
+    char line[2048];
+    apr_size_t kl = strlen(key);
+
+    if (apr_file_open(&f, file, APR_READ | APR_BUFFERED, APR_OS_DEFAULT,
+                      p) != APR_SUCCESS) {
+        *why = apr_psprintf(p, "its file %s cannot be read", file);
+        return NULL;
+    }
+    while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS) {
+        char *v, *end;
+        if (*line == '#' || apr_isspace(*line) || strncmp(line, key, kl)
+            || !apr_isspace(line[kl]) || !kl) {
+            continue;
+        }
+        for (v = line + kl; apr_isspace(*v); v++) {
+        }
+        for (end = v; *end && !apr_isspace(*end); end++) {
+        }
+        if (end == v) {
+            continue;
+        }
+        apr_file_close(f);
+        return apr_pstrmemdup(p, v, end - v);
+    }
+    apr_file_close(f);
+    return NULL;
+}
+
+/* ${name:key} as mod_rewrite's lookup_map answers it, where the answer
+ * does not depend on anything but the key and a file. */
+static const char *fx_rw_map(void *baton, const char *name, const char *key,
+                             const char **why)
+{
+    apr_pool_t *p = ((fx_rw_baton *)baton)->r->pool;
+    const char *def = fx_rw_maps ? apr_hash_get(fx_rw_maps, name,
+                                                APR_HASH_KEY_STRING) : NULL;
+    if (!def) {
+        *why = apr_psprintf(p, "no RewriteMap %s in the main configuration",
+                            name);
+        return NULL;
+    }
+    if (!*def) {
+        *why = apr_psprintf(p, "RewriteMap %s is defined differently in "
+                            "several virtual hosts", name);
+        return NULL;
+    }
+    if (!strncasecmp(def, "int:", 4)) {
+        char *v = apr_pstrdup(p, key);
+        if (!strcasecmp(def + 4, "tolower")) {
+            ap_str_tolower(v);
+            return v;
+        }
+        if (!strcasecmp(def + 4, "toupper")) {
+            ap_str_toupper(v);
+            return v;
+        }
+        if (!strcasecmp(def + 4, "escape")) {
+            return ap_escape_uri(p, key);
+        }
+        if (!strcasecmp(def + 4, "unescape")) {
+            ap_unescape_url(v);
+            return v;
+        }
+    }
+    if (!strncasecmp(def, "txt:", 4)) {
+        return fx_rw_txt_lookup(p, ap_server_root_relative(p, def + 4), key,
+                                why);
+    }
+    *why = apr_psprintf(p, "RewriteMap %s is %s (%s)", name, def,
+                        !strncasecmp(def, "prg:", 4)
+                            ? "an external program's answer"
+                        : !strncasecmp(def, "rnd:", 4) ? "a random choice"
+                        : "a look-up this module does not repeat");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* what mod_rewrite's hooks are given                                  */
 
 /* Filled by our hooks just before mod_rewrite's, read by
@@ -839,7 +957,8 @@ static void fx_rw_run(request_rec *r, const fx_rw_saved *in,
                       apr_array_header_t *recs, fx_rw_baton *b,
                       fx_rw_result *res)
 {
-    fx_rw_ops ops = { fx_rw_regex, fx_rw_var, fx_rw_filetest, NULL, 0 };
+    fx_rw_ops ops = { fx_rw_regex, fx_rw_var, fx_rw_filetest, NULL, 0, NULL,
+                      fx_rw_map };
     fx_rw_lines l = fx_rw_lines_of(r->pool, recs);
     const char *start;
 
@@ -1452,6 +1571,7 @@ void fx_rewrite_register_hooks(apr_pool_t *p)
     /* Just before mod_rewrite's own hooks, which are APR_HOOK_FIRST. */
     static const char *const succ[] = { "mod_rewrite.c", NULL };
     ap_hook_child_init(fx_rewrite_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(fx_rewrite_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(fx_rw_before_uri2file, NULL, succ, APR_HOOK_FIRST);
     ap_hook_fixups(fx_rw_before_fixup, NULL, succ, APR_HOOK_FIRST);
     /* The other explainers of this part that need a hook of their own. */

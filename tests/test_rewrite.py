@@ -580,3 +580,54 @@ def test_two_rules_deny_both_named_and_fixed(site):
     assert h.get("/old/x.bak").status == 200
     assert h.get("/old/y.bak").status == 403
     assert h.get("/z.bak").status == 403
+
+
+# --- what the replay can and cannot know ------------------------------------
+
+@pytest.fixture(scope="module")
+def maps():
+    h = harness.Httpd(name="rewrite-maps")
+    h.write("conf/deny.map", "# key value\nbob deny\nalice allow\n")
+    raw_conf(h, "RewriteEngine On\n"
+             "RewriteMap lc int:tolower\n"
+             "RewriteMap t txt:%s/conf/deny.map\n"
+             "RewriteMap p prg:/bin/cat\n"
+             "RewriteCond ${lc:%%{HTTP:X-Who}} =admin\n"
+             "RewriteRule ^/mapint - [F]\n"
+             "RewriteCond ${t:%%{HTTP:X-Who}|none} =deny\n"
+             "RewriteRule ^/maptxt - [F]\n"
+             "RewriteCond ${p:%%{HTTP:X-Who}} =x\n"
+             "RewriteRule ^/mapprg - [F]\n"
+             "RewriteCond %%{TIME_HOUR} >00\n"
+             "RewriteRule ^/time - [F]\n" % h.root)
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def test_int_and_txt_maps_are_replayed(maps):
+    h = maps
+    r, e = harness.response_and_entry(h, lambda: h.get("/mapint", headers={"X-Who": "ADMIN"}))
+    assert r.status == 403
+    assert decode(e["directive"]) == "RewriteRule ^/mapint - [F]"
+    assert decode(e["conditions"][0]["tested"]) == "admin"
+    r, e = harness.response_and_entry(h, lambda: h.get("/maptxt", headers={"X-Who": "bob"}))
+    assert r.status == 403
+    assert decode(e["directive"]) == "RewriteRule ^/maptxt - [F]"
+    assert decode(e["conditions"][0]["tested"]) == "deny"
+    r, e = harness.response_and_entry(h, lambda: h.get("/maptxt", headers={"X-Who": "carol"}))
+    assert r.status == 404 and e is None
+
+
+def test_prg_map_and_time_cannot_be_told(maps):
+    h = maps
+    r, e = harness.response_and_entry(h, lambda: h.get("/mapprg", headers={"X-Who": "x"}))
+    assert r.status == 403
+    assert "directive" not in e
+    assert e["module"] == "mod_rewrite.c" and e["phase"] == "translate_name"
+    d = decode(e["detail"])
+    assert "prg:/bin/cat" in d and "external program" in d
+    r, e = harness.response_and_entry(h, lambda: h.get("/time"))
+    if r.status == 403:         # any hour but 00
+        assert "directive" not in e
+        assert "%{TIME_HOUR}" in decode(e["detail"])

@@ -20,7 +20,7 @@ tell".  Many trees (/t0, /t1, ...) with their own rules share one server
 start, so the CI run (>= 300 cases that are 403 on stock) takes about two
 minutes on 2 cores.
 
-  FX_DIFF_CASES=3000   cases that are 403 on stock to reach (default 300)
+  FX_DIFF_CASES=3000   cases that are 403 on stock to reach (default 600)
   FX_DIFF_SEED=N       the seed (default 1201; printed with the counts)
 """
 import os
@@ -31,7 +31,7 @@ import time
 import harness
 from harness import decode, strict_json, ENTRY_RE
 
-CASES = int(os.environ.get("FX_DIFF_CASES", "300"))
+CASES = int(os.environ.get("FX_DIFF_CASES", "600"))
 SEED = int(os.environ.get("FX_DIFF_SEED", "1201"))
 TREES_PER_ROUND = 36
 # debugging aid: generate but do not run the first N rounds of a seed

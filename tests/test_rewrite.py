@@ -631,3 +631,46 @@ def test_prg_map_and_time_cannot_be_told(maps):
     if r.status == 403:         # any hour but 00
         assert "directive" not in e
         assert "%{TIME_HOUR}" in decode(e["detail"])
+
+
+# h5bp's server-configs-apache block for hidden files, as shipped
+H5BP_DOTFILES = r'''<IfModule mod_rewrite.c>
+    RewriteEngine On
+    RewriteCond %{REQUEST_URI} "!(^|/)\.well-known/([^./]+./?)+$" [NC]
+    RewriteCond %{SCRIPT_FILENAME} -d [OR]
+    RewriteCond %{SCRIPT_FILENAME} -f
+    RewriteRule "(^|/)\." - [F]
+</IfModule>
+'''
+
+
+def test_h5bp_dotfiles_block_in_htaccess():
+    h = harness.Httpd(name="rewrite-h5bp")
+    try:
+        h.conf("<Directory {docroot}/site>\n    AllowOverride All\n</Directory>")
+        h.write("htdocs/site/.htaccess", H5BP_DOTFILES)
+        for f in (".git/config", ".git/HEAD", ".env", ".well-known/x.txt", "ok.txt"):
+            h.write("htdocs/site/" + f, "x")
+        h.start()
+        assert h.get("/site/.well-known/x.txt").status == 200
+        r, e = harness.response_and_entry(h, lambda: h.get("/site/.git/config"))
+        assert r.status == 403
+        assert e["phase"] == "fixups"
+        assert decode(e["directive"]) == r'RewriteRule "(^|/)\." - [F]'
+        assert decode(e["file"]) == h.docroot + "/site/.htaccess" and e["line"] == 6
+        assert e["protection"] == "dotfiles"
+        # -d fails, so the [OR] chain goes on to -f
+        assert [(c["line"], c["result"]) for c in e["conditions"]] == [
+            (3, True), (4, False), (5, True)]
+        assert "works as intended" in decode(e["hint"])
+        assert e["hint_verified"] is True
+        (op,) = e["fix"]
+        assert decode(op["file"]) == h.docroot + "/site/.htaccess"
+        assert op["after_line"] == 2
+        restart_stock_with_fix(h, e["fix"])
+        assert h.get("/site/.git/config").status == 200
+        for other in ("/site/.git/HEAD", "/site/.env", "/site/.htaccess"):
+            assert h.get(other).status == 403, other
+        assert h.get("/site/.well-known/x.txt").status == 200
+    finally:
+        h.cleanup()

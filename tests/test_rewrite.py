@@ -477,7 +477,9 @@ PROTECT_RULES = [
     r"RewriteCond %{HTTP_REFERER} !^https?://(www\.)?good\.example/ [NC]",
     r"RewriteRule \.(png|jpe?g)$ - [F,NC]",
     r"RewriteRule (^|/)\. - [F]",
-    r"RewriteCond %{HTTP_USER_AGENT} (zgrab|masscan) [NC]",
+    # a bad-bot list the way such lists are written: one [OR] per agent
+    r"RewriteCond %{HTTP_USER_AGENT} zgrab [NC,OR]",
+    r"RewriteCond %{HTTP_USER_AGENT} masscan [NC]",
     r"RewriteRule ^/bots/ - [F]",
     r"RewriteRule \.bak$ - [F]",
     r"RewriteRule ^/old/ - [F]",
@@ -554,10 +556,11 @@ def test_bot_fix_exempts_exactly_the_agent(site):
     assert e["protection"] == "bad-bot"
     (op,) = e["fix"]
     assert decode(op["text"]) == 'RewriteCond %{HTTP_USER_AGENT} "!=zgrab/0.1 (scan)"'
-    # before the rule's own condition, so an [OR] chain is not joined
+    # above the rule's first condition, so the [OR] chain is not joined
     assert op["after_line"] == h.conf_line_of(PROTECT_RULES[4]) - 1
     restart_stock_with_fix(h, e["fix"])
     assert h.get("/bots/x.txt", headers={"User-Agent": "zgrab/0.1 (scan)"}).status == 200
+    assert h.get("/bots/x.txt", headers={"User-Agent": "zgrab/0.2"}).status == 403
     assert h.get("/bots/x.txt", headers={"User-Agent": "masscan"}).status == 403
 
 
@@ -565,11 +568,11 @@ def test_two_rules_deny_both_named_and_fixed(site):
     h = site
     r, e = harness.response_and_entry(h, lambda: h.get("/old/x.bak"))
     assert r.status == 403
-    assert decode(e["directive"]) == PROTECT_RULES[6]
+    assert decode(e["directive"]) == PROTECT_RULES[7]
     bl = e["blockers"]
-    assert [decode(b["directive"]) for b in bl] == [PROTECT_RULES[6], PROTECT_RULES[7]]
-    assert [b["line"] for b in bl] == [h.conf_line_of(PROTECT_RULES[6]),
-                                       h.conf_line_of(PROTECT_RULES[7])]
+    assert [decode(b["directive"]) for b in bl] == [PROTECT_RULES[7], PROTECT_RULES[8]]
+    assert [b["line"] for b in bl] == [h.conf_line_of(PROTECT_RULES[7]),
+                                       h.conf_line_of(PROTECT_RULES[8])]
     hint = decode(e["hint"])
     assert hint.startswith("2 rewrite rules deny this request: 1) ")
     assert e["hint_verified"] is True

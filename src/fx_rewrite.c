@@ -1241,6 +1241,87 @@ static const char *fx_prot_words(const char *prot)
          : "a deliberate protection";
 }
 
+/* The hint's sentence about the rule that fired: a recognised protection
+ * works as intended and gets the narrow exemption, never its removal. */
+static const char *fx_blocker_sentence(apr_pool_t *p, request_rec *failed,
+                                       const fx_blocker *b0)
+{
+    const char *hint;
+    const char *where = apr_psprintf(p, "%s:%d", fx_or_empty(b0->rule->file),
+                                     b0->rule->line);
+    const char *insert = b0->cond
+        ? apr_psprintf(p, "insert `%s` above %s (line %d)", b0->cond,
+                       strcasecmp(b0->at->name, "RewriteCond")
+                       ? "the rule" : "the rule's first RewriteCond",
+                       b0->at->line)
+        : NULL;
+    const char *host = fx_referer_host(p, apr_table_get(failed->headers_in,
+                                                        "Referer"));
+    const char *ua = apr_table_get(failed->headers_in, "User-Agent");
+    if (b0->prot && !strcmp(b0->prot, "hotlink") && host) {
+        hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+            "intended: %s is not among the sites allowed to embed these "
+            "files. If %s may embed them, allow that one site%s; do not "
+            "remove the rule.", where, fx_prot_words(b0->prot), host, host,
+            insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    else if (b0->prot && !strcmp(b0->prot, "bad-bot") && ua) {
+        hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+            "intended: its conditions match the User-Agent '%s'. If this "
+            "client is legitimate, exempt exactly this User-Agent%s; do "
+            "not remove the rule.", where, fx_prot_words(b0->prot), ua,
+            insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    else if (b0->prot) {
+        hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+            "intended. If this URL should be served, exempt only it%s; do "
+            "not remove the rule.", where, fx_prot_words(b0->prot),
+            insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    else {
+        hint = apr_psprintf(p, "The RewriteRule at %s forbids this request. "
+            "If it should be allowed, exclude it from the rule%s, or "
+            "narrow the rule's pattern.", where,
+            insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    return hint;
+}
+
+/* "blockers" (more than one) and "fix": one insert per exemption,
+ * bottom-up, so earlier ones do not move the lines the later ones name. */
+static void fx_rw_set_fix(apr_pool_t *p, fx_entry *e, fx_blocker *b, int nb)
+{
+    apr_array_header_t *bl = apr_array_make(p, nb, sizeof(char *));
+    apr_array_header_t *fx = apr_array_make(p, nb, sizeof(char *));
+    int i, j;
+
+    for (i = 0; i < nb; i++) {
+        APR_ARRAY_PUSH(bl, const char *) = fx_blocker_json(p, &b[i]);
+    }
+    for (i = 0; i < nb; i++) {
+        int best = -1;
+        for (j = 0; j < nb; j++) {
+            if (b[j].cond && b[j].at && (best < 0
+                || b[j].at->line > b[best].at->line)) {
+                best = j;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        APR_ARRAY_PUSH(fx, const char *) = fx_insert_json(p, &b[best]);
+        b[best].cond = NULL;
+    }
+    if (nb > 1) {
+        fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
+                         apr_array_pstrcat(p, bl, ','), "]", NULL));
+    }
+    if (fx->nelts) {
+        fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[",
+                         apr_array_pstrcat(p, fx, ','), "]", NULL));
+    }
+}
+
 /* The hint for the rule that fired (blockers[0]) and every other rule the
  * replay finds denying once the earlier ones are exempted; each exemption
  * is re-evaluated by the replay before it is offered. */
@@ -1289,49 +1370,11 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
                          "the request";
             break;
         }
-        /* index into the list with the inserted lines */
+        /* another rule denies: res.rule indexes the list with the
+         * exemptions so far, which the next round exempts in turn */
     }
 
-    {
-        const fx_blocker *b0 = &b[0];
-        const char *where = apr_psprintf(p, "%s:%d", fx_or_empty(b0->rule->file),
-                                         b0->rule->line);
-        const char *insert = b0->cond
-            ? apr_psprintf(p, "insert `%s` above %s (line %d)", b0->cond,
-                           strcasecmp(b0->at->name, "RewriteCond")
-                           ? "the rule" : "the rule's first RewriteCond",
-                           b0->at->line)
-            : NULL;
-        const char *host = fx_referer_host(p, apr_table_get(failed->headers_in,
-                                                            "Referer"));
-        const char *ua = apr_table_get(failed->headers_in, "User-Agent");
-        if (b0->prot && !strcmp(b0->prot, "hotlink") && host) {
-            hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
-                "intended: %s is not among the sites allowed to embed these "
-                "files. If %s may embed them, allow that one site%s; do not "
-                "remove the rule.", where, fx_prot_words(b0->prot), host, host,
-                insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
-        }
-        else if (b0->prot && !strcmp(b0->prot, "bad-bot") && ua) {
-            hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
-                "intended: its conditions match the User-Agent '%s'. If this "
-                "client is legitimate, exempt exactly this User-Agent%s; do "
-                "not remove the rule.", where, fx_prot_words(b0->prot), ua,
-                insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
-        }
-        else if (b0->prot) {
-            hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
-                "intended. If this URL should be served, exempt only it%s; do "
-                "not remove the rule.", where, fx_prot_words(b0->prot),
-                insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
-        }
-        else {
-            hint = apr_psprintf(p, "The RewriteRule at %s forbids this request. "
-                "If it should be allowed, exclude it from the rule%s, or "
-                "narrow the rule's pattern.", where,
-                insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
-        }
-    }
+    hint = fx_blocker_sentence(p, failed, &b[0]);
     if (nb > 1) {
         apr_array_header_t *parts = apr_array_make(p, nb, sizeof(char *));
         for (i = 0; i < nb; i++) {
@@ -1354,38 +1397,7 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
     if (b[0].prot) {
         fx_entry_set(e, "protection", b[0].prot);
     }
-    {
-        apr_array_header_t *bl = apr_array_make(p, nb, sizeof(char *));
-        apr_array_header_t *fx = apr_array_make(p, nb, sizeof(char *));
-        int j;
-        for (i = 0; i < nb; i++) {
-            APR_ARRAY_PUSH(bl, const char *) = fx_blocker_json(p, &b[i]);
-        }
-        /* Inserts bottom-up per file, so earlier ones do not move the lines
-         * the later ones name. */
-        for (i = 0; i < nb; i++) {
-            int best = -1;
-            for (j = 0; j < nb; j++) {
-                if (b[j].cond && b[j].at && (best < 0
-                    || b[j].at->line > b[best].at->line)) {
-                    best = j;
-                }
-            }
-            if (best < 0) {
-                break;
-            }
-            APR_ARRAY_PUSH(fx, const char *) = fx_insert_json(p, &b[best]);
-            b[best].cond = NULL;
-        }
-        if (nb > 1) {
-            fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
-                             apr_array_pstrcat(p, bl, ','), "]", NULL));
-        }
-        if (fx->nelts) {
-            fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[",
-                             apr_array_pstrcat(p, fx, ','), "]", NULL));
-        }
-    }
+    fx_rw_set_fix(p, e, b, nb);
     fx_entry_set_raw(e, "hint_verified", verified ? "true" : "false");
     if (!verified) {
         fx_entry_set(e, "hint_unverified", unverified ? unverified

@@ -812,7 +812,10 @@ static apr_array_header_t *fx_rw_keep(apr_pool_t *p, apr_array_header_t *list,
         k->line = rec->line;
         k->group = group;
         k->section = fx_rec_section(p, rec);
-        if (!*engine && !strcasecmp(rec->name, "RewriteEngine")) {
+    }
+    for (i = 0; i < out->nelts && !*engine; i++) {
+        const fx_rw_rec *k = &APR_ARRAY_IDX(out, i, fx_rw_rec);
+        if (!strcasecmp(k->name, "RewriteEngine")) {
             *engine = k;
         }
     }

@@ -1290,7 +1290,7 @@ static const char *fx_blocker_sentence(apr_pool_t *p, request_rec *failed,
     return hint;
 }
 
-/* "blockers" (more than one) and "fix": one insert per exemption,
+/* "blockers" (every rule found denying) and "fix": one insert per exemption,
  * bottom-up, so earlier ones do not move the lines the later ones name. */
 static void fx_rw_set_fix(apr_pool_t *p, fx_entry *e, fx_blocker *b, int nb)
 {
@@ -1315,10 +1315,8 @@ static void fx_rw_set_fix(apr_pool_t *p, fx_entry *e, fx_blocker *b, int nb)
         APR_ARRAY_PUSH(fx, const char *) = fx_insert_json(p, &b[best]);
         b[best].cond = NULL;
     }
-    if (nb > 1) {
-        fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
-                         apr_array_pstrcat(p, bl, ','), "]", NULL));
-    }
+    fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
+                     apr_array_pstrcat(p, bl, ','), "]", NULL));
     if (fx->nelts) {
         fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[",
                          apr_array_pstrcat(p, fx, ','), "]", NULL));

@@ -541,6 +541,8 @@ def test_dotfile_fix_exempts_exactly_the_url(site):
     r, e = harness.response_and_entry(h, lambda: h.get("/site/.env"))
     assert e["protection"] == "dotfiles"
     assert decode(e["directive"]) == PROTECT_RULES[3]
+    (b,) = e["blockers"]
+    assert b["line"] == e["line"] and b["mechanism"] == "mod_rewrite"
     (op,) = e["fix"]
     assert decode(op["text"]) == "RewriteCond %{REQUEST_URI} !=/site/.env"
     restart_stock_with_fix(h, e["fix"])

@@ -1422,6 +1422,13 @@ static const char *fx_not_named(apr_pool_t *p, const fx_origin *cause,
             : "did not reproduce it");
 }
 
+/* A hint the replay did not re-evaluate says so (convention of the entry). */
+static void fx_rw_unverified(fx_entry *e, const char *why)
+{
+    fx_entry_set_raw(e, "hint_verified", "false");
+    fx_entry_set(e, "hint_unverified", why);
+}
+
 /* AH10410 / AH10411: the rules rewrote the query string into something
  * with a space or control character, and nothing escapes it. */
 static void fx_rw_explain_query(request_rec *r, const fx_origin *cause,
@@ -1453,6 +1460,7 @@ static void fx_rw_explain_query(request_rec *r, const fx_origin *cause,
     fx_entry_set(e, "hint", "Add the [B] flag to this rule so the "
                  "back-references it copies into the query string are "
                  "escaped (or [BCTLS] for spaces and controls only).");
+    fx_rw_unverified(e, "a changed flag is not replayed");
 }
 
 /* AH00669 / AH10160: a [P] rule, but mod_proxy is not loaded. */
@@ -1477,6 +1485,7 @@ static void fx_rw_explain_proxy(request_rec *r, const fx_origin *cause,
     fx_entry_set(e, "hint", "Load mod_proxy and the protocol module the "
                  "target needs (e.g. a2enmod proxy proxy_http), or drop the "
                  "[P] flag from this rule.");
+    fx_rw_unverified(e, "loading a module is not replayed");
 }
 
 static void fx_rw_explain_status(request_rec *r, request_rec *failed,
@@ -1507,6 +1516,7 @@ static void fx_rw_explain_status(request_rec *r, request_rec *failed,
         fx_entry_set(e, "hint", "Add the UnsafeAllow3F flag to this rule "
                      "only if the backreference may contain '?', or anchor "
                      "the pattern so it does not capture it.");
+        fx_rw_unverified(e, "a changed flag or pattern is not replayed");
         return;
     }
     fx_entry_set(e, "detail", apr_psprintf(p, "This RewriteRule matched '%s'%s,"
@@ -1552,6 +1562,7 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         fx_entry_set(e, "hint", "Add Options +SymLinksIfOwnerMatch (or "
                      "+FollowSymLinks) for this directory, or remove the "
                      "rewrite rules from it.");
+        fx_rw_unverified(e, "Options are not replayed");
         return;
     }
     if (!in->recs->nelts) {

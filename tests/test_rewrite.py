@@ -408,6 +408,7 @@ def test_ah10410_space_in_rewritten_query(inh):
     assert e["line"] == inh.conf_line_of("RewriteRule ^/sp/")
     assert decode(e["rewritten_query"]) == "q=a b"
     assert "[B]" in decode(e["hint"])
+    assert e["hint_verified"] is False and decode(e["hint_unverified"])
 
 
 def test_ah10411_space_in_rewritten_query_perdir(inh):

@@ -318,6 +318,124 @@ static int fx_rw_filetest(void *baton, char op, const char *path)
 }
 
 /* ------------------------------------------------------------------ */
+/* RewriteMap definitions                                              */
+
+/* RewriteMap is a server-context directive this module does not shadow:
+ * its definitions are read from ap_conftree in post_config (pconf, each
+ * generation).  name -> "type:source", or "" when virtual hosts define
+ * the name differently. */
+static apr_hash_t *fx_rw_maps;
+
+static void fx_rw_collect_maps(apr_pool_t *p, const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "RewriteMap") && d->args) {
+            const char *args = d->args;
+            char *name = ap_getword_conf(p, &args);
+            char *def = ap_getword_conf(p, &args);
+            const char *had = apr_hash_get(fx_rw_maps, name,
+                                           APR_HASH_KEY_STRING);
+            apr_hash_set(fx_rw_maps, name, APR_HASH_KEY_STRING,
+                         (had && strcmp(had, def)) ? "" : def);
+        }
+        if (d->first_child) {
+            fx_rw_collect_maps(p, d->first_child);
+        }
+    }
+}
+
+static int fx_rewrite_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                  apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog; (void)ptemp; (void)s;
+    fx_rw_maps = apr_hash_make(pconf);
+    fx_rw_collect_maps(pconf, ap_conftree);
+    return OK;
+}
+
+/* lookup_map_txtfile: the first line "key value" (no comment, no leading
+ * space) gives the value. */
+static const char *fx_rw_txt_lookup(apr_pool_t *p, const char *file,
+                                    const char *key, const char **why)
+{
+    apr_file_t *f;
+    char line[2048];
+    apr_size_t kl = strlen(key);
+
+    if (apr_file_open(&f, file, APR_READ | APR_BUFFERED, APR_OS_DEFAULT,
+                      p) != APR_SUCCESS) {
+        *why = apr_psprintf(p, "its file %s cannot be read", file);
+        return NULL;
+    }
+    while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS) {
+        char *v, *end;
+        if (*line == '#' || apr_isspace(*line) || strncmp(line, key, kl)
+            || !apr_isspace(line[kl]) || !kl) {
+            continue;
+        }
+        for (v = line + kl; apr_isspace(*v); v++) {
+        }
+        for (end = v; *end && !apr_isspace(*end); end++) {
+        }
+        if (end == v) {
+            continue;
+        }
+        apr_file_close(f);
+        return apr_pstrmemdup(p, v, end - v);
+    }
+    apr_file_close(f);
+    return NULL;
+}
+
+/* ${name:key} as mod_rewrite's lookup_map answers it, where the answer
+ * does not depend on anything but the key and a file. */
+static const char *fx_rw_map(void *baton, const char *name, const char *key,
+                             const char **why)
+{
+    apr_pool_t *p = ((fx_rw_baton *)baton)->r->pool;
+    const char *def = fx_rw_maps ? apr_hash_get(fx_rw_maps, name,
+                                                APR_HASH_KEY_STRING) : NULL;
+    if (!def) {
+        *why = apr_psprintf(p, "no RewriteMap %s in the main configuration",
+                            name);
+        return NULL;
+    }
+    if (!*def) {
+        *why = apr_psprintf(p, "RewriteMap %s is defined differently in "
+                            "several virtual hosts", name);
+        return NULL;
+    }
+    if (!strncasecmp(def, "int:", 4)) {
+        char *v = apr_pstrdup(p, key);
+        if (!strcasecmp(def + 4, "tolower")) {
+            ap_str_tolower(v);
+            return v;
+        }
+        if (!strcasecmp(def + 4, "toupper")) {
+            ap_str_toupper(v);
+            return v;
+        }
+        if (!strcasecmp(def + 4, "escape")) {
+            return ap_escape_uri(p, key);
+        }
+        if (!strcasecmp(def + 4, "unescape")) {
+            ap_unescape_url(v);
+            return v;
+        }
+    }
+    if (!strncasecmp(def, "txt:", 4)) {
+        return fx_rw_txt_lookup(p, ap_server_root_relative(p, def + 4), key,
+                                why);
+    }
+    *why = apr_psprintf(p, "RewriteMap %s is %s (%s)", name, def,
+                        !strncasecmp(def, "prg:", 4)
+                            ? "an external program's answer"
+                        : !strncasecmp(def, "rnd:", 4) ? "a random choice"
+                        : "a look-up this module does not repeat");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* what mod_rewrite's hooks are given                                  */
 
 /* Filled by our hooks just before mod_rewrite's, read by
@@ -694,7 +812,10 @@ static apr_array_header_t *fx_rw_keep(apr_pool_t *p, apr_array_header_t *list,
         k->line = rec->line;
         k->group = group;
         k->section = fx_rec_section(p, rec);
-        if (!*engine && !strcasecmp(rec->name, "RewriteEngine")) {
+    }
+    for (i = 0; i < out->nelts && !*engine; i++) {
+        const fx_rw_rec *k = &APR_ARRAY_IDX(out, i, fx_rw_rec);
+        if (!strcasecmp(k->name, "RewriteEngine")) {
             *engine = k;
         }
     }
@@ -841,7 +962,8 @@ static void fx_rw_run(request_rec *r, const fx_rw_saved *in,
                       apr_array_header_t *recs, fx_rw_baton *b,
                       fx_rw_result *res)
 {
-    fx_rw_ops ops = { fx_rw_regex, fx_rw_var, fx_rw_filetest, NULL, 0 };
+    fx_rw_ops ops = { fx_rw_regex, fx_rw_var, fx_rw_filetest, NULL, 0, NULL,
+                      fx_rw_map };
     fx_rw_lines l = fx_rw_lines_of(r->pool, recs);
     const char *start;
 
@@ -1110,6 +1232,18 @@ static const char *fx_insert_json(apr_pool_t *p, const fx_blocker *b)
                         b->at->line - 1, fx_json_quote(p, b->cond, 2048, NULL));
 }
 
+static const char *fx_join(apr_pool_t *p, apr_array_header_t *parts,
+                           const char *sep)
+{
+    const char *out = "";
+    int i;
+    for (i = 0; i < parts->nelts; i++) {
+        out = apr_pstrcat(p, out, i ? sep : "",
+                          APR_ARRAY_IDX(parts, i, const char *), NULL);
+    }
+    return out;
+}
+
 static const char *fx_prot_words(const char *prot)
 {
     return !strcmp(prot, "hotlink") ? "a hotlink protection (Referer check)"
@@ -1119,6 +1253,85 @@ static const char *fx_prot_words(const char *prot)
          : !strcmp(prot, "dotfiles") ? "a protection of dotfiles"
          : !strcmp(prot, "backup") ? "a protection of backup and dump files"
          : "a deliberate protection";
+}
+
+/* The hint's sentence about the rule that fired: a recognised protection
+ * works as intended and gets the narrow exemption, never its removal. */
+static const char *fx_blocker_sentence(apr_pool_t *p, request_rec *failed,
+                                       const fx_blocker *b0)
+{
+    const char *hint;
+    const char *where = apr_psprintf(p, "%s:%d", fx_or_empty(b0->rule->file),
+                                     b0->rule->line);
+    const char *insert = b0->cond
+        ? apr_psprintf(p, "insert `%s` above %s (line %d)", b0->cond,
+                       strcasecmp(b0->at->name, "RewriteCond")
+                       ? "the rule" : "the rule's first RewriteCond",
+                       b0->at->line)
+        : NULL;
+    const char *host = fx_referer_host(p, apr_table_get(failed->headers_in,
+                                                        "Referer"));
+    const char *ua = apr_table_get(failed->headers_in, "User-Agent");
+    if (b0->prot && !strcmp(b0->prot, "hotlink") && host) {
+        hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+            "intended: %s is not among the sites allowed to embed these "
+            "files. If %s may embed them, allow that one site%s; do not "
+            "remove the rule.", where, fx_prot_words(b0->prot), host, host,
+            insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    else if (b0->prot && !strcmp(b0->prot, "bad-bot") && ua) {
+        hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+            "intended: its conditions match the User-Agent '%s'. If this "
+            "client is legitimate, exempt exactly this User-Agent%s; do "
+            "not remove the rule.", where, fx_prot_words(b0->prot), ua,
+            insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    else if (b0->prot) {
+        hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+            "intended. If this URL should be served, exempt only it%s; do "
+            "not remove the rule.", where, fx_prot_words(b0->prot),
+            insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    else {
+        hint = apr_psprintf(p, "The RewriteRule at %s forbids this request. "
+            "If it should be allowed, exclude it from the rule%s, or "
+            "narrow the rule's pattern.", where,
+            insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    return hint;
+}
+
+/* "blockers" (every rule found denying) and "fix": one insert per exemption,
+ * bottom-up, so earlier ones do not move the lines the later ones name. */
+static void fx_rw_set_fix(apr_pool_t *p, fx_entry *e, fx_blocker *b, int nb)
+{
+    apr_array_header_t *bl = apr_array_make(p, nb, sizeof(char *));
+    apr_array_header_t *fx = apr_array_make(p, nb, sizeof(char *));
+    int i, j;
+
+    for (i = 0; i < nb; i++) {
+        APR_ARRAY_PUSH(bl, const char *) = fx_blocker_json(p, &b[i]);
+    }
+    for (i = 0; i < nb; i++) {
+        int best = -1;
+        for (j = 0; j < nb; j++) {
+            if (b[j].cond && b[j].at && (best < 0
+                || b[j].at->line > b[best].at->line)) {
+                best = j;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        APR_ARRAY_PUSH(fx, const char *) = fx_insert_json(p, &b[best]);
+        b[best].cond = NULL;
+    }
+    fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
+                     apr_array_pstrcat(p, bl, ','), "]", NULL));
+    if (fx->nelts) {
+        fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[",
+                         apr_array_pstrcat(p, fx, ','), "]", NULL));
+    }
 }
 
 /* The hint for the rule that fired (blockers[0]) and every other rule the
@@ -1169,32 +1382,11 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
                          "the request";
             break;
         }
-        /* index into the list with the inserted lines */
+        /* another rule denies: res.rule indexes the list with the
+         * exemptions so far, which the next round exempts in turn */
     }
 
-    {
-        const fx_blocker *b0 = &b[0];
-        const char *where = apr_psprintf(p, "%s:%d", fx_or_empty(b0->rule->file),
-                                         b0->rule->line);
-        if (b0->prot) {
-            hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
-                "intended. If this request should be served, exempt only it%s",
-                where, fx_prot_words(b0->prot),
-                b0->cond ? apr_psprintf(p, ": add `%s` before the rule's "
-                                        "conditions (line %d); do not remove "
-                                        "the rule.", b0->cond, b0->at->line)
-                         : "; do not remove the rule.");
-        }
-        else {
-            hint = apr_psprintf(p, "The RewriteRule at %s forbids this request. "
-                "If it should be allowed, exclude it from the rule%s", where,
-                b0->cond ? apr_psprintf(p, ": add `%s` before the rule's "
-                                        "conditions (line %d), or narrow the "
-                                        "rule's pattern.", b0->cond,
-                                        b0->at->line)
-                         : ", or narrow the rule's pattern.");
-        }
-    }
+    hint = fx_blocker_sentence(p, failed, &b[0]);
     if (nb > 1) {
         apr_array_header_t *parts = apr_array_make(p, nb, sizeof(char *));
         for (i = 0; i < nb; i++) {
@@ -1205,7 +1397,7 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
                 b[i].cond ? apr_psprintf(p, "`%s`", b[i].cond) : "");
         }
         hint = apr_psprintf(p, "%d rewrite rules deny this request: %s. %s",
-                            nb, apr_array_pstrcat(p, parts, ';'), hint);
+                            nb, fx_join(p, parts, "; "), hint);
     }
     if (verified) {
         hint = apr_pstrcat(p, hint, " (checked: with ",
@@ -1217,38 +1409,7 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
     if (b[0].prot) {
         fx_entry_set(e, "protection", b[0].prot);
     }
-    {
-        apr_array_header_t *bl = apr_array_make(p, nb, sizeof(char *));
-        apr_array_header_t *fx = apr_array_make(p, nb, sizeof(char *));
-        int j;
-        for (i = 0; i < nb; i++) {
-            APR_ARRAY_PUSH(bl, const char *) = fx_blocker_json(p, &b[i]);
-        }
-        /* Inserts bottom-up per file, so earlier ones do not move the lines
-         * the later ones name. */
-        for (i = 0; i < nb; i++) {
-            int best = -1;
-            for (j = 0; j < nb; j++) {
-                if (b[j].cond && b[j].at && (best < 0
-                    || b[j].at->line > b[best].at->line)) {
-                    best = j;
-                }
-            }
-            if (best < 0) {
-                break;
-            }
-            APR_ARRAY_PUSH(fx, const char *) = fx_insert_json(p, &b[best]);
-            b[best].cond = NULL;
-        }
-        if (nb > 1) {
-            fx_entry_set_raw(e, "blockers", apr_pstrcat(p, "[",
-                             apr_array_pstrcat(p, bl, ','), "]", NULL));
-        }
-        if (fx->nelts) {
-            fx_entry_set_raw(e, "fix", apr_pstrcat(p, "[",
-                             apr_array_pstrcat(p, fx, ','), "]", NULL));
-        }
-    }
+    fx_rw_set_fix(p, e, b, nb);
     fx_entry_set_raw(e, "hint_verified", verified ? "true" : "false");
     if (!verified) {
         fx_entry_set(e, "hint_unverified", unverified ? unverified
@@ -1270,6 +1431,13 @@ static const char *fx_not_named(apr_pool_t *p, const fx_origin *cause,
         res->outcome == FX_RW_UNKNOWN
             ? apr_pstrcat(p, "stopped: ", res->why, NULL)
             : "did not reproduce it");
+}
+
+/* A hint the replay did not re-evaluate says so (convention of the entry). */
+static void fx_rw_unverified(fx_entry *e, const char *why)
+{
+    fx_entry_set_raw(e, "hint_verified", "false");
+    fx_entry_set(e, "hint_unverified", why);
 }
 
 /* AH10410 / AH10411: the rules rewrote the query string into something
@@ -1303,6 +1471,7 @@ static void fx_rw_explain_query(request_rec *r, const fx_origin *cause,
     fx_entry_set(e, "hint", "Add the [B] flag to this rule so the "
                  "back-references it copies into the query string are "
                  "escaped (or [BCTLS] for spaces and controls only).");
+    fx_rw_unverified(e, "a changed flag is not replayed");
 }
 
 /* AH00669 / AH10160: a [P] rule, but mod_proxy is not loaded. */
@@ -1327,6 +1496,7 @@ static void fx_rw_explain_proxy(request_rec *r, const fx_origin *cause,
     fx_entry_set(e, "hint", "Load mod_proxy and the protocol module the "
                  "target needs (e.g. a2enmod proxy proxy_http), or drop the "
                  "[P] flag from this rule.");
+    fx_rw_unverified(e, "loading a module is not replayed");
 }
 
 static void fx_rw_explain_status(request_rec *r, request_rec *failed,
@@ -1357,6 +1527,7 @@ static void fx_rw_explain_status(request_rec *r, request_rec *failed,
         fx_entry_set(e, "hint", "Add the UnsafeAllow3F flag to this rule "
                      "only if the backreference may contain '?', or anchor "
                      "the pattern so it does not capture it.");
+        fx_rw_unverified(e, "a changed flag or pattern is not replayed");
         return;
     }
     fx_entry_set(e, "detail", apr_psprintf(p, "This RewriteRule matched '%s'%s,"
@@ -1402,6 +1573,7 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         fx_entry_set(e, "hint", "Add Options +SymLinksIfOwnerMatch (or "
                      "+FollowSymLinks) for this directory, or remove the "
                      "rewrite rules from it.");
+        fx_rw_unverified(e, "Options are not replayed");
         return;
     }
     if (!in->recs->nelts) {
@@ -1434,6 +1606,7 @@ void fx_rewrite_register_hooks(apr_pool_t *p)
     /* Just before mod_rewrite's own hooks, which are APR_HOOK_FIRST. */
     static const char *const succ[] = { "mod_rewrite.c", NULL };
     ap_hook_child_init(fx_rewrite_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(fx_rewrite_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(fx_rw_before_uri2file, NULL, succ, APR_HOOK_FIRST);
     ap_hook_fixups(fx_rw_before_fixup, NULL, succ, APR_HOOK_FIRST);
     /* The other explainers of this part that need a hook of their own. */

@@ -421,6 +421,42 @@ static const char *fx_lookup(fx_ctx *x, const char *name)
     return x->ops->var(x->ops->baton, name, x->filename, x->args);
 }
 
+static const char *fx_expand(fx_ctx *x, const char *in, int escape_br,
+                             int *unsafe_qmark);
+
+/* ${map:key|default}: the key and default are expanded first, as
+ * mod_rewrite does; a map the callback cannot answer stops the replay. */
+static const char *fx_map_lookup(fx_ctx *x, const char *inner)
+{
+    const char *colon = strchr(inner, ':');
+    const char *bar, *name, *key, *dflt = "", *v, *why = NULL;
+    if (!colon) {
+        return "";
+    }
+    name = apr_pstrmemdup(x->p, inner, colon - inner);
+    bar = strchr(colon + 1, '|');
+    key = bar ? apr_pstrmemdup(x->p, colon + 1, bar - colon - 1) : colon + 1;
+    if (bar) {
+        dflt = fx_expand(x, bar + 1, 0, NULL);
+    }
+    key = fx_expand(x, key, 0, NULL);
+    if (!x->ops->map) {
+        why = "no RewriteMap is known to the replay";
+        v = NULL;
+    }
+    else {
+        v = x->ops->map(x->ops->baton, name, key, &why);
+    }
+    if (why) {
+        if (!x->unknown) {
+            x->unknown = apr_psprintf(x->p, "RewriteMap lookup ${%s} cannot "
+                                      "be reproduced: %s", inner, why);
+        }
+        return "";
+    }
+    return v ? v : dflt;
+}
+
 /* mod_rewrite's do_expand: \c, %{VAR}, ${map:key}, $N and %N.  Sets
  * *unsafe_qmark to 1 when the first '?' of the result came from an
  * expansion (the AH10508 test), 0 when from the literal text. */
@@ -465,12 +501,9 @@ static const char *fx_expand(fx_ctx *x, const char *in, int escape_br,
                 s = end + 1;
             }
             else {
-                if (!x->unknown) {
-                    x->unknown = apr_psprintf(x->p, "RewriteMap lookup "
-                                              "%.*s cannot be reproduced",
-                                              (int)(end - s + 1), s);
-                }
-                piece = "";
+                piece = fx_map_lookup(x, apr_pstrmemdup(x->p, s + 2,
+                                                        end - s - 2));
+                plen = strlen(piece);
                 expanded = 1;
                 s = end + 1;
             }

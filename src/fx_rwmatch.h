@@ -50,6 +50,11 @@ typedef struct {
     /* "scheme://host[:port]" of the request, which [R] and [P] prefix to a
      * local substitution (NULL: unknown, such a rule stops the replay). */
     const char *self_url;
+    /* ${name:key}: the value, NULL when the map has none for key; *why set
+     * (and NULL returned) when the answer cannot be known (prg:, rnd:,
+     * dbd:, an unknown map).  NULL callback: no map is known. */
+    const char *(*map)(void *baton, const char *name, const char *key,
+                       const char **why);
 } fx_rw_ops;
 
 /* One recorded directive, in configuration order.  RewriteCond lines attach

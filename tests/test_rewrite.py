@@ -408,6 +408,7 @@ def test_ah10410_space_in_rewritten_query(inh):
     assert e["line"] == inh.conf_line_of("RewriteRule ^/sp/")
     assert decode(e["rewritten_query"]) == "q=a b"
     assert "[B]" in decode(e["hint"])
+    assert e["hint_verified"] is False and decode(e["hint_unverified"])
 
 
 def test_ah10411_space_in_rewritten_query_perdir(inh):
@@ -477,7 +478,9 @@ PROTECT_RULES = [
     r"RewriteCond %{HTTP_REFERER} !^https?://(www\.)?good\.example/ [NC]",
     r"RewriteRule \.(png|jpe?g)$ - [F,NC]",
     r"RewriteRule (^|/)\. - [F]",
-    r"RewriteCond %{HTTP_USER_AGENT} (zgrab|masscan) [NC]",
+    # a bad-bot list the way such lists are written: one [OR] per agent
+    r"RewriteCond %{HTTP_USER_AGENT} zgrab [NC,OR]",
+    r"RewriteCond %{HTTP_USER_AGENT} masscan [NC]",
     r"RewriteRule ^/bots/ - [F]",
     r"RewriteRule \.bak$ - [F]",
     r"RewriteRule ^/old/ - [F]",
@@ -539,6 +542,8 @@ def test_dotfile_fix_exempts_exactly_the_url(site):
     r, e = harness.response_and_entry(h, lambda: h.get("/site/.env"))
     assert e["protection"] == "dotfiles"
     assert decode(e["directive"]) == PROTECT_RULES[3]
+    (b,) = e["blockers"]
+    assert b["line"] == e["line"] and b["mechanism"] == "mod_rewrite"
     (op,) = e["fix"]
     assert decode(op["text"]) == "RewriteCond %{REQUEST_URI} !=/site/.env"
     restart_stock_with_fix(h, e["fix"])
@@ -554,10 +559,11 @@ def test_bot_fix_exempts_exactly_the_agent(site):
     assert e["protection"] == "bad-bot"
     (op,) = e["fix"]
     assert decode(op["text"]) == 'RewriteCond %{HTTP_USER_AGENT} "!=zgrab/0.1 (scan)"'
-    # before the rule's own condition, so an [OR] chain is not joined
+    # above the rule's first condition, so the [OR] chain is not joined
     assert op["after_line"] == h.conf_line_of(PROTECT_RULES[4]) - 1
     restart_stock_with_fix(h, e["fix"])
     assert h.get("/bots/x.txt", headers={"User-Agent": "zgrab/0.1 (scan)"}).status == 200
+    assert h.get("/bots/x.txt", headers={"User-Agent": "zgrab/0.2"}).status == 403
     assert h.get("/bots/x.txt", headers={"User-Agent": "masscan"}).status == 403
 
 
@@ -565,11 +571,11 @@ def test_two_rules_deny_both_named_and_fixed(site):
     h = site
     r, e = harness.response_and_entry(h, lambda: h.get("/old/x.bak"))
     assert r.status == 403
-    assert decode(e["directive"]) == PROTECT_RULES[6]
+    assert decode(e["directive"]) == PROTECT_RULES[7]
     bl = e["blockers"]
-    assert [decode(b["directive"]) for b in bl] == [PROTECT_RULES[6], PROTECT_RULES[7]]
-    assert [b["line"] for b in bl] == [h.conf_line_of(PROTECT_RULES[6]),
-                                       h.conf_line_of(PROTECT_RULES[7])]
+    assert [decode(b["directive"]) for b in bl] == [PROTECT_RULES[7], PROTECT_RULES[8]]
+    assert [b["line"] for b in bl] == [h.conf_line_of(PROTECT_RULES[7]),
+                                       h.conf_line_of(PROTECT_RULES[8])]
     hint = decode(e["hint"])
     assert hint.startswith("2 rewrite rules deny this request: 1) ")
     assert e["hint_verified"] is True
@@ -580,3 +586,97 @@ def test_two_rules_deny_both_named_and_fixed(site):
     assert h.get("/old/x.bak").status == 200
     assert h.get("/old/y.bak").status == 403
     assert h.get("/z.bak").status == 403
+
+
+# --- what the replay can and cannot know ------------------------------------
+
+@pytest.fixture(scope="module")
+def maps():
+    h = harness.Httpd(name="rewrite-maps")
+    h.write("conf/deny.map", "# key value\nbob deny\nalice allow\n")
+    raw_conf(h, "RewriteEngine On\n"
+             "RewriteMap lc int:tolower\n"
+             "RewriteMap t txt:%s/conf/deny.map\n"
+             "RewriteMap p prg:/bin/cat\n"
+             "RewriteCond ${lc:%%{HTTP:X-Who}} =admin\n"
+             "RewriteRule ^/mapint - [F]\n"
+             "RewriteCond ${t:%%{HTTP:X-Who}|none} =deny\n"
+             "RewriteRule ^/maptxt - [F]\n"
+             "RewriteCond ${p:%%{HTTP:X-Who}} =x\n"
+             "RewriteRule ^/mapprg - [F]\n"
+             "RewriteCond %%{TIME_HOUR} >00\n"
+             "RewriteRule ^/time - [F]\n" % h.root)
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def test_int_and_txt_maps_are_replayed(maps):
+    h = maps
+    r, e = harness.response_and_entry(h, lambda: h.get("/mapint", headers={"X-Who": "ADMIN"}))
+    assert r.status == 403
+    assert decode(e["directive"]) == "RewriteRule ^/mapint - [F]"
+    assert decode(e["conditions"][0]["tested"]) == "admin"
+    r, e = harness.response_and_entry(h, lambda: h.get("/maptxt", headers={"X-Who": "bob"}))
+    assert r.status == 403
+    assert decode(e["directive"]) == "RewriteRule ^/maptxt - [F]"
+    assert decode(e["conditions"][0]["tested"]) == "deny"
+    r, e = harness.response_and_entry(h, lambda: h.get("/maptxt", headers={"X-Who": "carol"}))
+    assert r.status == 404 and e is None
+
+
+def test_prg_map_and_time_cannot_be_told(maps):
+    h = maps
+    r, e = harness.response_and_entry(h, lambda: h.get("/mapprg", headers={"X-Who": "x"}))
+    assert r.status == 403
+    assert "directive" not in e
+    assert e["module"] == "mod_rewrite.c" and e["phase"] == "translate_name"
+    d = decode(e["detail"])
+    assert "prg:/bin/cat" in d and "external program" in d
+    r, e = harness.response_and_entry(h, lambda: h.get("/time"))
+    if r.status == 403:         # any hour but 00
+        assert "directive" not in e
+        assert "%{TIME_HOUR}" in decode(e["detail"])
+
+
+# h5bp's server-configs-apache block for hidden files, as shipped
+H5BP_DOTFILES = r'''<IfModule mod_rewrite.c>
+    RewriteEngine On
+    RewriteCond %{REQUEST_URI} "!(^|/)\.well-known/([^./]+./?)+$" [NC]
+    RewriteCond %{SCRIPT_FILENAME} -d [OR]
+    RewriteCond %{SCRIPT_FILENAME} -f
+    RewriteRule "(^|/)\." - [F]
+</IfModule>
+'''
+
+
+def test_h5bp_dotfiles_block_in_htaccess():
+    h = harness.Httpd(name="rewrite-h5bp")
+    try:
+        h.conf("<Directory {docroot}/site>\n    AllowOverride All\n</Directory>")
+        h.write("htdocs/site/.htaccess", H5BP_DOTFILES)
+        for f in (".git/config", ".git/HEAD", ".env", ".well-known/x.txt", "ok.txt"):
+            h.write("htdocs/site/" + f, "x")
+        h.start()
+        assert h.get("/site/.well-known/x.txt").status == 200
+        r, e = harness.response_and_entry(h, lambda: h.get("/site/.git/config"))
+        assert r.status == 403
+        assert e["phase"] == "fixups"
+        assert decode(e["directive"]) == r'RewriteRule "(^|/)\." - [F]'
+        assert decode(e["file"]) == h.docroot + "/site/.htaccess" and e["line"] == 6
+        assert e["protection"] == "dotfiles"
+        # -d fails, so the [OR] chain goes on to -f
+        assert [(c["line"], c["result"]) for c in e["conditions"]] == [
+            (3, True), (4, False), (5, True)]
+        assert "works as intended" in decode(e["hint"])
+        assert e["hint_verified"] is True
+        (op,) = e["fix"]
+        assert decode(op["file"]) == h.docroot + "/site/.htaccess"
+        assert op["after_line"] == 2
+        restart_stock_with_fix(h, e["fix"])
+        assert h.get("/site/.git/config").status == 200
+        for other in ("/site/.git/HEAD", "/site/.env", "/site/.htaccess"):
+            assert h.get(other).status == 403, other
+        assert h.get("/site/.well-known/x.txt").status == 200
+    finally:
+        h.cleanup()

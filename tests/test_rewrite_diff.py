@@ -1,6 +1,7 @@
 """test_rewrite_diff.py — differential test of the mod_rewrite replay.
 
-Seeded random rule sets (server, virtual host, <Directory>, .htaccess; [F],
+Seeded random rule sets (server, virtual host, <Directory> global and of the
+virtual host, <Location>, .htaccess at two levels; [F],
 [R=403], [E=], [L], [C], [S=1], [N], [END], [QSA], [QSD], [DPI], [NC],
 substitutions with and without a query string; RewriteOptions Inherit,
 InheritBefore, InheritDown, InheritDownBefore, IgnoreInherit; conditions on
@@ -20,7 +21,7 @@ tell".  Many trees (/t0, /t1, ...) with their own rules share one server
 start, so the CI run (>= 300 cases that are 403 on stock) takes about two
 minutes on 2 cores.
 
-  FX_DIFF_CASES=3000   cases that are 403 on stock to reach (default 300)
+  FX_DIFF_CASES=3000   cases that are 403 on stock to reach (default 600)
   FX_DIFF_SEED=N       the seed (default 1201; printed with the counts)
 """
 import os
@@ -31,7 +32,7 @@ import time
 import harness
 from harness import decode, strict_json, ENTRY_RE
 
-CASES = int(os.environ.get("FX_DIFF_CASES", "300"))
+CASES = int(os.environ.get("FX_DIFF_CASES", "600"))
 SEED = int(os.environ.get("FX_DIFF_SEED", "1201"))
 TREES_PER_ROUND = 36
 # debugging aid: generate but do not run the first N rounds of a seed
@@ -190,6 +191,7 @@ def build_round(rnd, gen, first_tree):
     main_opts = rnd.choice([None, None, "InheritDown", "InheritDownBefore"])
     vh_opts = rnd.choice([None, "Inherit", "InheritBefore", "IgnoreInherit"])
     main_rules, vh_rules, dirs, htaccess, cases = [], [], [], {}, []
+    vh_dirs = []
     for tree in range(first_tree, first_tree + TREES_PER_ROUND):
         main_rules += gen.rules(tree, "S", 2)
         vh_rules += gen.rules(tree, "S", 2)
@@ -217,6 +219,11 @@ def build_round(rnd, gen, first_tree):
             dirs.append("<Location /t%d/a>\nRewriteEngine On\n%s\n</Location>" % (
                 tree, "\n".join(gen.options() + gen.rules(tree, "L"))))
         vhost = rnd.random() < 0.4
+        if vhost and rnd.random() < 0.35:
+            # a <Directory> of the virtual host only, merged after the
+            # global ones of the same walk
+            vh_dirs.append("<Directory %s/a/b>\nRewriteEngine On\n%s\n</Directory>" % (
+                d, "\n".join(gen.options() + gen.rules(tree, "H"))))
         urls = URLS + [rnd.choice(URLS) for _ in range(3)]
         for u in urls:
             cases.append({
@@ -236,7 +243,7 @@ def build_round(rnd, gen, first_tree):
     conf.append("Listen 127.0.0.1:@PORT2@")
     conf.append("<VirtualHost 127.0.0.1:@PORT2@>\nServerName vh.example\n"
                 "DocumentRoot @DOCROOT@\nRewriteEngine On\n@VHOPTS@\n"
-                "@VHRULES@\n</VirtualHost>")
+                "@VHRULES@\n" + "\n".join(vh_dirs) + "\n</VirtualHost>")
     text = "\n".join(conf) + "\n"
     return text, vh_opts, vh_rules, htaccess, cases
 

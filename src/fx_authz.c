@@ -1259,7 +1259,7 @@ static const fx_shadow_rec *fx_az_static_blame(request_rec *r, apr_pool_t *p,
  * with a change inside it need nothing the trail lacks (a level joined by
  * AuthMerging And after a failed one was never evaluated). */
 static int fx_az_trail_covers(const apr_array_header_t *trail,
-                              const apr_array_header_t *recs)
+                              const apr_array_header_t *recs, int pass)
 {
     int i, j, started = 0;
     for (i = 0; i < recs->nelts; i++) {
@@ -1267,6 +1267,9 @@ static int fx_az_trail_covers(const apr_array_header_t *trail,
         int seen = 0, level = 0;
         for (j = 0; j < trail->nelts; j++) {
             const fx_az_step *s = &APR_ARRAY_IDX(trail, j, fx_az_step);
+            if (s->pass != pass || s->depth > 0) {
+                continue;   /* only the deciding pass was replayed */
+            }
             if (s->rule->d == rec->where) {
                 seen = 1;
             }
@@ -1387,6 +1390,7 @@ static const char *fx_az_fix_insert(apr_pool_t *p, const char *file,
  * or section), NULL for the top of an .htaccess file. */
 static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
                                  const apr_array_header_t *trail,
+                                 int last_pass,
                                  fx_az_node *root, const fx_az_node *named,
                                  const ap_directive_t *nd, int in_htaccess,
                                  fx_az_advice *a)
@@ -1506,7 +1510,7 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
         }
         a->fix = fx_az_fix_insert(p, file, after,
                                   apr_pstrcat(p, "Require ip ", ip, NULL));
-        a->verified = fx_az_trail_covers(trail, recs)
+        a->verified = fx_az_trail_covers(trail, recs, last_pass)
                       && fx_az_grants_with(p, root, cont);
         a->unverified = "re-evaluating the Require rules with `Require ip` "
                         "for this address added does not let the request in, "
@@ -1650,7 +1654,7 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             fx_az_attribute(r, p, &v, out, &hint, eff, ne);
         }
         adv.hint = hint;
-        fx_az_advise_require(r, p, trail, root, blamed, v.d,
+        fx_az_advise_require(r, p, trail, last_pass, root, blamed, v.d,
                              v.rule->in_htaccess, &adv);
         fx_az_advice_facts(p, &adv, out);
     }
@@ -1678,7 +1682,8 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             else if (blamed->tag != FX_AZ_TAG_MERGE) {
                 cd = blamed->key;
             }
-            fx_az_advise_require(r, p, trail, root, blamed, cd, ht, &adv);
+            fx_az_advise_require(r, p, trail, last_pass, root, blamed, cd,
+                                 ht, &adv);
         }
         fx_az_advice_facts(p, &adv, out);
     }
@@ -2003,7 +2008,6 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     const apr_array_header_t *facts;
     int i;
 
-    (void)r;
     if (!reason || (strcmp(reason, "authz") && strcmp(reason, "access-compat"))) {
         return;
     }
@@ -2022,9 +2026,15 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         if (f->raw) {
             fx_entry_set_raw(e, f->key, f->value);
         }
-        else if (!strcmp(f->key, "line") || !strcmp(f->key, "trail_omitted")
+        else if (!strcmp(f->key, "trail_omitted")
                  || !strcmp(f->key, "trail_calls")
                  || !strcmp(f->key, "responsible_count")) {
+            /* counts travel as JSON numbers, like the trail they describe
+             * (the problem+json rendering passes raw values through) */
+            fx_entry_set_raw(e, f->key, apr_itoa(r->pool, (int)apr_atoi64(
+                                                 f->value)));
+        }
+        else if (!strcmp(f->key, "line")) {
             fx_entry_set_int(e, f->key, apr_atoi64(f->value));
         }
         else {

@@ -20,7 +20,11 @@ httpd with the module at the default LogLevel.  For every request that is
     apply_authz_sections over httpd's logged leaf results on the tree as
     httpd builds it (associative flattening, De Morgan for <RequireNone>,
     AuthMerging) and collects every node on a failure path;
-  * 0 wrong, at most 2 % of denials naming nothing.
+  * 0 wrong, at most 2 % of denials naming nothing;
+  * every verified fix (one per tree), applied to the module server's files
+    which are then served by stock httpd, lets its request in, and every
+    other denied request (another tree, another client address) stays
+    denied.
 
 FX_DIFF_SEED (default 12) and FX_DIFF_CASES (trees per batch, default 100,
 about 330 denials in CI) select a longer run, e.g.
@@ -506,6 +510,7 @@ def test_require_trees_against_stock_httpd():
     counts = dict(requests=0, denials=0, wrong=0, nothing=0, trail_ok=0,
                   trail_skipped=0, named_rule=0, named_container=0)
     problems = []
+    verified = {}               # one verified fix per tree
     try:
         results = []
         for c, c2 in zip(cases, cases2):
@@ -534,7 +539,12 @@ def test_require_trees_against_stock_httpd():
                 problems.append(("no entry", c.name, req))
                 counts["wrong"] += 1
                 continue
+            if e.get("hint_verified") is True and e.get("fix") \
+                    and c.name not in verified:
+                verified[c.name] = (req, e["fix"])
             ok = trail_matches(e, theirs)
+            if e.get("trail_calls") != len(theirs):
+                ok = False          # counts must match httpd's own
             if ok is None:
                 counts["trail_skipped"] += 1
             elif ok:
@@ -584,6 +594,23 @@ def test_require_trees_against_stock_httpd():
                 problems.append(("named", c.name, req, named,
                                  harness.decode(e.get("directive", "")),
                                  sorted(resp, key=str)))
+        # every verified fix, applied to the module server's files and
+        # served by stock httpd, lets its request in
+        stock.cleanup()
+        counts["fixes_applied"] = len(verified)
+        allowed = apply_fixes_and_resend(mod, verified)
+        counts["fixes_allowed"] = allowed
+        # ... and nothing else: every other denied request (another tree,
+        # or another client address) is still denied
+        counts["still_denied"] = counts["other_denials"] = 0
+        for c, req, s_status, _, _, _ in results:
+            fixed = verified.get(c.name)
+            if s_status != 403 or (fixed and
+                                   fixed[0]["source"] == req["source"]):
+                continue
+            counts["other_denials"] += 1
+            status, _ = send(mod, "/%s/x.txt" % c.name, req)
+            counts["still_denied"] += status == 403
     finally:
         stock.cleanup()
         mod.cleanup()
@@ -594,3 +621,42 @@ def test_require_trees_against_stock_httpd():
     assert counts["wrong"] == 0, problems[:5]
     assert counts["nothing"] <= 0.02 * counts["denials"], counts
     assert counts["trail_ok"] >= 0.9 * counts["denials"], counts
+    assert counts["fixes_allowed"] == counts["fixes_applied"], counts
+    assert counts["still_denied"] == counts["other_denials"], counts
+
+
+def apply_fixes_and_resend(mod, verified):
+    """Applies the fixes (inserts, bottom-up per file so line numbers hold)
+    to mod's files, restarts them as stock httpd (the module's LoadModule
+    commented out) and resends each fix's request: the count allowed."""
+    mod.stop()
+    inserts = []
+    for name, (req, fix) in verified.items():
+        for step in fix:
+            assert step["op"] == "insert", step
+            inserts.append((harness.decode(step["file"]), step["after_line"],
+                            harness.decode(step["text"])))
+    by_file = {}
+    for path, after, text in inserts:
+        by_file.setdefault(path, []).append((after, text))
+    for path, steps in by_file.items():
+        lines = open(path).read().split("\n")
+        for after, text in sorted(steps, key=lambda x: -x[0]):
+            lines[after:after] = text.split("\n")
+        text = "\n".join(lines)
+        if path == mod.conf_file:
+            text = text.replace("LoadModule forbidden_explain_module",
+                                "#LoadModule fx")
+        with open(path, "w") as f:
+            f.write(text)
+    subprocess.run([harness.APACHE, "-f", mod.conf_file, "-k", "start"],
+                   check=True, env=harness.httpd_env(mod.env))
+    mod._wait_up()
+    mod.started = True
+    allowed = 0
+    for name, (req, fix) in verified.items():
+        status, _ = send(mod, "/%s/x.txt" % name, req)
+        allowed += status not in (401, 403)
+        if status in (401, 403):
+            print("  fix did not allow:", name, req, fix, status)
+    return allowed

@@ -21,6 +21,7 @@
  * in r->pool); everything else happens once the 403 is certain. */
 #include <string.h>
 #include "apr_strings.h"
+#include "apr_lib.h"
 #include "ap_provider.h"
 #include "http_core.h"
 #include "http_request.h"
@@ -606,6 +607,53 @@ static const char *fx_az_env_origin(request_rec *r, apr_pool_t *p, const char *a
     return words;
 }
 
+/* The request headers an expression reads (%{HTTP:Name}, %{HTTP_NAME},
+ * req('Name') / http('Name')), with the values this request sent:
+ * "Name: value; Other: (absent)", or NULL when it reads none. */
+static const char *fx_az_expr_headers(request_rec *r, apr_pool_t *p,
+                                      const char *expr)
+{
+    const char *c = expr, *out = NULL;
+    while (c && *c) {
+        const char *start = NULL, *end = NULL;
+        char *name;
+        if (!strncasecmp(c, "%{HTTP:", 7)) {
+            start = c + 7;
+            end = strchr(start, '}');
+        }
+        else if (!strncasecmp(c, "%{HTTP_", 7)) {
+            start = c + 7;
+            end = strchr(start, '}');
+        }
+        else if ((!strncasecmp(c, "req(", 4) || !strncasecmp(c, "http(", 5))
+                 && (c == expr || !apr_isalnum(c[-1]))) {
+            start = strchr(c, '(') + 1;
+            while (*start == ' ' || *start == '\'' || *start == '"') {
+                start++;
+            }
+            end = start + strcspn(start, "'\") ");
+        }
+        if (!start || !end || end == start) {
+            c++;
+            continue;
+        }
+        name = apr_pstrmemdup(p, start, end - start);
+        if (!strncasecmp(c, "%{HTTP_", 7)) {
+            char *q;
+            for (q = name; *q; q++) {
+                *q = (*q == '_') ? '-' : *q;   /* HTTP_USER_AGENT */
+            }
+        }
+        if (!out || !strstr(out, name)) {
+            const char *v = apr_table_get(r->headers_in, name);
+            out = apr_pstrcat(p, out ? out : "", out ? "; " : "", name, ": ",
+                              v ? v : "(absent)", NULL);
+        }
+        c = end;
+    }
+    return out;
+}
+
 static void fx_az_attribute(request_rec *r, apr_pool_t *p,
                             const fx_az_view *v, apr_array_header_t *out,
                             const char **hint,
@@ -708,8 +756,12 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
                            "rule if it should be allowed", r->method, rest);
     }
     else if (!strcasecmp(prov, "expr")) {
+        const char *hdrs = fx_az_expr_headers(r, p, rest);
         fx_fact(out, "rule_saw", "expr", 0);
         fx_fact(out, "expr", rest, 0);
+        if (hdrs) {
+            fx_fact(out, "expr_headers", hdrs, 0);
+        }
         *hint = apr_psprintf(p, "the expression %s was %s for this request; "
                              "adjust it or add another Require", rest,
                              neg ? "true (negated rule)" : "false");

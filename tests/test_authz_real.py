@@ -249,6 +249,9 @@ Alias /munin {root}/srv/munin
 <DirectoryMatch "/\.git">
     Require all denied
 </DirectoryMatch>
+<Directory "{docroot}/hx">
+    Require expr "%{{HTTP:X-Token}} == 'open' && %{{HTTP_USER_AGENT}} =~ /curl/"
+</Directory>
 '''
 
 
@@ -322,7 +325,8 @@ def hsrv():
                     ("srv/other/y.txt", "o\n"), ("srv/munin/index.html", "m\n"),
                     ("htdocs/nextcloud/data/admin/files/x.txt", "n\n"),
                     ("htdocs/.htaccess", "# nothing\n"),
-                    ("htdocs/.git/config", "[core]\n")):
+                    ("htdocs/.git/config", "[core]\n"),
+                    ("htdocs/hx/x.txt", "h\n")):
         h.write(f, text)
     h.write("htdocs/nextcloud/data/.htaccess", NEXTCLOUD_DATA_HTACCESS)
     h.start()
@@ -450,3 +454,12 @@ def test_deliberate_protections_work_as_intended(hsrv):
     assert d(e, "section").startswith('<DirectoryMatch "/%5C.git">'.replace(
         "%5C", "\\"))
     assert "do not remove or widen the protection" in d(e, "hint")
+
+
+def test_expr_names_the_headers_it_read(hsrv):
+    e = entry_for(hsrv, "/hx/x.txt", headers={"X-Token": "closed",
+                                              "User-Agent": "curl/8"})
+    assert d(e, "rule_saw") == "expr"
+    assert d(e, "expr_headers") == "X-Token: closed; USER-AGENT: curl/8"
+    e = entry_for(hsrv, "/hx/x.txt", headers={"User-Agent": "wget"})
+    assert d(e, "expr_headers") == "X-Token: (absent); USER-AGENT: wget"

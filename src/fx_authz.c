@@ -21,6 +21,7 @@
  * in r->pool); everything else happens once the 403 is certain. */
 #include <string.h>
 #include "apr_strings.h"
+#include "apr_lib.h"
 #include "ap_provider.h"
 #include "http_core.h"
 #include "http_request.h"
@@ -581,6 +582,53 @@ static const char *fx_az_env_origin(request_rec *r, apr_pool_t *p, const char *a
     return words;
 }
 
+/* The request headers an expression reads (%{HTTP:Name}, %{HTTP_NAME},
+ * req('Name') / http('Name')), with the values this request sent:
+ * "Name: value; Other: (absent)", or NULL when it reads none. */
+static const char *fx_az_expr_headers(request_rec *r, apr_pool_t *p,
+                                      const char *expr)
+{
+    const char *c = expr, *out = NULL;
+    while (c && *c) {
+        const char *start = NULL, *end = NULL;
+        char *name;
+        if (!strncasecmp(c, "%{HTTP:", 7)) {
+            start = c + 7;
+            end = strchr(start, '}');
+        }
+        else if (!strncasecmp(c, "%{HTTP_", 7)) {
+            start = c + 7;
+            end = strchr(start, '}');
+        }
+        else if ((!strncasecmp(c, "req(", 4) || !strncasecmp(c, "http(", 5))
+                 && (c == expr || !apr_isalnum(c[-1]))) {
+            start = strchr(c, '(') + 1;
+            while (*start == ' ' || *start == '\'' || *start == '"') {
+                start++;
+            }
+            end = start + strcspn(start, "'\") ");
+        }
+        if (!start || !end || end == start) {
+            c++;
+            continue;
+        }
+        name = apr_pstrmemdup(p, start, end - start);
+        if (!strncasecmp(c, "%{HTTP_", 7)) {
+            char *q;
+            for (q = name; *q; q++) {
+                *q = (*q == '_') ? '-' : *q;   /* HTTP_USER_AGENT */
+            }
+        }
+        if (!out || !strstr(out, name)) {
+            const char *v = apr_table_get(r->headers_in, name);
+            out = apr_pstrcat(p, out ? out : "", out ? "; " : "", name, ": ",
+                              v ? v : "(absent)", NULL);
+        }
+        c = end;
+    }
+    return out;
+}
+
 static void fx_az_attribute(request_rec *r, apr_pool_t *p,
                             const fx_az_view *v, apr_array_header_t *out,
                             const char **hint,
@@ -683,8 +731,12 @@ static void fx_az_attribute(request_rec *r, apr_pool_t *p,
                            "rule if it should be allowed", r->method, rest);
     }
     else if (!strcasecmp(prov, "expr")) {
+        const char *hdrs = fx_az_expr_headers(r, p, rest);
         fx_fact(out, "rule_saw", "expr", 0);
         fx_fact(out, "expr", rest, 0);
+        if (hdrs) {
+            fx_fact(out, "expr_headers", hdrs, 0);
+        }
         *hint = apr_psprintf(p, "the expression %s was %s for this request; "
                              "adjust it or add another Require", rest,
                              neg ? "true (negated rule)" : "false");
@@ -1234,7 +1286,7 @@ static const fx_shadow_rec *fx_az_static_blame(request_rec *r, apr_pool_t *p,
  * with a change inside it need nothing the trail lacks (a level joined by
  * AuthMerging And after a failed one was never evaluated). */
 static int fx_az_trail_covers(const apr_array_header_t *trail,
-                              const apr_array_header_t *recs)
+                              const apr_array_header_t *recs, int pass)
 {
     int i, j, started = 0;
     for (i = 0; i < recs->nelts; i++) {
@@ -1242,6 +1294,9 @@ static int fx_az_trail_covers(const apr_array_header_t *trail,
         int seen = 0, level = 0;
         for (j = 0; j < trail->nelts; j++) {
             const fx_az_step *s = &APR_ARRAY_IDX(trail, j, fx_az_step);
+            if (s->pass != pass || s->depth > 0) {
+                continue;   /* only the deciding pass was replayed */
+            }
             if (s->rule->d == rec->where) {
                 seen = 1;
             }
@@ -1362,6 +1417,7 @@ static const char *fx_az_fix_insert(apr_pool_t *p, const char *file,
  * or section), NULL for the top of an .htaccess file. */
 static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
                                  const apr_array_header_t *trail,
+                                 int last_pass,
                                  fx_az_node *root, const fx_az_node *named,
                                  const ap_directive_t *nd, int in_htaccess,
                                  fx_az_advice *a)
@@ -1481,7 +1537,7 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
         }
         a->fix = fx_az_fix_insert(p, file, after,
                                   apr_pstrcat(p, "Require ip ", ip, NULL));
-        a->verified = fx_az_trail_covers(trail, recs)
+        a->verified = fx_az_trail_covers(trail, recs, last_pass)
                       && fx_az_grants_with(p, root, cont);
         a->unverified = "re-evaluating the Require rules with `Require ip` "
                         "for this address added does not let the request in, "
@@ -1625,7 +1681,7 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             fx_az_attribute(r, p, &v, out, &hint, eff, ne);
         }
         adv.hint = hint;
-        fx_az_advise_require(r, p, trail, root, blamed, v.d,
+        fx_az_advise_require(r, p, trail, last_pass, root, blamed, v.d,
                              v.rule->in_htaccess, &adv);
         fx_az_advice_facts(p, &adv, out);
     }
@@ -1653,7 +1709,8 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             else if (blamed->tag != FX_AZ_TAG_MERGE) {
                 cd = blamed->key;
             }
-            fx_az_advise_require(r, p, trail, root, blamed, cd, ht, &adv);
+            fx_az_advise_require(r, p, trail, last_pass, root, blamed, cd,
+                                 ht, &adv);
         }
         fx_az_advice_facts(p, &adv, out);
     }
@@ -1978,7 +2035,6 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     const apr_array_header_t *facts;
     int i;
 
-    (void)r;
     if (!reason || (strcmp(reason, "authz") && strcmp(reason, "access-compat"))) {
         return;
     }
@@ -1997,9 +2053,15 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         if (f->raw) {
             fx_entry_set_raw(e, f->key, f->value);
         }
-        else if (!strcmp(f->key, "line") || !strcmp(f->key, "trail_omitted")
+        else if (!strcmp(f->key, "trail_omitted")
                  || !strcmp(f->key, "trail_calls")
                  || !strcmp(f->key, "responsible_count")) {
+            /* counts travel as JSON numbers, like the trail they describe
+             * (the problem+json rendering passes raw values through) */
+            fx_entry_set_raw(e, f->key, apr_itoa(r->pool, (int)apr_atoi64(
+                                                 f->value)));
+        }
+        else if (!strcmp(f->key, "line")) {
             fx_entry_set_int(e, f->key, apr_atoi64(f->value));
         }
         else {

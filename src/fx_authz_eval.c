@@ -62,6 +62,16 @@ static int fx_az_negated(int r)
     return r;
 }
 
+/* Nodes a short-circuit skipped: "not evaluated" (neutral), so results
+ * never depend on an earlier evaluation of the same tree. */
+static void fx_az_skip(fx_az_node *n)
+{
+    for (; n; n = n->next) {
+        n->inner = n->result = FX_AZ_NEUTRAL;
+        fx_az_skip(n->first);
+    }
+}
+
 int fx_az_evaluate(fx_az_node *n)
 {
     fx_az_node *c;
@@ -76,6 +86,7 @@ int fx_az_evaluate(fx_az_node *n)
             int cr = fx_az_evaluate(c);
             if (cr == FX_AZ_ERROR) {
                 r = cr;
+                fx_az_skip(c->next);
                 break;
             }
             if (cr == FX_AZ_NEUTRAL) {
@@ -84,6 +95,7 @@ int fx_az_evaluate(fx_az_node *n)
             if (n->op == FX_AZ_AND) {
                 if (cr == FX_AZ_DENIED) {
                     r = cr;
+                    fx_az_skip(c->next);
                     break;
                 }
                 if ((cr == FX_AZ_DENIED_NO_USER && r != FX_AZ_DENIED)
@@ -94,6 +106,7 @@ int fx_az_evaluate(fx_az_node *n)
             else {
                 if (cr == FX_AZ_GRANTED) {
                     r = cr;
+                    fx_az_skip(c->next);
                     break;
                 }
                 if ((cr == FX_AZ_DENIED_NO_USER && r == FX_AZ_DENIED)
@@ -393,6 +406,10 @@ const char *fx_az_target_dir(apr_pool_t *p, const char *filename, int is_dir)
     slash = strrchr(d, '/');
     if (!slash) {
         return ".";
+    }
+    /* "/a//b" maps to "/a", never to "/a/" */
+    while (slash > d && slash[-1] == '/') {
+        slash--;
     }
     if (slash == d) {
         return "/";

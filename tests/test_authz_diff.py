@@ -20,12 +20,20 @@ httpd with the module at the default LogLevel.  For every request that is
     apply_authz_sections over httpd's logged leaf results on the tree as
     httpd builds it (associative flattening, De Morgan for <RequireNone>,
     AuthMerging) and collects every node on a failure path;
-  * 0 wrong, at most 2 % of denials naming nothing.
+  * 0 wrong, at most 2 % of denials naming nothing;
+  * every verified fix (one per tree), applied to the module server's files
+    which are then served by stock httpd, lets its request in, and every
+    other denied request (another tree, another client address) stays
+    denied.
 
 FX_DIFF_SEED (default 12) and FX_DIFF_CASES (trees per batch, default 100,
 about 330 denials in CI) select a longer run, e.g.
 `FX_DIFF_CASES=600 FX_DIFF_SEED=7 make -s check PYTEST_ARGS="tests/test_authz_diff.py"`.
-The seed and the counts are printed (pytest -s shows them)."""
+The seed and the counts are printed (pytest -s shows them).
+
+test_order_allow_deny_against_stock_httpd does the same for
+Order/Allow/Deny (seeded sets in <Directory> and .htaccess, env= words,
+partial and CIDR addresses), with CASES/2 sets of 4 requests each."""
 import os
 import random
 import re
@@ -508,6 +516,7 @@ def test_require_trees_against_stock_httpd():
     counts = dict(requests=0, denials=0, wrong=0, nothing=0, trail_ok=0,
                   trail_skipped=0, named_rule=0, named_container=0)
     problems = []
+    verified = {}               # one verified fix per tree
     try:
         results = []
         for c, c2 in zip(cases, cases2):
@@ -536,7 +545,12 @@ def test_require_trees_against_stock_httpd():
                 problems.append(("no entry", c.name, req))
                 counts["wrong"] += 1
                 continue
+            if e.get("hint_verified") is True and e.get("fix") \
+                    and c.name not in verified:
+                verified[c.name] = (req, e["fix"])
             ok = trail_matches(e, theirs)
+            if e.get("trail_calls") != len(theirs):
+                ok = False          # counts must match httpd's own
             if ok is None:
                 counts["trail_skipped"] += 1
             elif ok:
@@ -586,6 +600,23 @@ def test_require_trees_against_stock_httpd():
                 problems.append(("named", c.name, req, named,
                                  harness.decode(e.get("directive", "")),
                                  sorted(resp, key=str)))
+        # every verified fix, applied to the module server's files and
+        # served by stock httpd, lets its request in
+        stock.cleanup()
+        counts["fixes_applied"] = len(verified)
+        allowed = apply_fixes_and_resend(mod, verified)
+        counts["fixes_allowed"] = allowed
+        # ... and nothing else: every other denied request (another tree,
+        # or another client address) is still denied
+        counts["still_denied"] = counts["other_denials"] = 0
+        for c, req, s_status, _, _, _ in results:
+            fixed = verified.get(c.name)
+            if s_status != 403 or (fixed and
+                                   fixed[0]["source"] == req["source"]):
+                continue
+            counts["other_denials"] += 1
+            status, _ = send(mod, "/%s/x.txt" % c.name, req)
+            counts["still_denied"] += status == 403
     finally:
         stock.cleanup()
         mod.cleanup()
@@ -596,3 +627,192 @@ def test_require_trees_against_stock_httpd():
     assert counts["wrong"] == 0, problems[:5]
     assert counts["nothing"] <= 0.02 * counts["denials"], counts
     assert counts["trail_ok"] >= 0.9 * counts["denials"], counts
+    assert counts["fixes_allowed"] == counts["fixes_applied"], counts
+    assert counts["still_denied"] == counts["other_denials"], counts
+
+
+def apply_fixes_and_resend(mod, verified):
+    """Applies the fixes (inserts, bottom-up per file so line numbers hold)
+    to mod's files, restarts them as stock httpd (the module's LoadModule
+    commented out) and resends each fix's request: the count allowed."""
+    mod.stop()
+    inserts = []
+    for name, (req, fix) in verified.items():
+        for step in fix:
+            assert step["op"] == "insert", step
+            inserts.append((harness.decode(step["file"]), step["after_line"],
+                            harness.decode(step["text"])))
+    by_file = {}
+    for path, after, text in inserts:
+        by_file.setdefault(path, []).append((after, text))
+    for path, steps in by_file.items():
+        lines = open(path).read().split("\n")
+        for after, text in sorted(steps, key=lambda x: -x[0]):
+            lines[after:after] = text.split("\n")
+        text = "\n".join(lines)
+        if path == mod.conf_file:
+            text = text.replace("LoadModule forbidden_explain_module",
+                                "#LoadModule fx")
+        with open(path, "w") as f:
+            f.write(text)
+    subprocess.run([harness.APACHE, "-f", mod.conf_file, "-k", "start"],
+                   check=True, env=harness.httpd_env(mod.env))
+    mod._wait_up()
+    mod.started = True
+    allowed = 0
+    for name, (req, fix) in verified.items():
+        status, _ = send(mod, "/%s/x.txt" % name, req)
+        allowed += status not in (401, 403)
+        if status in (401, 403):
+            print("  fix did not allow:", name, req, fix, status)
+    return allowed
+
+
+# -- Order/Allow/Deny ----------------------------------------------------------
+#
+# mod_access_compat logs no trace of which line matched, so the reference
+# is httpd's status plus this file's own model of check_dir_access(): the
+# most specific section holding any Order/Allow/Deny is the whole set; Deny
+# and Allow are searched word by word in order.  For every request that is
+# 403 on stock, the module must name the first Deny line with a matching
+# word when one matched, else the Order line; a verified fix, applied and
+# served by stock httpd, must let its request in.
+
+CM_WORDS = ["all", "127.0.0.1", "127.0.0.2", "127.0.0.0/8", "10.0.0.0/8",
+            "env=E1", "env=!E1", "127.0"]
+CM_ORDERS = ["Deny,Allow", "Allow,Deny", "Mutual-failure"]
+
+
+def cm_case(rng, i):
+    lines = []
+    order = rng.choice(CM_ORDERS + [None])
+    if order:
+        lines.append("Order " + order)
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.choice(["Allow", "Deny"])
+        words = rng.sample(CM_WORDS, rng.randint(1, 2))
+        lines.append("%s from %s" % (kind, " ".join(words)))
+    rng.shuffle(lines)
+    return {"name": "c%d" % i, "lines": lines,
+            "ht": rng.random() < 0.3}
+
+
+def cm_matches(word, req):
+    ip = req["source"]
+    if word == "all":
+        return True
+    if word.startswith("env=!"):
+        return not req["e1"]
+    if word.startswith("env="):
+        return req["e1"]
+    if word == "127.0":
+        return ip.startswith("127.0.")
+    if word.endswith("/8"):
+        return ip.split(".")[0] == word.split(".")[0]
+    return ip == word
+
+
+def cm_decide(lines, req):
+    """(denied, index of the line to name)."""
+    order = "deny,allow"
+    for l in lines:
+        if l.startswith("Order "):
+            order = l[6:].lower()
+    def first(kind):
+        for i, l in enumerate(lines):
+            if l.startswith(kind + " from ") and any(
+                    cm_matches(w, req) for w in l.split()[2:]):
+                return i
+        return None
+    a, dn = first("Allow"), first("Deny")
+    if order == "deny,allow":
+        denied = dn is not None and a is None
+    elif order == "allow,deny":
+        denied = a is None or dn is not None
+    else:
+        denied = not (a is not None and dn is None)
+    if not denied:
+        return False, None
+    if dn is not None:
+        return True, dn
+    return True, next(i for i, l in enumerate(lines) if l.startswith("Order "))
+
+
+def test_order_allow_deny_against_stock_httpd():
+    rng = random.Random(SEED + 1000)
+    cases = [cm_case(rng, i) for i in range(max(CASES // 2, 10))]
+    reqs = [{"source": s, "e1": e, "method": "GET", "query": "", "e2": False,
+             "user": None} for s in ("127.0.0.1", "127.0.0.2")
+            for e in (False, True)]
+    servers = []
+    for with_module in (False, True):
+        h = harness.Httpd("azcm", with_module=with_module)
+        h.conf("SetEnvIf X-E1 ^yes$ E1")
+        places = {}
+        for c in cases:
+            h.mkdir("htdocs/" + c["name"])
+            h.write("htdocs/%s/x.txt" % c["name"], "x\n")
+            if c["ht"]:
+                # the .htaccess set replaces the <Directory> one entirely
+                h.conf('<Directory "{docroot}/%s">\n    AllowOverride Limit\n'
+                       '    Order Deny,Allow\n    Deny from 10.9.9.9\n'
+                       '</Directory>' % c["name"])
+                path = h.write("htdocs/%s/.htaccess" % c["name"],
+                               "\n".join(c["lines"]) + "\n")
+                places[c["name"]] = [(path, i + 1)
+                                     for i in range(len(c["lines"]))]
+            else:
+                h.conf('<Directory "{docroot}/%s">\n%s\n</Directory>' % (
+                    c["name"], "\n".join("    " + l for l in c["lines"])))
+                places[c["name"]] = None
+        h.start()
+        for c in cases:
+            if places[c["name"]] is None:
+                first = h.conf_line_of('<Directory "%s/%s">' % (
+                    h.docroot, c["name"])) + 1
+                places[c["name"]] = [(h.conf_file, first + i)
+                                     for i in range(len(c["lines"]))]
+        servers.append((h, places))
+    (stock, _), (mod, places) = servers
+    counts = dict(requests=0, denials=0, wrong=0, model_disagrees=0,
+                  fixes_applied=0, fixes_allowed=0)
+    verified = {}
+    try:
+        sent = []
+        for c in cases:
+            for req in reqs:
+                s_status, _ = send(stock, "/%s/x.txt" % c["name"], req)
+                m_status, m_client = send(mod, "/%s/x.txt" % c["name"], req)
+                sent.append((c, req, s_status, m_status, m_client))
+        time.sleep(0.3)
+        ours = entries(mod)
+        for c, req, s_status, m_status, m_client in sent:
+            counts["requests"] += 1
+            assert s_status == m_status, (c, req)
+            denied, idx = cm_decide(c["lines"], req)
+            if denied != (s_status == 403):
+                counts["model_disagrees"] += 1
+                continue
+            if not denied:
+                continue
+            counts["denials"] += 1
+            e = ours.get(m_client)
+            want = places[c["name"]][idx]
+            got = (harness.decode(e.get("file", "")), e.get("line")) if e \
+                else None
+            if got != want:
+                counts["wrong"] += 1
+                print("  compat wrong:", c, req, got, want)
+            if e and e.get("hint_verified") is True and c["name"] not in verified:
+                verified[c["name"]] = (req, e["fix"])
+        stock.cleanup()
+        counts["fixes_applied"] = len(verified)
+        counts["fixes_allowed"] = apply_fixes_and_resend(mod, verified)
+    finally:
+        stock.cleanup()
+        mod.cleanup()
+    print("\ncompat diff: seed=%d %s" % (SEED + 1000, counts))
+    assert counts["model_disagrees"] == 0, counts
+    assert counts["wrong"] == 0, counts
+    assert counts["fixes_allowed"] == counts["fixes_applied"], counts
+    assert counts["denials"] >= 40, counts

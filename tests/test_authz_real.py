@@ -249,6 +249,13 @@ Alias /munin {root}/srv/munin
 <DirectoryMatch "/\.git">
     Require all denied
 </DirectoryMatch>
+<Directory "{docroot}/legacy">
+    Order Deny,Allow
+    Deny from all
+</Directory>
+<Directory "{docroot}/hx">
+    Require expr "%{{HTTP:X-Token}} == 'open' && %{{HTTP_USER_AGENT}} =~ /curl/"
+</Directory>
 '''
 
 
@@ -322,7 +329,9 @@ def hsrv():
                     ("srv/other/y.txt", "o\n"), ("srv/munin/index.html", "m\n"),
                     ("htdocs/nextcloud/data/admin/files/x.txt", "n\n"),
                     ("htdocs/.htaccess", "# nothing\n"),
-                    ("htdocs/.git/config", "[core]\n")):
+                    ("htdocs/.git/config", "[core]\n"),
+                    ("htdocs/hx/x.txt", "h\n"),
+                    ("htdocs/legacy/x.txt", "l\n")):
         h.write(f, text)
     h.write("htdocs/nextcloud/data/.htaccess", NEXTCLOUD_DATA_HTACCESS)
     h.start()
@@ -450,3 +459,35 @@ def test_deliberate_protections_work_as_intended(hsrv):
     assert d(e, "section").startswith('<DirectoryMatch "/%5C.git">'.replace(
         "%5C", "\\"))
     assert "do not remove or widen the protection" in d(e, "hint")
+
+
+def test_expr_names_the_headers_it_read(hsrv):
+    e = entry_for(hsrv, "/hx/x.txt", headers={"X-Token": "closed",
+                                              "User-Agent": "curl/8"})
+    assert d(e, "rule_saw") == "expr"
+    assert d(e, "expr_headers") == "X-Token: closed; USER-AGENT: curl/8"
+    e = entry_for(hsrv, "/hx/x.txt", headers={"User-Agent": "wget"})
+    assert d(e, "expr_headers") == "X-Token: (absent); USER-AGENT: wget"
+
+
+def test_compat_allow_for_this_client_verified(hsrv):
+    h = hsrv
+    e = entry_for(h, "/legacy/x.txt")
+    deny = h.conf_line_of("Deny from all")
+    assert d(e, "directive") == "Deny from all"
+    assert "remove 'all'" not in d(e, "hint")
+    assert e["hint_verified"] is True
+    assert [(d(s, "op"), s["after_line"], d(s, "text")) for s in e["fix"]] == [
+        ("insert", deny, "Allow from 127.0.0.1")]
+    stock = StockCopy(h)
+    try:
+        stock.start(e["fix"])
+        assert h.get("/legacy/x.txt").status == 200
+        # this client only
+        assert h.get("/legacy/x.txt", source="127.0.0.2").status == 403
+        assert h.get("/other/y.txt").status == 403
+    finally:
+        stock.stop()
+        with open(h.conf_file, "w") as f:
+            f.write(stock.conf)
+        h.start()

@@ -278,6 +278,8 @@ static void test_protection_and_scope(apr_pool_t *p)
     CHECK_STR(fx_az_target_dir(p, "/srv/backup/x.txt", 0), "/srv/backup");
     CHECK_STR(fx_az_target_dir(p, "/srv/backup/", 1), "/srv/backup");
     CHECK_STR(fx_az_target_dir(p, "/x.txt", 0), "/");
+    CHECK_STR(fx_az_target_dir(p, "/a//b", 0), "/a");
+    CHECK_STR(fx_az_target_dir(p, "//b", 0), "/");
     CHECK_INT(fx_az_is_ancestor("/", "/srv/backup"), 1);
     CHECK_INT(fx_az_is_ancestor("/srv/", "/srv/backup"), 1);
     CHECK_INT(fx_az_is_ancestor("/srv", "/srv/backup"), 1);

@@ -977,10 +977,14 @@ static fx_az_node *fx_az_rebuild_items(request_rec *r, apr_pool_t *p,
 
     for (i = 0; i < items->nelts; i++) {
         const fx_az_item *it = &APR_ARRAY_IDX(items, i, fx_az_item);
-        const ap_directive_t *chain[16], *c;
+        /* the Require containers around the rule, however deep (a fixed
+         * array here cut the tree at 16 and misplaced the rule) */
+        apr_array_header_t *chain = apr_array_make(p, 8,
+                                                   sizeof(const ap_directive_t *));
+        const ap_directive_t *c;
         fx_az_level *lv = NULL;
         fx_az_node *node, *leaf;
-        int j, n = 0, op, neg;
+        int j, n, op, neg;
 
         for (j = 0; j < levels->nelts; j++) {
             fx_az_level *l = &APR_ARRAY_IDX(levels, j, fx_az_level);
@@ -995,20 +999,23 @@ static fx_az_node *fx_az_rebuild_items(request_rec *r, apr_pool_t *p,
             lv->node = fx_az_container(p, FX_AZ_OR, 0, it);
             lv->node->tag = FX_AZ_TAG_LEVEL;
         }
-        for (c = it->d ? it->d->parent : NULL; c && n < 16; c = c->parent) {
+        for (c = it->d ? it->d->parent : NULL; c; c = c->parent) {
             if (fx_az_container_kind(c, &op, &neg)) {
-                chain[n++] = c;
+                APR_ARRAY_PUSH(chain, const ap_directive_t *) = c;
             }
             else if (!fx_not_a_section(c)) {
                 break;
             }
         }
         node = lv->node;
+        n = chain->nelts;
         while (n-- > 0) {
-            fx_az_node *child = fx_az_find_child(node, chain[n]);
+            const ap_directive_t *cn = APR_ARRAY_IDX(chain, n,
+                                                     const ap_directive_t *);
+            fx_az_node *child = fx_az_find_child(node, cn);
             if (!child) {
-                fx_az_container_kind(chain[n], &op, &neg);
-                child = fx_az_container(p, op, neg, chain[n]);
+                fx_az_container_kind(cn, &op, &neg);
+                child = fx_az_container(p, op, neg, cn);
                 fx_az_append(node, child);
             }
             node = child;

@@ -251,3 +251,26 @@ def test_debian_configuration_same_with_and_without():
         assert base[0] == 0, (flags, base[1][-5:])
         assert run(["-C", load], *flags) == base, flags
         assert run(["-c", load], *flags) == base, flags
+
+
+def test_require_containers_deeper_than_sixteen(make_httpd):
+    """A <RequireAny> whose rules all fail, inside 17 <RequireAll>: the
+    failed container is named at its line (a 16-entry array cut the tree and
+    named nothing)."""
+    h = make_httpd(name="deepaz")
+    h.mkdir("htdocs/dz")
+    h.write("htdocs/dz/x.txt", "x\n")
+    body = ['<Directory "{docroot}/dz">']
+    for _ in range(17):
+        body += ["<RequireAll>", "Require all granted"]
+    body += ["<RequireAny>", "Require ip 10.9.9.9", "Require ip 10.9.9.8",
+             "</RequireAny>"]
+    body += ["</RequireAll>"] * 17 + ["</Directory>"]
+    h.conf("\n".join(body))
+    h.start()
+    assert h.get("/dz/x.txt").status == 403
+    e = one_entry(h, "/dz/x.txt")
+    assert field(e, "directive") == "<RequireAny>"
+    assert e.get("line") == h.conf_line_of("<RequireAny>")
+    assert [r["line"] for r in e["responsible"]] == [
+        h.conf_line_of("Require ip 10.9.9.9"), h.conf_line_of("Require ip 10.9.9.8")]

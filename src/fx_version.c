@@ -8,18 +8,6 @@
 #include "fx_version.h"
 #include "fx_private.h"
 
-int fx_version_at_least(int have_major, int have_minor, int have_patch,
-                        int major, int minor, int patch)
-{
-    if (have_major != major) {
-        return have_major > major;
-    }
-    if (have_minor != minor) {
-        return have_minor > minor;
-    }
-    return have_patch >= patch;
-}
-
 int fx_httpd_at_least(int major, int minor, int patch)
 {
     ap_version_t v;

@@ -17,9 +17,20 @@
  * the version httpd parsed once at startup. */
 int fx_httpd_at_least(int major, int minor, int patch);
 
-/* The same test on given numbers (pure, unit tested). */
-int fx_version_at_least(int have_major, int have_minor, int have_patch,
-                        int major, int minor, int patch);
+/* The same test on given numbers (pure, unit tested in
+ * tests/unit/test_version.c). */
+static inline int fx_version_at_least(int have_major, int have_minor,
+                                      int have_patch, int major, int minor,
+                                      int patch)
+{
+    if (have_major != major) {
+        return have_major > major;
+    }
+    if (have_minor != minor) {
+        return have_minor > minor;
+    }
+    return have_patch >= patch;
+}
 
 /* Whose credentials a filesystem explanation may use.  Most MPMs drop
  * privileges before child_init and never change them: read once per

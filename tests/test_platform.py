@@ -7,7 +7,8 @@
   (fx_httpd_at_least, reported at debug level);
 * under mpm-itk (Debian's libapache2-mpm-itk, when installed) the
   filesystem explanation is not computed from the credentials of a child
-  that may switch users per request: the entry says so;
+  that may switch users per request: the entry says so; with a module
+  named mod_ruid2.c linked (a stand-in) the walk is refused with a reason;
 * every request hook is observed, whatever the number of modules: every
   mod_*.so that loads in a minimal configuration, all at once.
 """
@@ -308,3 +309,32 @@ def test_every_packaged_module_loaded(make_httpd):
     n = int(re.search(r"observing (\d+) request hooks", log).group(1))
     print("modules loaded: %d (+%d base), request hooks observed: %d"
           % (len(loadable), len(base), n))
+
+
+@pytest.mark.skipif(not harness.RUN_AS_ROOT, reason="needs User www-data")
+def test_ruid2_refuses_the_permission_walk(make_httpd):
+    """With a module named mod_ruid2.c linked (a stand-in: Debian 12 has no
+    mod_ruid2 package), the entry does not name a denying component or a
+    server user: it says why it cannot tell, still with module and phase."""
+    tmp = tempfile.mkdtemp(prefix="fx-ruid2-")
+    try:
+        shutil.copy(os.path.join(HERE, "mod_fx_fake_ruid2.c"),
+                    os.path.join(tmp, "mod_ruid2.c"))
+        subprocess.run(["apxs", "-c", "mod_ruid2.c"], cwd=tmp, check=True,
+                       capture_output=True)
+        h = make_httpd(name="plat-ruid2")
+        h.conf("LoadModule ruid2_module %s/.libs/mod_ruid2.so" % tmp)
+        h.conf("LogLevel warn forbidden_explain:debug")
+        h.mkdir("htdocs/priv")
+        h.write("htdocs/priv/x.txt", "x", mode=0o600)
+        h.start()
+        assert "server credentials read never (mod_ruid2)" in \
+            h.read_error_log()
+        assert h.request("/priv/x.txt").status == 403
+        e = harness.one_entry(h, "/priv/x.txt")
+        assert field(e, "credentials").startswith("cannot tell: mod_ruid2"), e
+        assert "server_user" not in e and "perm_class" not in e, e
+        assert e["module"] == "core.c" and e["phase"] == "handler", e
+        assert "mod_ruid2" in field(e, "detail"), e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -162,7 +162,7 @@ static const command_rec fx_cmds[] = {
                  "log entry's request_id; default Off"),
     AP_INIT_TAKE12("ForbiddenExplainRedact", fx_wire_add_redact, NULL,
                    RSRC_CONF | ACCESS_CONF,
-                   "<regex> [log], expr-literals [log|off] or none: text "
+                   "<regex> [log], expr-literals [log|wire|off] or none: text "
                    "replaced by [redacted] on the wire (and in the log)"),
 
     { NULL }

@@ -18,6 +18,7 @@
  * why it could not. */
 #include <string.h>
 #include "fx_private.h"
+#include "fx_version.h"
 #include "apr_strings.h"
 #include "apr_lib.h"
 #include "apr_hash.h"
@@ -950,12 +951,11 @@ static fx_rw_lines fx_rw_lines_of(apr_pool_t *p, apr_array_header_t *recs)
     return l;
 }
 
+/* mod_rewrite refuses an encoded '?' in a substitution since 2.4.60: the
+ * running httpd decides, not the headers this module was built with. */
 static int fx_httpd_has_3f_check(void)
 {
-    ap_version_t v;
-    ap_get_server_revision(&v);
-    return v.major > 2 || (v.major == 2 && (v.minor > 4
-                           || (v.minor == 4 && v.patch >= 60)));
+    return fx_httpd_at_least(2, 4, 60);
 }
 
 static void fx_rw_run(request_rec *r, const fx_rw_saved *in,

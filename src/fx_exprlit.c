@@ -254,7 +254,7 @@ static void fx_el_scan_from(fx_el_scan *s, apr_size_t k, apr_size_t limit)
 
 /* Where the expression of a `Require [not] expr` or `SSLRequire` at
  * text[i] starts, or 0 when text[i] starts neither. */
-static apr_size_t fx_el_expr_start(const char *text, apr_size_t i)
+apr_size_t fx_exprlit_expr_start(const char *text, apr_size_t i)
 {
     apr_size_t j;
     int ssl = strncasecmp(text + i, "sslrequire", 10) == 0;
@@ -312,7 +312,7 @@ void fx_exprlit_collect(apr_pool_t *p, const char *text, int is_expr,
         return;
     }
     for (i = 0; i < len; i++) {
-        if ((start = fx_el_expr_start(text, i)) && start < len) {
+        if ((start = fx_exprlit_expr_start(text, i)) && start < len) {
             fx_el_scan_from(&s, start, len);
             return;
         }

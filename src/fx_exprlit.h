@@ -31,6 +31,11 @@ typedef struct {
 void fx_exprlit_collect(apr_pool_t *p, const char *text, int is_expr,
                         apr_array_header_t *out);
 
+/* Where the expression of a `Require [not] expr` or `SSLRequire` starting
+ * at text[i] begins, or 0 when none starts at i (fx_wire_render.c's
+ * redaction scans with it too). */
+apr_size_t fx_exprlit_expr_start(const char *text, apr_size_t i);
+
 /* text with every occurrence of each written form replaced by its redacted
  * form (one left-to-right pass, the longest form first at each position).
  * Returns text itself when nothing matched. */

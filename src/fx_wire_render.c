@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include "fx_wire_render.h"
+#include "fx_exprlit.h"
 #include "fx_sf.h"
 #include "fx_json.h"
 
@@ -168,48 +169,6 @@ char *fx_wire_problem_json(apr_pool_t *p, const fx_entry *e,
 
 #define FX_REDACTED "[redacted]"
 
-/* Where the expression of a `Require [not] expr` or `SSLRequire` at
- * text[i] starts, or 0 when text[i] starts neither. */
-static apr_size_t fx_expr_start(const char *text, apr_size_t i)
-{
-    apr_size_t j;
-    int ssl = 0;
-
-    if (strncasecmp(text + i, "require", 7) != 0) {
-        return 0;
-    }
-    if (i >= 3 && strncasecmp(text + i - 3, "ssl", 3) == 0
-        && (i == 3 || !apr_isalnum(text[i - 4]))) {
-        ssl = 1;
-    }
-    else if (i > 0 && apr_isalnum(text[i - 1])) {
-        return 0;
-    }
-    j = i + 7;
-    if (!apr_isspace(text[j])) {
-        return 0;
-    }
-    while (apr_isspace(text[j])) {
-        j++;
-    }
-    if (ssl) {
-        return j;
-    }
-    if (strncasecmp(text + j, "not", 3) == 0 && apr_isspace(text[j + 3])) {
-        j += 3;
-        while (apr_isspace(text[j])) {
-            j++;
-        }
-    }
-    if (strncasecmp(text + j, "expr", 4) != 0 || !apr_isspace(text[j + 4])) {
-        return 0;
-    }
-    j += 4;
-    while (apr_isspace(text[j])) {
-        j++;
-    }
-    return j;
-}
 
 /* The end of a literal opened at text[k] by open (' " \' \" or a regex
  * delimiter), scanning no further than limit: *body_end gets the index of
@@ -316,7 +275,7 @@ void fx_wire_collect_literals(apr_pool_t *p, const char *text, int is_expr,
         return;
     }
     for (i = 0; i < len; i++) {
-        if ((start = fx_expr_start(text, i)) && start < len) {
+        if ((start = fx_exprlit_expr_start(text, i)) && start < len) {
             fx_collect_expr(p, text, start, len, lits);
             return;
         }

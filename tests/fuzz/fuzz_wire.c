@@ -7,7 +7,7 @@
  * Dictionary within FX_WIRE_HEADER_BUDGET, the body one JSON object in
  * well-formed UTF-8 within FX_WIRE_PROBLEM_BUDGET, and a scrubbed text no
  * longer holds its literal.
- * FUZZ_SOURCES: src/fx_wire_render.c src/fx_sf.c src/fx_entry.c src/fx_json.c */
+ * FUZZ_SOURCES: src/fx_wire_render.c src/fx_exprlit.c src/fx_sf.c src/fx_entry.c src/fx_json.c */
 #include "fuzz_util.h"
 #include "fx_json.h"
 #include "fx_entry.h"

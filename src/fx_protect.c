@@ -109,28 +109,32 @@ int fx_protect_secret_name(const char *path)
     return *base && fx_secret_component(base, strlen(base));
 }
 
+/* The next component of the path at *s (NULL at the end): its start,
+ * *len its length; *s moves past it. */
+static const char *fx_next_component(const char **s, apr_size_t *len)
+{
+    const char *c;
+    while (**s == '/') {
+        (*s)++;
+    }
+    c = *s;
+    while (**s && **s != '/') {
+        (*s)++;
+    }
+    *len = (apr_size_t)(*s - c);
+    return *len ? c : NULL;
+}
+
 const char *fx_protect_classify_path(const char *path)
 {
-    const char *s = path, *found = NULL;
+    const char *s = path, *found = NULL, *c;
+    apr_size_t len;
     int dot = 0;
 
     if (!path) {
         return NULL;
     }
-    while (*s) {
-        const char *c;
-        apr_size_t len;
-        while (*s == '/') {
-            s++;
-        }
-        c = s;
-        while (*s && *s != '/') {
-            s++;
-        }
-        len = (apr_size_t)(s - c);
-        if (!len) {
-            break;
-        }
+    while ((c = fx_next_component(&s, &len)) != NULL) {
         if (fx_in_list(c, len, fx_vcs_dirs)) {
             return FX_PROT_VCS;             /* anything inside it */
         }
@@ -532,26 +536,13 @@ int fx_protect_upload_dir(const char *path)
     static const char *const names[] = {
         "uploads", "upload", "userfiles", "user-uploads", "attachments", NULL
     };
-    const char *s = path, *prev2 = NULL, *prev = NULL;
-    apr_size_t prev2_len = 0, prev_len = 0;
+    const char *s = path, *prev2 = NULL, *prev = NULL, *c;
+    apr_size_t prev2_len = 0, prev_len = 0, len;
 
     if (!path) {
         return 0;
     }
-    while (*s) {
-        const char *c;
-        apr_size_t len;
-        while (*s == '/') {
-            s++;
-        }
-        c = s;
-        while (*s && *s != '/') {
-            s++;
-        }
-        len = (apr_size_t)(s - c);
-        if (!len) {
-            break;
-        }
+    while ((c = fx_next_component(&s, &len)) != NULL) {
         if (fx_in_list(c, len, names)) {
             return 1;
         }

@@ -272,9 +272,12 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
         az->calls += (az->depth == 0);
         return rv;
     }
-    if (pending && (az->trail.nelts == az->trail.nalloc
-                    || (effect != AUTHZ_GRANTED && effect != AUTHZ_NEUTRAL))) {
-        az = fx_az_keep(r, pd);     /* full, or a rule refused */
+    /* Only a full buffer moves the trail into the request: a rule that
+     * refuses inside a RequireAny of a request that is granted in the end
+     * costs no allocation.  A hook that returns the error keeps it
+     * (fx_authz_keep_pending, before anything else can run). */
+    if (pending && az->trail.nelts == az->trail.nalloc) {
+        az = fx_az_keep(r, pd);
         pending = 0;
     }
     (void)apr_array_push(&az->trail);
@@ -398,8 +401,12 @@ static int fx_az_mark_second_pass(request_rec *r)
 {
     fx_req_state *st = fx_state_get(r);
     fx_az_req *az = st ? st->subsys[FX_SLOT_AUTHZ] : NULL;
+    fx_az_pending_t *pd;
     if (az) {
         az->pass = 2;
+    }
+    else if ((pd = fx_az_pending_of(r->connection, 0)) && pd->r == r) {
+        pd->az.pass = 2;            /* the first pass is still pending */
     }
     return DECLINED;
 }

@@ -97,7 +97,8 @@ fx_after(const fx_slot *s, request_rec *r, int rv, const char *filename_in)
         }
         return rv;
     }
-    if (rv != SUSPENDED) {
+    /* Only a 403 is explained: redirects, 401s and 404s keep nothing. */
+    if (rv == HTTP_FORBIDDEN) {
         fx_note_origin(r, s, rv, filename_in);
     }
     return rv;

@@ -111,5 +111,17 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     if (!fx_entry_get(e, "hint")) {
         fx_entry_set(e, "hint", fx_classify_hint(reason));
     }
+    /* Every entry says whether its hint was checked; where no subsystem
+     * re-evaluated the request, it was not. */
+    if (!fx_entry_get(e, "hint_verified")) {
+        fx_entry_set_raw(e, "hint_verified", "false");
+        if (!fx_entry_get(e, "hint_unverified")) {
+            fx_entry_set(e, "hint_unverified", apr_pstrcat(r->pool, "the "
+                         "module does not re-evaluate a 403 of ",
+                         fx_entry_get(e, "module"), " in the ",
+                         fx_entry_get(e, "phase"), " phase with the hint "
+                         "applied", NULL));
+        }
+    }
     return e;
 }

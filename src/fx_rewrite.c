@@ -1337,6 +1337,28 @@ static void fx_rw_set_fix(apr_pool_t *p, fx_entry *e, fx_blocker *b, int nb)
 /* The hint for the rule that fired (blockers[0]) and every other rule the
  * replay finds denying once the earlier ones are exempted; each exemption
  * is re-evaluated by the replay before it is offered. */
+/* What httpd would still evaluate once mod_rewrite lets the request
+ * through, which the replay does not (NULL: nothing but serving the file).
+ * Server-context rules run before authorization; a per-directory rule
+ * runs in fixups, after it, and only a plain file is then simply served. */
+static const char *fx_rw_rest_unchecked(request_rec *failed,
+                                        const fx_rw_saved *in)
+{
+    if (in->server_ctx) {
+        return "the rule runs before authorization, which was not "
+               "re-evaluated with the change applied";
+    }
+    if (failed->finfo.filetype != APR_REG) {
+        return "the target is not a plain file: its directory index or "
+               "handler was not re-evaluated with the change applied";
+    }
+    if (failed->handler && strcmp(failed->handler, "default-handler") != 0) {
+        return apr_pstrcat(failed->pool, "the handler ", failed->handler,
+                           " that would serve it was not re-evaluated", NULL);
+    }
+    return NULL;
+}
+
 static void fx_rw_hint(request_rec *r, request_rec *failed,
                        const fx_rw_saved *in, const fx_rw_result *first,
                        fx_entry *e)
@@ -1410,6 +1432,9 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
         fx_entry_set(e, "protection", b[0].prot);
     }
     fx_rw_set_fix(p, e, b, nb);
+    if (verified && (unverified = fx_rw_rest_unchecked(failed, in)) != NULL) {
+        verified = 0;               /* the replay checked mod_rewrite only */
+    }
     fx_entry_set_raw(e, "hint_verified", verified ? "true" : "false");
     if (!verified) {
         fx_entry_set(e, "hint_unverified", unverified ? unverified

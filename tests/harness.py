@@ -477,3 +477,81 @@ def decoded(v):
     if isinstance(v, dict):
         return {k: decoded(x) for k, x in v.items()}
     return v
+
+
+# -- applying an entry's "fix" mechanically (shared by the hint tests) ------
+
+def _edit(lines, op):
+    """Apply one insert/replace/delete op to a list of lines (1-based line
+    numbers of the original file)."""
+    kind = op["op"]
+    if kind == "insert":
+        at = op["after_line"]
+        assert 0 <= at <= len(lines), op
+        lines[at:at] = decode(op["text"]).split("\n")
+    elif kind == "replace":
+        i = op["line"] - 1
+        assert decode(op["old"]) in lines[i], (op, lines[i])
+        lines[i] = decode(op["new"])
+    elif kind == "delete":
+        i = op["line"] - 1
+        assert decode(op["old"]) in lines[i], (op, lines[i])
+        del lines[i]
+    else:
+        raise AssertionError("unknown op %r" % op)
+
+
+def _line_of(op):
+    return op.get("after_line", op.get("line", 0))
+
+
+def fixed_copy(a, fix, with_module=False):
+    """A copy of site a with fix applied, served by a new httpd (stock by
+    default).  Returns the started Httpd; the caller cleans it up."""
+    b = Httpd(name="fixed", with_module=with_module,
+                      extra_modules=a.extra_modules)
+    subprocess.run(["cp", "-a", a.root + "/.", b.root], check=True)
+    for f in os.listdir(b.logs):
+        os.unlink(os.path.join(b.logs, f))
+
+    def here(path):
+        path = decode(path)
+        assert path.startswith(a.root + "/"), path     # never outside
+        return b.root + path[len(a.root):]
+
+    with open(a.conf_file) as f:
+        conf = f.read().split("\n")
+    edits = {}
+    for op in fix:
+        if op["op"] == "run":
+            argv = [decode(x) for x in op["argv"]]
+            argv = [here(x) if x.startswith(a.root + "/") else x for x in argv]
+            assert argv[0] in ("chmod", "chgrp", "chown", "setfacl"), argv
+            subprocess.run(argv, check=True)
+        elif op["op"] == "append" and decode(op["file"]) == a.conf_file:
+            conf += decode(op["text"]).split("\n")
+        elif op["op"] == "append":
+            with open(here(op["file"]), "a") as f:
+                f.write(decode(op["text"]) + "\n")
+        else:
+            edits.setdefault(decode(op["file"]), []).append(op)
+    for path, ops in edits.items():
+        # bottom-up, so every line number still means the original line
+        ops.sort(key=_line_of, reverse=True)
+        if path == a.conf_file:
+            for op in ops:
+                _edit(conf, op)
+            continue
+        with open(here(path)) as f:
+            lines = f.read().split("\n")
+        for op in ops:
+            _edit(lines, op)
+        with open(here(path), "w") as f:
+            f.write("\n".join(lines))
+    text = "\n".join(line for line in conf
+                     if with_module or "forbidden_explain_module" not in line)
+    text = text.replace(a.root, b.root).replace(
+        "127.0.0.1:%d" % a.port, "127.0.0.1:%d" % b.port)
+    b.render_conf = lambda: text
+    b.start()
+    return b

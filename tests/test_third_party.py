@@ -110,6 +110,7 @@ def test_drupal_htaccess_rules_named_as_httpd_decided(make_httpd):
     mod = _site(make_httpd, True, "drupal-mod")
     htaccess = os.path.join(mod.docroot, ".htaccess")
     denials = 0
+    denied, verified = [], []
     for uri in DRUPAL_URIS:
         before = os.path.getsize(stock.error_log)
         want_status = stock.get(uri).status
@@ -129,6 +130,24 @@ def test_drupal_htaccess_rules_named_as_httpd_decided(make_httpd):
         assert field(e, "directive").startswith(prefix), (uri, e, oracle)
         assert field(e, "file") == htaccess, (uri, e)
         assert e.get("line") == line, (uri, e, oracle)
-    print("drupal: %d denials named as httpd decided" % denials)
+        denied.append(uri)
+        if e.get("hint_verified") is True:
+            verified.append((uri, e["fix"]))
+        else:
+            assert field(e, "hint_unverified"), (uri, e)
+    print("drupal: %d denials named as httpd decided, %d verified fixes"
+          % (denials, len(verified)))
     # the protections really were exercised
     assert denials >= 10, denials
+    # issue 13: each verified fix, applied as written to a copy of the site
+    # served by stock httpd, lets its request in and nothing else Drupal
+    # protects
+    for uri, fix in verified:
+        b = harness.fixed_copy(mod, fix)
+        try:
+            assert b.get(uri).status != 403, (uri, fix)
+            for other in denied:
+                if other != uri:
+                    assert b.get(other).status == 403, (uri, fix, other)
+        finally:
+            b.cleanup()

@@ -4,6 +4,7 @@
 #include "apr_strings.h"
 #include "http_core.h"
 #include "http_request.h"
+#include "apr_file_info.h"
 #include "fx_private.h"
 #include "fx_classify.h"
 
@@ -22,6 +23,76 @@ static void fx_explain_untraced(request_rec *failed, fx_entry *e)
                      "the configuration sections this request merged could "
                      "not be traced from httpd's walk caches, so no Options, "
                      "Order/Allow/Deny, rewrite or SSL line is named");
+    }
+}
+
+/* Does the directory r maps to hold a file DirectoryIndex names (the last
+ * DirectoryIndex in effect, else mod_dir's default index.html)? */
+static int fx_has_index_file(request_rec *r)
+{
+    apr_array_header_t *di = fx_records_find(r->pool, r, "DirectoryIndex");
+    const char *names = di->nelts
+        ? APR_ARRAY_IDX(di, di->nelts - 1, const fx_shadow_rec *)->args
+        : "index.html";
+    const char *dir = r->filename;
+    while (*names) {
+        const char *name = ap_getword_conf(r->pool, &names);
+        apr_finfo_t fi;
+        if (*name && *name != '/'
+            && apr_stat(&fi, apr_pstrcat(r->pool, dir,
+                                         dir[strlen(dir) - 1] == '/' ? "" : "/",
+                                         name, NULL),
+                        APR_FINFO_TYPE, r->pool) == APR_SUCCESS
+            && fi.filetype == APR_REG) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A hint verified by an explainer that replays only its own phase still
+ * leaves the phases after it: what those could deny, which nothing here
+ * replays (NULL: nothing). */
+static const char *fx_later_phases_unchecked(request_rec *failed,
+                                             const char *phase)
+{
+    apr_array_header_t *rules;
+    int i;
+
+    if (!failed || !phase
+        || (strcmp(phase, "access_checker") && strcmp(phase, "access_checker_ex")
+            && strcmp(phase, "check_user_id") && strcmp(phase, "auth_checker"))) {
+        return NULL;
+    }
+    if (ap_find_linked_module("mod_security2.c")) {
+        return "ModSecurity's phase 2, which runs after authorization, was "
+               "not re-evaluated with the change applied";
+    }
+    rules = fx_records_find(failed->pool, failed, "RewriteRule");
+    for (i = 0; i < rules->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(rules, i, const fx_shadow_rec *);
+        if (rec->in_htaccess || rec->dir_path) {
+            return "the per-directory RewriteRules in effect here run after "
+                   "authorization and were not re-evaluated with the change "
+                   "applied";
+        }
+    }
+    if (failed->finfo.filetype == APR_DIR && !fx_has_index_file(failed)) {
+        return "the target is a directory without an index file: what "
+               "mod_dir and mod_autoindex make of it was not re-evaluated "
+               "with the change applied";
+    }
+    return NULL;
+}
+
+static void fx_explain_verified_whole(request_rec *failed, fx_entry *e)
+{
+    const char *v = fx_entry_get(e, "hint_verified");
+    const char *why;
+    if (v && !strcmp(v, "true")
+        && (why = fx_later_phases_unchecked(failed, fx_entry_get(e, "phase")))) {
+        fx_entry_set_raw(e, "hint_verified", "false");
+        fx_entry_set(e, "hint_unverified", why);
     }
 }
 
@@ -95,6 +166,7 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     fx_upstream_explain(r, failed, st, e);
     fx_api_explain(r, failed, st, e);
     fx_explain_untraced(failed, e);
+    fx_explain_verified_whole(failed, e);
 
     /* The reason's general wording, where no subsystem proved more. */
     reason = fx_entry_get(e, "reason");

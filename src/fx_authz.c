@@ -414,6 +414,9 @@ static int fx_az_mark_second_pass(request_rec *r)
 /* -------------------------------------------------------------------- */
 /* explanation helpers                                                   */
 
+/* Not a key of the entry: which trail item decided (fx_entry_mark_deciding). */
+#define FX_AZ_TRAIL_DECIDING "(trail deciding)"
+
 static void fx_fact(apr_array_header_t *out, const char *key,
                     const char *value, int raw)
 {
@@ -892,12 +895,13 @@ static const char *fx_az_item_json(request_rec *r, apr_pool_t *p,
 static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
                                     const apr_array_header_t *trail,
                                     int two_passes, int must_show,
-                                    int *omitted)
+                                    int *omitted, int *must_at)
 {
     const char *json = "[";
     int i, shown = 0;
 
     *omitted = 0;
+    *must_at = -1;
     for (i = 0; i < trail->nelts; i++) {
         const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
         if (s->depth > 0) {
@@ -906,6 +910,9 @@ static const char *fx_az_trail_json(request_rec *r, apr_pool_t *p,
         if (shown >= FX_AZ_MAX_SHOWN - (must_show > i) && i != must_show) {
             (*omitted)++;
             continue;
+        }
+        if (i == must_show) {
+            *must_at = shown;
         }
         json = apr_pstrcat(p, json, shown ? "," : "",
                            fx_az_item_json(r, p, trail, i, two_passes), NULL);
@@ -1575,7 +1582,7 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
     const fx_az_node *blamed;
     fx_az_node *root;
     int i, last_pass = 1, first_pass = 2, omitted, result, active;
-    int named = -1, uncounted;
+    int named = -1, named_at = -1, uncounted;
     const char *hint = NULL, *phase = st->origin.phase, *others, *rjson;
     fx_az_advice adv;
 
@@ -1604,7 +1611,11 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
     }
     uncounted = az ? az->neutral_dropped + az->lost : 0;
     fx_fact(out, "trail", fx_az_trail_json(r, p, trail, first_pass != last_pass,
-                                           named, &omitted), 1);
+                                           named, &omitted, &named_at), 1);
+    if (named_at >= 0) {
+        /* the size policy keeps the rule that decided longest */
+        fx_fact(out, FX_AZ_TRAIL_DECIDING, apr_itoa(p, named_at), 0);
+    }
     if (omitted + uncounted > 0) {
         fx_fact(out, "trail_omitted", apr_itoa(p, omitted + uncounted), 0);
     }
@@ -2066,6 +2077,9 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         }
         if (f->raw) {
             fx_entry_set_raw(e, f->key, f->value);
+        }
+        else if (!strcmp(f->key, FX_AZ_TRAIL_DECIDING)) {
+            fx_entry_mark_deciding(e, "trail", atoi(f->value));
         }
         else if (!strcmp(f->key, "trail_omitted")
                  || !strcmp(f->key, "trail_calls")

@@ -214,6 +214,23 @@ void fx_entry_set_list(fx_entry *e, const char *key,
     }
 }
 
+void fx_entry_mark_deciding(fx_entry *e, const char *key, int index)
+{
+    fx_field *f = fx_find(e, key);
+    int n;
+    if (!f || !f->spans || index < 0) {
+        return;
+    }
+    n = f->spans->nelts / 2;
+    if (index >= n) {
+        return;
+    }
+    if (!f->deciding) {
+        f->deciding = apr_pcalloc(e->pool, (apr_size_t)n + 1);
+    }
+    ((char *)f->deciding)[index] = 1;
+}
+
 const char *fx_entry_get(const fx_entry *e, const char *key)
 {
     fx_field *f = fx_find(e, key);

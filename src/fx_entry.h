@@ -54,6 +54,10 @@ void fx_entry_set_list(fx_entry *e, const char *key,
                        const apr_array_header_t *items,
                        const apr_array_header_t *deciding);
 
+/* Mark item index of the raw array key as deciding (kept longest by the
+ * size policy); ignored when key is not an array of that many items. */
+void fx_entry_mark_deciding(fx_entry *e, const char *key, int index);
+
 /* The string value of key (integers and raw values are rendered), or NULL. */
 const char *fx_entry_get(const fx_entry *e, const char *key);
 

@@ -245,6 +245,35 @@ static int in_truncated(const char *json, const char *key)
 }
 
 /* The size policy of fx_entry.h, rule by rule. */
+/* A raw array marked afterwards (the Require trail): the marked item is
+ * kept when the list is shortened, the first is not preferred. */
+static void test_mark_deciding(apr_pool_t *p)
+{
+    fx_entry *e = fx_entry_make(p);
+    const char *json = "[";
+    char *out;
+    int i;
+
+    fx_entry_set_int(e, "status", 403);
+    fx_entry_set(e, "reason", "authz");
+    for (i = 0; i < 16; i++) {
+        json = apr_pstrcat(p, json, i ? "," : "", "{\"directive\":",
+                           fx_json_quote(p, apr_psprintf(p, "Require env E%d %s",
+                                         i, repeat(p, 'e', 300)), 0, NULL),
+                           "}", NULL);
+    }
+    json = apr_pstrcat(p, json, "]", NULL);
+    fx_entry_set_raw(e, "trail", json);
+    fx_entry_mark_deciding(e, "trail", 13);
+    fx_entry_mark_deciding(e, "trail", 99);         /* out of range: ignored */
+    fx_entry_mark_deciding(e, "status", 0);         /* not an array: ignored */
+    out = fx_entry_render(e, p, 2048);
+    CHECK(strlen(out) <= 2048 && log_safe(out));
+    CHECK(strstr(out, "Require env E13 ") != NULL);
+    CHECK(strstr(out, "Require env E15 ") == NULL);
+    CHECK(in_truncated(out, "trail"));
+}
+
 static void test_policy(apr_pool_t *p)
 {
     fx_entry *e = fx_entry_make(p);
@@ -486,6 +515,7 @@ int main(void)
     test_classify();
     test_std(p);
     test_policy(p);
+    test_mark_deciding(p);
     test_log_safe();
     apr_pool_destroy(p);
     apr_terminate();

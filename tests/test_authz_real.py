@@ -320,6 +320,16 @@ class StockCopy:
     def stop(self):
         self.h.stop()
 
+    def restore(self):
+        """Stop stock httpd and serve the module's files, as before, again."""
+        self.stop()
+        for path, text in self.files.items():
+            with open(path, "w") as f:
+                f.write(text)
+        with open(self.h.conf_file, "w") as f:
+            f.write(self.conf)
+        self.h.start()
+
 
 @pytest.fixture(scope="module")
 def hsrv():
@@ -368,10 +378,7 @@ def test_debian_root_denies_alias_target(hsrv):
         assert h.get("/other/y.txt").status == 403
         assert h.get("/backup/.htpasswd").status == 403
     finally:
-        stock.stop()
-        with open(h.conf_file, "w") as f:
-            f.write(stock.conf)
-        h.start()
+        stock.restore()
 
 
 def test_munin_require_local_behind_remoteip(hsrv):
@@ -398,10 +405,7 @@ def test_munin_require_local_behind_remoteip(hsrv):
             "X-Forwarded-For": "203.0.113.8"}).status == 403
         assert h.get("/other/y.txt").status == 403
     finally:
-        stock.stop()
-        with open(h.conf_file, "w") as f:
-            f.write(stock.conf)
-        h.start()
+        stock.restore()
 
 
 def test_nextcloud_data_both_protections(hsrv):
@@ -439,13 +443,7 @@ def test_nextcloud_data_both_protections(hsrv):
         assert h.get("/nextcloud/data/admin/files/x.txt").status == 403
         assert "AH01630" in h.read_error_log().splitlines()[-1]
     finally:
-        stock.stop()
-        for path, text in stock.files.items():
-            with open(path, "w") as f:
-                f.write(text)
-        with open(h.conf_file, "w") as f:
-            f.write(stock.conf)
-        h.start()
+        stock.restore()
 
 
 def test_deliberate_protections_work_as_intended(hsrv):
@@ -487,7 +485,4 @@ def test_compat_allow_for_this_client_verified(hsrv):
         assert h.get("/legacy/x.txt", source="127.0.0.2").status == 403
         assert h.get("/other/y.txt").status == 403
     finally:
-        stock.stop()
-        with open(h.conf_file, "w") as f:
-            f.write(stock.conf)
-        h.start()
+        stock.restore()

@@ -13,6 +13,7 @@
 #include "http_request.h"
 #include "http_main.h"
 #include "fx_private.h"
+#include "fx_counters.h"
 
 /* The error-log line (prefix + message) must stay below MAX_STRING_LEN
  * (8192); this leaves room for the prefix and ErrorLogFormat items. */
@@ -117,6 +118,7 @@ static int fx_log_transaction(request_rec *r)
         apr_file_write_full(sc->log_file, line, len, NULL);
     }
     fx_publish(r, e, json);
+    fx_counters_add(r, e, FX_COUNT_DENIED);
     return DECLINED;
 }
 

@@ -296,15 +296,15 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     return rv;
 }
 
-/* mod_authz_core is about to evaluate: whatever is pending on this thread
- * belongs to a request that is over. */
-static int fx_az_begin(request_rec *r)
+/* mod_authz_core is about to evaluate (fx_trampoline.c's access_checker_ex
+ * runner): whatever is pending on this connection belongs to a request that
+ * is over. */
+void fx_authz_begin(request_rec *r)
 {
     fx_az_pending_t *pd = fx_az_pending_of(r->connection, 0);
     if (pd) {
         pd->r = NULL;
     }
-    return DECLINED;
 }
 
 #define FX_AZ_W(x, y)                                                        \
@@ -396,8 +396,9 @@ static int fx_az_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 }
 
 /* auth_checker runs mod_authz_core's second evaluation (after
- * authentication): later trail entries belong to it. */
-static int fx_az_mark_second_pass(request_rec *r)
+ * authentication): later trail entries belong to it (fx_trampoline.c's
+ * auth_checker runner, before the phase's first hook). */
+void fx_authz_second_pass(request_rec *r)
 {
     fx_req_state *st = fx_state_get(r);
     fx_az_req *az = st ? st->subsys[FX_SLOT_AUTHZ] : NULL;
@@ -408,7 +409,6 @@ static int fx_az_mark_second_pass(request_rec *r)
     else if ((pd = fx_az_pending_of(r->connection, 0)) && pd->r == r) {
         pd->az.pass = 2;            /* the first pass is still pending */
     }
-    return DECLINED;
 }
 
 /* -------------------------------------------------------------------- */
@@ -2105,10 +2105,7 @@ void fx_authz_register_hooks(apr_pool_t *p)
      * no Require has been parsed. */
     ap_hook_pre_config(fx_az_pre_config, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_post_config(fx_az_post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
-    /* Registered as per-conf, like mod_authz_core's own, so httpd's
-     * per-configuration auth optimisation is unchanged. */
-    ap_hook_check_authz(fx_az_mark_second_pass, NULL, NULL,
-                        APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_check_access_ex(fx_az_begin, NULL, NULL,
-                            APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
+    /* The start of each Require evaluation is seen by the phase runners
+     * (fx_authz_begin, fx_authz_second_pass): no auth hook of this module,
+     * so httpd's per-configuration auth optimisation is unchanged. */
 }

@@ -121,6 +121,7 @@ void fx_state_register_hooks(apr_pool_t *p);
 void fx_version_register_hooks(apr_pool_t *p);
 
 /* fx_trampoline.c: phase and module attribution */
+typedef int fx_hook_fn(request_rec *r);
 void fx_trampoline_install(apr_pool_t *pconf, server_rec *s);
 
 /* fx_errorlog.c: collects AH lines that belong to a 403 */
@@ -151,6 +152,12 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 /* fx_rewrite.c: a hook returned an error (the trampoline's note); when it
  * was mod_rewrite's, keep the inputs it had and the rules it applied. */
 void fx_rewrite_origin_noted(request_rec *r, const fx_origin *o);
+/* fx_rewrite.c, for fx_trampoline_install: the function to call in place of
+ * mod_rewrite's translate_name (fixups 0) or fixups hook orig, which takes
+ * the snapshot of its inputs first; fx_rewrite_unwrap forgets the previous
+ * generation's. */
+fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig);
+void fx_rewrite_unwrap(void);
 /* fx_ssl.c, fx_waf.c, fx_upstream.c; fx_api.c runs last: a stated reason
  * wins over every inferred one. */
 void fx_ssl_explain(request_rec *r, request_rec *failed, fx_req_state *st,
@@ -172,6 +179,11 @@ void fx_authz_subrequest_denied(request_rec *sub, fx_req_state *main_st);
 /* A hook returned an error for r: keep its Require trail (fx_authz.c
  * holds a trail of rules that all granted on the thread only). */
 void fx_authz_keep_pending(request_rec *r);
+/* Called by the access_checker_ex and auth_checker runners before any hook
+ * of the phase (as REALLY_FIRST hooks would be): mod_authz_core's first
+ * evaluation starts, its second (after authentication) starts. */
+void fx_authz_begin(request_rec *r);
+void fx_authz_second_pass(request_rec *r);
 
 void fx_authz_register_hooks(apr_pool_t *p);
 void fx_fs_register_hooks(apr_pool_t *p);

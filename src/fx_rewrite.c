@@ -439,10 +439,13 @@ static const char *fx_rw_map(void *baton, const char *name, const char *key,
 /* ------------------------------------------------------------------ */
 /* what mod_rewrite's hooks are given                                  */
 
-/* Filled by our hooks just before mod_rewrite's, read by
- * fx_rewrite_origin_noted() right after mod_rewrite's hook returned an
- * error, on the same thread and before anything else runs: an allowed
- * request pays these stores and nothing else. */
+/* What mod_rewrite's hook was given.  fx_trampoline.c calls mod_rewrite's
+ * translate_name and fixups hooks through the wrappers below, which take
+ * this snapshot on their own stack just before the call: an allowed request
+ * pays these stores and nothing else (no hook of its own, no thread-local
+ * access, no allocation).  Only when the hook returned an error or left a
+ * 403 is the snapshot copied to fx_rw_in, read by fx_rewrite_origin_noted()
+ * right after, on the same thread and before anything else runs. */
 typedef struct {
     request_rec *r;
     const char *phase;
@@ -453,32 +456,68 @@ typedef struct {
 
 static __thread fx_rw_entry fx_rw_in;
 
-static APR_INLINE void fx_rw_remember(request_rec *r, const char *phase)
+static APR_INLINE void fx_rw_remember(fx_rw_entry *in, request_rec *r,
+                                      const char *phase)
 {
-    fx_rw_in.r = r;
-    fx_rw_in.phase = phase;
-    fx_rw_in.uri = r->uri;
-    fx_rw_in.filename = r->filename;
-    fx_rw_in.path_info = r->path_info;
-    fx_rw_in.args = r->args;
-    {
-        const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
-        fx_rw_in.env_n = env->nelts;
-        memcpy(fx_rw_in.env, env->elts, sizeof(apr_table_entry_t)
-               * (env->nelts < FX_RW_ENV_SNAP ? env->nelts : FX_RW_ENV_SNAP));
+    const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
+    const apr_table_entry_t *elts = (const apr_table_entry_t *)env->elts;
+    int i, n = env->nelts < FX_RW_ENV_SNAP ? env->nelts : FX_RW_ENV_SNAP;
+
+    in->r = r;
+    in->phase = phase;
+    in->uri = r->uri;
+    in->filename = r->filename;
+    in->path_info = r->path_info;
+    in->args = r->args;
+    in->env_n = env->nelts;
+    for (i = 0; i < n; i++) {
+        in->env[i] = elts[i];
     }
 }
 
-static int fx_rw_before_uri2file(request_rec *r)
+/* The snapshot is needed only for a 403 (fx_rewrite_origin_noted). */
+static APR_INLINE int fx_rw_after(const fx_rw_entry *in, request_rec *r,
+                                  int rv)
 {
-    fx_rw_remember(r, "translate_name");
-    return DECLINED;
+    if ((rv != OK && rv != DECLINED) || r->status == HTTP_FORBIDDEN) {
+        size_t head = APR_OFFSETOF(fx_rw_entry, env);
+        int n = in->env_n < FX_RW_ENV_SNAP ? in->env_n : FX_RW_ENV_SNAP;
+        memcpy(&fx_rw_in, in, head + sizeof(apr_table_entry_t) * n);
+    }
+    return rv;
 }
 
-static int fx_rw_before_fixup(request_rec *r)
+/* Per generation, set in post_config (the parent, before any child). */
+static fx_hook_fn *fx_rw_orig_uri2file, *fx_rw_orig_fixup;
+
+static int fx_rw_wrap_uri2file(request_rec *r)
 {
-    fx_rw_remember(r, "fixups");
-    return DECLINED;
+    fx_rw_entry in;
+    fx_rw_remember(&in, r, "translate_name");
+    return fx_rw_after(&in, r, fx_rw_orig_uri2file(r));
+}
+
+static int fx_rw_wrap_fixup(request_rec *r)
+{
+    fx_rw_entry in;
+    fx_rw_remember(&in, r, "fixups");
+    return fx_rw_after(&in, r, fx_rw_orig_fixup(r));
+}
+
+fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig)
+{
+    fx_hook_fn **slot = fixups ? &fx_rw_orig_fixup : &fx_rw_orig_uri2file;
+    if (*slot) {
+        return orig;        /* mod_rewrite hooks a phase once */
+    }
+    *slot = orig;
+    return fixups ? fx_rw_wrap_fixup : fx_rw_wrap_uri2file;
+}
+
+void fx_rewrite_unwrap(void)
+{
+    fx_rw_orig_uri2file = NULL;
+    fx_rw_orig_fixup = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1628,12 +1667,9 @@ void fx_ssl_register_hooks(apr_pool_t *p);
 
 void fx_rewrite_register_hooks(apr_pool_t *p)
 {
-    /* Just before mod_rewrite's own hooks, which are APR_HOOK_FIRST. */
-    static const char *const succ[] = { "mod_rewrite.c", NULL };
     ap_hook_child_init(fx_rewrite_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(fx_rewrite_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_translate_name(fx_rw_before_uri2file, NULL, succ, APR_HOOK_FIRST);
-    ap_hook_fixups(fx_rw_before_fixup, NULL, succ, APR_HOOK_FIRST);
+    /* mod_rewrite's translate_name and fixups hooks: fx_rewrite_wrap. */
     /* The other explainers of this part that need a hook of their own. */
     fx_waf_register_hooks(p);
     fx_ssl_register_hooks(p);

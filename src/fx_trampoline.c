@@ -24,7 +24,7 @@
 #include "http_core.h"
 #include "fx_private.h"
 
-typedef int fx_request_hook_fn(request_rec *r);
+typedef fx_hook_fn fx_request_hook_fn;
 
 /* Same layout for every int(request_rec *) hook (APR_DECLARE_EXTERNAL_HOOK). */
 typedef struct {
@@ -113,27 +113,34 @@ typedef apr_array_header_t *fx_hook_getter(void);
 #else
 #define FX_NPHASES 11
 #endif
+/* pre: what the runner does before the phase's first hook, in place of a
+ * hook of this module's own (which would cost the allowed path a slot). */
+enum { FX_PRE_NONE, FX_PRE_AUTHZ_BEGIN, FX_PRE_AUTHZ_SECOND };
 static const struct {
     const char *phase;
     fx_hook_getter *get;
     int is_handler;
     int run_all;
     int is_fixups;
+    int rewrite_wrap;               /* mod_rewrite's hook: fx_rewrite_wrap */
+    int pre;
 } fx_phases[FX_NPHASES] = {
-    { "post_read_request", ap_hook_get_post_read_request, 0, 1, 0 },
+    { "post_read_request", ap_hook_get_post_read_request, 0, 1, 0, 0, 0 },
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 109)
-    { "pre_translate_name", ap_hook_get_pre_translate_name, 0, 0, 0 },
+    { "pre_translate_name", ap_hook_get_pre_translate_name, 0, 0, 0, 0, 0 },
 #endif
-    { "translate_name",    ap_hook_get_translate_name,    0, 0, 0 },
-    { "map_to_storage",    ap_hook_get_map_to_storage,    0, 0, 0 },
-    { "header_parser",     ap_hook_get_header_parser,     0, 1, 0 },
-    { "access_checker",    ap_hook_get_access_checker,    0, 1, 0 },
-    { "access_checker_ex", ap_hook_get_access_checker_ex, 0, 0, 0 },
-    { "check_user_id",     ap_hook_get_check_user_id,     0, 0, 0 },
-    { "auth_checker",      ap_hook_get_auth_checker,      0, 0, 0 },
-    { "type_checker",      ap_hook_get_type_checker,      0, 0, 0 },
-    { "fixups",            ap_hook_get_fixups,            0, 1, 1 },
-    { "handler",           ap_hook_get_handler,           1, 0, 0 },
+    { "translate_name",    ap_hook_get_translate_name,    0, 0, 0, 1, 0 },
+    { "map_to_storage",    ap_hook_get_map_to_storage,    0, 0, 0, 0, 0 },
+    { "header_parser",     ap_hook_get_header_parser,     0, 1, 0, 0, 0 },
+    { "access_checker",    ap_hook_get_access_checker,    0, 1, 0, 0, 0 },
+    { "access_checker_ex", ap_hook_get_access_checker_ex, 0, 0, 0, 0,
+      FX_PRE_AUTHZ_BEGIN },
+    { "check_user_id",     ap_hook_get_check_user_id,     0, 0, 0, 0, 0 },
+    { "auth_checker",      ap_hook_get_auth_checker,      0, 0, 0, 0,
+      FX_PRE_AUTHZ_SECOND },
+    { "type_checker",      ap_hook_get_type_checker,      0, 0, 0, 0, 0 },
+    { "fixups",            ap_hook_get_fixups,            0, 1, 1, 1, 0 },
+    { "handler",           ap_hook_get_handler,           1, 0, 0, 0, 0 },
 };
 
 /* Per generation (pconf), written in post_config only. */
@@ -152,6 +159,13 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r)
     const int is_fixups = fx_phases[ph].is_fixups;
     int k;
 
+    /* mod_authz_core evaluates Require in these two phases (fx_authz.c) */
+    if (fx_phases[ph].pre == FX_PRE_AUTHZ_BEGIN) {
+        fx_authz_begin(r);
+    }
+    else if (fx_phases[ph].pre == FX_PRE_AUTHZ_SECOND) {
+        fx_authz_second_pass(r);
+    }
     for (k = 0; k < n; k++) {
         const char *filename_in = is_fixups ? r->filename : NULL;
         int rv = s[k].orig(r);
@@ -203,6 +217,7 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
 {
     int ph, used = 0;
 
+    fx_rewrite_unwrap();
     for (ph = 0; ph < FX_NPHASES; ph++) {
         apr_array_header_t *arr = fx_phases[ph].get();
         fx_hook_link *links;
@@ -221,6 +236,12 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
         for (k = 0; k < arr->nelts; k++) {
             fx_slot *slot = &fx_slots[ph][k];
             slot->orig = links[k].pFunc ? links[k].pFunc : fx_stand_in;
+            if (fx_phases[ph].rewrite_wrap && links[k].szName
+                && !strcmp(links[k].szName, "mod_rewrite.c")) {
+                /* notes what the hook is given (fx_rewrite.c) */
+                slot->orig = fx_rewrite_wrap(fx_phases[ph].is_fixups,
+                                             slot->orig);
+            }
             slot->phase = fx_phases[ph].phase;
             slot->module = links[k].szName ? links[k].szName : "unknown";
             slot->is_handler = fx_phases[ph].is_handler;

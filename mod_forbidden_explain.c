@@ -208,6 +208,13 @@ static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void fx_insert_filters(request_rec *r)
 {
+    const fx_dir_conf *dc = fx_dir_get(r);
+    /* Every request comes here: where neither directive is set (and r is
+     * the initial request, whose settings the wire part reads), neither
+     * part has anything to do. */
+    if (dc && !dc->reason_header && !dc->wire && !r->prev) {
+        return;
+    }
     fx_api_insert_filter(r);        /* ForbiddenExplainReasonHeader */
     fx_wire_insert_filter(r);       /* headers for trusted clients */
 }

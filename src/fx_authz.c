@@ -101,6 +101,28 @@ static fx_az_slot_t fx_az_slots[FX_AZ_SLOTS];
 static int fx_az_nslots;
 static const char fx_az_magic = 'z';
 
+static int fx_az_is_alias_block(const ap_directive_t *d)
+{
+    return d->directive && d->directive[0] == '<'
+           && !strcasecmp(d->directive, "<AuthzProviderAlias");
+}
+
+/* mod_authz_core's test: the first word (ap_getword_conf) is "not".  An
+ * unquoted word ends at white space, so only a quote needs the real
+ * function. */
+static int fx_az_first_is_not(apr_pool_t *p, const char *args)
+{
+    const char *a = args;
+    while (*a && apr_isspace(*a)) {
+        a++;
+    }
+    if (*a == '"' || *a == '\'') {
+        return !strcasecmp(ap_getword_conf(p, &args), "not");
+    }
+    return apr_tolower(a[0]) == 'n' && apr_tolower(a[1]) == 'o'
+           && apr_tolower(a[2]) == 't' && (!a[3] || apr_isspace(a[3]));
+}
+
 static const char *fx_az_parse(int slot, cmd_parms *cmd, const char *line,
                                const void **parsed)
 {
@@ -118,18 +140,16 @@ static const char *fx_az_parse(int slot, cmd_parms *cmd, const char *line,
         err = orig->parse_require_line(cmd, line, &rule->orig_parsed);
     }
     /* mod_authz_core parses an alias' arguments with cmd->directive left at
-     * the last child of the <AuthzProviderAlias> block, or the block. */
-    if (d && d->directive && !strcasecmp(d->directive, "<AuthzProviderAlias")) {
+     * the last child of the <AuthzProviderAlias> block, or the block.
+     * (.htaccess lines are parsed on every request: cheap tests first.) */
+    if (d && fx_az_is_alias_block(d)) {
         rule->alias_def = d;
     }
-    else if (d && d->parent && d->parent->directive
-             && !strcasecmp(d->parent->directive, "<AuthzProviderAlias")) {
+    else if (d && d->parent && fx_az_is_alias_block(d->parent)) {
         rule->alias_def = d->parent;
     }
     else if (d && d->args) {
-        const char *a = d->args;
-        char *first = ap_getword_conf(cmd->temp_pool, &a);
-        rule->negate = !strcasecmp(first, "not");
+        rule->negate = fx_az_first_is_not(cmd->temp_pool, d->args);
     }
     *parsed = rule;
     return err;
@@ -147,7 +167,7 @@ typedef struct {
     fx_az_req az;
 } fx_az_pending_t;
 
-static fx_az_pending_t *fx_az_pending_of(conn_rec *c, int create)
+static APR_INLINE fx_az_pending_t *fx_az_pending_of(conn_rec *c, int create)
 {
     fx_az_pending_t *pd = ap_get_module_config(c->conn_config,
                                                &forbidden_explain_module);
@@ -184,8 +204,8 @@ void fx_authz_keep_pending(request_rec *r)
     }
 }
 
-static fx_az_req *fx_az_current(request_rec *r, fx_az_pending_t *pd,
-                                int *pending)
+static APR_INLINE fx_az_req *fx_az_current(request_rec *r,
+                                           fx_az_pending_t *pd, int *pending)
 {
     fx_req_state *st = fx_state_get(r);
     fx_az_req *az = st ? st->subsys[FX_SLOT_AUTHZ] : NULL;
@@ -280,7 +300,12 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
         az = fx_az_keep(r, pd);
         pending = 0;
     }
-    (void)apr_array_push(&az->trail);
+    if (az->trail.nelts < az->trail.nalloc) {
+        az->trail.nelts++;          /* apr_array_push without the call */
+    }
+    else {
+        (void)apr_array_push(&az->trail);
+    }
     steps = (fx_az_step *)az->trail.elts;
     /* inner calls of an alias came back first: this call goes before */
     for (j = az->trail.nelts - 1; j > n0; j--) {

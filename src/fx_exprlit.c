@@ -291,6 +291,14 @@ apr_size_t fx_exprlit_expr_start(const char *text, apr_size_t i)
     return j;
 }
 
+static void fx_el_collect_from(fx_el_scan *s, apr_size_t start,
+                               apr_size_t len)
+{
+    s->pending = apr_array_make(s->p, 4, sizeof(fx_exprlit));
+    s->stack = apr_array_make(s->p, 4, sizeof(int));
+    fx_el_scan_from(s, start, len);
+}
+
 void fx_exprlit_collect(apr_pool_t *p, const char *text, int is_expr,
                         apr_array_header_t *out)
 {
@@ -304,16 +312,20 @@ void fx_exprlit_collect(apr_pool_t *p, const char *text, int is_expr,
     s.p = p;
     s.text = text;
     s.out = out;
-    s.pending = apr_array_make(p, 4, sizeof(fx_exprlit));
-    s.stack = apr_array_make(p, 4, sizeof(int));
     len = strlen(text);
     if (is_expr) {
-        fx_el_scan_from(&s, 0, len);
+        fx_el_collect_from(&s, 0, len);
         return;
     }
     for (i = 0; i < len; i++) {
+        /* every 403's entry passes its directive here (the log's default
+         * redaction): only "Require" and "SSLRequire" can start one */
+        int c = text[i] | 0x20;
+        if (c != 'r' && c != 's') {
+            continue;
+        }
         if ((start = fx_exprlit_expr_start(text, i)) && start < len) {
-            fx_el_scan_from(&s, start, len);
+            fx_el_collect_from(&s, start, len);
             return;
         }
     }

@@ -150,7 +150,7 @@ static int fx_nslots[FX_NPHASES];
 /* httpd's loop for phase ph over the originals, observed.  The handler
  * phase also looks at r->status after OK; fixups keep the file name the
  * hook started from (a per-dir RewriteRule chain is replayed from it). */
-static APR_INLINE int fx_run_phase(int ph, request_rec *r)
+static APR_INLINE int fx_run_loop(int ph, request_rec *r)
 {
     const fx_slot *s = fx_slots[ph];
     const int n = fx_nslots[ph];
@@ -159,13 +159,6 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r)
     const int is_fixups = fx_phases[ph].is_fixups;
     int k;
 
-    /* mod_authz_core evaluates Require in these two phases (fx_authz.c) */
-    if (fx_phases[ph].pre == FX_PRE_AUTHZ_BEGIN) {
-        fx_authz_begin(r);
-    }
-    else if (fx_phases[ph].pre == FX_PRE_AUTHZ_SECOND) {
-        fx_authz_second_pass(r);
-    }
     for (k = 0; k < n; k++) {
         const char *filename_in = is_fixups ? r->filename : NULL;
         int rv = s[k].orig(r);
@@ -189,8 +182,39 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r)
     return DECLINED;    /* RUN_FIRST: all declined; RUN_ALL: same as OK */
 }
 
+/* A phase with one hook (lean configurations have several: header_parser,
+ * access_checker, type_checker...) is one call and one comparison: the
+ * loop and its saved registers are out of line. */
+static APR_INLINE int fx_run_phase(int ph, request_rec *r,
+                                   int (*loop)(request_rec *))
+{
+    /* mod_authz_core evaluates Require in these two phases (fx_authz.c) */
+    if (fx_phases[ph].pre == FX_PRE_AUTHZ_BEGIN) {
+        fx_authz_begin(r);
+    }
+    else if (fx_phases[ph].pre == FX_PRE_AUTHZ_SECOND) {
+        fx_authz_second_pass(r);
+    }
+    if (fx_nslots[ph] == 1 && !fx_phases[ph].is_fixups) {
+        int rv = fx_slots[ph][0].orig(r);
+        if (rv == DECLINED
+            || (rv == OK && !(fx_phases[ph].is_handler
+                              && r->status == HTTP_FORBIDDEN))) {
+            return rv;      /* what the loop returns, as httpd reads it */
+        }
+        if (!fx_slots[ph][0].ours) {
+            rv = fx_after(&fx_slots[ph][0], r, rv, NULL);
+        }
+        return rv;
+    }
+    return loop(r);
+}
+
 #define FX_RUNNER(i) \
-    static int fx_runner_##i(request_rec *r) { return fx_run_phase(i, r); }
+    static int __attribute__((noinline)) fx_loop_##i(request_rec *r)       \
+    { return fx_run_loop(i, r); }                                          \
+    static int fx_runner_##i(request_rec *r)                               \
+    { return fx_run_phase(i, r, fx_loop_##i); }
 FX_RUNNER(0) FX_RUNNER(1) FX_RUNNER(2) FX_RUNNER(3) FX_RUNNER(4) FX_RUNNER(5)
 FX_RUNNER(6) FX_RUNNER(7) FX_RUNNER(8) FX_RUNNER(9) FX_RUNNER(10)
 #if FX_NPHASES > 11

@@ -72,7 +72,14 @@ fx_entry *fx_entry_make(apr_pool_t *p)
 {
     fx_entry *e = apr_palloc(p, sizeof(*e));
     e->pool = p;
-    e->fields = apr_array_make(p, 32, sizeof(fx_field));
+    /* apr_array_make would zero the 32 fields (2.5 KB); fx_slot sets every
+     * member of a field it adds. */
+    e->fields = apr_palloc(p, sizeof(*e->fields));
+    e->fields->pool = p;
+    e->fields->elt_size = sizeof(fx_field);
+    e->fields->nelts = 0;
+    e->fields->nalloc = 32;
+    e->fields->elts = apr_palloc(p, sizeof(fx_field) * 32);
     memset(e->head, 0xff, sizeof(e->head));     /* all -1 */
     e->order = NULL;
     e->removed = 0;
@@ -131,6 +138,7 @@ static fx_field *fx_slot(fx_entry *e, const char *key)
     if (!f) {
         unsigned h = fx_key_hash(key, len);
         f = apr_array_push(e->fields);
+        memset(f, 0, sizeof(*f));
         f->key = key;
         f->key_len = len;
         f->rank = fx_key_rank(key, len, e->fields->nelts);

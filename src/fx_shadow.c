@@ -10,18 +10,21 @@
 #include "http_core.h"
 #include "fx_private.h"
 
-static void fx_flatten(const fx_shadow_list *l, const char *name,
+/* first: name's first letter in lower case (directive names are ASCII),
+ * so most records are passed over without a strcasecmp. */
+static void fx_flatten(const fx_shadow_list *l, const char *name, int first,
                        apr_array_header_t *out)
 {
     for (; l; l = l->next) {
         if (l->rec) {
-            if (!name || strcasecmp(l->rec->name, name) == 0) {
+            if (!name || (((unsigned char)l->rec->name[0] | 0x20) == first
+                          && strcasecmp(l->rec->name, name) == 0)) {
                 APR_ARRAY_PUSH(out, const fx_shadow_rec *) = l->rec;
             }
         }
         else {
-            fx_flatten(l->base, name, out);
-            fx_flatten(l->add, name, out);
+            fx_flatten(l->base, name, first, out);
+            fx_flatten(l->add, name, first, out);
         }
     }
 }
@@ -31,6 +34,6 @@ apr_array_header_t *fx_shadow_find(apr_pool_t *p, const fx_shadow_list *l,
 {
     apr_array_header_t *out = apr_array_make(p, 4,
                                              sizeof(const fx_shadow_rec *));
-    fx_flatten(l, name, out);
+    fx_flatten(l, name, name ? ((unsigned char)name[0] | 0x20) : 0, out);
     return out;
 }

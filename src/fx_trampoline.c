@@ -3,19 +3,22 @@
  * a backend's 403 passed through mod_proxy, mod_dir's index sub-request).
  *
  * In post_config each request-phase hook array is taken over in place,
- * keeping its length, order and names (core's ap_setup_auth_internal
- * counts the auth hooks: reference §5.3 rule 1; mod_info lists the names):
+ * keeping its order and names, and its length wherever something reads it
+ * (core's ap_setup_auth_internal counts the auth hooks: reference §5.3
+ * rule 1; mod_info lists the names):
  * element 0 gets this phase's runner, which calls every original function
  * in order itself, exactly as httpd's RUN_FIRST / RUN_ALL loop would, and
  * notes the one that returned something other than OK/DECLINED; elements
  * 1..n-1 get a function that returns DECLINED, which both loop kinds step
- * over.  One runner per phase, whatever the number of modules: there is no
- * cap and nothing is left unobserved.  The originals sit in a pconf table
+ * over (and, where no mod_info reads the arrays, httpd's loop is told the
+ * array holds the runner alone: same calls, no stand-ins).  One runner
+ * per phase, whatever the number of modules: there is no cap and nothing
+ * is left unobserved.  The originals sit in a pconf table
  * per generation: httpd rebuilds the arrays each generation and never sorts
  * after post_config, so this runs once per generation, in the parent,
- * before any child exists.  On the allowed path the cost is the same as one
- * trampoline per hook (2n calls for n hooks) and a comparison per hook;
- * nothing is allocated. */
+ * before any child exists.  On the allowed path the cost is one call per
+ * phase and a call and a comparison per hook (plus n-1 stand-ins where the
+ * length is kept); nothing is allocated. */
 #include <string.h>
 #include "apr_strings.h"
 #include "ap_mmn.h"
@@ -237,9 +240,23 @@ static int fx_stand_in(request_rec *r)
     return DECLINED;
 }
 
+/* core's ap_setup_auth_internal counts these phases' hooks (it runs in
+ * core's post_config, before this one, but the count is theirs to keep). */
+static int fx_is_auth_phase(int ph)
+{
+    return fx_phases[ph].get == ap_hook_get_access_checker
+        || fx_phases[ph].get == ap_hook_get_access_checker_ex
+        || fx_phases[ph].get == ap_hook_get_check_user_id
+        || fx_phases[ph].get == ap_hook_get_auth_checker;
+}
+
 void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
 {
     int ph, used = 0;
+    /* mod_info lists every module of every hook array: with it loaded the
+     * arrays keep their length (the stand-ins are stepped over); without
+     * it, only httpd's own loops read the request-phase arrays. */
+    int keep_length = ap_find_linked_module("mod_info.c") != NULL;
 
     fx_rewrite_unwrap();
     for (ph = 0; ph < FX_NPHASES; ph++) {
@@ -280,6 +297,11 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
         links[0].pFunc = fx_runners[ph];
         for (k = 1; k < arr->nelts; k++) {
             links[k].pFunc = fx_stand_in;
+        }
+        if (!keep_length && !fx_is_auth_phase(ph)) {
+            /* Nobody reads this array but httpd's loop: let it call the
+             * runner alone, not the runner and n-1 stand-ins. */
+            arr->nelts = 1;
         }
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,

@@ -107,20 +107,36 @@ static int fx_az_is_alias_block(const ap_directive_t *d)
            && !strcasecmp(d->directive, "<AuthzProviderAlias");
 }
 
+/* A quoted first word: ap_getword_conf decides (rare; out of line, so the
+ * common path keeps no address-taken local). */
+static int __attribute__((noinline)) fx_az_quoted_is_not(apr_pool_t *p,
+                                                         const char *args)
+{
+    return !strcasecmp(ap_getword_conf(p, &args), "not");
+}
+
+/* ap_getword_conf's white space (apr_isspace in the C locale), without the
+ * locale look-up: .htaccess lines are parsed on every request. */
+static APR_INLINE int fx_az_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* mod_authz_core's test: the first word (ap_getword_conf) is "not".  An
- * unquoted word ends at white space, so only a quote needs the real
- * function. */
+ * unquoted word ends at white space, and a backslash in it stays, so only
+ * a quote needs the real function.  (c | 0x20) == 'n' holds for 'n' and
+ * 'N' only. */
 static int fx_az_first_is_not(apr_pool_t *p, const char *args)
 {
     const char *a = args;
-    while (*a && apr_isspace(*a)) {
+    while (fx_az_space(*a)) {
         a++;
     }
     if (*a == '"' || *a == '\'') {
-        return !strcasecmp(ap_getword_conf(p, &args), "not");
+        return fx_az_quoted_is_not(p, args);
     }
-    return apr_tolower(a[0]) == 'n' && apr_tolower(a[1]) == 'o'
-           && apr_tolower(a[2]) == 't' && (!a[3] || apr_isspace(a[3]));
+    return (a[0] | 0x20) == 'n' && (a[1] | 0x20) == 'o'
+           && (a[2] | 0x20) == 't' && (!a[3] || fx_az_space(a[3]));
 }
 
 static const char *fx_az_parse(int slot, cmd_parms *cmd, const char *line,

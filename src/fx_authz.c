@@ -266,33 +266,18 @@ static int fx_az_effect(const fx_az_rule *rule, int rv)
  * when the per-connection buffer is full, so an allowed request never
  * allocates for them -- such calls are only counted.  Every other call is
  * kept up to FX_AZ_MAX_STEPS; past that the replay says it cannot tell. */
-static authz_status fx_az_check(int slot, request_rec *r, const char *line,
-                                const void *parsed)
+/* The provider call of rule returned rv; the trail had n0 steps before it.
+ * An alias' inner call (or a sub-request run by the provider) may have
+ * moved the trail meanwhile. */
+static authz_status fx_az_record(request_rec *r, fx_az_pending_t *pd,
+                                 const fx_az_rule *rule,
+                                 const char *alias_name, int n0,
+                                 authz_status rv)
 {
-    const authz_provider *orig = fx_az_slots[slot].orig;
-    const fx_az_rule *rule = parsed;
-    fx_dir_conf *dc;
-    fx_az_pending_t *pd;
     fx_az_req *az;
     fx_az_step *step, *steps;
-    int n0, pending, effect, j;
-    const char *alias_name;
-    authz_status rv;
+    int pending, effect, j;
 
-    if (!rule || rule->magic != &fx_az_magic
-        || (dc = fx_dir_get(r)) == NULL || dc->enabled == 0) {
-        return orig->check_authorization(r, line,
-                                         rule && rule->magic == &fx_az_magic
-                                         ? rule->orig_parsed : parsed);
-    }
-    pd = fx_az_pending_of(r->connection, 1);
-    az = fx_az_current(r, pd, &pending);
-    alias_name = rule->alias_def
-        ? apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) : NULL;
-    n0 = az->trail.nelts;
-    az->depth++;
-    rv = orig->check_authorization(r, line, rule->orig_parsed);
-    /* an alias' inner call may have moved the trail meanwhile */
     az = fx_az_current(r, pd, &pending);
     az->depth--;
     effect = fx_az_effect(rule, rv);
@@ -335,6 +320,55 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     step->pass = az->pass;
     az->calls += (az->depth == 0);
     return rv;
+}
+
+static authz_status fx_az_check(int slot, request_rec *r, const char *line,
+                                const void *parsed)
+{
+    const authz_provider *orig = fx_az_slots[slot].orig;
+    const fx_az_rule *rule = parsed;
+    fx_dir_conf *dc;
+    fx_az_pending_t *pd;
+    fx_az_req *az;
+    int n0, pending;
+    const char *alias_name;
+    authz_status rv;
+
+    if (!rule || rule->magic != &fx_az_magic
+        || (dc = fx_dir_get(r)) == NULL || dc->enabled == 0) {
+        return orig->check_authorization(r, line,
+                                         rule && rule->magic == &fx_az_magic
+                                         ? rule->orig_parsed : parsed);
+    }
+    pd = fx_az_pending_of(r->connection, 1);
+    az = fx_az_current(r, pd, &pending);
+    n0 = az->trail.nelts;
+    if (pending && !rule->alias_def && n0 < FX_AZ_INLINE_STEPS) {
+        /* The common case: a plain rule, the trail still on the
+         * connection with room.  When nothing moved it during the call,
+         * the step goes straight into the buffer: what fx_az_record does
+         * then (a neutral effect is kept: n0 < FX_AZ_KEEP_NEUTRAL). */
+        az->depth++;
+        rv = orig->check_authorization(r, line, rule->orig_parsed);
+        if (pd->r == r && az->trail.nelts == n0 && !fx_state_get(r)) {
+            fx_az_step *step = &az->steps[n0];
+            az->depth--;
+            step->rule = rule;
+            step->alias_name = NULL;
+            step->result = rv;
+            step->depth = az->depth;
+            step->pass = az->pass;
+            az->trail.nelts = n0 + 1;
+            az->calls += (az->depth == 0);
+            return rv;
+        }
+        return fx_az_record(r, pd, rule, NULL, n0, rv);
+    }
+    alias_name = rule->alias_def
+        ? apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE) : NULL;
+    az->depth++;
+    rv = orig->check_authorization(r, line, rule->orig_parsed);
+    return fx_az_record(r, pd, rule, alias_name, n0, rv);
 }
 
 /* mod_authz_core is about to evaluate (fx_trampoline.c's access_checker_ex

@@ -206,9 +206,25 @@ static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return fx_report_open_logs(pconf, s);
 }
 
+int fx_insert_filters_wanted;
+
+static int fx_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    fx_insert_filters_wanted = 0;   /* a static build keeps it across generations */
+    return OK;
+}
+
 static void fx_insert_filters(request_rec *r)
 {
-    const fx_dir_conf *dc = fx_dir_get(r);
+    const fx_dir_conf *dc;
+    if (!fx_insert_filters_wanted) {
+        return;                     /* no section sets either directive */
+    }
+    dc = fx_dir_get(r);
     /* Every request comes here: where neither directive is set (and r is
      * the initial request, whose settings the wire part reads), neither
      * part has anything to do. */
@@ -234,6 +250,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_version_register_hooks(p);
     fx_counters_register_hooks(p);
     ap_hook_insert_filter(fx_insert_filters, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_pre_config(fx_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(forbidden_explain) = {

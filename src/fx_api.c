@@ -77,6 +77,7 @@ const char *fx_api_set_reason_header(cmd_parms *cmd, void *dconf,
         }
     }
     dc->reason_header = strcasecmp(name, "none") ? name : "";
+    fx_insert_filters_wanted = 1;
     return NULL;
 }
 

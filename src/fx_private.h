@@ -191,7 +191,11 @@ void fx_rewrite_register_hooks(apr_pool_t *p);
 void fx_wire_register_hooks(apr_pool_t *p);
 
 /* insert_filter, per subsystem; one hook in the glue calls both, since it
- * runs for every request. */
+ * runs for every request.  fx_insert_filters_wanted: some section of this
+ * generation's configuration sets ForbiddenExplainReasonHeader or a wire
+ * directive (none of them is allowed in .htaccess); set by their handlers,
+ * reset in pre_config. */
+extern int fx_insert_filters_wanted;
 void fx_api_insert_filter(request_rec *r);
 void fx_wire_insert_filter(request_rec *r);
 

@@ -102,6 +102,7 @@ static fx_wire_dir_conf *fx_wire_conf(cmd_parms *cmd, void *dconf)
     fx_dir_conf *dc = dconf;
     if (!dc->wire) {
         dc->wire = fx_wire_create_dir(cmd->pool);
+        fx_insert_filters_wanted = 1;
     }
     return dc->wire;
 }

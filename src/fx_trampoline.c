@@ -23,6 +23,7 @@
 #include "http_protocol.h"
 #include "http_core.h"
 #include "fx_private.h"
+#include "fx_reportonly.h"
 
 typedef int fx_request_hook_fn(request_rec *r);
 
@@ -80,6 +81,7 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
         fx_authz_subrequest_denied(r, mst);
     }
     fx_rewrite_origin_noted(r, o);
+    fx_reportonly_denied(r, s->phase);  /* would the candidate deny too? */
 }
 
 /* Anything but a plain OK/DECLINED: decide whether it produced a 403.
@@ -136,6 +138,9 @@ static const struct {
     { "handler",           ap_hook_get_handler,           1, 0, 0 },
 };
 
+/* type_checker: authorization is over (report-only rules run here). */
+#define FX_PH_TYPE_CHECKER (FX_NPHASES - 3)
+
 /* Per generation (pconf), written in post_config only. */
 static fx_slot *fx_slots[FX_NPHASES];
 static int fx_nslots[FX_NPHASES];
@@ -152,6 +157,9 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r)
     const int is_fixups = fx_phases[ph].is_fixups;
     int k;
 
+    if (ph == FX_PH_TYPE_CHECKER) {
+        fx_reportonly_point(r);     /* one pointer test unless covered */
+    }
     for (k = 0; k < n; k++) {
         const char *filename_in = is_fixups ? r->filename : NULL;
         int rv = s[k].orig(r);

@@ -237,11 +237,25 @@ static const char *fx_ro_shown(apr_pool_t *p, const char *name)
     return name[0] == '<' ? apr_pstrcat(p, name, ">", NULL) : name;
 }
 
+/* mod_access_compat's directives, as it spells them. */
+static const char *fx_ro_compat_name(const char *name)
+{
+    static const char *const compat[] = { "Order", "Allow", "Deny", "Satisfy",
+                                          NULL };
+    int i;
+    for (i = 0; compat[i]; i++) {
+        if (!strcasecmp(name, compat[i])) {
+            return compat[i];
+        }
+    }
+    return NULL;
+}
+
 static const char *fx_ro_parse_body(cmd_parms *cmd, struct fx_ro_conf *c,
                                     fx_ro_node *parent, ap_directive_t *d)
 {
     for (; d; d = d->next) {
-        const char *name = d->directive, *err;
+        const char *name = d->directive, *err, *compat;
         int op, neg;
 
         if (!strcasecmp(name, "Require")) {
@@ -254,9 +268,8 @@ static const char *fx_ro_parse_body(cmd_parms *cmd, struct fx_ro_conf *c,
             err = "<ForbiddenExplainReportOnly> cannot be nested in another "
                   "<ForbiddenExplainReportOnly>";
         }
-        else if (!strcasecmp(name, "Order") || !strcasecmp(name, "Allow")
-                 || !strcasecmp(name, "Deny") || !strcasecmp(name, "Satisfy")) {
-            err = apr_pstrcat(cmd->pool, name, " is not supported inside "
+        else if ((compat = fx_ro_compat_name(name)) != NULL) {
+            err = apr_pstrcat(cmd->pool, compat, " is not supported inside "
                               "<ForbiddenExplainReportOnly>: only Require "
                               "rules are evaluated report-only; write the "
                               "candidate with Require (`Deny from 10.0.0.0/8` "

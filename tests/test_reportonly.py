@@ -98,17 +98,25 @@ Include custom.d/bb-env.conf
         Require user alice
     </ForbiddenExplainReportOnly>
 </Directory>
+<AuthzProviderAlias ip lan-only 10.0.0.0/8>
+</AuthzProviderAlias>
+<Directory "{docroot}/alias">
+    Require all denied
+    <ForbiddenExplainReportOnly>
+        Require lan-only
+    </ForbiddenExplainReportOnly>
+</Directory>
 <Directory "{docroot}/needuser">
     <ForbiddenExplainReportOnly>
         Require valid-user
     </ForbiddenExplainReportOnly>
 </Directory>
-LogLevel warn authz_core:debug
+LogLevel warn authz_core:debug authz_user:debug
 '''
 
 HTACCESS = "# candidate\n<ForbiddenExplainReportOnly>\nRequire ip 10.9.9.9\n</ForbiddenExplainReportOnly>\n"
 FILES = ["bb", "bbreal", "admin", "admin/locked", "ht", "htno", "htno2", "expr",
-         "auth", "needuser"]
+         "auth", "needuser", "alias"]
 MTIME = 1700000000
 
 
@@ -333,7 +341,8 @@ def test_user_candidate_is_silent_and_names_the_user(pair):
     e = got[0]
     assert d(e, "directive") == "Require user alice"
     assert d(e, "user") == "bob" and d(e, "rule_saw") == "user"
-    # mod_authz_user's AH01663 for bob would be the candidate's: not logged
+    # mod_authz_user's AH01663 (debug, on here) for bob would be the
+    # candidate's line: providers stay silent while it is evaluated
     assert "AH01663" not in log
     ra, got, _ = send(a, "/auth/x.txt", headers=basic("alice"))
     assert ra.status == 200 and got == []
@@ -346,6 +355,19 @@ def test_candidate_needing_a_user_would_ask_for_one(pair):
     assert ra.status == 200 and len(got) == 1
     assert d(got[0], "report_only_result") == "denied-no-user"
     assert "(401)" in d(got[0], "detail")
+
+
+def test_alias_candidate_stays_out_of_httpds_trail(pair):
+    a, _ = pair
+    r, got, _ = send(a, "/alias/x.txt")
+    assert r.status == 403 and len(got) == 1
+    e = got[0]
+    # httpd made one call (Require all denied); the candidate's alias calls
+    # the wrapped ip provider, which must not record it
+    assert e["trail_calls"] == 1 and len(e["trail"]) == 1
+    assert d(e, "directive") == "Require all denied"
+    assert e["report_only_would_deny"] is True
+    assert d(e["report_only_rule"], "directive") == "Require lan-only"
 
 
 # -- configuration checks (apache2 -t, no server started) -------------------

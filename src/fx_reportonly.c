@@ -59,6 +59,7 @@ struct fx_ro_node {
     const void *parsed;             /* leaves: what its parser made */
     int index;                      /* leaves: 0.., in evaluation order */
     int absolute;                   /* leaves: Require all denied */
+    apr_int64_t limited;            /* the methods it applies to (<Limit>) */
     fx_ro_node *first, *last, *next;
 };
 
@@ -95,6 +96,7 @@ static fx_ro_node *fx_ro_node_new(apr_pool_t *p, int op, int negate,
     n->negate = negate;
     n->d = d;
     n->index = -1;
+    n->limited = -1;
     return n;
 }
 
@@ -470,6 +472,7 @@ const char *fx_reportonly_section(cmd_parms *cmd, void *dconf,
     fx_ro_warn_useless(cmd, box);
     for (n = box->first; n; n = next) {
         next = n->next;
+        n->limited = cmd->limited;  /* a <Limit> around this container */
         fx_ro_append(c->root, n);
     }
     c->limited |= cmd->limited;
@@ -490,11 +493,15 @@ typedef struct {
 } fx_ro_run;
 
 /* apply_authz_sections over the candidate (mod_authz_core.c). */
-static int fx_ro_apply(fx_ro_run *run, const fx_ro_node *n)
+static int fx_ro_apply(fx_ro_run *run, const fx_ro_node *n, int parent_op)
 {
     request_rec *r = run->r;
     int result;
 
+    if (!(n->limited & (AP_METHOD_BIT << r->method_number))) {
+        /* limited to other methods */
+        return parent_op == FX_AZ_AND ? AUTHZ_GRANTED : AUTHZ_NEUTRAL;
+    }
     if (!n->op) {
         apr_table_setn(r->notes, AUTHZ_PROVIDER_NAME_NOTE, n->prov_name);
         result = n->prov->check_authorization(r, n->args, n->parsed);
@@ -508,7 +515,7 @@ static int fx_ro_apply(fx_ro_run *run, const fx_ro_node *n)
         const fx_ro_node *c;
         result = AUTHZ_NEUTRAL;
         for (c = n->first; c; c = c->next) {
-            int cr = fx_ro_apply(run, c);
+            int cr = fx_ro_apply(run, c, n->op);
             if (cr == AUTHZ_GENERAL_ERROR) {
                 return cr;
             }
@@ -606,7 +613,7 @@ static int fx_ro_eval(request_rec *r, const struct fx_ro_conf *c,
     r->log = &fx_ro_silent;
     run.r = r;
     run.res = res;
-    result = fx_ro_apply(&run, c->root);
+    result = fx_ro_apply(&run, c->root, FX_AZ_AND);
     r->log = log;
     fx_authz_quiet(conn, quiet);
     r->user = user;

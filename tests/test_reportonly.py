@@ -106,6 +106,13 @@ Include custom.d/bb-env.conf
         Require lan-only
     </ForbiddenExplainReportOnly>
 </Directory>
+<Location "/lim">
+    <Limit POST>
+        <ForbiddenExplainReportOnly>
+            Require ip 10.9.9.9
+        </ForbiddenExplainReportOnly>
+    </Limit>
+</Location>
 <Directory "{docroot}/needuser">
     <ForbiddenExplainReportOnly>
         Require valid-user
@@ -116,7 +123,7 @@ LogLevel warn authz_core:debug authz_user:debug
 
 HTACCESS = "# candidate\n<ForbiddenExplainReportOnly>\nRequire ip 10.9.9.9\n</ForbiddenExplainReportOnly>\n"
 FILES = ["bb", "bbreal", "admin", "admin/locked", "ht", "htno", "htno2", "expr",
-         "auth", "needuser", "alias"]
+         "auth", "needuser", "alias", "lim"]
 MTIME = 1700000000
 
 
@@ -355,6 +362,18 @@ def test_candidate_needing_a_user_would_ask_for_one(pair):
     assert ra.status == 200 and len(got) == 1
     assert d(got[0], "report_only_result") == "denied-no-user"
     assert "(401)" in d(got[0], "detail")
+
+
+def test_candidate_inside_limit_covers_those_methods(pair):
+    a, b = pair
+    ra, got, _ = send(a, "/lim/x.txt")
+    assert ra.status == 200 and got == []
+    ra, got, _ = send(a, "/lim/x.txt", method="POST", body=b"x")
+    rb = b.get("/lim/x.txt", method="POST", body=b"x")
+    same_response(ra, rb)
+    assert len(got) == 1 and d(got[0], "method") == "POST"
+    assert got[0]["status"] == ra.status != 403
+    assert d(got[0], "directive") == "Require ip 10.9.9.9"
 
 
 def test_alias_candidate_stays_out_of_httpds_trail(pair):

@@ -148,6 +148,8 @@ def build(with_containers):
         h.mkdir("htdocs/" + sub)
         p = h.write("htdocs/%s/x.txt" % sub, "x in %s\n" % sub)
         os.utime(p, (MTIME, MTIME))
+    p = h.write("htdocs/admin/index.html", "index of admin\n")
+    os.utime(p, (MTIME, MTIME))
     ht = HTACCESS if with_containers else ""
     h.write("htdocs/ht/.htaccess", ht)
     h.write("htdocs/htno/.htaccess", ht)
@@ -272,6 +274,12 @@ def test_admin_allowlist(pair):
     # the allowlisted address: served, no entry
     ra, got, _ = send(a, "/admin/x.txt", source="127.0.0.2")
     assert ra.status == 200 and got == []
+    # a directory URL: the request is evaluated once, mod_dir's index
+    # sub-request not again (the uri is r->uri after mod_dir's redirect)
+    ra, got, _ = send(a, "/admin/")
+    same_response(ra, b.get("/admin/"))
+    assert ra.status == 200 and ra.body == b"index of admin\n"
+    assert len(got) == 1 and d(got[0], "uri") == "/admin/index.html"
 
 
 def test_access_log_untouched(pair):

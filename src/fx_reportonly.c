@@ -40,6 +40,7 @@
 #include "fx_authz_eval.h"
 #include "fx_section.h"
 #include "fx_reportonly.h"
+#include "fx_rotree.h"
 
 #define FX_RO_NAME "<ForbiddenExplainReportOnly"
 /* Leaf results live on the stack up to this many leaves per candidate. */
@@ -47,21 +48,6 @@
 /* Trail items shown (the named rule is always among them). */
 #define FX_RO_MAX_SHOWN 16
 #define FX_RO_MAX_RESP 8
-
-typedef struct fx_ro_node fx_ro_node;
-struct fx_ro_node {
-    int op;                         /* 0: a Require line; FX_AZ_AND/OR */
-    int negate;                     /* Require not, <RequireNone> */
-    const ap_directive_t *d;        /* the line */
-    const char *prov_name;          /* leaves: the provider, as written */
-    const char *args;               /* leaves: its arguments */
-    const authz_provider *prov;     /* leaves: the real provider */
-    const void *parsed;             /* leaves: what its parser made */
-    int index;                      /* leaves: 0.., in evaluation order */
-    int absolute;                   /* leaves: Require all denied */
-    apr_int64_t limited;            /* the methods it applies to (<Limit>) */
-    fx_ro_node *first, *last, *next;
-};
 
 struct fx_ro_conf {
     fx_ro_node *root;               /* the section's implicit RequireAny */
@@ -88,53 +74,6 @@ typedef struct {
 /* -------------------------------------------------------------------- */
 /* configuration                                                         */
 
-static fx_ro_node *fx_ro_node_new(apr_pool_t *p, int op, int negate,
-                                  const ap_directive_t *d)
-{
-    fx_ro_node *n = apr_pcalloc(p, sizeof(*n));
-    n->op = op;
-    n->negate = negate;
-    n->d = d;
-    n->index = -1;
-    n->limited = -1;
-    return n;
-}
-
-static void fx_ro_append(fx_ro_node *parent, fx_ro_node *child)
-{
-    child->next = NULL;
-    if (parent->last) {
-        parent->last->next = child;
-    }
-    else {
-        parent->first = child;
-    }
-    parent->last = child;
-}
-
-/* mod_authz_core's format_authz_command for a container. */
-static const char *fx_ro_cont_name(const fx_ro_node *n)
-{
-    if (n->op == FX_AZ_AND) {
-        return n->negate ? "<RequireNotAll>" : "<RequireAll>";
-    }
-    return n->negate ? "<RequireNone>" : "<RequireAny>";
-}
-
-static int fx_ro_container_kind(const char *name, int *op, int *neg)
-{
-    if (!strcasecmp(name, "<RequireAll")) {
-        *op = FX_AZ_AND; *neg = 0; return 1;
-    }
-    if (!strcasecmp(name, "<RequireAny")) {
-        *op = FX_AZ_OR; *neg = 0; return 1;
-    }
-    if (!strcasecmp(name, "<RequireNone")) {
-        *op = FX_AZ_OR; *neg = 1; return 1;
-    }
-    return 0;
-}
-
 static const char *fx_ro_trim(const char *s)
 {
     while (*s == ' ' || *s == '\t') {
@@ -152,7 +91,7 @@ static const char *fx_ro_parse_require(cmd_parms *cmd, struct fx_ro_conf *c,
 {
     const char *args = d->args ? d->args : "";
     fx_ro_node *n = fx_ro_node_new(cmd->pool, 0, 0, d);
-    const authz_provider *prov;
+    const authz_provider *prov, *real;
     ap_directive_t *saved = cmd->directive;
 
     n->prov_name = ap_getword_conf(cmd->pool, &args);
@@ -174,13 +113,13 @@ static const char *fx_ro_parse_require(cmd_parms *cmd, struct fx_ro_conf *c,
     }
     /* The real provider: the wrappers of fx_authz.c would record these
      * calls in the trail of httpd's own evaluation. */
-    n->prov = fx_authz_unwrapped(prov);
-    if (n->prov->parse_require_line) {
+    n->prov = real = fx_authz_unwrapped(prov);
+    if (real->parse_require_line) {
         const char *err;
         apr_pool_userdata_setn(n->prov_name, AUTHZ_PROVIDER_NAME_NOTE,
                                apr_pool_cleanup_null, cmd->temp_pool);
         cmd->directive = d;     /* ap_expr_parse_cmd names this line */
-        err = n->prov->parse_require_line(cmd, args, &n->parsed);
+        err = real->parse_require_line(cmd, args, &n->parsed);
         cmd->directive = saved;
         if (err) {
             return err;
@@ -295,101 +234,6 @@ static const char *fx_ro_parse_body(cmd_parms *cmd, struct fx_ro_conf *c,
     return NULL;
 }
 
-/* Does the list (children of a container of operator s_op) hold a rule
- * that is not negated once mod_authz_core has shaped it: same-operator
- * containers merged into their parent (add_authz_section), a negated
- * container of the other operator replaced by its children with their
- * negation flipped (authz_core_check_section, De Morgan)?  toggle: the
- * flips above this list. */
-static int fx_ro_has_positive(const fx_ro_node *first, int s_op, int toggle)
-{
-    const fx_ro_node *n;
-    for (n = first; n; n = n->next) {
-        if (n->op && !n->negate && n->op == s_op) {
-            if (fx_ro_has_positive(n->first, s_op, toggle)) {
-                return 1;
-            }
-        }
-        else if (n->op && n->negate && n->op != s_op) {
-            if (fx_ro_has_positive(n->first, n->op, !toggle)) {
-                return 1;
-            }
-        }
-        else if (!(n->negate ^ toggle)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static const fx_ro_node *fx_ro_only_negative(const fx_ro_node *s);
-
-static const fx_ro_node *fx_ro_check_list(const fx_ro_node *first, int s_op)
-{
-    const fx_ro_node *n, *bad;
-    for (n = first; n; n = n->next) {
-        if (!n->op) {
-            continue;
-        }
-        bad = (!n->negate && n->op == s_op) ? fx_ro_check_list(n->first, s_op)
-                                            : fx_ro_only_negative(n);
-        if (bad) {
-            return bad;
-        }
-    }
-    return NULL;
-}
-
-/* The container httpd's check_config would refuse (AH01624: it contains
- * only negative authorization directives), or NULL. */
-static const fx_ro_node *fx_ro_only_negative(const fx_ro_node *s)
-{
-    const fx_ro_node *bad = fx_ro_check_list(s->first, s->op);
-    if (bad) {
-        return bad;
-    }
-    return fx_ro_has_positive(s->first, s->op, 0) ? NULL : s;
-}
-
-/* The answers a node can give, over every answer its providers can give
- * (each leaf on its own: a superset, so "never" is proven). */
-enum { FX_RO_G = 1, FX_RO_D = 2, FX_RO_N = 4 };
-
-static int fx_ro_outcomes(const fx_ro_node *n)
-{
-    int set;
-    if (!n->op) {
-        const char *a = fx_ro_trim(n->args);
-        set = strcasecmp(n->prov_name, "all") ? (FX_RO_G | FX_RO_D)
-            : !strcasecmp(a, "granted") ? FX_RO_G : FX_RO_D;
-    }
-    else {
-        const fx_ro_node *c;
-        int any_g = 0, any_d = 0, all_n = 1, all_gn = 1, all_dn = 1;
-        for (c = n->first; c; c = c->next) {
-            int s = fx_ro_outcomes(c);
-            any_g |= (s & FX_RO_G) != 0;
-            any_d |= (s & FX_RO_D) != 0;
-            all_n &= (s & FX_RO_N) != 0;
-            all_gn &= (s & (FX_RO_G | FX_RO_N)) != 0;
-            all_dn &= (s & (FX_RO_D | FX_RO_N)) != 0;
-        }
-        if (n->op == FX_AZ_AND) {
-            set = (any_d ? FX_RO_D : 0) | (all_gn && any_g ? FX_RO_G : 0)
-                  | (all_n ? FX_RO_N : 0);
-        }
-        else {
-            set = (any_g ? FX_RO_G : 0) | (all_dn && any_d ? FX_RO_D : 0)
-                  | (all_n ? FX_RO_N : 0);
-        }
-    }
-    if (n->negate) {
-        set = ((set & FX_RO_G) ? FX_RO_D : 0)
-              | ((set & (FX_RO_D | FX_RO_N)) ? FX_RO_N : 0);
-    }
-    return set;
-}
-
 /* A candidate that cannot tell requests apart is reported at startup (and,
  * in .htaccess, when the file is read): it says nothing about traffic. */
 static void fx_ro_warn_useless(cmd_parms *cmd, const fx_ro_node *box)
@@ -492,66 +336,21 @@ typedef struct {
     unsigned char *res;             /* per leaf: 0 not called, else 1+result */
 } fx_ro_run;
 
-/* apply_authz_sections over the candidate (mod_authz_core.c). */
-static int fx_ro_apply(fx_ro_run *run, const fx_ro_node *n, int parent_op)
+/* One provider call, as apply_authz_sections makes it. */
+static int fx_ro_call(void *baton, const fx_ro_node *n)
 {
+    fx_ro_run *run = baton;
     request_rec *r = run->r;
+    const authz_provider *prov = n->prov;
     int result;
 
-    if (!(n->limited & (AP_METHOD_BIT << r->method_number))) {
-        /* limited to other methods */
-        return parent_op == FX_AZ_AND ? AUTHZ_GRANTED : AUTHZ_NEUTRAL;
+    apr_table_setn(r->notes, AUTHZ_PROVIDER_NAME_NOTE, n->prov_name);
+    result = prov->check_authorization(r, n->args, n->parsed);
+    apr_table_unset(r->notes, AUTHZ_PROVIDER_NAME_NOTE);
+    if (result < AUTHZ_DENIED || result > AUTHZ_DENIED_NO_USER) {
+        result = AUTHZ_GENERAL_ERROR;
     }
-    if (!n->op) {
-        apr_table_setn(r->notes, AUTHZ_PROVIDER_NAME_NOTE, n->prov_name);
-        result = n->prov->check_authorization(r, n->args, n->parsed);
-        apr_table_unset(r->notes, AUTHZ_PROVIDER_NAME_NOTE);
-        if (result < AUTHZ_DENIED || result > AUTHZ_DENIED_NO_USER) {
-            result = AUTHZ_GENERAL_ERROR;
-        }
-        run->res[n->index] = (unsigned char)(result + 1);
-    }
-    else {
-        const fx_ro_node *c;
-        result = AUTHZ_NEUTRAL;
-        for (c = n->first; c; c = c->next) {
-            int cr = fx_ro_apply(run, c, n->op);
-            if (cr == AUTHZ_GENERAL_ERROR) {
-                return cr;
-            }
-            if (cr == AUTHZ_NEUTRAL) {
-                continue;
-            }
-            if (n->op == FX_AZ_AND) {
-                if (cr == AUTHZ_DENIED) {
-                    result = cr;
-                    break;
-                }
-                if ((cr == AUTHZ_DENIED_NO_USER && result != AUTHZ_DENIED)
-                    || result == AUTHZ_NEUTRAL) {
-                    result = cr;
-                }
-            }
-            else {
-                if (cr == AUTHZ_GRANTED) {
-                    result = cr;
-                    break;
-                }
-                if ((cr == AUTHZ_DENIED_NO_USER && result == AUTHZ_DENIED)
-                    || result == AUTHZ_NEUTRAL) {
-                    result = cr;
-                }
-            }
-        }
-    }
-    if (n->negate) {
-        if (result == AUTHZ_GRANTED) {
-            result = AUTHZ_DENIED;
-        }
-        else if (result == AUTHZ_DENIED || result == AUTHZ_DENIED_NO_USER) {
-            result = AUTHZ_NEUTRAL;
-        }
-    }
+    run->res[n->index] = (unsigned char)(result + 1);
     return result;
 }
 
@@ -613,7 +412,8 @@ static int fx_ro_eval(request_rec *r, const struct fx_ro_conf *c,
     r->log = &fx_ro_silent;
     run.r = r;
     run.res = res;
-    result = fx_ro_apply(&run, c->root, FX_AZ_AND);
+    result = fx_ro_apply(c->root, FX_AZ_AND, r->method_number, fx_ro_call,
+                         &run);
     r->log = log;
     fx_authz_quiet(conn, quiet);
     r->user = user;

@@ -113,6 +113,19 @@ Include custom.d/bb-env.conf
         </ForbiddenExplainReportOnly>
     </Limit>
 </Location>
+<Location "/quiet">
+    ForbiddenExplain Off
+    <ForbiddenExplainReportOnly>
+        Require ip 10.9.9.9
+    </ForbiddenExplainReportOnly>
+</Location>
+<Directory "{docroot}/rw">
+    RewriteEngine On
+    RewriteRule ^a\\.txt$ x.txt
+    <ForbiddenExplainReportOnly>
+        Require ip 10.9.9.9
+    </ForbiddenExplainReportOnly>
+</Directory>
 <Directory "{docroot}/needuser">
     <ForbiddenExplainReportOnly>
         Require valid-user
@@ -123,7 +136,7 @@ LogLevel warn authz_core:debug authz_user:debug
 
 HTACCESS = "# candidate\n<ForbiddenExplainReportOnly>\nRequire ip 10.9.9.9\n</ForbiddenExplainReportOnly>\n"
 FILES = ["bb", "bbreal", "admin", "admin/locked", "ht", "htno", "htno2", "expr",
-         "auth", "needuser", "alias", "lim"]
+         "auth", "needuser", "alias", "lim", "quiet", "rw"]
 MTIME = 1700000000
 
 
@@ -382,6 +395,20 @@ def test_candidate_inside_limit_covers_those_methods(pair):
     assert len(got) == 1 and d(got[0], "method") == "POST"
     assert got[0]["status"] == ra.status != 403
     assert d(got[0], "directive") == "Require ip 10.9.9.9"
+
+
+def test_forbiddenexplain_off_silences_candidates(pair):
+    a, _ = pair
+    r, got, _ = send(a, "/quiet/x.txt")
+    assert r.status == 200 and got == []
+
+
+def test_internal_redirect_gives_one_entry(pair):
+    a, b = pair
+    ra, got, _ = send(a, "/rw/a.txt")
+    same_response(ra, b.get("/rw/a.txt"))
+    assert ra.status == 200 and ra.body == b"x in rw\n"
+    assert len(got) == 1 and d(got[0], "directive") == "Require ip 10.9.9.9"
 
 
 def test_alias_candidate_stays_out_of_httpds_trail(pair):

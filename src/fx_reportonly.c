@@ -745,10 +745,7 @@ static void fx_ro_add_keys(request_rec *r, const fx_ro_verdict *v,
     fx_entry_set(e, "report_only_container",
                  apr_psprintf(r->pool, "%s> (%s:%d)", FX_RO_NAME,
                               v->conf->d->filename, v->conf->d->line_num));
-    if (fx_entry_get(v->facts, "trail")) {
-        fx_entry_set_raw(e, "report_only_trail", fx_entry_get(v->facts,
-                                                              "trail"));
-    }
+    /* no second trail: the regular entry's own must keep its room */
 }
 
 void fx_reportonly_explain(request_rec *r, request_rec *failed, fx_entry *e)

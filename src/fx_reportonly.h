@@ -42,8 +42,8 @@ fx_entry *fx_reportonly_entry(request_rec *r);
  * ForbiddenExplain Off, or a method the container's <Limit> excludes),
  * 0 when the candidate grants, 1 when it would deny (or fail).  When e is
  * not NULL, the candidate's facts are added to it: report_only_would_deny,
- * report_only_result, report_only_rule {directive, file, line, section},
- * report_only_trail. */
+ * report_only_result, report_only_rule {directive, file, line, section,
+ * result}, report_only_container. */
 int fx_reportonly_evaluate(request_rec *r, fx_entry *e);
 
 /* fx_authz.c, for this file: the provider a wrapper stands for (prov

@@ -307,10 +307,22 @@ def test_access_log_untouched(pair):
 
 
 def test_httpd_403_says_whether_candidate_denies_too(pair):
-    a, _ = pair
+    a, b = pair
     r, got, _ = send(a, "/admin/locked/x.txt")
     assert r.status == 403 and len(got) == 1
     e = got[0]
+    # the regular explanation is the one B gives (only report_only_* added;
+    # B's line numbers differ: its config lacks the containers)
+    _, gb, _ = send(b, "/admin/locked/x.txt")
+    eb = gb[0]
+    assert set(e) - set(eb) == {"report_only_would_deny", "report_only_result",
+                                "report_only_rule", "report_only_container"}
+    assert set(eb) <= set(e)
+    for k in ("reason", "module", "phase", "directive", "decided_by",
+              "trail_calls", "detail", "hint", "rule_saw", "ah"):
+        assert e[k] == eb[k], k
+    assert [(t["directive"], t["result"]) for t in e["trail"]] == \
+        [(t["directive"], t["result"]) for t in eb["trail"]]
     assert "report_only" not in e
     assert d(e, "directive") == "Require all denied"
     assert e["report_only_would_deny"] is True

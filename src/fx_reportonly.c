@@ -68,6 +68,7 @@ typedef struct {
     const char *rule_json;          /* {"directive","file","line","section"} */
     const char *phase;              /* where it was evaluated */
     fx_entry *facts;                /* trail, responsible, rule_saw, ... */
+    int named_at;                   /* the named rule's trail item, or -1 */
     int logged;
 } fx_ro_verdict;
 
@@ -487,9 +488,9 @@ static const char *fx_ro_item(apr_pool_t *p, const fx_ro_node *n, int raw)
     return apr_pstrcat(p, item, "}", NULL);
 }
 
-static void fx_ro_trail(apr_pool_t *p, const struct fx_ro_conf *c,
-                        const unsigned char *res, const fx_ro_node *named,
-                        fx_entry *facts)
+static int fx_ro_trail(apr_pool_t *p, const struct fx_ro_conf *c,
+                       const unsigned char *res, const fx_ro_node *named,
+                       fx_entry *facts)
 {
     const char *json = "[";
     int i, shown = 0, calls = 0, omitted = 0, named_at = -1;
@@ -522,6 +523,7 @@ static void fx_ro_trail(apr_pool_t *p, const struct fx_ro_conf *c,
     if (omitted) {
         fx_entry_set_raw(facts, "trail_omitted", apr_itoa(p, omitted));
     }
+    return named_at;
 }
 
 static const char *fx_ro_rule_json(apr_pool_t *p, const fx_ro_node *n,
@@ -597,7 +599,7 @@ static fx_ro_verdict *fx_ro_judge(request_rec *r, const struct fx_ro_conf *c,
     }
     v->decided_by = !v->named ? "unknown" : v->named->op ? "no-rule-granted"
                                                           : "rule";
-    fx_ro_trail(p, c, res, v->named, v->facts);
+    v->named_at = fx_ro_trail(p, c, res, v->named, v->facts);
     if (v->known && resp->nelts) {
         const char *json = "[";
         for (i = 0; i < resp->nelts && i < FX_RO_MAX_RESP; i++) {
@@ -723,6 +725,7 @@ void fx_reportonly_denied(request_rec *r, const char *phase)
             v->rule_json = NULL;
             v->decided_by = "unknown";
             v->facts = fx_entry_make(r->pool);
+            v->named_at = -1;
         }
     }
     else {
@@ -871,6 +874,10 @@ fx_entry *fx_reportonly_entry(request_rec *r)
                  apr_psprintf(p, "%s> (%s:%d)", FX_RO_NAME,
                               v->conf->d->filename, v->conf->d->line_num));
     fx_entry_visit(v->facts, fx_ro_copy_fact, e);
+    if (v->named_at >= 0) {
+        /* the size policy keeps the deciding call longest */
+        fx_entry_mark_deciding(e, "trail", v->named_at);
+    }
     return e;
 }
 

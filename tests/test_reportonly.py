@@ -78,6 +78,9 @@ Include custom.d/bb-env.conf
 <Directory "{docroot}/ht">
     AllowOverride AuthConfig
 </Directory>
+<Directory "{docroot}/htbad">
+    AllowOverride AuthConfig
+</Directory>
 <Directory "{docroot}/htno">
     AllowOverride FileInfo
 </Directory>
@@ -136,7 +139,7 @@ LogLevel warn authz_core:debug authz_user:debug
 
 HTACCESS = "# candidate\n<ForbiddenExplainReportOnly>\nRequire ip 10.9.9.9\n</ForbiddenExplainReportOnly>\n"
 FILES = ["bb", "bbreal", "admin", "admin/locked", "ht", "htno", "htno2", "expr",
-         "auth", "needuser", "alias", "lim", "quiet", "rw"]
+         "auth", "needuser", "alias", "lim", "quiet", "rw", "htbad"]
 MTIME = 1700000000
 
 
@@ -167,6 +170,9 @@ def build(with_containers):
     h.write("htdocs/ht/.htaccess", ht)
     h.write("htdocs/htno/.htaccess", ht)
     h.write("htdocs/htno2/.htaccess", "Require ip 10.9.9.9\n")
+    h.write("htdocs/htbad/.htaccess", "<ForbiddenExplainReportOnly>\n"
+            "Require nosuch x\n</ForbiddenExplainReportOnly>\n"
+            if with_containers else "Require nosuch x\n")
     return h.start()
 
 
@@ -353,6 +359,15 @@ def test_htaccess_without_authconfig_is_500_like_require(pair):
     # what httpd does with a plain Require there
     r2 = a.get("/htno2/x.txt")
     assert r2.status == 500
+
+
+def test_bad_candidate_in_htaccess_is_500_like_a_bad_require(pair):
+    a, b = pair
+    ra, got, log = send(a, "/htbad/x.txt")
+    rb, _, blog = send(b, "/htbad/x.txt")
+    assert ra.status == rb.status == 500
+    assert "Unknown Authz provider: nosuch" in log
+    assert "Unknown Authz provider: nosuch" in blog
 
 
 def test_expression_vary_is_not_added(pair):

@@ -526,3 +526,22 @@ def test_useless_candidates_reported_at_startup(make_httpd, inner, warning):
         assert "<ForbiddenExplainReportOnly> at %s %s" % (at, warning) in out, out
     else:
         assert "can never" not in out, out
+
+
+def test_conf_example_parses(make_httpd):
+    """conf-examples/reportonly.conf, with its custom.d files made as it
+    says, is accepted by apache2 -t."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "conf-examples", "reportonly.conf")) as f:
+        example = f.read()
+    h = make_httpd(name="roex")
+    os.makedirs(os.path.join(h.root, "custom.d"))
+    for f in INCLUDED:
+        shutil.copy(os.path.join(DATA, f + ".conf"),
+                    os.path.join(h.root, "custom.d", f + ".conf"))
+    h.write("custom.d/bb-env.conf", ENV_PART + "\n")
+    h.write("custom.d/bb-rules.conf", RULE_PART + "\n")
+    h.body += example.replace("/var/www/html", h.docroot) + "\n"
+    rc, out = h.configtest()
+    assert rc == 0, out
+    assert "can never" not in out

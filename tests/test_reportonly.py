@@ -545,3 +545,17 @@ def test_conf_example_parses(make_httpd):
     rc, out = h.configtest()
     assert rc == 0, out
     assert "can never" not in out
+
+
+def test_candidates_survive_graceful_restarts(make_httpd):
+    h = make_httpd(name="rogr")
+    h.conf('<Location "/admin">\n%s\nRequire ip 10.1.2.0/24\n%s\n</Location>'
+           % (RO_OPEN, RO_CLOSE))
+    h.mkdir("htdocs/admin")
+    h.write("htdocs/admin/x.txt", "x\n")
+    h.start()
+    for _ in range(2):
+        h.graceful()
+        r, got, _ = send(h, "/admin/x.txt")
+        assert r.status == 200 and len(got) == 1
+        assert d(got[0], "directive") == "Require ip 10.1.2.0/24"

@@ -135,6 +135,7 @@ Include custom.d/bb-env.conf
     </ForbiddenExplainReportOnly>
 </Directory>
 LogLevel warn authz_core:debug authz_user:debug
+ForbiddenExplainLog logs/fx.json
 '''
 
 HTACCESS = "# candidate\n<ForbiddenExplainReportOnly>\nRequire ip 10.9.9.9\n</ForbiddenExplainReportOnly>\n"
@@ -299,6 +300,16 @@ def test_admin_allowlist(pair):
     same_response(ra, b.get("/admin/"))
     assert ra.status == 200 and ra.body == b"index of admin\n"
     assert len(got) == 1 and d(got[0], "uri") == "/admin/index.html"
+
+
+def test_own_log_gets_the_same_entry(pair):
+    a, _ = pair
+    _, got, _ = send(a, "/admin/x.txt")
+    with open(os.path.join(a.logs, "fx.json")) as f:
+        last = harness.strict_json(f.read().splitlines()[-1])[0]
+    assert last["report_only"] is True
+    assert last["request_id"] == got[0]["request_id"]
+    assert last["directive"] == "Require ip 10.1.2.0/24 127.0.0.2"
 
 
 def test_access_log_untouched(pair):

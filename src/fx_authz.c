@@ -32,6 +32,7 @@
 #include "fx_authz_eval.h"
 #include "fx_compat.h"
 #include "fx_authz_env.h"
+#include "fx_reportonly.h"
 
 /* -------------------------------------------------------------------- */
 /* provider wrapping                                                     */
@@ -180,6 +181,7 @@ static const char *fx_az_parse(int slot, cmd_parms *cmd, const char *line,
  * starts, and the request pointer tells sub-requests apart. */
 typedef struct {
     const request_rec *r;
+    int quiet;              /* fx_reportonly.c is evaluating: record nothing */
     fx_az_req az;
 } fx_az_pending_t;
 
@@ -191,6 +193,7 @@ static APR_INLINE fx_az_pending_t *fx_az_pending_of(conn_rec *c, int create)
         /* fx_az_current initialises it for each request */
         pd = apr_palloc(c->pool, sizeof(*pd));
         pd->r = NULL;
+        pd->quiet = 0;
         ap_set_module_config(c->conn_config, &forbidden_explain_module, pd);
     }
     return pd;
@@ -341,6 +344,10 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
                                          ? rule->orig_parsed : parsed);
     }
     pd = fx_az_pending_of(r->connection, 1);
+    if (pd->quiet) {
+        /* a report-only rule's alias: not part of httpd's evaluation */
+        return orig->check_authorization(r, line, rule->orig_parsed);
+    }
     az = fx_az_current(r, pd, &pending);
     n0 = az->trail.nelts;
     if (pending && !rule->alias_def && n0 < FX_AZ_INLINE_STEPS) {
@@ -2183,4 +2190,60 @@ void fx_authz_register_hooks(apr_pool_t *p)
     /* The start of each Require evaluation is seen by the phase runners
      * (fx_authz_begin, fx_authz_second_pass): no auth hook of this module,
      * so httpd's per-configuration auth optimisation is unchanged. */
+}
+
+/* -------------------------------------------------------------------- */
+/* for the report-only rules (fx_reportonly.c)                           */
+
+const authz_provider *fx_authz_unwrapped(const authz_provider *prov)
+{
+    if (prov && fx_az_is_wrapper(prov)) {
+        return fx_az_slots[(const authz_provider *)prov - fx_az_wrappers].orig;
+    }
+    return prov;
+}
+
+int fx_authz_quiet(conn_rec *c, int on)
+{
+    fx_az_pending_t *pd = fx_az_pending_of(c, on);
+    int was = pd ? pd->quiet : 0;
+    if (pd) {
+        pd->quiet = on;
+    }
+    return was;
+}
+
+void fx_authz_rule_saw(request_rec *r, apr_pool_t *p, const ap_directive_t *d,
+                       int negate, int result, fx_entry *e)
+{
+    fx_az_rule rule;
+    fx_az_view v;
+    apr_array_header_t *out = apr_array_make(p, 6, sizeof(fx_az_fact));
+    const ap_directive_t *eff[1];
+    const char *hint = NULL;
+    int i;
+
+    memset(&rule, 0, sizeof(rule));
+    memset(&v, 0, sizeof(v));
+    rule.magic = &fx_az_magic;
+    rule.d = d;
+    rule.negate = negate;
+    v.rule = &rule;
+    v.d = d;
+    v.result = result;
+    v.text = fx_dtext(p, d);
+    eff[0] = d;
+    fx_az_attribute(r, p, &v, out, &hint, eff, 1);
+    for (i = 0; i < out->nelts; i++) {
+        const fx_az_fact *f = &APR_ARRAY_IDX(out, i, fx_az_fact);
+        if (!f->value) {
+            continue;
+        }
+        if (f->raw) {
+            fx_entry_set_raw(e, f->key, f->value);
+        }
+        else {
+            fx_entry_set(e, f->key, f->value);
+        }
+    }
 }

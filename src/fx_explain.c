@@ -7,6 +7,7 @@
 #include "apr_file_info.h"
 #include "fx_private.h"
 #include "fx_classify.h"
+#include "fx_reportonly.h"
 
 static const char *fx_origin_module(const fx_origin *o)
 {
@@ -165,6 +166,7 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     fx_waf_explain(r, failed, st, e);
     fx_upstream_explain(r, failed, st, e);
     fx_api_explain(r, failed, st, e);
+    fx_reportonly_explain(r, failed, e);    /* would the candidate deny? */
     fx_explain_untraced(failed, e);
     fx_explain_verified_whole(failed, e);
 

@@ -31,6 +31,7 @@ typedef struct {
     int enabled;                    /* ForbiddenExplain On|Off */
     fx_wire_dir_conf *wire;         /* ForbiddenExplainHeaders & co. */
     const char *reason_header;      /* ForbiddenExplainReasonHeader (fx_api.c) */
+    struct fx_ro_conf *reportonly;  /* <ForbiddenExplainReportOnly> (fx_reportonly.c) */
 } fx_dir_conf;
 
 typedef struct {
@@ -67,7 +68,7 @@ typedef struct {
 
 /* Slots of fx_req_state.subsys, one per subsystem that keeps request state. */
 enum { FX_SLOT_AUTHZ, FX_SLOT_FS, FX_SLOT_WAF, FX_SLOT_WIRE, FX_SLOT_REWRITE,
-       FX_SLOT_COUNT };
+       FX_SLOT_REPORTONLY, FX_SLOT_COUNT };
 
 typedef struct fx_req_state fx_req_state;
 struct fx_req_state {

@@ -14,6 +14,7 @@
 #include "http_main.h"
 #include "fx_private.h"
 #include "fx_counters.h"
+#include "fx_reportonly.h"
 
 /* The error-log line (prefix + message) must stay below MAX_STRING_LEN
  * (8192); this leaves room for the prefix and ErrorLogFormat items. */
@@ -84,7 +85,11 @@ static int __attribute__((noinline)) fx_log_403(request_rec *r)
     for (last = r; last->next; last = last->next)
         ;
     if (last->status != HTTP_FORBIDDEN) {
-        return DECLINED;            /* the allowed path ends here */
+        /* served, but a report-only rule would deny (fx_reportonly.c) */
+        if (!(e = fx_reportonly_entry(r))) {
+            return DECLINED;        /* the allowed path ends here */
+        }
+        goto write;
     }
     failed = fx_failed_request(r, &last);
     if (!fx_enabled(failed)) {
@@ -96,6 +101,7 @@ static int __attribute__((noinline)) fx_log_403(request_rec *r)
         return DECLINED;
     }
     st->logged_entry = 1;
+write:
     fx_wire_redact_log_entry(r, e);
 
     sc = ap_get_module_config(r->server->module_config,
@@ -119,8 +125,12 @@ static int __attribute__((noinline)) fx_log_403(request_rec *r)
         len = strlen(line);
         apr_file_write_full(sc->log_file, line, len, NULL);
     }
-    fx_publish(r, e, json);
-    fx_counters_add(r, e, FX_COUNT_DENIED);
+    if (!fx_entry_get(e, "report_only")) {
+        /* FORBIDDEN_* stay unset on requests httpd served */
+        fx_publish(r, e, json);
+    }
+    fx_counters_add(r, e, fx_entry_get(e, "report_only") ? FX_COUNT_WOULD_DENY
+                                                         : FX_COUNT_DENIED);
     return DECLINED;
 }
 
@@ -184,15 +194,21 @@ int fx_report_open_logs(apr_pool_t *pconf, server_rec *s)
 static int fx_log_transaction(request_rec *r)
 {
     const request_rec *last;
+    int stateful = 0;
 
     if (r->main) {
         return DECLINED;
     }
-    for (last = r; last->next; last = last->next)
-        ;
-    if (last->status != HTTP_FORBIDDEN) {
+    for (last = r; ; last = last->next) {
+        stateful |= fx_state_get(last) != NULL;
+        if (!last->next) {
+            break;
+        }
+    }
+    if (last->status != HTTP_FORBIDDEN && !stateful) {
         return DECLINED;            /* the allowed path ends here */
     }
+    /* a 403, or a served request a report-only rule may have judged */
     return fx_log_403(r);
 }
 

@@ -26,6 +26,7 @@
 #include "http_protocol.h"
 #include "http_core.h"
 #include "fx_private.h"
+#include "fx_reportonly.h"
 
 typedef fx_hook_fn fx_request_hook_fn;
 
@@ -83,6 +84,7 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
         fx_authz_subrequest_denied(r, mst);
     }
     fx_rewrite_origin_noted(r, o);
+    fx_reportonly_denied(r, s->phase);  /* would the candidate deny too? */
 }
 
 /* Anything but a plain OK/DECLINED: decide whether it produced a 403.
@@ -146,6 +148,9 @@ static const struct {
     { "handler",           ap_hook_get_handler,           1, 0, 0, 0, 0 },
 };
 
+/* type_checker: authorization is over (report-only rules run here). */
+#define FX_PH_TYPE_CHECKER (FX_NPHASES - 3)
+
 /* Per generation (pconf), written in post_config only. */
 static fx_slot *fx_slots[FX_NPHASES];
 static int fx_nslots[FX_NPHASES];
@@ -197,6 +202,9 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r,
     }
     else if (fx_phases[ph].pre == FX_PRE_AUTHZ_SECOND) {
         fx_authz_second_pass(r);
+    }
+    else if (ph == FX_PH_TYPE_CHECKER) {
+        fx_reportonly_point(r);     /* one pointer test unless covered */
     }
     if (fx_nslots[ph] == 1 && !fx_phases[ph].is_fixups) {
         int rv = fx_slots[ph][0].orig(r);

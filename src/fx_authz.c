@@ -2112,3 +2112,61 @@ void fx_authz_register_hooks(apr_pool_t *p)
     ap_hook_check_access_ex(fx_az_begin, NULL, NULL,
                             APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
 }
+
+/* -------------------------------------------------------------------- */
+/* fx_whatif.c: why a simulated request was allowed                      */
+
+/* The Require rules that granted r (kept for simulated requests even when
+ * all granted): *granted a JSON array of {directive, file, line, section,
+ * mechanism, effect}, *trail the trail as in an entry (both log-safe
+ * JSON).  Returns the number of granting rules, 0 when no Require was
+ * evaluated, -1 when the rules seen do not reproduce a grant. */
+int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
+                     const char **trail)
+{
+    fx_req_state *st;
+    const apr_array_header_t *t;
+    apr_array_header_t *resp;
+    fx_az_node *root;
+    const char *json = "[";
+    int i, last_pass = 1, first_pass = 2, omitted, at;
+
+    fx_authz_keep_pending(r);
+    st = fx_state_get(r);
+    t = st ? st->authz_trail : NULL;
+    *granted = *trail = NULL;
+    if (!t || !t->nelts) {
+        return 0;
+    }
+    for (i = 0; i < t->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(t, i, fx_az_step);
+        last_pass = s->pass > last_pass ? s->pass : last_pass;
+        first_pass = s->pass < first_pass ? s->pass : first_pass;
+    }
+    *trail = fx_az_trail_json(r, p, t, first_pass != last_pass, -1,
+                              &omitted, &at);
+    root = fx_az_rebuild(r, p, t, last_pass);
+    if (!root || fx_az_evaluate(root) != FX_AZ_GRANTED) {
+        return -1;
+    }
+    resp = apr_array_make(p, 4, sizeof(int));
+    fx_az_responsible(root, resp);
+    for (i = 0; i < resp->nelts && i < FX_AZ_MAX_RESP; i++) {
+        int k = APR_ARRAY_IDX(resp, i, int);
+        const fx_az_step *s = &APR_ARRAY_IDX(t, k, fx_az_step);
+        fx_az_view v = fx_az_view_of(r, p, t, k);
+        json = apr_pstrcat(p, json, i ? "," : "", "{\"directive\":",
+                           fx_jstr(p, v.text), ",\"file\":",
+                           fx_jstr(p, v.d ? v.d->filename : NULL),
+                           ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
+                           ",\"section\":",
+                           fx_jstr(p, v.d ? fx_section_of(p, v.d,
+                                                          s->rule->in_htaccess)
+                                          : NULL),
+                           ",\"mechanism\":\"authz\",\"effect\":\"",
+                           fx_az_result_name(fx_az_effect(s->rule, s->result)),
+                           "\"}", NULL);
+    }
+    *granted = apr_pstrcat(p, json, "]", NULL);
+    return resp->nelts;
+}

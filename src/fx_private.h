@@ -95,6 +95,10 @@ struct fx_req_state {
     int explained_done;
     int explained_traced;
     apr_hash_t *htaccess_records;
+    /* fx_whatif.c: a request the simulator runs (authentication skipped,
+     * the Require trail kept, fx_trampoline.c); sim_user its user */
+    int simulated;
+    const char *sim_user;
 };
 
 
@@ -254,5 +258,12 @@ const char *fx_wire_add_redact(cmd_parms *cmd, void *dconf, const char *arg,
                                const char *flag);
 /* log_transaction: applies ForbiddenExplainRedact ... log to e in place. */
 void fx_wire_redact_log_entry(request_rec *r, fx_entry *e);
+/* fx_wire.c: ForbiddenExplainTrustedClients admits r (fx_whatif.c). */
+int fx_wire_client_trusted(request_rec *r);
+/* fx_authz.c: the Require rules that granted a simulated request. */
+int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
+                     const char **trail);
+/* fx_whatif.c: SetHandler forbidden-explain-whatif */
+void fx_whatif_register_hooks(apr_pool_t *p);
 
 #endif

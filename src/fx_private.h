@@ -99,6 +99,8 @@ struct fx_req_state {
      * the Require trail kept, fx_trampoline.c); sim_user its user */
     int simulated;
     const char *sim_user;
+    server_rec *sim_server;         /* its server record: a silent copy */
+    server_rec *sim_real;           /* ... of this one */
 };
 
 

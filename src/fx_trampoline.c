@@ -206,6 +206,11 @@ fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
         st = fx_state_ensure(r);
         st->simulated = 1;
         st->sim_user = mst->sim_user;
+        st->sim_server = mst->sim_server;
+        st->sim_real = mst->sim_real;
+        if (st->sim_real && r->server == st->sim_real) {
+            r->server = st->sim_server;     /* made while translate ran */
+        }
     }
     if (fx_phases[ph].is_handler) {
         return DECLINED;
@@ -215,7 +220,22 @@ fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
         return OK;
     }
     st->simulated = -1;         /* the ordinary loop, once */
-    rv = fx_run_phase(ph, r);
+    if (!strcmp(phase, "translate_name") && st->sim_real
+        && r->server == st->sim_server) {
+        /* mod_rewrite tells a vhost without rewrite directives by its
+         * server record's address: translate_name sees the real one, and
+         * what it would log goes nowhere (a silent LogLevel) */
+        static const struct ap_logconf silent = { NULL, -1 };
+        const struct ap_logconf *keep = r->log;
+        r->server = st->sim_real;
+        r->log = &silent;
+        rv = fx_run_phase(ph, r);
+        r->server = st->sim_server;
+        r->log = keep;
+    }
+    else {
+        rv = fx_run_phase(ph, r);
+    }
     st->simulated = 1;
     if (!strcmp(phase, "access_checker_ex") || !strcmp(phase, "auth_checker")) {
         fx_authz_keep_pending(r);

@@ -494,11 +494,17 @@ static apr_table_t *fx_wi_redirect_env(apr_pool_t *p, apr_table_t *env)
     return out;
 }
 
-static void fx_wi_mark(request_rec *r, const fx_wi_probe *pr)
+static void fx_wi_mark(request_rec *r, const fx_wi_probe *pr,
+                       const request_rec *prev)
 {
     fx_req_state *st = fx_state_ensure(r);
     st->simulated = 1;
     st->sim_user = pr->user ? apr_pstrdup(r->pool, pr->user) : NULL;
+    if (prev) {
+        const fx_req_state *pst = fx_state_get(prev);
+        st->sim_server = pst->sim_server;
+        st->sim_real = pst->sim_real;
+    }
 }
 
 /* The request an internal redirect to uri makes of prev (the part of
@@ -541,7 +547,7 @@ static request_rec *fx_wi_follow(request_rec *prev, const char *uri,
     r->useragent_addr = prev->useragent_addr;
     r->useragent_ip = prev->useragent_ip;
     r->used_path_info = AP_REQ_DEFAULT_PATH_INFO;
-    fx_wi_mark(r, pr);
+    fx_wi_mark(r, pr, prev);
     ap_run_create_request(r);
     apr_table_setn(r->subprocess_env, "REDIRECT_STATUS",
                    apr_itoa(r->pool, prev->status));
@@ -614,7 +620,7 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
 
     rr = ap_create_request(c);
     run->first = run->last = rr;
-    fx_wi_mark(rr, pr);
+    fx_wi_mark(rr, pr, NULL);
     rr->request_time = apr_time_now();
     rr->method = apr_pstrdup(rr->pool, pr->method);
     rr->method_number = ap_method_number_of(rr->method);
@@ -658,6 +664,8 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     /* httpd's lines for this request go to /dev/null (error_log hooks
      * still see them) */
     rr->server = fx_wi_silent_server(w, found);
+    fx_state_ensure(rr)->sim_server = rr->server;
+    fx_state_ensure(rr)->sim_real = found;
     c->base_server = c->base_server == found ? rr->server
                                              : fx_wi_silent_server(w, c->base_server);
     rr->per_dir_config = rr->server->lookup_defaults;
@@ -946,7 +954,7 @@ static int fx_wi_handle(request_rec *r)
         return HTTP_FORBIDDEN;
     }
     if (r->method_number != M_POST) {
-        r->allowed = AP_METHOD_BIT << M_POST;
+        ap_allow_standard_methods(r, REPLACE_ALLOW, M_POST, -1);
         return HTTP_METHOD_NOT_ALLOWED;
     }
     ctype = apr_table_get(r->headers_in, "Content-Type");

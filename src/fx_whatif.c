@@ -54,7 +54,7 @@
 #define FX_WI_MAX_BATCH (1024 * 1024)
 #define FX_WI_MAX_PROBES 1000
 #define FX_WI_MAX_PATH 8190
-#define FX_WI_MAX_REDIRECTS 10
+#define FX_WI_MAX_REDIRECTS 100   /* LimitInternalRecursion stops sooner */
 #define FX_WI_ENTRY_BUDGET 16384
 
 /* -------------------------------------------------------------------- */
@@ -457,12 +457,26 @@ static int fx_wi_handler(fx_wi *w, fx_wi_run *run, request_rec *r)
         }
         return OK;
     }
-    if ((!r->handler || !strcmp(r->handler, "default-handler"))
-        && r->finfo.filetype == APR_REG
-        && (r->method_number == M_GET || r->method_number == M_POST)) {
+    if (!r->handler || !strcmp(r->handler, "default-handler")
+        || (h && !strcmp(h, DIR_MAGIC_TYPE))) {
+        /* core's default_handler, in its order */
         apr_file_t *f;
-        apr_status_t rv = apr_file_open(&f, r->filename, APR_READ | APR_BINARY,
-                                        0, r->pool);
+        apr_status_t rv;
+        if (r->method_number == M_OPTIONS) {
+            return OK;
+        }
+        if (r->method_number != M_GET && r->method_number != M_POST) {
+            return HTTP_METHOD_NOT_ALLOWED;
+        }
+        if (r->finfo.filetype == APR_NOFILE || r->finfo.filetype == APR_DIR
+            || (r->used_path_info != AP_REQ_ACCEPT_PATH_INFO && r->path_info
+                && *r->path_info)) {
+            return HTTP_NOT_FOUND;
+        }
+        if (r->finfo.filetype != APR_REG) {
+            return OK;
+        }
+        rv = apr_file_open(&f, r->filename, APR_READ | APR_BINARY, 0, r->pool);
         run->emulated = "core: the default handler's open of the file was "
                         "repeated (closed at once, nothing read)";
         if (rv != APR_SUCCESS) {
@@ -641,7 +655,10 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     hosthdr = (port == (!strcmp(scheme, "https") ? 443 : 80))
               ? host : apr_psprintf(rr->pool, "%s:%d", host, port);
     apr_table_setn(rr->headers_in, "Host", hosthdr);
-    if (ap_update_vhost_from_headers_ex(rr, 1) != HTTP_OK
+    /* As httpd matches: an address without name-based virtual hosts
+     * serves any Host; with them, a Host no name matches is unknown (httpd
+     * would fall back to the first). */
+    if (ap_update_vhost_from_headers_ex(rr, 0) != HTTP_OK
         || rr->status != HTTP_OK) {
         server_rec *dflt = c->base_server;
         return apr_psprintf(w->p, "unknown virtual host: no ServerName or "
@@ -681,6 +698,12 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
         request_rec *last = run->last;
         if (!last->handler || strcmp(last->handler, "redirect-handler")
             || !last->filename || strncmp(last->filename, "redirect:", 9)) {
+            break;
+        }
+        /* LimitInternalRecursion, as ap_internal_redirect checks it */
+        if (ap_is_recursion_limit_exceeded(last)) {
+            rv = HTTP_INTERNAL_SERVER_ERROR;
+            fx_wi_note(w, "internal redirects exceed LimitInternalRecursion");
             break;
         }
         run->last = fx_wi_follow(last, last->filename + 9, pr);

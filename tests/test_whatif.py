@@ -526,3 +526,52 @@ def test_authz_differential_sample():
             checked, n403, allowed)
     finally:
         h.cleanup()
+
+
+# -- the command-line client -------------------------------------------------------
+
+def can_i(h, *args, env=None):
+    tool = os.path.join(os.path.dirname(__file__), "..", "tools", "fx-can-i")
+    e = dict(os.environ, FX_WHATIF_URL="http://127.0.0.1:%d/.fx-whatif" % h.port)
+    e.update(env or {})
+    p = subprocess.run(["/usr/bin/python3", tool] + list(args),
+                       capture_output=True, text=True, env=e, timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_fx_can_i(site, tmp_path):
+    h = site
+    base = "http://127.0.0.1:%d" % h.port
+    rc, out = can_i(h, "--as", "127.0.0.2", "GET", base + "/ipdeny/x.txt")
+    assert rc == 1, out
+    line = h.conf_line_of("    Require ip 127.0.0.1")
+    assert "DENIED 403" in out
+    assert "rule:   Require ip 127.0.0.1 (%s:%d)" % (h.conf_file, line) in out
+    assert "hint:" in out and "127.0.0.2" in out
+    rc, out = can_i(h, "--as", "127.0.0.1", "GET", base + "/ipdeny/x.txt")
+    assert rc == 0, out
+    assert "ALLOWED 200" in out
+    assert "granted by: Require ip 127.0.0.1 (%s:%d)" % (h.conf_file, line) in out
+    rc, out = can_i(h, "--as", "127.0.0.1", "-H", "Referer: http://evil.example/",
+                    "GET", base + "/hot/x.txt")
+    assert rc == 1 and "RewriteRule ^/hot/ - [F]" in out, out
+    rc, out = can_i(h, "--as", "127.0.0.1", "--user", "bob", "--json", "GET",
+                    base + "/private/x.txt")
+    assert rc == 1, out
+    assert json.loads(out)["entry"]["directive"] == "Require user alice"
+    rc, out = can_i(h, "--as", "nowhere", "GET", base + "/x")
+    assert rc == 2 and "not a numeric" in out, out
+    f = tmp_path / "probes.jsonl"
+    f.write_text("\n".join(json.dumps(p) for p in [
+        {"path": "/open.txt", "host": "127.0.0.1", "port": h.port,
+         "client_ip": "127.0.0.1"},
+        {"path": "/compat/x.txt", "host": "127.0.0.1", "port": h.port,
+         "client_ip": "127.0.0.2"}]) + "\n")
+    rc, out = can_i(h, "--batch", str(f))
+    assert rc == 1, out
+    assert "probe 1: ALLOWED 200" in out and "probe 2: DENIED 403" in out
+    assert "Deny from 127.0.0.2" in out
+    # the endpoint refuses: an error, not a verdict
+    rc, out = can_i(h, "GET", base + "/open.txt",
+                    env={"FX_WHATIF_URL": base + "/open.txt"})
+    assert rc == 2, out

@@ -101,6 +101,7 @@ struct fx_req_state {
     const char *sim_user;
     server_rec *sim_server;         /* its server record: a silent copy */
     server_rec *sim_real;           /* ... of this one */
+    apr_array_header_t *sim_subs;   /* fx_wi_sub: its sub-requests' grants */
 };
 
 
@@ -267,5 +268,8 @@ int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
                      const char **trail);
 /* fx_whatif.c: SetHandler forbidden-explain-whatif */
 void fx_whatif_register_hooks(apr_pool_t *p);
+/* fx_trampoline.c -> fx_whatif.c: a sub-request of a simulated request
+ * went through authorization (mod_dir's index, negotiation). */
+void fx_whatif_sub_authorized(request_rec *r);
 
 #endif

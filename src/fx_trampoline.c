@@ -239,6 +239,9 @@ fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
     st->simulated = 1;
     if (!strcmp(phase, "access_checker_ex") || !strcmp(phase, "auth_checker")) {
         fx_authz_keep_pending(r);
+        if (r->main) {
+            fx_whatif_sub_authorized(r);
+        }
     }
     return rv;
 }

@@ -725,7 +725,68 @@ static const char *fx_wi_std(apr_pool_t *p, const char *raw)
                : "null";
 }
 
-static const char *fx_wi_granted(fx_wi *w, request_rec *last)
+/* A sub-request's grant, copied into its main request's pool (mod_dir
+ * destroys the candidates it does not use). */
+typedef struct {
+    const char *uri;
+    const char *granted;            /* log-safe JSON array */
+} fx_wi_sub;
+
+void fx_whatif_sub_authorized(request_rec *r)
+{
+    fx_req_state *mst = fx_state_get(r->main);
+    const char *granted, *trail;
+    fx_wi_sub *sub = NULL;
+    int i;
+
+    if (!mst || !mst->simulated || !r->uri
+        || fx_authz_granted(r, r->main->pool, &granted, &trail) <= 0) {
+        return;
+    }
+    if (!mst->sim_subs) {
+        mst->sim_subs = apr_array_make(r->main->pool, 2, sizeof(fx_wi_sub));
+    }
+    for (i = 0; i < mst->sim_subs->nelts; i++) {
+        fx_wi_sub *s = &APR_ARRAY_IDX(mst->sim_subs, i, fx_wi_sub);
+        if (!strcmp(s->uri, r->uri)) {
+            sub = s;                /* auth_checker after access_checker_ex */
+        }
+    }
+    if (!sub) {
+        sub = apr_array_push(mst->sim_subs);
+        sub->uri = apr_pstrdup(r->main->pool, r->uri);
+    }
+    sub->granted = granted;
+}
+
+/* The first object of a JSON array of objects. */
+static const char *fx_wi_first(apr_pool_t *p, const char *all)
+{
+    const char *first = apr_pstrndup(p, all + 1, strlen(all) - 2);
+    const char *end = strstr(first, "},{");
+    return end ? apr_pstrndup(p, first, end - first + 1) : first;
+}
+
+/* The grant of the sub-request whose URI the request took over (mod_dir's
+ * index file, by ap_internal_fast_redirect), or NULL. */
+static const char *fx_wi_sub_granted(request_rec *r, const char *orig_uri)
+{
+    fx_req_state *st = fx_state_get(r);
+    int i;
+    if (!st || !st->sim_subs || !r->uri || !strcmp(r->uri, orig_uri)) {
+        return NULL;
+    }
+    for (i = 0; i < st->sim_subs->nelts; i++) {
+        fx_wi_sub *s = &APR_ARRAY_IDX(st->sim_subs, i, fx_wi_sub);
+        if (!strcmp(s->uri, r->uri)) {
+            return s->granted;
+        }
+    }
+    return NULL;
+}
+
+static const char *fx_wi_granted(fx_wi *w, request_rec *last,
+                                 const char *orig_uri)
 {
     request_rec *rr;
     const char *granted = NULL, *trail = NULL, *out;
@@ -741,13 +802,23 @@ static const char *fx_wi_granted(fx_wi *w, request_rec *last)
     }
     if (n > 0) {
         const char *all = fx_wi_std(w->p, granted);
-        /* the first granting rule as an object of its own */
-        const char *first = apr_pstrndup(w->p, all + 1, strlen(all) - 2);
-        const char *end = strstr(first, "},{");
-        if (end) {
-            first = apr_pstrndup(w->p, first, end - first + 1);
+        const char *sub = fx_wi_sub_granted(last, orig_uri);
+        if (sub) {
+            /* the index file served for the directory URL had rules of
+             * its own: they are what lets the client see it */
+            const char *sall = fx_wi_std(w->p, sub);
+            fx_wi_note(w, apr_pstrcat(w->p, "the URL is served by ", last->uri,
+                                      " (mod_dir's index): granted_by names "
+                                      "its rule, granted_by_url the one of "
+                                      "the directory URL", NULL));
+            return apr_pstrcat(w->p, ",\"granted_by\":",
+                               fx_wi_first(w->p, sall), ",\"granted_by_all\":",
+                               sall, ",\"granted_by_url\":",
+                               fx_wi_first(w->p, all), ",\"trail\":",
+                               fx_wi_std(w->p, trail), NULL);
         }
-        out = apr_pstrcat(w->p, ",\"granted_by\":", first,
+        /* the first granting rule as an object of its own */
+        out = apr_pstrcat(w->p, ",\"granted_by\":", fx_wi_first(w->p, all),
                           ",\"granted_by_all\":", all,
                           ",\"trail\":", fx_wi_std(w->p, trail), NULL);
         return out;
@@ -861,7 +932,7 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
                           NULL);
     }
     else if (run.status < 400) {
-        out = apr_pstrcat(w->p, out, fx_wi_granted(w, last), NULL);
+        out = apr_pstrcat(w->p, out, fx_wi_granted(w, last, pr.path), NULL);
     }
     if (ap_is_HTTP_REDIRECT(run.status)) {
         const char *loc = apr_table_get(last->headers_out, "Location");

@@ -136,6 +136,11 @@ RewriteRule ^/hot/ - [F]
 <Directory "{docroot}/noindex">
     Options -Indexes
 </Directory>
+<Directory "{docroot}/idx">
+    <Files "index.html">
+        Require ip 127.0.0.1
+    </Files>
+</Directory>
 ScriptAlias /cgi-bin/ "{root}/cgi-bin/"
 <Directory "{root}/cgi-bin">
     Require all granted
@@ -209,6 +214,7 @@ def site():
     h.write("htdocs/open.txt", "open\n")
     h.mkdir("htdocs/noindex")
     h.mkdir("htdocs/listed")
+    h.write("htdocs/idx/index.html", "index\n")
     h.marker = os.path.join(h.mkdir("ran", 0o777), "cgi-ran")
     h.write("cgi-bin/touch.cgi", "#!/bin/sh\ntouch %s\necho "
             "'Content-Type: text/plain'\necho\necho ran\n" % h.marker,
@@ -270,6 +276,10 @@ def kinds(h):
          {"path": "/secret.txt", "client_ip": "127.0.0.1"}),
         ("no-index", dict(path="/noindex/"),
          {"path": "/noindex/", "client_ip": "127.0.0.1"}),
+        ("index-subrequest", dict(path="/idx/", source="127.0.0.2"),
+         {"path": "/idx/", "client_ip": "127.0.0.2"}),
+        ("index-ok", dict(path="/idx/"),
+         {"path": "/idx/", "client_ip": "127.0.0.1"}),
         ("listed", dict(path="/listed/"),
          {"path": "/listed/", "client_ip": "127.0.0.1"}),
         ("exec-cgi-off", dict(path="/noexec/s.cgi"),
@@ -327,7 +337,8 @@ def test_every_kind_matches_a_real_request(site):
         "require-ip": 403, "require-ip-ok": 200, "env-bot": 403, "env-ok": 200,
         "user-bob": 403, "user-alice": 200, "user-none": 401, "compat": 403,
         "rewrite-referer": 403, "rewrite-ok": 200, "mode-0600": 403,
-        "no-index": 403, "listed": 200, "exec-cgi-off": 403,
+        "no-index": 403, "listed": 200, "index-subrequest": 403,
+        "index-ok": 200, "exec-cgi-off": 403,
         "remoteip-xff": 403, "remoteip-xff-ok": 200, "vhost-deny": 403}, got
 
 
@@ -341,6 +352,12 @@ def test_allowed_requests_name_the_granting_rule(site):
     assert g["line"] == h.conf_line_of("    Require ip 127.0.0.1")
     assert g["section"].startswith('<Directory "%s/ipdeny">' % h.docroot)
     assert g["mechanism"] == "authz"
+    # mod_dir's index sub-request evaluates the <Files> rule
+    a = probe(h, {"path": "/idx/", "client_ip": "127.0.0.1",
+                  "host": "127.0.0.1", "port": h.port})
+    assert a["granted_by"]["directive"] == "Require ip 127.0.0.1", a
+    assert a["granted_by"]["line"] == h.conf_line_of(
+        "        Require ip 127.0.0.1"), a
     a = probe(h, {"path": "/private/x.txt", "client_ip": "127.0.0.1",
                   "user": "alice", "host": "127.0.0.1", "port": h.port})
     assert a["granted_by"]["directive"] == "Require user alice"

@@ -187,6 +187,47 @@ static const char *fx_wi_text(apr_pool_t *p, const fx_jv *v, const char *key,
     return NULL;
 }
 
+/* Does path climb above "/" with ".." segments (also written %2e, which
+ * httpd decodes first)?  httpd would refuse it with 400. */
+static int fx_wi_climbs(apr_pool_t *p, const char *path)
+{
+    char *d = apr_pstrdup(p, path), *o = d;
+    const char *c;
+    int depth = 0;
+
+    for (c = path; *c; c++) {
+        if (c[0] == '%' && c[1] == '2' && (c[2] == 'e' || c[2] == 'E')) {
+            *o++ = '.';
+            c += 2;
+        }
+        else {
+            *o++ = *c;
+        }
+    }
+    *o = '\0';
+    for (c = d; *c; ) {
+        const char *seg;
+        apr_size_t n;
+        while (*c == '/') {
+            c++;
+        }
+        seg = c;
+        while (*c && *c != '/') {
+            c++;
+        }
+        n = (apr_size_t)(c - seg);
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            if (--depth < 0) {
+                return 1;
+            }
+        }
+        else if (n && !(n == 1 && seg[0] == '.')) {
+            depth++;
+        }
+    }
+    return 0;
+}
+
 static const char *fx_wi_parse_probe(apr_pool_t *p, const fx_jv *o,
                                      fx_wi_probe *pr)
 {
@@ -243,6 +284,10 @@ static const char *fx_wi_parse_probe(apr_pool_t *p, const fx_jv *o,
             return "\"path\" holds a space, '?', '#', a control or non-ASCII "
                    "byte: percent-encode it (the query goes in \"query\")";
         }
+    }
+    if (fx_wi_climbs(p, pr->path)) {
+        return "\"path\" climbs above the root with '..' segments (httpd "
+               "answers such a request 400)";
     }
     if ((err = fx_wi_text(p, fx_jsonin_get(o, "query"), "query",
                           FX_WI_MAX_PATH, &pr->query))) {

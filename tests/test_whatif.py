@@ -400,6 +400,12 @@ def test_proxy_and_cgi_have_no_side_effects(site):
     assert '"POST /.fx-whatif HTTP/1.1"' in lines[-1]
     assert not os.path.exists(h.marker)
     assert be.accepted == accepted
+    # control: the per-directory LogLevel of /ipdeny does write for a real
+    # request, so the silence above is the simulator's
+    h.request("/ipdeny/x.txt", source="127.0.0.2")
+    time.sleep(0.2)
+    with open(h.error_log, "rb") as f:
+        assert b"AH01626" in f.read()[len(err_before):]
     # the real requests do what the probes did not: they are the control
     assert h.request("/cgi-bin/touch.cgi").status == 200
     assert os.path.exists(h.marker)
@@ -422,6 +428,8 @@ def test_bad_input(site):
         (dict(good, user="bo\nb"), "CR, LF or NUL"),
         (dict(good, path="x.txt"), "must start with '/'"),
         (dict(good, path="/a b"), "percent-encode"),
+        (dict(good, path="/a/../../etc/passwd"), "climbs above the root"),
+        (dict(good, path="/%2e%2E/etc/passwd"), "climbs above the root"),
         (dict(good, path="/" + "a" * 9000), "longer than"),
         (dict(good, client_ip="somewhere"), "not a numeric"),
         (dict(good, port=70000), "\"port\""),
@@ -592,3 +600,34 @@ def test_fx_can_i(site, tmp_path):
     rc, out = can_i(h, "GET", base + "/open.txt",
                     env={"FX_WHATIF_URL": base + "/open.txt"})
     assert rc == 2, out
+
+
+def test_rewritemap_prg_is_not_simulated():
+    """A virtual host with a RewriteMap prg: is refused (the program would
+    be written to); the main server without one is simulated."""
+    h = harness.Httpd("wi-prg")
+    port2 = harness.free_port()
+    h.write("htdocs/x.txt", "x\n")
+    h.conf(WHATIF_CONF)
+    h.conf("""
+Listen 127.0.0.1:%d
+<VirtualHost 127.0.0.1:%d>
+    ServerName prg.example
+    DocumentRoot "{docroot}"
+    RewriteEngine On
+    RewriteMap echo "prg:/bin/cat"
+    RewriteRule ^/m/(.*) ${{echo:$1}}
+</VirtualHost>
+""" % (port2, port2))
+    h.start()
+    try:
+        a = probe(h, {"path": "/m/x.txt", "host": "prg.example", "port": port2,
+                      "client_ip": "127.0.0.1"})
+        assert a["verdict"] == "error", a
+        assert "RewriteMap echo is a prg: map (%s:%d)" % (
+            h.conf_file, h.conf_line_of("RewriteMap echo")) in a["error"], a
+        a = probe(h, {"path": "/x.txt", "host": "127.0.0.1", "port": h.port,
+                      "client_ip": "127.0.0.1"})
+        assert a["verdict"] == "allowed", a
+    finally:
+        h.cleanup()

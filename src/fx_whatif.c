@@ -45,6 +45,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_vhost.h"
+#include "util_filter.h"
 #include "fx_private.h"
 #include "fx_json.h"
 #include "fx_jsonin.h"
@@ -116,6 +117,43 @@ static int fx_wi_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     fx_wi_prgs = apr_array_make(pconf, 1, sizeof(fx_wi_prg));
     fx_wi_find_prgs(pconf, s, ap_conftree, NULL);
     return OK;
+}
+
+/* -------------------------------------------------------------------- */
+/* the request's I/O: nowhere                                            */
+
+/* A probe's request has no client: what a module sends (core answers
+ * TRACE in map_to_storage, an interim 100) is dropped, and what one reads
+ * (ModSecurity's request body) is an empty body, never the caller's
+ * connection. */
+static ap_filter_rec_t *fx_wi_sink_out_handle, *fx_wi_sink_in_handle;
+
+static apr_status_t fx_wi_sink_out(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    (void)f;
+    apr_brigade_cleanup(bb);
+    return APR_SUCCESS;
+}
+
+static apr_status_t fx_wi_sink_in(ap_filter_t *f, apr_bucket_brigade *bb,
+                                  ap_input_mode_t mode, apr_read_type_e block,
+                                  apr_off_t readbytes)
+{
+    (void)mode;
+    (void)block;
+    (void)readbytes;
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+    return APR_SUCCESS;
+}
+
+static ap_filter_t *fx_wi_sink(apr_pool_t *p, ap_filter_rec_t *frec,
+                               request_rec *r, conn_rec *c)
+{
+    ap_filter_t *f = apr_pcalloc(p, sizeof(*f));
+    f->frec = frec;
+    f->r = r;
+    f->c = c;
+    return f;
 }
 
 /* -------------------------------------------------------------------- */
@@ -266,6 +304,10 @@ static const char *fx_wi_parse_probe(apr_pool_t *p, const fx_jv *o,
     }
     if (!*pr->method) {
         return "\"method\" is empty";
+    }
+    if (!strcmp(pr->method, "CONNECT")) {
+        return "CONNECT is not simulated (its target is an authority, not "
+               "a path)";
     }
     if ((err = fx_wi_text(p, fx_jsonin_get(o, "path"), "path", FX_WI_MAX_PATH,
                           &pr->path))) {
@@ -674,10 +716,13 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     c->notes = apr_table_copy(w->p, r->connection->notes);
     c->log_id = NULL;
     c->base_server = ap_server_conf;
+    c->output_filters = fx_wi_sink(w->p, fx_wi_sink_out_handle, NULL, c);
+    c->input_filters = fx_wi_sink(w->p, fx_wi_sink_in_handle, NULL, c);
     ap_update_vhost_given_ip(c);
     run->c = c;
 
     rr = ap_create_request(c);
+    /* the filters create_request added sit above the sinks */
     run->first = run->last = rr;
     fx_wi_mark(rr, pr, NULL);
     rr->request_time = apr_time_now();
@@ -756,6 +801,14 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     }
     if (rv == OK) {
         rv = fx_wi_handler(w, run, run->last);
+    }
+    if (rv == DONE) {
+        /* answered in a request phase (core's TRACE), sent nowhere */
+        fx_wi_note(w, "answered before the handler (its output was "
+                   "dropped)");
+        rv = run->last->status >= 100 ? run->last->status : HTTP_OK;
+        run->status = rv;
+        return NULL;
     }
     run->status = rv == OK || rv == DECLINED ? HTTP_OK : rv;
     return NULL;
@@ -1202,6 +1255,12 @@ static int fx_wi_handle(request_rec *r)
 void fx_whatif_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    fx_wi_sink_out_handle = ap_register_output_filter(
+        "FORBIDDEN_EXPLAIN_WHATIF_SINK", fx_wi_sink_out, NULL,
+        AP_FTYPE_NETWORK);
+    fx_wi_sink_in_handle = ap_register_input_filter(
+        "FORBIDDEN_EXPLAIN_WHATIF_SINK", fx_wi_sink_in, NULL,
+        AP_FTYPE_NETWORK);
     ap_hook_post_config(fx_wi_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(fx_wi_handle, NULL, NULL, APR_HOOK_MIDDLE);
 }

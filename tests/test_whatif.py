@@ -382,13 +382,18 @@ def test_proxy_and_cgi_have_no_side_effects(site):
     probes = [dict(p, host=p.get("host", "127.0.0.1"),
                    port=p.get("port", h.port)) for _, _, p in kinds(h)]
     probes += [
+        # core answers TRACE in map_to_storage by sending: dropped, not
+        # written into this connection's answer
+        {"method": "TRACE", "path": "/open.txt", "client_ip": "127.0.0.1",
+         "host": "127.0.0.1", "port": h.port},
         {"path": "/app/x", "client_ip": "127.0.0.1", "host": "127.0.0.1",
          "port": h.port},
         {"path": "/cgi-bin/touch.cgi", "client_ip": "127.0.0.1",
          "host": "127.0.0.1", "port": h.port},
     ]
     answers = batch(h, probes)
-    proxied, cgi = answers[-2], answers[-1]
+    trace, proxied, cgi = answers[-3], answers[-2], answers[-1]
+    assert trace["verdict"] == "allowed" and trace["status"] == 200, trace
     assert proxied["verdict"] == "allowed"
     assert proxied["backend"] == "http://127.0.0.1:%d/x" % be.port
     assert cgi["verdict"] == "allowed" and cgi["handler"] == "cgi-script"

@@ -636,3 +636,41 @@ Listen 127.0.0.1:%d
         assert a["verdict"] == "allowed", a
     finally:
         h.cleanup()
+
+
+def test_modsecurity_rules_match_real_requests():
+    """ModSecurity's phases 1 (post_read_request) and 2 (fixups) run for
+    the probe: its denials equal real ones, and its "Access denied" lines
+    go nowhere for the probe."""
+    h = harness.Httpd("wi-waf", extra_modules=["unique_id", "security2"])
+    h.conf("SecRuleEngine On")
+    h.conf("SecTmpDir {root}/logs")
+    h.conf("SecDataDir {root}/logs")
+    h.conf("SecAuditEngine Off")
+    h.body += ("SecRule ARGS:test \"@streq attack\" "
+               "\"id:10001,phase:2,deny,status:403,msg:'test rule'\"\n"
+               "SecRule REQUEST_HEADERS:X-Evil \"@streq 1\" "
+               "\"id:10002,phase:1,deny,status:403,msg:'evil header'\"\n")
+    h.conf(WHATIF_CONF)
+    h.write("htdocs/app/page.html", "page")
+    h.start()
+    try:
+        base = {"host": "127.0.0.1", "port": h.port, "client_ip": "127.0.0.1"}
+        cases = [("/app/page.html?test=attack", {},
+                  dict(base, path="/app/page.html", query="test=attack")),
+                 ("/app/other", {"X-Evil": "1"},
+                  dict(base, path="/app/other", headers={"X-Evil": "1"})),
+                 ("/app/page.html?test=fine", {},
+                  dict(base, path="/app/page.html", query="test=fine"))]
+        for target, hdrs, p in cases:
+            status, e = real(h, target, headers=hdrs)
+            with open(h.error_log, "rb") as f:
+                before = f.read()
+            ans = probe(h, p)
+            same_as_real(status, e, ans, target)
+            if status == 403:
+                assert ans["entry"]["waf_rule_id"] == decode(e["waf_rule_id"])
+            with open(h.error_log, "rb") as f:
+                assert f.read() == before
+    finally:
+        h.cleanup()

@@ -268,6 +268,9 @@ int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
                      const char **trail);
 /* fx_whatif.c: SetHandler forbidden-explain-whatif */
 void fx_whatif_register_hooks(apr_pool_t *p);
+/* fx_whatif.c: how many probes this process is running (atomic); the
+ * runners look at request state only while it is not 0. */
+extern volatile apr_uint32_t fx_sim_active;
 /* fx_trampoline.c -> fx_whatif.c: a sub-request of a simulated request
  * went through authorization (mod_dir's index, negotiation). */
 void fx_whatif_sub_authorized(request_rec *r);

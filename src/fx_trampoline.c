@@ -153,15 +153,18 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r)
     const int is_handler = fx_phases[ph].is_handler;
     const int is_fixups = fx_phases[ph].is_fixups;
     int k;
-    fx_req_state *st = fx_state_get(r);
 
-    /* fx_whatif.c's simulated requests (and their sub-requests): one
-     * branch here, the rest out of line. */
-    if (__builtin_expect((st && st->simulated > 0) || (!st && r->main
-                                        && fx_state_get(r->main)), 0)) {
-        int rv = fx_run_simulated(ph, r, st);
-        if (rv != -2) {
-            return rv;
+    /* fx_whatif.c's simulated requests (and their sub-requests): one load
+     * and branch here while no probe runs in this process, the rest out
+     * of line. */
+    if (__builtin_expect(fx_sim_active != 0, 0)) {
+        fx_req_state *st = fx_state_get(r);
+        if ((st && st->simulated > 0)
+            || (!st && r->main && fx_state_get(r->main))) {
+            int rv = fx_run_simulated(ph, r, st);
+            if (rv != -2) {
+                return rv;
+            }
         }
     }
     for (k = 0; k < n; k++) {

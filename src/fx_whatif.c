@@ -37,6 +37,7 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 #include "apr_file_io.h"
+#include "apr_atomic.h"
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -69,6 +70,8 @@ typedef struct {
 } fx_wi_prg;
 
 static apr_array_header_t *fx_wi_prgs;  /* pconf, read-only in children */
+
+volatile apr_uint32_t fx_sim_active;
 
 static server_rec *fx_wi_vhost_of(server_rec *s, const ap_directive_t *d)
 {
@@ -681,7 +684,8 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     int port = pr->port ? pr->port
              : pr->scheme ? (!strcmp(pr->scheme, "https") ? 443 : 80)
              : r->connection->local_addr->port;
-    const char *host = pr->host ? pr->host : r->hostname;
+    const char *host = pr->host ? pr->host
+                     : r->hostname ? r->hostname : r->server->server_hostname;
     const char *uri, *hosthdr;
     server_rec *found;
     const fx_wi_prg *prg;
@@ -728,6 +732,7 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     rr->request_time = apr_time_now();
     rr->method = apr_pstrdup(rr->pool, pr->method);
     rr->method_number = ap_method_number_of(rr->method);
+    rr->header_only = !strcmp(rr->method, "HEAD");     /* as httpd reads it */
     rr->protocol = "HTTP/1.1";
     rr->proto_num = HTTP_VERSION(1, 1);
     uri = pr->query ? apr_pstrcat(rr->pool, pr->path, "?", pr->query, NULL)
@@ -753,10 +758,12 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
         server_rec *dflt = c->base_server;
         return apr_psprintf(w->p, "unknown virtual host: no ServerName or "
                             "ServerAlias matches '%s' on port %d (httpd "
-                            "would answer from %s:%d, defined at %s:%d)",
+                            "would answer from %s:%d, %s%s%s)",
                             host, port, dflt->server_hostname, port,
-                            dflt->defn_name ? dflt->defn_name : "main server",
-                            (int)dflt->defn_line_number);
+                            dflt->defn_name ? "defined at " : "the main server",
+                            dflt->defn_name ? dflt->defn_name : "",
+                            dflt->defn_name ? apr_psprintf(w->p, ":%d",
+                                (int)dflt->defn_line_number) : "");
     }
     found = rr->server;
     prg = fx_wi_prg_for(found);
@@ -988,8 +995,13 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
     *bad = 0;
     memset(&run, 0, sizeof(run));
     w->notes = apr_array_make(w->p, 4, sizeof(const char *));
-    if ((err = fx_wi_parse_probe(w->p, v, &pr))
-        || (err = fx_wi_execute(w, &pr, &run))) {
+    err = fx_wi_parse_probe(w->p, v, &pr);
+    if (!err) {
+        apr_atomic_inc32(&fx_sim_active);
+        err = fx_wi_execute(w, &pr, &run);
+        apr_atomic_dec32(&fx_sim_active);
+    }
+    if (err) {
         *bad = 1;
         if (run.first && run.first->pool) {
             apr_pool_destroy(run.first->pool);

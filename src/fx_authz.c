@@ -2170,3 +2170,83 @@ int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
     *granted = apr_pstrcat(p, json, "]", NULL);
     return resp->nelts;
 }
+
+/* fx_whatif.c: the line that let an allowed request through
+ * mod_access_compat (the Allow line that matched, else the Order line whose
+ * default admits it), replayed as fx_az_explain_compat replays a denial:
+ * a log-safe JSON object, or NULL when no Order/Allow/Deny is in effect or
+ * the replay does not say allowed. */
+const char *fx_authz_compat_granted(request_rec *r, apr_pool_t *p)
+{
+    apr_array_header_t *all = fx_records_find(p, r, NULL);
+    const fx_shadow_rec *last = NULL, *order_rec = NULL, *allow_rec = NULL;
+    const fx_shadow_rec *deny_rec = NULL, *g;
+    apr_int64_t bit = AP_METHOD_BIT << r->method_number;
+    const char *host = NULL;
+    fx_cm_client c;
+    int i, hs = 0, order = FX_CM_DENY_ALLOW;
+
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (fx_is_compat(rec) && strcasecmp(rec->name, "Satisfy")) {
+            last = rec;
+        }
+    }
+    if (!last) {
+        return NULL;
+    }
+    c.addr = r->useragent_addr;
+    c.env = fx_cm_env;
+    c.host = fx_cm_host;
+    c.baton = r;
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        apr_array_header_t *items;
+        if (!fx_is_compat(rec) || !strcasecmp(rec->name, "Satisfy")
+            || !(rec->limited & bit)
+            || !fx_same_level(rec->where, rec->in_htaccess, last->where,
+                              last->in_htaccess)) {
+            continue;
+        }
+        if (!strcasecmp(rec->name, "order")) {
+            char *word = apr_pstrdup(p, rec->args);
+            int o;
+            apr_collapse_spaces(word, word);
+            o = fx_cm_order_parse(word);
+            if (o >= 0) {
+                order = o;
+                order_rec = rec;
+            }
+            continue;
+        }
+        items = fx_cm_parse(p, rec->args);
+        if (!items || (!strcasecmp(rec->name, "allow") ? allow_rec != NULL
+                                                       : deny_rec != NULL)
+            || fx_cm_first_match(items, &c, &hs, &host) < 0) {
+            continue;
+        }
+        if (!strcasecmp(rec->name, "allow")) {
+            allow_rec = rec;
+        }
+        else {
+            deny_rec = rec;
+        }
+    }
+    if (fx_cm_denied(order, allow_rec != NULL, deny_rec != NULL)) {
+        return NULL;
+    }
+    g = allow_rec ? allow_rec : order_rec;
+    if (!g) {
+        return "{\"directive\":\"Order Deny,Allow (the default: no Deny "
+               "line matched)\",\"mechanism\":\"access-compat\","
+               "\"effect\":\"granted\"}";
+    }
+    return apr_pstrcat(p, "{\"directive\":",
+                       fx_jstr(p, apr_pstrcat(p, g->name, " ", g->args, NULL)),
+                       ",\"file\":", fx_jstr(p, g->file),
+                       ",\"line\":", apr_itoa(p, g->line),
+                       ",\"section\":", fx_jstr(p, fx_section_of(p, g->where,
+                                                          g->in_htaccess)),
+                       ",\"mechanism\":\"access-compat\",\"effect\":\"granted\"}",
+                       NULL);
+}

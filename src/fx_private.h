@@ -266,6 +266,8 @@ int fx_wire_client_trusted(request_rec *r);
 /* fx_authz.c: the Require rules that granted a simulated request. */
 int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
                      const char **trail);
+/* fx_authz.c: the Order/Allow line that let a simulated request in. */
+const char *fx_authz_compat_granted(request_rec *r, apr_pool_t *p);
 /* fx_whatif.c: SetHandler forbidden-explain-whatif */
 void fx_whatif_register_hooks(apr_pool_t *p);
 /* fx_whatif.c: how many probes this process is running (atomic); the

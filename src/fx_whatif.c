@@ -926,6 +926,13 @@ static const char *fx_wi_granted(fx_wi *w, request_rec *last,
         out = apr_pstrcat(w->p, ",\"granted_by\":", fx_wi_first(w->p, all),
                           ",\"granted_by_all\":", all,
                           ",\"trail\":", fx_wi_std(w->p, trail), NULL);
+        {
+            const char *compat = fx_authz_compat_granted(last, w->p);
+            if (compat) {
+                out = apr_pstrcat(w->p, out, ",\"access_compat_granted_by\":",
+                                  fx_wi_std(w->p, compat), NULL);
+            }
+        }
         return out;
     }
     if (n < 0) {
@@ -935,31 +942,10 @@ static const char *fx_wi_granted(fx_wi *w, request_rec *last,
                            fx_wi_std(w->p, trail), NULL);
     }
     {
-        apr_array_header_t *recs = fx_records_find(w->p, last, NULL);
-        const char *compat = NULL;
-        int i;
-        for (i = 0; i < recs->nelts; i++) {
-            const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i,
-                                                     const fx_shadow_rec *);
-            if (strcasecmp(rec->name, "Allow") && strcasecmp(rec->name, "Deny")
-                && strcasecmp(rec->name, "Order")) {
-                continue;
-            }
-            compat = apr_pstrcat(w->p, compat ? compat : "", compat ? "," : "",
-                                 "{\"directive\":", fx_wi_str(w->p,
-                                     apr_pstrcat(w->p, rec->name, " ",
-                                                 rec->args, NULL)),
-                                 ",\"file\":", fx_wi_str(w->p, rec->file),
-                                 ",\"line\":", apr_itoa(w->p, rec->line),
-                                 ",\"mechanism\":\"access-compat\"}", NULL);
-        }
+        const char *compat = fx_authz_compat_granted(last, w->p);
         if (compat) {
-            fx_wi_note(w, "granted by mod_access_compat: the Order/Allow/Deny "
-                       "lines in effect are listed in access_compat; which "
-                       "one let the client in is not named");
-            return apr_pstrcat(w->p, ",\"granted_by\":null,\"authorization\":"
-                               "\"access-compat\",\"access_compat\":[",
-                               compat, "]", NULL);
+            return apr_pstrcat(w->p, ",\"granted_by\":", fx_wi_std(w->p, compat),
+                               ",\"authorization\":\"access-compat\"", NULL);
         }
     }
     return ",\"granted_by\":null,\"authorization\":\"no authorization "

@@ -127,6 +127,10 @@ RemoteIPInternalProxy 127.0.0.1
     Order Deny,Allow
     Deny from 127.0.0.2
 </Directory>
+<Directory "{docroot}/compat2">
+    Order Allow,Deny
+    Allow from 127.0.0.0/8
+</Directory>
 <Directory "{docroot}/remote">
     Require ip 203.0.113.0/24
 </Directory>
@@ -207,7 +211,8 @@ def site():
                                                "proxy_http", "cgid"])
     h.port2 = harness.free_port()
     h.backend = be
-    for d in ("ipdeny", "bots", "private", "compat", "remote", "hot",
+    for d in ("ipdeny", "bots", "private", "compat", "compat2", "remote",
+              "hot",
               "noexec", "vhdeny"):
         h.write("htdocs/%s/x.txt" % d, "x\n")
     h.write("htdocs/secret.txt", "secret\n", mode=0o600)
@@ -365,6 +370,18 @@ def test_allowed_requests_name_the_granting_rule(site):
                   "host": "127.0.0.1", "port": h.port})
     assert a["granted_by"]["directive"] == "Require all granted"
     assert a["granted_by"]["line"] == h.conf_line_of("    Require all granted")
+    # Order/Allow/Deny in effect too: the line that let the client in
+    a = probe(h, {"path": "/compat2/x.txt", "client_ip": "127.0.0.3",
+                  "host": "127.0.0.1", "port": h.port})
+    c = a["access_compat_granted_by"]
+    assert c["directive"] == "Allow from 127.0.0.0/8", a
+    assert c["line"] == h.conf_line_of("    Allow from 127.0.0.0/8"), a
+    a = probe(h, {"path": "/compat/x.txt", "client_ip": "127.0.0.1",
+                  "host": "127.0.0.1", "port": h.port})
+    assert a["access_compat_granted_by"]["directive"] == "Order Deny,Allow", a
+    a = probe(h, {"path": "/compat2/x.txt", "client_ip": "10.1.1.1",
+                  "host": "127.0.0.1", "port": h.port})
+    assert a["verdict"] == "denied" and a["entry"]["reason"] == "access-compat"
     # the vhost by alias, and its section
     a = probe(h, {"path": "/open.txt", "client_ip": "127.0.0.1",
                   "host": "vh.example", "port": h.port2})

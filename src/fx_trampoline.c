@@ -190,11 +190,8 @@ static APR_INLINE int fx_run_loop(int ph, request_rec *r)
     return DECLINED;    /* RUN_FIRST: all declined; RUN_ALL: same as OK */
 }
 
-/* A phase with one hook (lean configurations have several: header_parser,
- * access_checker, type_checker...) is one call and one comparison: the
- * loop and its saved registers are out of line. */
-static APR_INLINE int fx_run_phase(int ph, request_rec *r,
-                                   int (*loop)(request_rec *))
+/* What runs before a phase's hooks. */
+static APR_INLINE void fx_run_pre(int ph, request_rec *r)
 {
     /* mod_authz_core evaluates Require in these two phases (fx_authz.c) */
     if (fx_phases[ph].pre == FX_PRE_AUTHZ_BEGIN) {
@@ -206,6 +203,94 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r,
     else if (ph == FX_PH_TYPE_CHECKER) {
         fx_reportonly_point(r);     /* one pointer test unless covered */
     }
+}
+
+/* The ordinary run of a phase, for a simulated request's runner. */
+static int __attribute__((noinline)) fx_run_plain(int ph, request_rec *r)
+{
+    fx_run_pre(ph, r);
+    return fx_run_loop(ph, r);
+}
+
+/* A simulated request (fx_whatif.c): authentication is skipped when the
+ * probe names a user (authorization then runs for that user), the Require
+ * trail is kept even when every rule granted, the handler never runs.
+ * Returns -2 to let the ordinary loop run the phase. */
+static int __attribute__((noinline))
+fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
+{
+    const char *phase = fx_phases[ph].phase;
+    int rv;
+
+    if (!st) {
+        /* a sub-request of a simulated request is simulated too */
+        fx_req_state *mst = fx_state_get(r->main);
+        if (!mst->simulated) {
+            return -2;
+        }
+        st = fx_state_ensure(r);
+        st->simulated = 1;
+        st->sim_user = mst->sim_user;
+        st->sim_server = mst->sim_server;
+        st->sim_real = mst->sim_real;
+        if (st->sim_real && r->server == st->sim_real) {
+            r->server = st->sim_server;     /* made while translate ran */
+        }
+    }
+    if (fx_phases[ph].is_handler) {
+        return DECLINED;
+    }
+    if (!strcmp(phase, "check_user_id") && st->sim_user) {
+        r->user = (char *)st->sim_user;
+        return OK;
+    }
+    st->simulated = -1;         /* the ordinary loop, once */
+    if (!strcmp(phase, "translate_name") && st->sim_real
+        && r->server == st->sim_server) {
+        /* mod_rewrite tells a vhost without rewrite directives by its
+         * server record's address: translate_name sees the real one, and
+         * what it would log goes nowhere (a silent LogLevel) */
+        static const struct ap_logconf silent = { NULL, -1 };
+        const struct ap_logconf *keep = r->log;
+        r->server = st->sim_real;
+        r->log = &silent;
+        rv = fx_run_plain(ph, r);
+        r->server = st->sim_server;
+        r->log = keep;
+    }
+    else {
+        rv = fx_run_plain(ph, r);
+    }
+    st->simulated = 1;
+    if (!strcmp(phase, "access_checker_ex") || !strcmp(phase, "auth_checker")) {
+        fx_authz_keep_pending(r);
+        if (r->main) {
+            fx_whatif_sub_authorized(r);
+        }
+    }
+    return rv;
+}
+
+/* A phase with one hook (lean configurations have several: header_parser,
+ * access_checker, type_checker...) is one call and one comparison: the
+ * loop and its saved registers are out of line. */
+static APR_INLINE int fx_run_phase(int ph, request_rec *r,
+                                   int (*loop)(request_rec *))
+{
+    /* fx_whatif.c's simulated requests (and their sub-requests): one load
+     * and branch here while no probe runs in this process, the rest out
+     * of line. */
+    if (__builtin_expect(fx_sim_active != 0, 0)) {
+        fx_req_state *st = fx_state_get(r);
+        if ((st && st->simulated > 0)
+            || (!st && r->main && fx_state_get(r->main))) {
+            int rv = fx_run_simulated(ph, r, st);
+            if (rv != -2) {
+                return rv;
+            }
+        }
+    }
+    fx_run_pre(ph, r);
     if (fx_nslots[ph] == 1 && !fx_phases[ph].is_fixups) {
         int rv = fx_slots[ph][0].orig(r);
         if (rv == DECLINED

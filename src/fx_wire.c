@@ -481,3 +481,16 @@ void fx_wire_register_hooks(apr_pool_t *p)
     fx_wire_filter_handle = ap_register_output_filter(
         FX_WIRE_FILTER, fx_wire_out_filter, NULL, AP_FTYPE_CONTENT_SET + 1);
 }
+
+/* fx_whatif.c: may r use the simulator?  The same rules as the wire
+ * headers (ForbiddenExplainTrustedClients, loopback by default and not
+ * through a proxy). */
+int fx_wire_client_trusted(request_rec *r)
+{
+    fx_dir_conf *dc = fx_dir_get(r);
+    if (!dc || !dc->wire) {
+        return fx_trust_match(fx_wire_loopback, r->useragent_addr)
+               && !fx_wire_via_proxy(r);
+    }
+    return fx_wire_trusted(dc->wire, r);
+}

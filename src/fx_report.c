@@ -74,7 +74,7 @@ static int fx_log_transaction(request_rec *r)
     fx_server_conf *sc;
     fx_req_state *st;
     fx_entry *e;
-    const char *json;
+    const char *json, *key;
 
     if (r->main) {
         return DECLINED;
@@ -94,7 +94,15 @@ static int fx_log_transaction(request_rec *r)
         return DECLINED;
     }
     st->logged_entry = 1;
+    key = fx_repeat_key(r, e);      /* of the facts before redaction */
     fx_wire_redact_log_entry(r, e);
+    if (fx_repeat_log(r, e, key, &json)) {
+        /* a repeat's short line was written (or, off, no line at all) */
+        fx_publish(r, e, json ? json : fx_entry_render(e, r->pool,
+                                                       FX_LOG_BUDGET));
+        fx_counters_add(r, e, FX_COUNT_DENIED);
+        return DECLINED;
+    }
 
     sc = ap_get_module_config(r->server->module_config,
                               &forbidden_explain_module);

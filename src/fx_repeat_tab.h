@@ -25,7 +25,7 @@
 #include <apr_time.h>
 #include "fx_entry.h"
 
-#define FX_RT_KEY_MAX 640       /* bytes of a cause key a slot holds */
+#define FX_RT_KEY_MAX 2048      /* bytes of a cause key a slot holds */
 #define FX_RT_ID_MAX 72         /* request_id of the window's full entry */
 #define FX_RT_TEXT_MAX 200      /* reason, directive, file of the summary */
 #define FX_RT_PROBES 8          /* slots tried per cause */

@@ -89,6 +89,10 @@ struct fx_req_state {
     fx_entry *entry;                /* built once the 403 is certain */
     const char *request_id;
     int logged_entry;               /* the entry was written */
+    /* fx_repeat.c: the entry is built only to learn its cause (the 403 is
+     * likely a repeat): explainers may skip what only a full entry shows
+     * (hint verification, fix, blockers); never a fact of the cause */
+    int cheap;
     /* fx_api.c: a reason stated by a module, note or response header */
     const char *stated_reason;
     const char *stated_detail;
@@ -142,6 +146,8 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st);
  * off, and returns 1 (*log_json: the line written, or NULL), or returns 0:
  * write the entry in full. */
 const char *fx_repeat_key(request_rec *r, const fx_entry *e);
+/* compact mode with its table: an entry may be built cheap first */
+int fx_repeat_compact(request_rec *r);
 int fx_repeat_log(request_rec *r, const fx_entry *e, const char *key,
                   const char **log_json);
 const char *fx_repeat_set_mode(cmd_parms *cmd, void *dconf, const char *arg);

@@ -105,6 +105,13 @@ static const char *fx_rp_vhost(request_rec *r)
                         s->defn_line_number);
 }
 
+int fx_repeat_compact(request_rec *r)
+{
+    fx_server_conf *sc = ap_get_module_config(r->server->module_config,
+                                              &forbidden_explain_module);
+    return fx_rp_table && fx_rp_mode(sc) == FX_REPEAT_COMPACT;
+}
+
 const char *fx_repeat_key(request_rec *r, const fx_entry *e)
 {
     fx_server_conf *sc = ap_get_module_config(r->server->module_config,

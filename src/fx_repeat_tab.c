@@ -131,39 +131,66 @@ static const char *fx_rt_strip_tested(apr_pool_t *p, const char *json)
     return out;
 }
 
-static void fx_rt_put(apr_pool_t *p, apr_array_header_t *parts,
-                      const char *name, const char *value)
+/* The key is built in one buffer of the slot's size: "name:len:value;"
+ * per fact (the length makes it unambiguous whatever the value holds). */
+typedef struct {
+    char buf[FX_RT_KEY_MAX];
+    apr_size_t n;
+    int over;
+} fx_rt_keybuf;
+
+static void fx_rt_add(fx_rt_keybuf *k, const char *s, apr_size_t len)
 {
-    APR_ARRAY_PUSH(parts, const char *) =
-        apr_psprintf(p, "%s:%" APR_SIZE_T_FMT ":%s;", name, strlen(value), value);
+    if (k->over || k->n + len >= sizeof(k->buf)) {
+        k->over = 1;
+        return;
+    }
+    memcpy(k->buf + k->n, s, len);
+    k->n += len;
+}
+
+static void fx_rt_put(fx_rt_keybuf *k, const char *name, const char *value)
+{
+    char num[24], *d = num + sizeof(num);
+    apr_size_t len = strlen(value), v = len;
+    *--d = ':';
+    do {
+        *--d = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    fx_rt_add(k, name, strlen(name));
+    fx_rt_add(k, ":", 1);
+    fx_rt_add(k, d, num + sizeof(num) - d);
+    fx_rt_add(k, value, len);
+    fx_rt_add(k, ";", 1);
 }
 
 const char *fx_rt_key(apr_pool_t *p, const fx_entry *e, const char *vhost)
 {
-    apr_array_header_t *parts = apr_array_make(p, 24, sizeof(const char *));
+    fx_rt_keybuf k;
     const char *reason = fx_entry_get(e, "reason"), *v;
-    char *key;
     int i;
 
-    fx_rt_put(p, parts, "vhost", vhost ? vhost : "");
-    for (i = 0; fx_rt_cause_facts[i]; i++) {
+    k.n = 0;
+    k.over = 0;
+    fx_rt_put(&k, "vhost", vhost ? vhost : "");
+    for (i = 0; fx_rt_cause_facts[i] && !k.over; i++) {
         if ((v = fx_entry_get(e, fx_rt_cause_facts[i])) != NULL) {
-            fx_rt_put(p, parts, fx_rt_cause_facts[i],
+            fx_rt_put(&k, fx_rt_cause_facts[i],
                       !strcmp(fx_rt_cause_facts[i], "conditions")
                       ? fx_rt_strip_tested(p, v) : v);
         }
     }
     if ((v = fx_entry_get(e, "rule_saw")) != NULL) {
-        fx_rt_put(p, parts, "rule_saw", fx_rt_rule_saw(p, v));
+        fx_rt_put(&k, "rule_saw", fx_rt_rule_saw(p, v));
     }
     if (fx_rt_path_decides(reason) && (v = fx_entry_get(e, "path")) != NULL) {
-        fx_rt_put(p, parts, "path", v);
+        fx_rt_put(&k, "path", v);
     }
     if (fx_entry_get(e, "stated_by") && (v = fx_entry_get(e, "detail"))) {
-        fx_rt_put(p, parts, "detail", v);   /* the reason a module stated */
+        fx_rt_put(&k, "detail", v);     /* the reason a module stated */
     }
-    key = apr_array_pstrcat(p, parts, 0);
-    return strlen(key) < FX_RT_KEY_MAX ? key : NULL;
+    return k.over ? NULL : apr_pstrmemdup(p, k.buf, k.n);
 }
 
 /* -------------------------------------------------------------------- */
@@ -217,9 +244,19 @@ fx_rt_table *fx_rt_attach(void *mem, unsigned nslots)
            && t->slot_size == sizeof(fx_rt_slot) ? t : NULL;
 }
 
+/* FNV-1a over 8-byte words (keys are a kilobyte or two; a byte loop
+ * costs more than the rest of a lookup).  Equal keys hash equal, which is
+ * all the table needs: it compares whole keys. */
 static apr_uint64_t fx_rt_hash(const char *s, apr_size_t n)
 {
-    apr_uint64_t h = 14695981039346656037ULL;   /* FNV-1a */
+    apr_uint64_t h = 14695981039346656037ULL, w;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
     while (n--) {
         h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
     }

@@ -88,8 +88,13 @@ static int fx_log_transaction(request_rec *r)
     if (!fx_enabled(failed)) {
         return DECLINED;
     }
+    st = fx_state_ensure(failed);
+    /* compact: first only what the cause needs (fx_repeat.c); the entry is
+     * built again in full when the 403 turns out not to be a repeat */
+    if (!st->entry && !st->logged_entry && fx_repeat_compact(r)) {
+        st->cheap = 1;
+    }
     e = fx_report_entry(r);
-    st = fx_state_get(failed);
     if (st->logged_entry) {
         return DECLINED;
     }
@@ -102,6 +107,12 @@ static int fx_log_transaction(request_rec *r)
                                                        FX_LOG_BUDGET));
         fx_counters_add(r, e, FX_COUNT_DENIED);
         return DECLINED;
+    }
+    if (st->cheap) {
+        st->cheap = 0;
+        st->entry = NULL;
+        e = fx_report_entry(r);
+        fx_wire_redact_log_entry(r, e);
     }
 
     sc = ap_get_module_config(r->server->module_config,

@@ -226,3 +226,39 @@ def test_survives_graceful_restart(make_httpd):
     flood(h, "/ipdeny/x.txt", 1)
     last = h.entries()[-1]
     assert last["repeat_of"] == full["request_id"] and last["repeat"] == 3
+
+
+def test_first_of_window_is_the_full_entry(make_httpd):
+    """compact builds an entry cheap first (no advice) and again in full
+    when the 403 is no repeat: that entry is the one `full` writes."""
+    import os
+    from harness import KINDS_CONF
+    h = site(make_httpd)
+    h.conf(KINDS_CONF)
+    for d in ("deny", "compat", "noindex", "nosym", "ht"):
+        h.write("htdocs/%s/x.txt" % d, "x")
+    os.symlink(os.path.join(h.docroot, "deny", "x.txt"),
+               os.path.join(h.docroot, "nosym", "link"))
+    h.write("htdocs/ht/.htaccess", "RewriteEngine On\nRewriteRule ^x\\.txt$ - [F]\n")
+    h.mkdir("htdocs/nosearch", mode=0o700, owner=("root", "root"))
+    h.write("htdocs/nosearch/x.txt", "x")
+    paths = ["/deny/x.txt", "/compat/x.txt", "/noindex/", "/nosym/link",
+             "/ht/x.txt", "/srvforbid", "/ipdeny/x.txt", "/nosearch/x.txt"]
+    h.start()
+    for p in paths:
+        assert h.get(p).status == 403, p
+    compact = h.entries()
+    h.repeat = "full"
+    with open(h.conf_file, "w") as f:
+        f.write(h.render_conf())
+    h.graceful()
+    for p in paths:
+        assert h.get(p).status == 403, p
+    full = h.entries()[len(compact):]
+    assert len(compact) == len(full) == len(paths)
+    for a, b in zip(compact, full):
+        assert "repeat" not in a
+        a = dict(a, request_id=None)
+        b = dict(b, request_id=None)
+        assert a == b
+    assert any("hint_verified" in e and "blockers" in e for e in compact)

@@ -16,11 +16,14 @@
 
 /* The facts that say what decided the 403 (fx_rt_key adds the virtual host,
  * and path, rule_saw and detail under the conditions written below).  A
- * fact an entry does not have is simply absent from its key. */
+ * fact an entry does not have is simply absent from its key.  Facts that
+ * follow from these (protection: from the rule and the path) and facts
+ * only a full entry has (hint, fix, blockers, hint_verified) are not in
+ * it, so a key is the same whether the entry was built cheap or in full. */
 static const char *const fx_rt_cause_facts[] = {
     "reason", "module", "phase", "ah", "directive", "file", "line",
     "section", "decided_by", "env", "matched", "user", "trail",
-    "responsible", "conditions", "protection", "missing", "perm_class",
+    "responsible", "conditions", "missing", "perm_class",
     "mode_octal", "owner_uid", "group_gid", "path_type", "acl", "lsm",
     "mount", "os_error", "symlink_cause", "symlink_target",
     "target_denied_at", "script", "htaccess", "htaccess_ignored", "via",

@@ -115,6 +115,13 @@ static APR_INLINE fx_req_state *fx_state_get(const request_rec *r)
     return ap_get_module_config(r->request_config, &forbidden_explain_module);
 }
 fx_req_state *fx_state_ensure(request_rec *r);
+/* fx_repeat.c: r's entry is being built only to learn its cause (see
+ * fx_req_state.cheap): skip what only a full entry shows. */
+static APR_INLINE int fx_cheap(const request_rec *r)
+{
+    const fx_req_state *st = fx_state_get(r);
+    return st && st->cheap;
+}
 static APR_INLINE fx_dir_conf *fx_dir_get(const request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &forbidden_explain_module);

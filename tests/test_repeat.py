@@ -262,3 +262,28 @@ def test_first_of_window_is_the_full_entry(make_httpd):
         b = dict(b, request_id=None)
         assert a == b
     assert any("hint_verified" in e and "blockers" in e for e in compact)
+
+
+def test_virtual_hosts_are_causes_of_their_own(make_httpd):
+    """The same rule reached through two virtual hosts: two causes, each
+    with its full entry in its own error log, then repeats."""
+    import os
+    h = site(make_httpd)
+    for name in ("a", "b"):
+        h.conf('<VirtualHost 127.0.0.1:{port}>\n    ServerName %s.test\n'
+               '    ErrorLog {root}/logs/%s_error_log\n</VirtualHost>' % (name, name))
+    h.start()
+    for name in ("a", "b", "a", "b", "a"):
+        assert h.get("/ipdeny/x.txt", headers={"Host": name + ".test"}).status == 403
+    time.sleep(0.2)
+    seen = {}
+    for name in ("a", "b"):
+        h.error_log = os.path.join(h.logs, "%s_error_log" % name)
+        seen[name] = h.entries(settle=False)
+    full_a, rep_a, _ = kinds(seen["a"])
+    full_b, rep_b, _ = kinds(seen["b"])
+    assert len(full_a) == 1 and len(full_b) == 1
+    assert [e["repeat"] for e in rep_a] == [1, 2] and [e["repeat"] for e in rep_b] == [1]
+    assert full_a[0]["directive"] == full_b[0]["directive"] == "Require ip 10.9.9.9"
+    assert rep_a[0]["repeat_of"] == full_a[0]["request_id"]
+    assert rep_b[0]["repeat_of"] == full_b[0]["request_id"]

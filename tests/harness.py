@@ -569,10 +569,15 @@ _render_conf_without_repeat = Httpd.render_conf
 
 
 def _render_conf_with_repeat(self):
+    # before the test's own text, so that a test counting the lines the
+    # harness renders first (test_authz_diff) counts these too
     text = _render_conf_without_repeat(self)
-    if self.repeat and self.with_module:
-        text += ("<IfModule mod_forbidden_explain.c>\n"
-                 "ForbiddenExplainRepeat %s\n</IfModule>\n" % self.repeat)
+    tail = self.global_conf + self.body
+    if self.repeat and self.with_module and text.endswith(tail):
+        text = (text[:len(text) - len(tail)]
+                + "<IfModule mod_forbidden_explain.c>\n"
+                  "ForbiddenExplainRepeat %s\n</IfModule>\n" % self.repeat
+                + tail)
     return text
 
 

@@ -76,6 +76,7 @@ static void *fx_create_server(apr_pool_t *p, server_rec *s)
     fx_server_conf *sc = apr_pcalloc(p, sizeof(*sc));
     (void)s;
     sc->log_level = FX_UNSET;
+    sc->repeat_mode = FX_UNSET;
     return sc;
 }
 
@@ -89,6 +90,10 @@ static void *fx_merge_server(apr_pool_t *p, void *base_, void *add_)
     /* The main server's sections apply inside virtual hosts too. */
     sc->toggled_in_sections = add->toggled_in_sections
                               || base->toggled_in_sections;
+    sc->repeat_mode = add->repeat_mode != FX_UNSET ? add->repeat_mode
+                                                   : base->repeat_mode;
+    sc->repeat_window = add->repeat_window ? add->repeat_window
+                                           : base->repeat_window;
     return sc;
 }
 
@@ -177,6 +182,13 @@ static const command_rec fx_cmds[] = {
                      NULL, RSRC_CONF | ACCESS_CONF | OR_AUTHCFG,
                      "container of Require rules that are evaluated on live "
                      "traffic and reported, never enforced"),
+    /* fx_repeat.c: bounded log volume under floods of one cause */
+    AP_INIT_TAKE1("ForbiddenExplainRepeat", fx_repeat_set_mode, NULL,
+                  RSRC_CONF,
+                  "compact (default): repeats of a cause in its window as one "
+                  "short line; full: every entry in full; off: no entry line"),
+    AP_INIT_TAKE1("ForbiddenExplainRepeatWindow", fx_repeat_set_window, NULL,
+                  RSRC_CONF, "seconds a cause's window lasts (default 60)"),
 
     { NULL }
 };
@@ -261,6 +273,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_version_register_hooks(p);
     fx_counters_register_hooks(p);
     fx_whatif_register_hooks(p);
+    fx_repeat_register_hooks(p);
     ap_hook_insert_filter(fx_insert_filters, NULL, NULL, APR_HOOK_LAST);
     ap_hook_pre_config(fx_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
 }

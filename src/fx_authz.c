@@ -1788,8 +1788,10 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             fx_az_attribute(r, p, &v, out, &hint, eff, ne);
         }
         adv.hint = hint;
-        fx_az_advise_require(r, p, trail, last_pass, root, blamed, v.d,
-                             v.rule->in_htaccess, &adv);
+        if (!st->cheap) {           /* fx_repeat.c: only the cause needed */
+            fx_az_advise_require(r, p, trail, last_pass, root, blamed, v.d,
+                                 v.rule->in_htaccess, &adv);
+        }
         fx_az_advice_facts(p, &adv, out);
     }
     else {
@@ -1816,8 +1818,10 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
             else if (blamed->tag != FX_AZ_TAG_MERGE) {
                 cd = blamed->key;
             }
-            fx_az_advise_require(r, p, trail, last_pass, root, blamed, cd,
-                                 ht, &adv);
+            if (!st->cheap) {       /* fx_repeat.c: only the cause needed */
+                fx_az_advise_require(r, p, trail, last_pass, root, blamed, cd,
+                                     ht, &adv);
+            }
         }
         fx_az_advice_facts(p, &adv, out);
     }
@@ -2095,6 +2099,9 @@ static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
         fx_fact(out, "rule_saw", "client_ip", 0);
     }
     fx_fact(out, "detail", detail, 0);
+    if (fx_state_get(r) && fx_state_get(r)->cheap) {
+        return;                     /* fx_repeat.c: only the cause needed */
+    }
     fx_az_advise_compat(r, p, decisive, text, order, order_rec, allow_rec,
                         deny_rec, it, hint, out);
 }

@@ -670,6 +670,9 @@ static void fx_perm_fix_entry(request_rec *r, fx_entry *e,
     int model_ok;
     apr_size_t plen = strlen(path);
 
+    if (fx_cheap(r)) {
+        return;                     /* fx_repeat.c: only the cause needed */
+    }
     while (plen > 1 && path[plen - 1] == '/') {
         plen--;
     }

@@ -39,7 +39,13 @@ typedef struct {
     apr_file_t *log_file;           /* opened per generation in open_logs */
     int log_level;                  /* ForbiddenExplainLogLevel, APLOG_* */
     int toggled_in_sections;        /* ForbiddenExplain inside a section */
+    int repeat_mode;                /* ForbiddenExplainRepeat (fx_repeat.c) */
+    int repeat_window;              /* ForbiddenExplainRepeatWindow, seconds */
 } fx_server_conf;
+
+/* ForbiddenExplainRepeat: repeats of a cause in its window as short lines
+ * (default), every entry in full, or no entry line at all. */
+enum { FX_REPEAT_COMPACT = 0, FX_REPEAT_FULL = 1, FX_REPEAT_OFF = 2 };
 
 /* The hook that returned the error, as the trampolines saw it. */
 typedef struct {
@@ -84,6 +90,10 @@ struct fx_req_state {
     fx_entry *entry;                /* built once the 403 is certain */
     const char *request_id;
     int logged_entry;               /* the entry was written */
+    /* fx_repeat.c: the entry is built only to learn its cause (the 403 is
+     * likely a repeat): explainers may skip what only a full entry shows
+     * (hint verification, fix, blockers); never a fact of the cause */
+    int cheap;
     /* fx_api.c: a reason stated by a module, note or response header */
     const char *stated_reason;
     const char *stated_detail;
@@ -113,6 +123,13 @@ static APR_INLINE fx_req_state *fx_state_get(const request_rec *r)
     return ap_get_module_config(r->request_config, &forbidden_explain_module);
 }
 fx_req_state *fx_state_ensure(request_rec *r);
+/* fx_repeat.c: r's entry is being built only to learn its cause (see
+ * fx_req_state.cheap): skip what only a full entry shows. */
+static APR_INLINE int fx_cheap(const request_rec *r)
+{
+    const fx_req_state *st = fx_state_get(r);
+    return st && st->cheap;
+}
 static APR_INLINE fx_dir_conf *fx_dir_get(const request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &forbidden_explain_module);
@@ -138,6 +155,20 @@ const fx_logged *fx_logged_find(const fx_req_state *st, int ah);
 
 /* fx_explain.c: builds the entry once a 403 is certain */
 fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st);
+
+/* fx_repeat.c: ForbiddenExplainRepeat.  The cause key of e (NULL unless
+ * the mode is compact and the table is there), computed before redaction;
+ * then fx_repeat_log() writes the short line of a repeat, or nothing for
+ * off, and returns 1 (*log_json: the line written, or NULL), or returns 0:
+ * write the entry in full. */
+const char *fx_repeat_key(request_rec *r, const fx_entry *e);
+/* compact mode with its table: an entry may be built cheap first */
+int fx_repeat_compact(request_rec *r);
+int fx_repeat_log(request_rec *r, const fx_entry *e, const char *key,
+                  const char **log_json);
+const char *fx_repeat_set_mode(cmd_parms *cmd, void *dconf, const char *arg);
+const char *fx_repeat_set_window(cmd_parms *cmd, void *dconf, const char *arg);
+void fx_repeat_register_hooks(apr_pool_t *p);
 
 /* fx_report.c: writes the entry to the error log, own log, notes, env */
 void fx_report_register_hooks(apr_pool_t *p);

@@ -77,7 +77,8 @@ static int __attribute__((noinline)) fx_log_403(request_rec *r)
     fx_server_conf *sc;
     fx_req_state *st;
     fx_entry *e;
-    const char *json;
+    const char *json, *key;
+    fx_count_kind kind;
 
     if (r->main) {
         return DECLINED;
@@ -89,20 +90,44 @@ static int __attribute__((noinline)) fx_log_403(request_rec *r)
         if (!(e = fx_reportonly_entry(r))) {
             return DECLINED;        /* the allowed path ends here */
         }
+        st = NULL;
         goto write;
     }
     failed = fx_failed_request(r, &last);
     if (!fx_enabled(failed)) {
         return DECLINED;
     }
+    st = fx_state_ensure(failed);
+    /* compact: first only what the cause needs (fx_repeat.c); the entry is
+     * built again in full when the 403 turns out not to be a repeat */
+    if (!st->entry && !st->logged_entry && fx_repeat_compact(r)) {
+        st->cheap = 1;
+    }
     e = fx_report_entry(r);
-    st = fx_state_get(failed);
     if (st->logged_entry) {
         return DECLINED;
     }
     st->logged_entry = 1;
 write:
+    key = fx_repeat_key(r, e);      /* of the facts before redaction */
     fx_wire_redact_log_entry(r, e);
+    kind = fx_entry_get(e, "report_only") ? FX_COUNT_WOULD_DENY
+                                          : FX_COUNT_DENIED;
+    if (fx_repeat_log(r, e, key, &json)) {
+        /* a repeat's short line was written (or, off, no line at all) */
+        if (kind == FX_COUNT_DENIED) {
+            fx_publish(r, e, json ? json : fx_entry_render(e, r->pool,
+                                                           FX_LOG_BUDGET));
+        }
+        fx_counters_add(r, e, kind);
+        return DECLINED;
+    }
+    if (st && st->cheap) {
+        st->cheap = 0;
+        st->entry = NULL;
+        e = fx_report_entry(r);
+        fx_wire_redact_log_entry(r, e);
+    }
 
     sc = ap_get_module_config(r->server->module_config,
                               &forbidden_explain_module);
@@ -125,12 +150,11 @@ write:
         len = strlen(line);
         apr_file_write_full(sc->log_file, line, len, NULL);
     }
-    if (!fx_entry_get(e, "report_only")) {
+    if (kind == FX_COUNT_DENIED) {
         /* FORBIDDEN_* stay unset on requests httpd served */
         fx_publish(r, e, json);
     }
-    fx_counters_add(r, e, fx_entry_get(e, "report_only") ? FX_COUNT_WOULD_DENY
-                                                         : FX_COUNT_DENIED);
+    fx_counters_add(r, e, kind);
     return DECLINED;
 }
 

@@ -1612,7 +1612,9 @@ static void fx_rw_explain_status(request_rec *r, request_rec *failed,
         nconds ? apr_psprintf(p, " and its RewriteCond lines held (%d "
                               "evaluated, see conditions)", nconds) : "",
         fx_rule_flag_is_r(p, rule->args) ? "[R=403]" : "[F]"));
-    fx_rw_hint(r, failed, in, res, e);
+    if (!fx_cheap(failed)) {        /* fx_repeat.c: only the cause needed */
+        fx_rw_hint(r, failed, in, res, e);
+    }
 }
 
 void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,

@@ -48,6 +48,7 @@
 #include "http_vhost.h"
 #include "util_filter.h"
 #include "fx_private.h"
+#include "fx_reportonly.h"
 #include "fx_json.h"
 #include "fx_jsonin.h"
 
@@ -1029,6 +1030,15 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
     }
     else if (run.status < 400) {
         out = apr_pstrcat(w->p, out, fx_wi_granted(w, last, pr.path), NULL);
+    }
+    if (run.status < 400 || run.status == HTTP_FORBIDDEN) {
+        /* what report-only candidate rules in effect would say */
+        fx_entry *ro = fx_entry_make(w->p);
+        if (fx_reportonly_evaluate(last, ro) >= 0) {
+            out = apr_pstrcat(w->p, out, ",\"report_only\":",
+                              fx_entry_render_as(ro, w->p, FX_WI_ENTRY_BUDGET,
+                                                 &std), NULL);
+        }
     }
     if (ap_is_HTTP_REDIRECT(run.status)) {
         const char *loc = apr_table_get(last->headers_out, "Location");

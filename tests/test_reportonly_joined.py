@@ -1,0 +1,75 @@
+"""test_reportonly_joined.py — report-only rules where they meet the other
+parts: the what-if simulator answers for the candidate rules in effect, a
+flood of one would-deny cause collapses into repeat lines like regular
+entries, and would_deny is counted per candidate rule (issue 17)."""
+import json
+
+import harness
+from harness import decode as d
+
+SITE = """
+<Location "/admin">
+    <ForbiddenExplainReportOnly>
+        Require ip 10.1.2.0/24 127.0.0.2
+    </ForbiddenExplainReportOnly>
+</Location>
+<Location "/.fx-whatif">
+    SetHandler forbidden-explain-whatif
+    Require local
+    ForbiddenExplainTrustedClients 127.0.0.1
+</Location>
+"""
+
+
+def site(make_httpd, repeat="full"):
+    h = make_httpd(name="rojoined")
+    h.repeat = repeat
+    h.write("htdocs/admin/x.txt", "x\n")
+    h.conf(SITE)
+    h.start()
+    return h
+
+
+def ask(h, probe):
+    r = h.request("/.fx-whatif", method="POST", body=json.dumps(probe).encode(),
+                  headers={"Content-Type": "application/json"})
+    assert r.status == 200, (r.status, r.body)
+    obj, rest = harness.strict_json(r.body.decode())
+    assert rest.strip() == ""
+    return obj
+
+
+def test_simulator_answers_for_candidate_rules(make_httpd):
+    h = site(make_httpd)
+    line = h.conf_line_of("Require ip 10.1.2.0/24")
+    out = ask(h, {"method": "GET", "path": "/admin/x.txt",
+                  "client_ip": "203.0.113.7"})
+    assert out["verdict"] == "allowed" and out["status"] == 200
+    ro = out["report_only"]
+    assert ro["report_only_would_deny"] is True
+    assert ro["report_only_rule"]["directive"] == "Require ip 10.1.2.0/24 127.0.0.2"
+    assert ro["report_only_rule"]["line"] == line
+    out = ask(h, {"method": "GET", "path": "/admin/x.txt",
+                  "client_ip": "10.1.2.3"})
+    assert out["verdict"] == "allowed"
+    assert out["report_only"]["report_only_would_deny"] is False
+    # outside every candidate: no report_only key at all
+    out = ask(h, {"method": "GET", "path": "/", "client_ip": "203.0.113.7"})
+    assert "report_only" not in out
+    # and the simulation wrote no report-only entry
+    assert [e for e in h.entries() if e.get("report_only")] == []
+
+
+def test_would_deny_flood_collapses_into_repeats(make_httpd):
+    h = site(make_httpd, repeat=None)       # the module's default: compact
+    for _ in range(5):
+        assert h.get("/admin/x.txt").status == 200
+    got = [e for e in h.entries() if e.get("report_only")]
+    full = [e for e in got if "repeat" not in e]
+    rep = [e for e in got if "repeat" in e]
+    assert len(full) == 1 and len(rep) == 4, got
+    assert {r["repeat_of"] for r in rep} == {full[0]["request_id"]}
+    assert sorted(r["repeat"] for r in rep) == [1, 2, 3, 4]
+    for r in rep:
+        assert r["status"] == 200 and r["reason"] == "authz"
+        assert r["line"] == full[0]["line"]

@@ -166,6 +166,19 @@ static const command_rec fx_cmds[] = {
                    RSRC_CONF | ACCESS_CONF,
                    "<regex> [log], expr-literals [log|wire|off] or none: text "
                    "replaced by [redacted] on the wire (and in the log)"),
+    /* fx_counters.c: denial counters, metrics and the status page */
+    AP_INIT_FLAG("ForbiddenExplainCounters", fx_counters_set_enabled, NULL,
+                 RSRC_CONF, "Off to keep no counters (no shared memory); "
+                 "default On"),
+    AP_INIT_TAKE1("ForbiddenExplainCountClients", fx_counters_set_clients,
+                  NULL, RSRC_CONF, "off (default), hashed (a keyed hash, "
+                  "new key at each start) or on: client addresses in the "
+                  "counters' top lists"),
+    AP_INIT_TAKE1("ForbiddenExplainCounterRules", fx_counters_set_rules, NULL,
+                  RSRC_CONF, "rows of the counters' rule table (default 256)"),
+    AP_INIT_TAKE1("ForbiddenExplainMetricsRules", fx_counters_set_top, NULL,
+                  RSRC_CONF, "rule series in the metrics and rules on the "
+                  "status page, the most counted first (default 100)"),
 
     { NULL }
 };

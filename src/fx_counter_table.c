@@ -189,6 +189,55 @@ const char *fx_ct_html_escape(apr_pool_t *p, const char *s)
     return b.s;
 }
 
+/* Whether the text around an address found at s[at..at+n) continues it
+ * (a longer address or name), rather than ending a sentence or a quote. */
+static int fx_alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+           || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+}
+
+static int fx_addr_continues(const char *s, const char *at, apr_size_t n)
+{
+    const char *e = at + n;
+    if (fx_alnum(*e) || ((*e == '.' || *e == ':') && fx_alnum(e[1]))) {
+        return 1;
+    }
+    if (at > s && (fx_alnum(at[-1])
+                   || ((at[-1] == '.' || at[-1] == ':') && at - 1 > s
+                       && fx_alnum(at[-2])))) {
+        return 1;
+    }
+    return 0;
+}
+
+const char *fx_ct_mask_address(apr_pool_t *p, const char *s, const char *addr,
+                               const char *repl)
+{
+    fx_sb b;
+    const char *at, *from;
+    apr_size_t n;
+    int any = 0;
+    if (!s || !addr || !*addr) {
+        return s;
+    }
+    n = strlen(addr);
+    sb_init(&b, p, strlen(s) + 16);
+    for (from = s; (at = strstr(from, addr)); from = at + n) {
+        if (fx_addr_continues(s, at, n)) {
+            /* part of something longer: keep it, look further */
+            sb_add(&b, from, at + 1 - from);
+            at = at + 1 - n;
+            continue;
+        }
+        sb_add(&b, from, at - from);
+        sb_puts(&b, repl);
+        any = 1;
+    }
+    sb_puts(&b, from);
+    return any ? b.s : s;
+}
+
 /* ------------------------------------------------------------------ */
 /* hashing                                                              */
 
@@ -912,7 +961,7 @@ static void fx_chart(fx_sb *b, apr_pool_t *p, const fx_ct_table *t,
         }
     }
     sb_printf(b, "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
-              "width=\"900\" height=\"%d\" viewBox=\"0 0 900 %d\" "
+              "width=\"980\" height=\"%d\" viewBox=\"0 0 980 %d\" "
               "role=\"img\" aria-label=\"denials per reason and minute, "
               "last hour\" data-max=\"%u\">\n", top + plot_h + 40,
               top + plot_h + 40, max);
@@ -966,7 +1015,7 @@ static void fx_chart(fx_sb *b, apr_pool_t *p, const fx_ct_table *t,
         sb_printf(b, "<g class=\"legend\" data-reason=\"%s\" data-hour=\"%u\" "
                   "data-total=\"%" APR_UINT64_T_FMT "\"><rect x=\"%d\" "
                   "y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                  "<text x=\"%d\" y=\"%d\">%s: %u (total %"
+                  "<text class=\"legend\" x=\"%d\" y=\"%d\">%s: %u (total %"
                   APR_UINT64_T_FMT ")</text></g>\n",
                   fx_ct_html_escape(p, t->reasons[r].reason), hour[r],
                   t->reasons[r].n.denied, left + plot_w + 16, ly,
@@ -1081,6 +1130,7 @@ const char *fx_ct_render_page(apr_pool_t *p, const fx_ct_table *t,
             "text-align:left}th{background:#eee}code{font-size:12px;"
             "word-break:break-all}ul{margin:0;padding-left:1.2em}"
             ".axis{font-size:11px;fill:#555}.empty{fill:#888}"
+            "text.legend{font-size:13px}"
             "td.hint{max-width:32em}\n</style></head><body>\n");
     sb_printf(&b, "<h1>403 denials</h1>\n<p id=\"totals\" data-denied=\"%"
               APR_UINT64_T_FMT "\" data-would=\"%" APR_UINT64_T_FMT "\">"

@@ -176,6 +176,12 @@ apr_uint32_t fx_ct_minute_count(const fx_ct_reason *r, apr_uint32_t m);
 /* Rule row of the given identity, or NULL (not counted, or in "other"). */
 const fx_ct_rule *fx_ct_find_rule(const fx_ct_table *t, const fx_ct_event *ev);
 
+/* s with every occurrence of the address addr that stands alone (not
+ * inside a longer address or name) replaced by repl; s itself when there
+ * is none.  Hints name the client: the counters show it only as
+ * configured. */
+const char *fx_ct_mask_address(apr_pool_t *p, const char *s, const char *addr,
+                               const char *repl);
 /* Prometheus label value: \ " and newline escaped as \\ \" \n, invalid
  * UTF-8 replaced by U+FFFD (a scrape with invalid UTF-8 fails). */
 const char *fx_ct_prom_escape(apr_pool_t *p, const char *s);

@@ -282,6 +282,12 @@ void fx_counters_add(request_rec *r, const fx_entry *e, fx_count_kind kind)
         /* the key is written once, before any child exists */
         ev.client = fx_ct_client_hash(r->pool, fx_seg->table->key, client);
     }
+    if (client && fx_ct_clients != FX_CLIENTS_ON) {
+        /* hints name the client ("add `Require ip 192.0.2.7`"): the
+         * counters show it only as configured */
+        ev.hint = fx_ct_mask_address(r->pool, ev.hint, client,
+                                     ev.client ? ev.client : "[client]");
+    }
     if (apr_global_mutex_lock(fx_seg->mutex) != APR_SUCCESS) {
         return;
     }
@@ -329,6 +335,8 @@ static int fx_counters_handler(request_rec *r)
     else {
         return DECLINED;
     }
+    /* the Allow header of the 405 (HEAD is GET's) */
+    ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);
     r->allowed |= (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;     /* HEAD is M_GET, header_only */

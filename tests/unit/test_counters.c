@@ -72,6 +72,19 @@ static void test_strings(apr_pool_t *p)
     CHECK_STR(fx_ct_prom_escape(p, "\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
     CHECK_STR(fx_ct_prom_escape(p, NULL), "");
 
+    CHECK_STR(fx_ct_mask_address(p, "the client address 10.0.0.1 is not in "
+                                 "10.0.0.10; add `Require ip 10.0.0.1`.",
+                                 "10.0.0.1", "[client]"),
+              "the client address [client] is not in 10.0.0.10; add "
+              "`Require ip [client]`.");
+    CHECK_STR(fx_ct_mask_address(p, "from 10.0.0.1.", "10.0.0.1", "X"),
+              "from X.");
+    CHECK_STR(fx_ct_mask_address(p, "110.0.0.1 10.0.0.1:80 10.0.0.1a",
+                                 "10.0.0.1", "X"),
+              "110.0.0.1 10.0.0.1:80 10.0.0.1a");
+    CHECK_STR(fx_ct_mask_address(p, "::1 and ::1", "::1", "X"), "X and X");
+    CHECK_STR(fx_ct_mask_address(p, "none", "10.0.0.1", "X"), "none");
+    CHECK(fx_ct_mask_address(p, NULL, "10.0.0.1", "X") == NULL);
     CHECK_STR(fx_ct_html_escape(p, "<b>\"x\"&'"),
               "&lt;b&gt;&quot;x&quot;&amp;&#39;");
     CHECK_STR(fx_ct_html_escape(p, "a\nb\r\x7f\xFF\xC3\xA9"),

@@ -237,6 +237,19 @@ def test_counts_exact_across_children_and_graceful(mpm):
             assert len(set(pids[-4:])) >= 2, pids
             check_counts(h, want)
 
+        # concurrent 403s (threads of several children): no update is lost
+        def burst():
+            for _ in range(20):
+                assert h.get("/srvforbid").status == 403
+        threads = [threading.Thread(target=burst) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        want["rewrite"] += 160
+        time.sleep(0.3)
+        check_counts(h, want)
+
         before_pids = set(entry_pids(h))
         h.graceful()
         time.sleep(0.3)
@@ -516,3 +529,23 @@ def test_status_page_in_chromium(site, tmp_path):
     if dest:
         os.makedirs(dest, exist_ok=True)
         shutil.copy(str(shot), os.path.join(dest, shot.name))
+
+
+def test_conf_example_protects_the_pages():
+    """The shipped snippet, included as is: the machine itself reads the
+    pages, another address is refused (and that 403 is counted too)."""
+    example = os.path.join(os.path.dirname(__file__), "..", "conf-examples",
+                           "counters", "forbidden_explain-counters.conf")
+    h = harness.Httpd(name="cntex")
+    try:
+        h.conf("Include %s" % os.path.abspath(example))
+        h.start()
+        for path in ("/forbidden-explain/metrics", "/forbidden-explain/status"):
+            assert h.get(path).status == 200, path
+            assert h.get(path, source=CLIENT).status == 403, path
+        text = h.get("/forbidden-explain/metrics").body.decode()
+        m = parse_metrics(text)
+        assert metric(m, "forbidden_explain_denials_total",
+                      rule="Require ip 127.0.0.1 ::1") == 2, text
+    finally:
+        h.cleanup()

@@ -186,7 +186,7 @@ def check_counts(h, want):
 
 # -- exact counts, across children and graceful restarts ---------------------
 
-@pytest.mark.parametrize("mpm", ["prefork", "event"])
+@pytest.mark.parametrize("mpm", ["prefork", "worker", "event"])
 def test_counts_exact_across_children_and_graceful(mpm):
     h = make_site(mpm)
     try:
@@ -547,5 +547,27 @@ def test_conf_example_protects_the_pages():
         m = parse_metrics(text)
         assert metric(m, "forbidden_explain_denials_total",
                       rule="Require ip 127.0.0.1 ::1") == 2, text
+    finally:
+        h.cleanup()
+
+
+def test_redacted_secrets_stay_redacted():
+    """The counters see the entry as the log does, after
+    ForbiddenExplainRedact: a compared expr literal (redacted by default)
+    is in neither the metrics nor the status page."""
+    h = make_site("event", extra=(
+        '<Directory "{docroot}/api">\n'
+        "    Require expr \"%{{HTTP:X-Api-Key}} == 'k-7f3a9c'\"\n"
+        "</Directory>"), name="cntsecret")
+    try:
+        h.mkdir("htdocs/api")
+        h.start()
+        assert h.get("/api/", headers={"X-Api-Key": "wrong"}).status == 403
+        text, m = scrape(h)
+        page = h.get("/fx-status").body.decode()
+        for doc in (text, page, h.get("/server-status").body.decode()):
+            assert "k-7f3a9c" not in doc
+        assert metric(m, "forbidden_explain_denials_total",
+                      rule="Require expr \"%{HTTP:X-Api-Key} == '[redacted]'\"") == 1, text
     finally:
         h.cleanup()

@@ -570,6 +570,9 @@ static void fx_minute_add(fx_ct_reason *r, apr_time_t now)
     apr_uint32_t m = (apr_uint32_t)(apr_time_sec(now) / 60);
     int i = m % FX_CT_MINUTES;
     if (r->minute[i] != m) {
+        if (r->minute[i] > m) {
+            return;     /* older than the bucket (a clock stepped back) */
+        }
         r->minute[i] = m;
         r->per_minute[i] = 0;
     }

@@ -343,21 +343,32 @@ static void test_render(apr_pool_t *p)
     CHECK(strstr(page, "h:0011223344556677") != NULL);
     CHECK_INT(count_of(page, "<tr class=\"recent\">"), 5);
     CHECK_INT(count_of(page, "<tr class=\"rule\""), 2);
+    /* bars stand at their minute: two minutes ago, and 59 (the oldest) */
+    fx_ct_add(t, &a, t0 - apr_time_from_sec(120));
+    fx_ct_add(t, &a, t0 - apr_time_from_sec(59 * 60));
+    /* out of the hour, and older than the bucket it would reuse: the
+     * current minute keeps its count */
+    fx_ct_add(t, &a, t0 - apr_time_from_sec(60 * 60));
+    page = fx_ct_render_page(p, t, t0 + apr_time_from_sec(30), 20);
+    CHECK(strstr(page, "data-reason=\"authz\" data-minute=\"2\" data-count=\"1\"") != NULL);
+    CHECK(strstr(page, "data-reason=\"authz\" data-minute=\"59\" data-count=\"1\"") != NULL);
+    CHECK_INT(count_of(page, "<rect class=\"bar\""), 4);
+    CHECK(strstr(page, "data-reason=\"authz\" data-hour=\"5\" data-total=\"6\"") != NULL);
     /* an hour later the chart is empty, the totals are not */
     page = fx_ct_render_page(p, t, t0 + apr_time_from_sec(3700), 20);
     CHECK_INT(count_of(page, "<rect class=\"bar\""), 0);
     CHECK(strstr(page, "no denials in the last hour") != NULL);
-    CHECK(strstr(page, "data-denied=\"4\" data-would=\"1\"") != NULL);
+    CHECK(strstr(page, "data-denied=\"7\" data-would=\"1\"") != NULL);
 
     aut = fx_ct_render_auto(p, t);
-    CHECK(strstr(aut, "ForbiddenExplainDenials: 4\n") != NULL);
+    CHECK(strstr(aut, "ForbiddenExplainDenials: 7\n") != NULL);
     CHECK(strstr(aut, "ForbiddenExplainWouldDeny: 1\n") != NULL);
-    CHECK(strstr(aut, "ForbiddenExplainDenials_authz: 3\n") != NULL);
+    CHECK(strstr(aut, "ForbiddenExplainDenials_authz: 6\n") != NULL);
     CHECK(strstr(aut, "ForbiddenExplainWouldDeny_authz: 1\n") != NULL);
     CHECK(strstr(aut, "ForbiddenExplainDenials_rewrite: 1\n") != NULL);
 
     sec = fx_ct_render_section(p, t, 0);
-    CHECK(strstr(sec, "<td>3</td><td>1</td><td>authz</td><td>/etc/site.conf:49</td>") != NULL);
+    CHECK(strstr(sec, "<td>6</td><td>1</td><td>authz</td><td>/etc/site.conf:49</td>") != NULL);
     CHECK(strstr(sec, "&lt;b&gt;") != NULL);
     CHECK(strstr(sec, "<b>") == NULL);
     sec = fx_ct_render_section(p, t, 1);

@@ -571,3 +571,43 @@ def test_redacted_secrets_stay_redacted():
                       rule="Require expr \"%{HTTP:X-Api-Key} == '[redacted]'\"") == 1, text
     finally:
         h.cleanup()
+
+
+def test_child_killed_holding_the_lock():
+    """A prefork child killed (SIGKILL) while it holds the counters' lock
+    (gdb stops it inside the locked update, then kills it) blocks no one:
+    the next child takes the lock over and counts."""
+    gdb = shutil.which("gdb")
+    if not gdb:
+        pytest.skip("gdb is not installed (scripts/deps.sh installs it)")
+    h = make_site("prefork")
+    h.conf("StartServers 1\nMinSpareServers 1\nMaxSpareServers 1")
+    try:
+        h.start()
+        assert h.get("/ipdeny/x.txt").status == 403
+        time.sleep(1.5)        # the spare children beyond one have gone
+        kids = subprocess.run(["pgrep", "-P", str(h.pid())], capture_output=True,
+                              text=True).stdout.split()
+        assert len(kids) == 1, kids
+        g = subprocess.Popen([gdb, "-p", kids[0], "-batch", "-nx",
+                              "-ex", "break fx_ct_add", "-ex", "continue",
+                              "-ex", "info symbol $pc", "-ex", "kill"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(2)          # gdb attached, the breakpoint set
+        t = threading.Thread(target=lambda: h.get("/ipdeny/x.txt", timeout=20))
+        t.start()
+        out = g.communicate(timeout=60)[0].decode(errors="replace")
+        t.join(30)
+        assert "fx_ct_add" in out, out
+        time.sleep(0.3)
+        # the victim's 403 was not counted (killed before the first
+        # increment); the next ones are, by a new child, without waiting
+        for _ in range(3):
+            assert h.get("/ipdeny/x.txt", timeout=10).status == 403
+        time.sleep(0.2)
+        assert metric(scrape(h)[1], "forbidden_explain_reason_denials_total",
+                      reason="authz") == 4
+        assert kids[0] not in subprocess.run(
+            ["pgrep", "-P", str(h.pid())], capture_output=True, text=True).stdout.split()
+    finally:
+        h.cleanup()

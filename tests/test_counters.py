@@ -9,7 +9,8 @@ chart's SVG counts are read back from its DOM, a screenshot is kept).
 
 Under CI=true prometheus and chromium must be there (scripts/deps.sh
 installs them); elsewhere their tests are skipped when the binary is
-absent.  FX_ARTIFACTS_DIR=<dir> copies the status page's screenshot there.
+absent.  FX_ARTIFACTS_DIR=<dir> copies the status page's screenshot there
+(FX_ARTIFACTS_DIR=1: to tests/artifacts/).
 """
 import json
 import os
@@ -526,6 +527,8 @@ def test_status_page_in_chromium(site, tmp_path):
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10000
     dest = os.environ.get("FX_ARTIFACTS_DIR")
+    if dest in ("1", "yes", "true"):
+        dest = os.path.join(os.path.dirname(__file__), "artifacts")
     if dest:
         os.makedirs(dest, exist_ok=True)
         shutil.copy(str(shot), os.path.join(dest, shot.name))

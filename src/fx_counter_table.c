@@ -78,8 +78,6 @@ void fx_ct_copy(char *dst, apr_size_t cap, const char *src)
     }
     memcpy(dst, src, n);
     dst[n] = '\0';
-    /* the rest stays zero, so copies of equal values compare equal */
-    memset(dst + n, 0, cap - n);
 }
 
 /* A growing string in a pool. */
@@ -218,8 +216,8 @@ const char *fx_ct_mask_address(apr_pool_t *p, const char *s, const char *addr,
     const char *at, *from;
     apr_size_t n;
     int any = 0;
-    if (!s || !addr || !*addr) {
-        return s;
+    if (!s || !addr || !*addr || !strstr(s, addr)) {
+        return s;               /* the usual case: nothing to mask */
     }
     n = strlen(addr);
     sb_init(&b, p, strlen(s) + 16);
@@ -472,6 +470,8 @@ static void fx_rule_id_make(fx_rule_id *id, const char *reason,
                             apr_int64_t line, const char *vhost)
 {
     const char *f[6];
+    /* whole arrays are copied into the row: no stack bytes after the NULs */
+    memset(id, 0, sizeof(*id));
     fx_ct_copy(id->reason, sizeof(id->reason), reason);
     fx_ct_copy(id->module, sizeof(id->module), module);
     fx_ct_copy(id->phase, sizeof(id->phase), phase);
@@ -585,6 +585,7 @@ static void fx_recent_add(fx_ct_table *t, const fx_ct_event *ev,
     fx_ct_recent *x;
     t->recent_seq++;
     x = &t->recent[(t->recent_seq - 1) % FX_CT_RECENT];
+    memset(x, 0, sizeof(*x));   /* nothing of the entry it replaces stays */
     x->seq = t->recent_seq;
     x->when = now;
     x->kind = ev->kind;

@@ -279,7 +279,7 @@ static const char *fx_vhost_name(request_rec *r)
                                                   : "";
     apr_port_t port = r->connection->local_addr
                       ? r->connection->local_addr->port : r->server->port;
-    return apr_psprintf(r->pool, "%s:%u", name, (unsigned)port);
+    return apr_pstrcat(r->pool, name, ":", apr_itoa(r->pool, port), NULL);
 }
 
 void fx_counters_add(request_rec *r, const fx_entry *e, fx_count_kind kind)

@@ -5,6 +5,7 @@
 #define FX_COUNTERS_H
 
 #include "httpd.h"
+#include "http_config.h"
 #include "fx_entry.h"
 
 typedef enum {
@@ -22,7 +23,6 @@ void fx_counters_register_hooks(apr_pool_t *p);
  * ForbiddenExplainCounters On|Off, ForbiddenExplainCountClients
  * off|hashed|on, ForbiddenExplainCounterRules N (rule table rows),
  * ForbiddenExplainMetricsRules N (rule series shown). */
-#include "http_config.h"
 const char *fx_counters_set_enabled(cmd_parms *cmd, void *dconf, int on);
 const char *fx_counters_set_clients(cmd_parms *cmd, void *dconf,
                                     const char *arg);

@@ -189,6 +189,19 @@ static const command_rec fx_cmds[] = {
                   "short line; full: every entry in full; off: no entry line"),
     AP_INIT_TAKE1("ForbiddenExplainRepeatWindow", fx_repeat_set_window, NULL,
                   RSRC_CONF, "seconds a cause's window lasts (default 60)"),
+    /* fx_counters.c: denial counters, metrics and the status page */
+    AP_INIT_FLAG("ForbiddenExplainCounters", fx_counters_set_enabled, NULL,
+                 RSRC_CONF, "Off to keep no counters (no shared memory); "
+                 "default On"),
+    AP_INIT_TAKE1("ForbiddenExplainCountClients", fx_counters_set_clients,
+                  NULL, RSRC_CONF, "off (default), hashed (a keyed hash, "
+                  "new key at each start) or on: client addresses in the "
+                  "counters' top lists"),
+    AP_INIT_TAKE1("ForbiddenExplainCounterRules", fx_counters_set_rules, NULL,
+                  RSRC_CONF, "rows of the counters' rule table (default 256)"),
+    AP_INIT_TAKE1("ForbiddenExplainMetricsRules", fx_counters_set_top, NULL,
+                  RSRC_CONF, "rule series in the metrics and rules on the "
+                  "status page, the most counted first (default 100)"),
 
     { NULL }
 };

@@ -7,7 +7,8 @@ PKGS="apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev
       python3 python3-pytest curl openssl acl wrk valgrind gdb clang
       libclang-rt-14-dev libapache2-mod-security2 modsecurity-crs
       apache2-utils libaprutil1-dbd-sqlite3 slapd jq
-      debhelper dpkg-dev fakeroot lintian rpm rsyslog"
+      debhelper dpkg-dev fakeroot lintian rpm rsyslog
+      prometheus chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -5,6 +5,7 @@
 #define FX_COUNTERS_H
 
 #include "httpd.h"
+#include "http_config.h"
 #include "fx_entry.h"
 
 typedef enum {
@@ -17,5 +18,16 @@ typedef enum {
 void fx_counters_add(request_rec *r, const fx_entry *e, fx_count_kind kind);
 
 void fx_counters_register_hooks(apr_pool_t *p);
+
+/* Directives (main server only), fx_cmds in mod_forbidden_explain.c:
+ * ForbiddenExplainCounters On|Off, ForbiddenExplainCountClients
+ * off|hashed|on, ForbiddenExplainCounterRules N (rule table rows),
+ * ForbiddenExplainMetricsRules N (rule series shown). */
+const char *fx_counters_set_enabled(cmd_parms *cmd, void *dconf, int on);
+const char *fx_counters_set_clients(cmd_parms *cmd, void *dconf,
+                                    const char *arg);
+const char *fx_counters_set_rules(cmd_parms *cmd, void *dconf,
+                                  const char *arg);
+const char *fx_counters_set_top(cmd_parms *cmd, void *dconf, const char *arg);
 
 #endif

@@ -3,6 +3,7 @@ parts: the what-if simulator answers for the candidate rules in effect, a
 flood of one would-deny cause collapses into repeat lines like regular
 entries, and would_deny is counted per candidate rule (issue 17)."""
 import json
+import re
 
 import harness
 from harness import decode as d
@@ -12,6 +13,10 @@ SITE = """
     <ForbiddenExplainReportOnly>
         Require ip 10.1.2.0/24 127.0.0.2
     </ForbiddenExplainReportOnly>
+</Location>
+<Location "/fx-metrics">
+    SetHandler forbidden-explain-metrics
+    Require local
 </Location>
 <Location "/.fx-whatif">
     SetHandler forbidden-explain-whatif
@@ -73,3 +78,29 @@ def test_would_deny_flood_collapses_into_repeats(make_httpd):
     for r in rep:
         assert r["status"] == 200 and r["reason"] == "authz"
         assert r["line"] == full[0]["line"]
+
+
+def metric(h, name, **labels):
+    text = h.get("/fx-metrics").body.decode()
+    total = 0
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', line))
+        if all(got.get(k) == str(v) for k, v in labels.items()):
+            total += int(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_would_deny_counted_per_candidate_rule(make_httpd):
+    h = site(make_httpd, repeat=None)
+    line = h.conf_line_of("Require ip 10.1.2.0/24")
+    for _ in range(3):
+        assert h.get("/admin/x.txt").status == 200          # would deny
+    assert h.get("/admin/x.txt", source="127.0.0.2").status == 200  # grants
+    assert h.get("/elsewhere").status == 404
+    h.entries()                                 # the entries are written
+    assert metric(h, "forbidden_explain_would_deny_total",
+                  line=line, rule="Require ip 10.1.2.0/24 127.0.0.2") == 3
+    # a would-deny is not a 403
+    assert metric(h, "forbidden_explain_denials_total") == 0

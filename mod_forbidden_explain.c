@@ -13,6 +13,7 @@
  *   fx_report.c      error log, ForbiddenExplainLog, notes and env vars
  *   fx_wire.c        headers for trusted clients
  *   fx_counters.c    denial counters shared by the children
+ *   fx_audit.c       the audit: predicted 403s at startup and on request
  *   fx_entry.c, fx_json.c, fx_classify.c   pure helpers (unit tested)
  */
 #include "httpd.h"
@@ -166,6 +167,11 @@ static const command_rec fx_cmds[] = {
                    RSRC_CONF | ACCESS_CONF,
                    "<regex> [log], expr-literals [log|wire|off] or none: text "
                    "replaced by [redacted] on the wire (and in the log)"),
+    /* fx_audit.c: the configuration and filesystem audit at startup */
+    AP_INIT_FLAG("ForbiddenExplainAudit", fx_audit_set, NULL, RSRC_CONF,
+                 "On to log the predicted 403s (permissions, indexes, "
+                 ".htaccess, symlinks) at startup, one notice per finding; "
+                 "default Off"),
 
     { NULL }
 };
@@ -202,6 +208,7 @@ static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     fx_log_version(s);
     fx_conftree_index(pconf, s);
+    fx_audit_startup(pconf, ptemp, s);     /* needs the records */
     fx_trampoline_install(pconf, s);
     return fx_report_open_logs(pconf, s);
 }
@@ -226,6 +233,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_state_register_hooks(p);
     fx_version_register_hooks(p);
     fx_counters_register_hooks(p);
+    fx_audit_register_hooks(p);
     ap_hook_insert_filter(fx_insert_filters, NULL, NULL, APR_HOOK_LAST);
 }
 

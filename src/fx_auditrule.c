@@ -195,6 +195,9 @@ const char *fx_audit_finding_json(apr_pool_t *p, const fx_audit_finding *f,
     j = fx_kv(p, j, "kind", f->kind, quote);
     j = fx_kv(p, j, "vhost", f->vhost, quote);
     j = fx_kv(p, j, "path", f->path, quote);
+    if (f->path_line > 0) {
+        j = apr_psprintf(p, "%s,\"path_line\":%d", j, f->path_line);
+    }
     j = fx_kv(p, j, "directive", f->directive, quote);
     j = fx_kv(p, j, "file", f->file, quote);
     if (f->file) {

@@ -65,6 +65,7 @@ typedef struct {
     const char *kind;
     const char *vhost;
     const char *path;
+    int path_line;              /* line in path (an .htaccess), 0: none */
     const char *directive;      /* the directive that decides, with args */
     const char *file;           /* its file and line (NULL: a default) */
     int line;

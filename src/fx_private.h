@@ -18,6 +18,12 @@ extern module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
     forbidden_explain_module;
 #ifndef FX_MODULE_RECORD
 APLOG_USE_MODULE(forbidden_explain);
+
+/* fx_audit.c: the configuration and filesystem audit */
+void fx_audit_register_hooks(apr_pool_t *p);
+void fx_audit_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+const char *fx_audit_set(cmd_parms *cmd, void *dconf, int on);
+
 #endif
 
 #define FX_UNSET (-1)
@@ -207,6 +213,8 @@ const fx_shadow_list *fx_dir_explained(request_rec *r);
 /* The records one section's vector holds (a section of the main
  * configuration, or an .htaccess file read for r). */
 const fx_shadow_list *fx_vector_records(request_rec *r, ap_conf_vector_t *v);
+/* The records of one section of the main configuration (no request). */
+const fx_shadow_list *fx_vector_records_conf(ap_conf_vector_t *v);
 /* Every record in effect for r named name (NULL = all), outermost first. */
 apr_array_header_t *fx_records_find(apr_pool_t *p, request_rec *r,
                                     const char *name);
@@ -252,7 +260,15 @@ const char *fx_wire_set_request_id(cmd_parms *cmd, void *dconf, int on);
 const char *fx_wire_add_trusted(cmd_parms *cmd, void *dconf, const char *arg);
 const char *fx_wire_add_redact(cmd_parms *cmd, void *dconf, const char *arg,
                                const char *flag);
+/* Is r's client trusted (ForbiddenExplainTrustedClients of its scope)? */
+int fx_wire_client_trusted(request_rec *r);
 /* log_transaction: applies ForbiddenExplainRedact ... log to e in place. */
 void fx_wire_redact_log_entry(request_rec *r, fx_entry *e);
+
+
+/* fx_audit.c: the configuration and filesystem audit */
+void fx_audit_register_hooks(apr_pool_t *p);
+void fx_audit_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+const char *fx_audit_set(cmd_parms *cmd, void *dconf, int on);
 
 #endif

@@ -237,6 +237,19 @@ static int fx_wire_trusted(const fx_wire_dir_conf *c, request_rec *r)
     return 1;
 }
 
+/* ForbiddenExplainTrustedClients for r's scope, addresses and expr= rules:
+ * handlers that answer trusted clients only (fx_audit.c) ask here.  A scope
+ * with no wire directive has the loopback default. */
+int fx_wire_client_trusted(request_rec *r)
+{
+    fx_dir_conf *dc = fx_dir_get(r);
+    if (!dc || !dc->wire) {
+        return fx_trust_match(fx_wire_loopback, r->useragent_addr)
+               && !fx_wire_via_proxy(r);
+    }
+    return fx_wire_trusted(dc->wire, r);
+}
+
 /* -------------------------------------------------------------------- */
 /* the filter                                                            */
 

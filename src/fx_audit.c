@@ -24,6 +24,7 @@
  * simulator.  Scans are bounded (depth, entries, findings). */
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <dirent.h>
@@ -35,6 +36,7 @@
 #include "http_request.h"
 #include "ap_mpm.h"
 #include "http_main.h"
+#include "ap_listen.h"
 #include "util_cfgtree.h"
 #include "unixd.h"
 #include "fx_private.h"
@@ -65,8 +67,10 @@ typedef struct {
     apr_hash_t *seen;               /* one finding per server, kind, path */
     apr_array_header_t *files;      /* this server's URL paths of files */
     apr_array_header_t *dirs;       /* ... and of directories */
+    apr_array_header_t *listings;   /* directories autoindex would list */
     int entries;                    /* entries examined under this root */
     int has_mod_dir;
+    int has_autoindex;
 } fx_audit;
 
 /* What the directory walk has merged so far for one directory. */
@@ -620,14 +624,14 @@ static void fx_list_add(apr_array_header_t *list, int max, const char *url)
 
 /* Indexes off and no DirectoryIndex file: the directory URL is a 403. */
 static void fx_judge_index(fx_audit *a, const fx_dirstate *st_in,
-                           const char *dir, int is_root)
+                           const char *dir, const char *url, int is_root)
 {
     fx_dirstate st = *st_in;
     const char *names, *n;
     fx_audit_finding *f;
 
     fx_dirstate_regex(a, &st, dir);
-    if (st.uncertain || (st.opts & OPT_INDEXES)) {
+    if (st.uncertain) {
         return;
     }
     names = !a->has_mod_dir ? "" : st.dirindex ? st.dirindex : "index.html";
@@ -641,9 +645,18 @@ static void fx_judge_index(fx_audit *a, const fx_dirstate *st_in,
         if (*w == '/' || strchr(w, '$')) {
             return;             /* a URL: mod_dir's sub-request decides */
         }
-        if (stat(apr_pstrcat(a->p, dir, w, NULL), &sb) == 0) {
-            return;
+        if (stat(apr_pstrcat(a->p, dir, w, NULL), &sb) == 0
+            || errno != ENOENT) {
+            return;             /* there, or we cannot tell */
         }
+    }
+    if (st.opts & OPT_INDEXES) {
+        /* a listing, when mod_autoindex is there to make it: the client
+         * asks the simulator whether strangers get it */
+        if (a->has_autoindex) {
+            fx_list_add(a->listings, FX_AUDIT_MAX_DIRS, url);
+        }
+        return;
     }
     f = fx_audit_add(a, is_root ? "medium" : "low", "no-index", dir,
                      st.idx_rec);
@@ -713,7 +726,7 @@ static void fx_scan_dir(fx_audit *a, const fx_dirstate *parent,
 
     fx_dirstate_level(a, &st, dir);
     fx_ht_level(a, &st, dir);
-    fx_judge_index(a, &st, dir, depth == 0);
+    fx_judge_index(a, &st, dir, url, depth == 0);
     fx_list_add(a->dirs, FX_AUDIT_MAX_DIRS, url);
     d = opendir(dir);
     if (!d) {
@@ -758,7 +771,16 @@ static void fx_scan_root(fx_audit *a, const char *root, const char *url)
     apr_size_t len = strlen(dir);
     struct stat sb;
 
+    fx_perm_walk_result w;
+
     if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        return;
+    }
+    /* what the server user cannot reach is reported as such, and not
+     * scanned (at startup we could read what it never will) */
+    memset(&w, 0, sizeof(w));
+    fx_perm_walk(a->p, root, FX_PERM_X, &a->cred, &w);
+    if (w.denier || w.missing) {
         return;
     }
     if (len && dir[len - 1] != '/') {
@@ -849,12 +871,23 @@ static void fx_audit_level_roots(fx_audit *a, const ap_directive_t *first,
     }
 }
 
+/* The port a server answers on: its ServerName's, its <VirtualHost>
+ * address's, or (the main server) the first Listen's. */
+static apr_port_t fx_server_port(const server_rec *s)
+{
+    if (s->port) {
+        return s->port;
+    }
+    if (s->addrs && s->addrs->host_port) {
+        return s->addrs->host_port;
+    }
+    return ap_listeners && ap_listeners->bind_addr
+           ? ap_listeners->bind_addr->port : 0;
+}
+
 static const char *fx_vhost_name(apr_pool_t *p, const server_rec *s)
 {
-    apr_port_t port = s->port;
-    if (!port && s->addrs) {
-        port = s->addrs->host_port;
-    }
+    apr_port_t port = fx_server_port(s);
     return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname
                                                        : "?", (unsigned)port);
 }
@@ -863,7 +896,7 @@ typedef struct {
     server_rec *s;
     const char *vhost;
     const char *docroot;
-    apr_array_header_t *files, *dirs;
+    apr_array_header_t *files, *dirs, *listings;
     int first_finding, n_findings;
 } fx_audit_server;
 
@@ -879,6 +912,7 @@ static apr_array_header_t *fx_audit_run(apr_pool_t *p, server_rec *main_s,
     a->findings = apr_array_make(p, 16, sizeof(fx_audit_finding *));
     a->seen = apr_hash_make(p);
     a->has_mod_dir = ap_find_linked_module("mod_dir.c") != NULL;
+    a->has_autoindex = ap_find_linked_module("mod_autoindex.c") != NULL;
     fx_audit_cred(p, a);
     for (s = main_s; s; s = s->next) {
         core_server_config *sc = ap_get_core_module_config(s->module_config);
@@ -892,11 +926,13 @@ static apr_array_header_t *fx_audit_run(apr_pool_t *p, server_rec *main_s,
         a->vhost = fx_vhost_name(p, s);
         a->files = apr_array_make(p, 16, sizeof(const char *));
         a->dirs = apr_array_make(p, 16, sizeof(const char *));
+        a->listings = apr_array_make(p, 4, sizeof(const char *));
         out->s = s;
         out->vhost = a->vhost;
         out->docroot = sc->ap_document_root;
         out->files = a->files;
         out->dirs = a->dirs;
+        out->listings = a->listings;
         out->first_finding = a->findings->nelts;
         if (vh) {
             dr = fx_find_directive(vh->first_child, "DocumentRoot");
@@ -1061,19 +1097,20 @@ static int fx_audit_handler(request_rec *r)
     ap_rputs(out, r);
     for (i = 0; i < servers->nelts; i++) {
         fx_audit_server *sv = &APR_ARRAY_IDX(servers, i, fx_audit_server);
-        apr_port_t port = sv->s->addrs ? sv->s->addrs->host_port : 0;
         out = apr_psprintf(r->pool, "%s{\"vhost\":%s,\"names\":%s,\"port\":%u,"
                            "\"is_main\":%s,\"document_root\":%s,\"files\":%s,"
-                           "\"directories\":%s,\"findings\":[", i ? "," : "",
+                           "\"directories\":%s,\"listings\":%s,"
+                           "\"findings\":[", i ? "," : "",
                            fx_json_std_quote(r->pool, sv->vhost, 512, NULL),
                            fx_server_names(r->pool, sv->s),
-                           (unsigned)(sv->s->port ? sv->s->port : port),
+                           (unsigned)fx_server_port(sv->s),
                            i ? "false" : "true",
                            sv->docroot ? fx_json_std_quote(r->pool, sv->docroot,
                                                            1024, NULL)
                                        : "null",
                            fx_str_list(r->pool, sv->files),
-                           fx_str_list(r->pool, sv->dirs));
+                           fx_str_list(r->pool, sv->dirs),
+                           fx_str_list(r->pool, sv->listings));
         ap_rputs(out, r);
         for (j = 0; j < sv->n_findings; j++) {
             fx_audit_finding *f = APR_ARRAY_IDX(a.findings,

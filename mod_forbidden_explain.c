@@ -9,11 +9,11 @@
  *   fx_authz.c       Require / Order / Allow / Deny explanations
  *   fx_fs.c          filesystem, symlink, Options and index explanations
  *   fx_rewrite.c     mod_rewrite, mod_ssl, WAF, proxy and backend 403s
+ *   fx_audit.c       the audit: predicted 403s at startup and on request
  *   fx_explain.c     assembles one entry per 403
  *   fx_report.c      error log, ForbiddenExplainLog, notes and env vars
  *   fx_wire.c        headers for trusted clients
  *   fx_counters.c    denial counters shared by the children
- *   fx_audit.c       the audit: predicted 403s at startup and on request
  *   fx_entry.c, fx_json.c, fx_classify.c   pure helpers (unit tested)
  */
 #include "httpd.h"
@@ -226,6 +226,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_errorlog_register_hooks(p);
     fx_report_register_hooks(p);
     fx_authz_register_hooks(p);
+    fx_audit_register_hooks(p);
     fx_fs_register_hooks(p);
     fx_rewrite_register_hooks(p);
     fx_api_register_hooks(p);
@@ -233,7 +234,6 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_state_register_hooks(p);
     fx_version_register_hooks(p);
     fx_counters_register_hooks(p);
-    fx_audit_register_hooks(p);
     ap_hook_insert_filter(fx_insert_filters, NULL, NULL, APR_HOOK_LAST);
 }
 

@@ -18,12 +18,6 @@ extern module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
     forbidden_explain_module;
 #ifndef FX_MODULE_RECORD
 APLOG_USE_MODULE(forbidden_explain);
-
-/* fx_audit.c: the configuration and filesystem audit */
-void fx_audit_register_hooks(apr_pool_t *p);
-void fx_audit_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
-const char *fx_audit_set(cmd_parms *cmd, void *dconf, int on);
-
 #endif
 
 #define FX_UNSET (-1)
@@ -125,6 +119,11 @@ const char *fx_request_id(request_rec *r, fx_req_state *st);
 void fx_state_register_hooks(apr_pool_t *p);
 /* fx_version.c: logs the running httpd's version (debug). */
 void fx_version_register_hooks(apr_pool_t *p);
+/* fx_audit.c: the configuration and filesystem audit (ForbiddenExplainAudit,
+ * SetHandler forbidden-explain-audit) */
+void fx_audit_register_hooks(apr_pool_t *p);
+void fx_audit_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+const char *fx_audit_set(cmd_parms *cmd, void *dconf, int on);
 
 /* fx_trampoline.c: phase and module attribution */
 void fx_trampoline_install(apr_pool_t *pconf, server_rec *s);
@@ -260,15 +259,7 @@ const char *fx_wire_set_request_id(cmd_parms *cmd, void *dconf, int on);
 const char *fx_wire_add_trusted(cmd_parms *cmd, void *dconf, const char *arg);
 const char *fx_wire_add_redact(cmd_parms *cmd, void *dconf, const char *arg,
                                const char *flag);
-/* Is r's client trusted (ForbiddenExplainTrustedClients of its scope)? */
-int fx_wire_client_trusted(request_rec *r);
 /* log_transaction: applies ForbiddenExplainRedact ... log to e in place. */
 void fx_wire_redact_log_entry(request_rec *r, fx_entry *e);
-
-
-/* fx_audit.c: the configuration and filesystem audit */
-void fx_audit_register_hooks(apr_pool_t *p);
-void fx_audit_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
-const char *fx_audit_set(cmd_parms *cmd, void *dconf, int on);
 
 #endif

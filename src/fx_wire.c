@@ -237,19 +237,6 @@ static int fx_wire_trusted(const fx_wire_dir_conf *c, request_rec *r)
     return 1;
 }
 
-/* ForbiddenExplainTrustedClients for r's scope, addresses and expr= rules:
- * handlers that answer trusted clients only (fx_audit.c) ask here.  A scope
- * with no wire directive has the loopback default. */
-int fx_wire_client_trusted(request_rec *r)
-{
-    fx_dir_conf *dc = fx_dir_get(r);
-    if (!dc || !dc->wire) {
-        return fx_trust_match(fx_wire_loopback, r->useragent_addr)
-               && !fx_wire_via_proxy(r);
-    }
-    return fx_wire_trusted(dc->wire, r);
-}
-
 /* -------------------------------------------------------------------- */
 /* the filter                                                            */
 
@@ -492,4 +479,17 @@ void fx_wire_register_hooks(apr_pool_t *p)
      * Content-Encoding with it, see fx_wire_apply). */
     fx_wire_filter_handle = ap_register_output_filter(
         FX_WIRE_FILTER, fx_wire_out_filter, NULL, AP_FTYPE_CONTENT_SET + 1);
+}
+
+/* fx_whatif.c: may r use the simulator?  The same rules as the wire
+ * headers (ForbiddenExplainTrustedClients, loopback by default and not
+ * through a proxy). */
+int fx_wire_client_trusted(request_rec *r)
+{
+    fx_dir_conf *dc = fx_dir_get(r);
+    if (!dc || !dc->wire) {
+        return fx_trust_match(fx_wire_loopback, r->useragent_addr)
+               && !fx_wire_via_proxy(r);
+    }
+    return fx_wire_trusted(dc->wire, r);
 }

@@ -1025,17 +1025,12 @@ void fx_audit_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
             shown++;
         }
     }
-    /* one summary line, at warn when notices are not logged (LogLevel
-     * forbidden_explain:notice shows the findings) */
-    ap_log_error(APLOG_MARK,
-                 APLOG_IS_LEVEL(main_s, APLOG_NOTICE) || !shown
-                 ? APLOG_NOTICE : APLOG_WARNING, 0, main_s,
+    /* httpd writes a server's notices whatever its LogLevel (log.c), so
+     * the lines are there with the stock "LogLevel warn" */
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, main_s,
                  "{\"event\":\"audit-summary\",\"findings\":%d,\"dropped\":%d,"
-                 "\"server_user\":%s%s}", shown, a.dropped,
-                 fx_json_quote(ptemp, a.user, 64, NULL),
-                 APLOG_IS_LEVEL(main_s, APLOG_NOTICE) ? ""
-                 : ",\"note\":\"findings%20are%20logged%20at%20notice:"
-                   "%20LogLevel%20forbidden_explain:notice\"");
+                 "\"server_user\":%s}", shown, a.dropped,
+                 fx_json_quote(ptemp, a.user, 64, NULL));
 }
 
 /* -------------------------------------------------------------------- */
@@ -1073,7 +1068,7 @@ static const char *fx_server_names(apr_pool_t *p, const server_rec *s)
 static int fx_audit_handler(request_rec *r)
 {
     fx_audit a;
-    apr_array_header_t *servers;
+    apr_array_header_t *servers, *parts;
     int i, j;
     const char *out;
 
@@ -1089,42 +1084,47 @@ static int fx_audit_handler(request_rec *r)
     }
     servers = fx_audit_run(r->pool, ap_server_conf ? ap_server_conf
                                                    : r->server, &a);
-    ap_set_content_type(r, "application/json");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    if (r->header_only) {
-        return OK;
-    }
-    out = apr_psprintf(r->pool, "{\"audit\":\"forbidden-explain\","
-                       "\"server_user\":%s,\"dropped\":%d,\"servers\":[",
-                       fx_json_std_quote(r->pool, a.user, 64, NULL), a.dropped);
-    ap_rputs(out, r);
+    /* one body with its length (clients need not speak chunked) */
+    parts = apr_array_make(r->pool, 16, sizeof(const char *));
+    APR_ARRAY_PUSH(parts, const char *) =
+        apr_psprintf(r->pool, "{\"audit\":\"forbidden-explain\","
+                     "\"server_user\":%s,\"dropped\":%d,\"servers\":[",
+                     fx_json_std_quote(r->pool, a.user, 64, NULL), a.dropped);
     for (i = 0; i < servers->nelts; i++) {
         fx_audit_server *sv = &APR_ARRAY_IDX(servers, i, fx_audit_server);
-        out = apr_psprintf(r->pool, "%s{\"vhost\":%s,\"names\":%s,\"port\":%u,"
-                           "\"is_main\":%s,\"document_root\":%s,\"files\":%s,"
-                           "\"directories\":%s,\"listings\":%s,"
-                           "\"findings\":[", i ? "," : "",
-                           fx_json_std_quote(r->pool, sv->vhost, 512, NULL),
-                           fx_server_names(r->pool, sv->s),
-                           (unsigned)fx_server_port(sv->s),
-                           i ? "false" : "true",
-                           sv->docroot ? fx_json_std_quote(r->pool, sv->docroot,
-                                                           1024, NULL)
-                                       : "null",
-                           fx_str_list(r->pool, sv->files),
-                           fx_str_list(r->pool, sv->dirs),
-                           fx_str_list(r->pool, sv->listings));
-        ap_rputs(out, r);
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_psprintf(r->pool, "%s{\"vhost\":%s,\"names\":%s,\"port\":%u,"
+                         "\"is_main\":%s,\"document_root\":%s,\"files\":%s,"
+                         "\"directories\":%s,\"listings\":%s,"
+                         "\"findings\":[", i ? "," : "",
+                         fx_json_std_quote(r->pool, sv->vhost, 512, NULL),
+                         fx_server_names(r->pool, sv->s),
+                         (unsigned)fx_server_port(sv->s),
+                         i ? "false" : "true",
+                         sv->docroot ? fx_json_std_quote(r->pool, sv->docroot,
+                                                         1024, NULL)
+                                     : "null",
+                         fx_str_list(r->pool, sv->files),
+                         fx_str_list(r->pool, sv->dirs),
+                         fx_str_list(r->pool, sv->listings));
         for (j = 0; j < sv->n_findings; j++) {
             fx_audit_finding *f = APR_ARRAY_IDX(a.findings,
                                                 sv->first_finding + j,
                                                 fx_audit_finding *);
-            ap_rputs(j ? "," : "", r);
-            ap_rputs(fx_audit_finding_json(r->pool, f, fx_json_std_quote), r);
+            APR_ARRAY_PUSH(parts, const char *) = j ? "," : "";
+            APR_ARRAY_PUSH(parts, const char *) =
+                fx_audit_finding_json(r->pool, f, fx_json_std_quote);
         }
-        ap_rputs("]}", r);
+        APR_ARRAY_PUSH(parts, const char *) = "]}";
     }
-    ap_rputs("]}\n", r);
+    APR_ARRAY_PUSH(parts, const char *) = "]}\n";
+    out = apr_array_pstrcat(r->pool, parts, 0);
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, strlen(out));
+    if (!r->header_only) {
+        ap_rputs(out, r);
+    }
     return OK;
 }
 

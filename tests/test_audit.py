@@ -97,6 +97,10 @@ def seeded():
     h.write("htdocs/nosym/target.html", "t")
     os.symlink(os.path.join(h.docroot, "nosym/target.html"),
                os.path.join(h.docroot, "nosym/link.html"))
+    # SymLinksIfOwnerMatch: a root-owned link to www-data's file
+    h.write("htdocs/owner/target.html", "o", owner=("www-data", "www-data"))
+    os.symlink(os.path.join(h.docroot, "owner/target.html"),
+               os.path.join(h.docroot, "owner/link.html"))
     # exposures
     h.write("htdocs/.git/config", "[core]\n")
     h.write("htdocs/.git/HEAD", "ref: refs/heads/main\n")
@@ -120,6 +124,9 @@ Alias /locked {root}/locked
 </Directory>
 <Directory {docroot}/nosym>
     Options -FollowSymLinks
+</Directory>
+<Directory {docroot}/owner>
+    Options -FollowSymLinks +SymLinksIfOwnerMatch
 </Directory>
 <Location /server-status>
     SetHandler server-status
@@ -168,6 +175,8 @@ def expected_predictions(h):
          line_after(h, "<Directory %s/bad>" % d, "AllowOverride FileInfo")),
         ("symlink-refused", d + "/nosym/link.html", conf,
          line_after(h, "<Directory %s/nosym>" % d, "Options -FollowSymLinks")),
+        ("symlink-refused", d + "/owner/link.html", conf,
+         line_after(h, "<Directory %s/owner>" % d, "SymLinksIfOwnerMatch")),
     }
 
 
@@ -187,6 +196,10 @@ def test_audit_predicts_every_seeded_403(seeded):
     assert "root:root" in priv["detail"]
     argvs = [s["argv"] for s in priv["fix"] if s["op"] == "run"]
     assert argvs and argvs[-1][0] == "chmod" and argvs[-1][-1] == seeded.root + "/private"
+    owner = [f for f in findings_of(doc) if f["path"].endswith("/owner/link.html")][0]
+    assert "owned by root, its target by www-data" in owner["detail"]
+    assert owner["fix"] == [{"op": "run", "argv": ["chown", "-h", "www-data",
+                                                   seeded.docroot + "/owner/link.html"]}]
     assert by_kind["htaccess-forbidden-directive"]["path_line"] == 2
     assert "Require needs AllowOverride AuthConfig" in \
         by_kind["htaccess-forbidden-directive"]["detail"]
@@ -205,6 +218,8 @@ def test_predictions_are_what_requests_get(seeded):
     assert seeded.get("/noidx/").status == 403
     assert seeded.get("/bad/x.html").status == 500
     assert seeded.get("/nosym/link.html").status == 403
+    assert seeded.get("/owner/link.html").status == 403
+    assert seeded.get("/owner/target.html").status == 200
     # the ignored .htaccess denies nothing: the rule is not active
     assert seeded.get("/ign/x.html").status == 200
     r = seeded.request("/index.html", headers={"Host": "private.example"})

@@ -74,6 +74,7 @@ typedef struct {
     int entries;                    /* entries examined under this root */
     int has_mod_dir;
     int has_autoindex;
+    apr_port_t asked_on;            /* the handler's local port, or 0 */
 } fx_audit;
 
 /* What the directory walk has merged so far for one directory. */
@@ -874,23 +875,52 @@ static void fx_audit_level_roots(fx_audit *a, const ap_directive_t *first,
     }
 }
 
-/* The port a server answers on: its ServerName's, its <VirtualHost>
- * address's, or (the main server) the first Listen's. */
-static apr_port_t fx_server_port(const server_rec *s)
+/* Does a <VirtualHost> claim this port (any of its addresses)? */
+static int fx_port_claimed(const server_rec *main_s, apr_port_t port)
 {
+    const server_rec *s;
+    const server_addr_rec *sa;
+    for (s = main_s->next; s; s = s->next) {
+        for (sa = s->addrs; sa; sa = sa->next) {
+            if (sa->host_port == port) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The port a server answers on: its ServerName's, its <VirtualHost>
+ * address's, or (the main server) a Listen port no <VirtualHost> claims,
+ * the one the audit was asked on first. */
+static apr_port_t fx_server_port(const server_rec *s, apr_port_t asked_on)
+{
+    const ap_listen_rec *lr;
+    apr_port_t any = 0;
     if (s->port) {
         return s->port;
     }
     if (s->addrs && s->addrs->host_port) {
         return s->addrs->host_port;
     }
-    return ap_listeners && ap_listeners->bind_addr
-           ? ap_listeners->bind_addr->port : 0;
+    if (asked_on && !fx_port_claimed(s, asked_on)) {
+        return asked_on;
+    }
+    for (lr = ap_listeners; lr; lr = lr->next) {
+        if (lr->bind_addr && !fx_port_claimed(s, lr->bind_addr->port)) {
+            return lr->bind_addr->port;
+        }
+        if (lr->bind_addr && !any) {
+            any = lr->bind_addr->port;
+        }
+    }
+    return any;
 }
 
-static const char *fx_vhost_name(apr_pool_t *p, const server_rec *s)
+static const char *fx_vhost_name(apr_pool_t *p, const server_rec *s,
+                                 apr_port_t asked_on)
 {
-    apr_port_t port = fx_server_port(s);
+    apr_port_t port = fx_server_port(s, asked_on);
     return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname
                                                        : "?", (unsigned)port);
 }
@@ -905,12 +935,13 @@ typedef struct {
 
 /* Every server's findings (sorted per server), and its files. */
 static apr_array_header_t *fx_audit_run(apr_pool_t *p, server_rec *main_s,
-                                        fx_audit *a)
+                                        apr_port_t asked_on, fx_audit *a)
 {
     apr_array_header_t *servers = apr_array_make(p, 4, sizeof(fx_audit_server));
     server_rec *s;
 
     memset(a, 0, sizeof(*a));
+    a->asked_on = asked_on;
     a->p = p;
     a->findings = apr_array_make(p, 16, sizeof(fx_audit_finding *));
     a->seen = apr_hash_make(p);
@@ -926,7 +957,7 @@ static apr_array_header_t *fx_audit_run(apr_pool_t *p, server_rec *main_s,
         int i;
 
         a->s = s;
-        a->vhost = fx_vhost_name(p, s);
+        a->vhost = fx_vhost_name(p, s, a->asked_on);
         a->files = apr_array_make(p, 16, sizeof(const char *));
         a->dirs = apr_array_make(p, 16, sizeof(const char *));
         a->listings = apr_array_make(p, 4, sizeof(const char *));
@@ -1012,7 +1043,7 @@ void fx_audit_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
         || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL) {
         return;
     }
-    servers = fx_audit_run(ptemp, main_s, &a);
+    servers = fx_audit_run(ptemp, main_s, 0, &a);
     for (i = 0; i < servers->nelts; i++) {
         fx_audit_server *sv = &APR_ARRAY_IDX(servers, i, fx_audit_server);
         for (j = 0; j < sv->n_findings; j++) {
@@ -1083,7 +1114,9 @@ static int fx_audit_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     servers = fx_audit_run(r->pool, ap_server_conf ? ap_server_conf
-                                                   : r->server, &a);
+                                                   : r->server,
+                           r->connection->local_addr
+                           ? r->connection->local_addr->port : 0, &a);
     /* one body with its length (clients need not speak chunked) */
     parts = apr_array_make(r->pool, 16, sizeof(const char *));
     APR_ARRAY_PUSH(parts, const char *) =
@@ -1099,7 +1132,7 @@ static int fx_audit_handler(request_rec *r)
                          "\"findings\":[", i ? "," : "",
                          fx_json_std_quote(r->pool, sv->vhost, 512, NULL),
                          fx_server_names(r->pool, sv->s),
-                         (unsigned)fx_server_port(sv->s),
+                         (unsigned)fx_server_port(sv->s, a.asked_on),
                          i ? "false" : "true",
                          sv->docroot ? fx_json_std_quote(r->pool, sv->docroot,
                                                          1024, NULL)

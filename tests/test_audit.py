@@ -188,6 +188,12 @@ def test_audit_predicts_every_seeded_403(seeded):
     assert want <= got, (want - got, json.dumps(doc, indent=1)[:4000])
     # nothing else is predicted: the exposures are not 403s
     assert got == want, got - want
+    # each host with the name and port a probe for it needs
+    main = doc["servers"][0]
+    assert main["is_main"] and main["port"] == seeded.port
+    assert main["vhost"] == "127.0.0.1:%d" % seeded.port
+    assert doc["servers"][1]["port"] == seeded.port2
+    assert doc["servers"][1]["names"] == ["private.example"]
     by_kind = {f["kind"]: f for f in findings_of(doc)}
     # the component that denies, with its mode and owner, and the fix
     priv = [f for f in findings_of(doc) if f["path"].endswith("/private/site")][0]

@@ -307,10 +307,28 @@ def test_handler_trusted_clients_setting():
         r = h.get("/.fx-audit", source="127.0.0.1")
         assert r.status == 200 and json.loads(r.body)["servers"]
         # ForbiddenExplainAudit is Off by default: nothing at startup
+        import time
+        deadline = time.time() + 10
+        while "resuming normal operations" not in h.read_error_log() \
+                and time.time() < deadline:
+            time.sleep(0.05)
+        assert "resuming normal operations" in h.read_error_log()
         assert '"event":"audit' not in h.read_error_log()
 
 
-def startup_lines(text):
+def wait_startup_lines(h, timeout=10):
+    """The audit's startup lines.  The listening socket is open before the
+    second configuration pass ends: wait for the summary line."""
+    import time
+    deadline = time.time() + timeout
+    while True:
+        lines = _startup_lines(h.read_error_log())
+        if any(l["event"] == "audit-summary" for l in lines) or time.time() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def _startup_lines(text):
     out = []
     for line in text.splitlines():
         m = ENTRY_RE.search(line)
@@ -323,7 +341,7 @@ def startup_lines(text):
 
 def test_startup_notices_and_the_server_starts(seeded):
     from harness import decode
-    lines = startup_lines(seeded.read_error_log())
+    lines = wait_startup_lines(seeded)
     found = [l for l in lines if l["event"] == "audit"]
     summary = [l for l in lines if l["event"] == "audit-summary"]
     assert len(summary) == 1, lines     # the second pass only
@@ -344,7 +362,7 @@ def test_startup_notices_at_loglevel_warn():
            "    Options -Indexes\n</Directory>\n")
     with h:
         h.start()
-        lines = startup_lines(h.read_error_log())
+        lines = wait_startup_lines(h)
         # the harness's LogLevel warn: httpd writes server notices anyway
         assert [l["event"] for l in lines] == ["audit", "audit-summary"], lines
         assert lines[0]["kind"] == "no-index" and lines[1]["findings"] == 1

@@ -358,8 +358,10 @@ static void fx_ao_fix(fx_audit *a, fx_audit_finding *f, const fx_dirstate *st,
     const char *names = fx_audit_override_names(a->p, need);
     const char *now;
 
+    /* not when the line holds Options=... or Nonfatal=...: rebuilt from
+     * the bits it would lose what the lists keep out */
     if (!rec || !rec->file || rec->in_htaccess || !rec->dir_path || !names
-        || strcmp(rec->dir_path, dir) != 0) {
+        || strcmp(rec->dir_path, dir) != 0 || strchr(rec->args, '=')) {
         return;
     }
     now = fx_audit_override_names(a->p, (int)(st->override & OR_ALL));

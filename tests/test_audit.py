@@ -93,6 +93,9 @@ def seeded():
     h.write("htdocs/ign/x.html", "i")
     h.write("htdocs/bad/.htaccess", "RewriteEngine On\nRequire all denied\n")
     h.write("htdocs/bad/x.html", "b")
+    # an Options word outside AllowOverride Options=...
+    h.write("htdocs/optlist/.htaccess", "Options -Indexes +ExecCGI\n")
+    h.write("htdocs/optlist/x.html", "o")
     # a symlink Options refuses
     h.write("htdocs/nosym/target.html", "t")
     os.symlink(os.path.join(h.docroot, "nosym/target.html"),
@@ -124,6 +127,9 @@ Alias /locked {root}/locked
 </Directory>
 <Directory {docroot}/nosym>
     Options -FollowSymLinks
+</Directory>
+<Directory {docroot}/optlist>
+    AllowOverride Options=Indexes
 </Directory>
 <Directory {docroot}/owner>
     Options -FollowSymLinks +SymLinksIfOwnerMatch
@@ -173,6 +179,8 @@ def expected_predictions(h):
          line_after(h, '<Directory "%s">' % d, "AllowOverride None")),
         ("htaccess-forbidden-directive", d + "/bad/.htaccess", conf,
          line_after(h, "<Directory %s/bad>" % d, "AllowOverride FileInfo")),
+        ("htaccess-forbidden-directive", d + "/optlist/.htaccess", conf,
+         line_after(h, "<Directory %s/optlist>" % d, "AllowOverride Options=Indexes")),
         ("symlink-refused", d + "/nosym/link.html", conf,
          line_after(h, "<Directory %s/nosym>" % d, "Options -FollowSymLinks")),
         ("symlink-refused", d + "/owner/link.html", conf,
@@ -194,7 +202,11 @@ def test_audit_predicts_every_seeded_403(seeded):
     assert main["vhost"] == "127.0.0.1:%d" % seeded.port
     assert doc["servers"][1]["port"] == seeded.port2
     assert doc["servers"][1]["names"] == ["private.example"]
-    by_kind = {f["kind"]: f for f in findings_of(doc)}
+    by_kind = {f["kind"]: f for f in findings_of(doc)
+               if "/optlist/" not in f["path"]}
+    opt = [f for f in findings_of(doc) if "/optlist/" in f["path"]][0]
+    assert "Option +ExecCGI is not in the AllowOverride Options= list" in opt["detail"]
+    assert "fix" not in opt
     # the component that denies, with its mode and owner, and the fix
     priv = [f for f in findings_of(doc) if f["path"].endswith("/private/site")][0]
     assert priv["vhost"] == "private.example:%d" % seeded.port2
@@ -223,6 +235,7 @@ def test_predictions_are_what_requests_get(seeded):
     assert seeded.get("/locked/index.html").status == 403
     assert seeded.get("/noidx/").status == 403
     assert seeded.get("/bad/x.html").status == 500
+    assert seeded.get("/optlist/x.html").status == 500
     assert seeded.get("/nosym/link.html").status == 403
     assert seeded.get("/owner/link.html").status == 403
     assert seeded.get("/owner/target.html").status == 200

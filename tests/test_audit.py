@@ -96,6 +96,9 @@ def seeded():
     # an Options word outside AllowOverride Options=...
     h.write("htdocs/optlist/.htaccess", "Options -Indexes +ExecCGI\n")
     h.write("htdocs/optlist/x.html", "o")
+    # AllowOverride Nonfatal=Override: the forbidden line is skipped
+    h.write("htdocs/nonfatal/.htaccess", "Require all denied\n")
+    h.write("htdocs/nonfatal/x.html", "f")
     # a symlink Options refuses
     h.write("htdocs/nosym/target.html", "t")
     os.symlink(os.path.join(h.docroot, "nosym/target.html"),
@@ -127,6 +130,9 @@ Alias /locked {root}/locked
 </Directory>
 <Directory {docroot}/nosym>
     Options -FollowSymLinks
+</Directory>
+<Directory {docroot}/nonfatal>
+    AllowOverride FileInfo Nonfatal=Override
 </Directory>
 <Directory {docroot}/optlist>
     AllowOverride Options=Indexes
@@ -181,6 +187,8 @@ def expected_predictions(h):
          line_after(h, "<Directory %s/bad>" % d, "AllowOverride FileInfo")),
         ("htaccess-forbidden-directive", d + "/optlist/.htaccess", conf,
          line_after(h, "<Directory %s/optlist>" % d, "AllowOverride Options=Indexes")),
+        ("htaccess-ignored-directive", d + "/nonfatal/.htaccess", conf,
+         line_after(h, "<Directory %s/nonfatal>" % d, "Nonfatal=Override")),
         ("symlink-refused", d + "/nosym/link.html", conf,
          line_after(h, "<Directory %s/nosym>" % d, "Options -FollowSymLinks")),
         ("symlink-refused", d + "/owner/link.html", conf,
@@ -236,6 +244,7 @@ def test_predictions_are_what_requests_get(seeded):
     assert seeded.get("/noidx/").status == 403
     assert seeded.get("/bad/x.html").status == 500
     assert seeded.get("/optlist/x.html").status == 500
+    assert seeded.get("/nonfatal/x.html").status == 200      # skipped, not 500
     assert seeded.get("/nosym/link.html").status == 403
     assert seeded.get("/owner/link.html").status == 403
     assert seeded.get("/owner/target.html").status == 200

@@ -388,6 +388,16 @@ def test_startup_notices_at_loglevel_warn():
         # the harness's LogLevel warn: httpd writes server notices anyway
         assert [l["event"] for l in lines] == ["audit", "audit-summary"], lines
         assert lines[0]["kind"] == "no-index" and lines[1]["findings"] == 1
+        # once per generation: a graceful restart audits again
+        h.graceful()
+        import time
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            lines = wait_startup_lines(h)
+            if len(lines) >= 4:
+                break
+            time.sleep(0.05)
+        assert [l["event"] for l in lines] == ["audit", "audit-summary"] * 2
 
 
 def test_bounded_scan_and_findings_cap():

@@ -14,6 +14,7 @@
  *   fx_report.c      error log, ForbiddenExplainLog, notes and env vars
  *   fx_wire.c        headers for trusted clients
  *   fx_counters.c    denial counters shared by the children
+ *   fx_whatif.c      the what-if simulator (SetHandler forbidden-explain-whatif)
  *   fx_entry.c, fx_json.c, fx_classify.c   pure helpers (unit tested)
  */
 #include "httpd.h"
@@ -234,6 +235,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_state_register_hooks(p);
     fx_version_register_hooks(p);
     fx_counters_register_hooks(p);
+    fx_whatif_register_hooks(p);
     ap_hook_insert_filter(fx_insert_filters, NULL, NULL, APR_HOOK_LAST);
 }
 

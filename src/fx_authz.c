@@ -2112,3 +2112,141 @@ void fx_authz_register_hooks(apr_pool_t *p)
     ap_hook_check_access_ex(fx_az_begin, NULL, NULL,
                             APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
 }
+
+/* -------------------------------------------------------------------- */
+/* fx_whatif.c: why a simulated request was allowed                      */
+
+/* The Require rules that granted r (kept for simulated requests even when
+ * all granted): *granted a JSON array of {directive, file, line, section,
+ * mechanism, effect}, *trail the trail as in an entry (both log-safe
+ * JSON).  Returns the number of granting rules, 0 when no Require was
+ * evaluated, -1 when the rules seen do not reproduce a grant. */
+int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
+                     const char **trail)
+{
+    fx_req_state *st;
+    const apr_array_header_t *t;
+    apr_array_header_t *resp;
+    fx_az_node *root;
+    const char *json = "[";
+    int i, last_pass = 1, first_pass = 2, omitted, at;
+
+    fx_authz_keep_pending(r);
+    st = fx_state_get(r);
+    t = st ? st->authz_trail : NULL;
+    *granted = *trail = NULL;
+    if (!t || !t->nelts) {
+        return 0;
+    }
+    for (i = 0; i < t->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(t, i, fx_az_step);
+        last_pass = s->pass > last_pass ? s->pass : last_pass;
+        first_pass = s->pass < first_pass ? s->pass : first_pass;
+    }
+    *trail = fx_az_trail_json(r, p, t, first_pass != last_pass, -1,
+                              &omitted, &at);
+    root = fx_az_rebuild(r, p, t, last_pass);
+    if (!root || fx_az_evaluate(root) != FX_AZ_GRANTED) {
+        return -1;
+    }
+    resp = apr_array_make(p, 4, sizeof(int));
+    fx_az_responsible(root, resp);
+    for (i = 0; i < resp->nelts && i < FX_AZ_MAX_RESP; i++) {
+        int k = APR_ARRAY_IDX(resp, i, int);
+        const fx_az_step *s = &APR_ARRAY_IDX(t, k, fx_az_step);
+        fx_az_view v = fx_az_view_of(r, p, t, k);
+        json = apr_pstrcat(p, json, i ? "," : "", "{\"directive\":",
+                           fx_jstr(p, v.text), ",\"file\":",
+                           fx_jstr(p, v.d ? v.d->filename : NULL),
+                           ",\"line\":", apr_itoa(p, v.d ? v.d->line_num : 0),
+                           ",\"section\":",
+                           fx_jstr(p, v.d ? fx_section_of(p, v.d,
+                                                          s->rule->in_htaccess)
+                                          : NULL),
+                           ",\"mechanism\":\"authz\",\"effect\":\"",
+                           fx_az_result_name(fx_az_effect(s->rule, s->result)),
+                           "\"}", NULL);
+    }
+    *granted = apr_pstrcat(p, json, "]", NULL);
+    return resp->nelts;
+}
+
+/* fx_whatif.c: the line that let an allowed request through
+ * mod_access_compat (the Allow line that matched, else the Order line whose
+ * default admits it), replayed as fx_az_explain_compat replays a denial:
+ * a log-safe JSON object, or NULL when no Order/Allow/Deny is in effect or
+ * the replay does not say allowed. */
+const char *fx_authz_compat_granted(request_rec *r, apr_pool_t *p)
+{
+    apr_array_header_t *all = fx_records_find(p, r, NULL);
+    const fx_shadow_rec *last = NULL, *order_rec = NULL, *allow_rec = NULL;
+    const fx_shadow_rec *deny_rec = NULL, *g;
+    apr_int64_t bit = AP_METHOD_BIT << r->method_number;
+    const char *host = NULL;
+    fx_cm_client c;
+    int i, hs = 0, order = FX_CM_DENY_ALLOW;
+
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (fx_is_compat(rec) && strcasecmp(rec->name, "Satisfy")) {
+            last = rec;
+        }
+    }
+    if (!last) {
+        return NULL;
+    }
+    c.addr = r->useragent_addr;
+    c.env = fx_cm_env;
+    c.host = fx_cm_host;
+    c.baton = r;
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        apr_array_header_t *items;
+        if (!fx_is_compat(rec) || !strcasecmp(rec->name, "Satisfy")
+            || !(rec->limited & bit)
+            || !fx_same_level(rec->where, rec->in_htaccess, last->where,
+                              last->in_htaccess)) {
+            continue;
+        }
+        if (!strcasecmp(rec->name, "order")) {
+            char *word = apr_pstrdup(p, rec->args);
+            int o;
+            apr_collapse_spaces(word, word);
+            o = fx_cm_order_parse(word);
+            if (o >= 0) {
+                order = o;
+                order_rec = rec;
+            }
+            continue;
+        }
+        items = fx_cm_parse(p, rec->args);
+        if (!items || (!strcasecmp(rec->name, "allow") ? allow_rec != NULL
+                                                       : deny_rec != NULL)
+            || fx_cm_first_match(items, &c, &hs, &host) < 0) {
+            continue;
+        }
+        if (!strcasecmp(rec->name, "allow")) {
+            allow_rec = rec;
+        }
+        else {
+            deny_rec = rec;
+        }
+    }
+    if (fx_cm_denied(order, allow_rec != NULL, deny_rec != NULL)) {
+        return NULL;
+    }
+    g = allow_rec ? allow_rec : order_rec;
+    if (!g) {
+        return "{\"directive\":\"Order Deny,Allow (the default: no Deny "
+               "line matched)\",\"mechanism\":\"access-compat\","
+               "\"effect\":\"granted\"}";
+    }
+    return apr_pstrcat(p, "{\"directive\":",
+                       fx_jstr(p, apr_pstrcat(p, g->name, " ", g->args, NULL)),
+                       ",\"file\":", fx_jstr(p, g->file),
+                       ",\"line\":", apr_itoa(p, g->line),
+                       ",\"section\":", fx_jstr(p, fx_section_of(p, g->where,
+                                                          g->in_htaccess)),
+                       ",\"mechanism\":\"access-compat\",\"effect\":\"granted\"}",
+                       NULL);
+}

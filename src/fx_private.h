@@ -95,6 +95,13 @@ struct fx_req_state {
     int explained_done;
     int explained_traced;
     apr_hash_t *htaccess_records;
+    /* fx_whatif.c: a request the simulator runs (authentication skipped,
+     * the Require trail kept, fx_trampoline.c); sim_user its user */
+    int simulated;
+    const char *sim_user;
+    server_rec *sim_server;         /* its server record: a silent copy */
+    server_rec *sim_real;           /* ... of this one */
+    apr_array_header_t *sim_subs;   /* fx_wi_sub: its sub-requests' grants */
 };
 
 
@@ -261,5 +268,20 @@ const char *fx_wire_add_redact(cmd_parms *cmd, void *dconf, const char *arg,
                                const char *flag);
 /* log_transaction: applies ForbiddenExplainRedact ... log to e in place. */
 void fx_wire_redact_log_entry(request_rec *r, fx_entry *e);
+/* fx_wire.c: ForbiddenExplainTrustedClients admits r (fx_whatif.c). */
+int fx_wire_client_trusted(request_rec *r);
+/* fx_authz.c: the Require rules that granted a simulated request. */
+int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
+                     const char **trail);
+/* fx_authz.c: the Order/Allow line that let a simulated request in. */
+const char *fx_authz_compat_granted(request_rec *r, apr_pool_t *p);
+/* fx_whatif.c: SetHandler forbidden-explain-whatif */
+void fx_whatif_register_hooks(apr_pool_t *p);
+/* fx_whatif.c: how many probes this process is running (atomic); the
+ * runners look at request state only while it is not 0. */
+extern volatile apr_uint32_t fx_sim_active;
+/* fx_trampoline.c -> fx_whatif.c: a sub-request of a simulated request
+ * went through authorization (mod_dir's index, negotiation). */
+void fx_whatif_sub_authorized(request_rec *r);
 
 #endif

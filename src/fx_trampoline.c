@@ -143,6 +143,8 @@ static int fx_nslots[FX_NPHASES];
 /* httpd's loop for phase ph over the originals, observed.  The handler
  * phase also looks at r->status after OK; fixups keep the file name the
  * hook started from (a per-dir RewriteRule chain is replayed from it). */
+static int fx_run_simulated(int ph, request_rec *r, fx_req_state *st);
+
 static APR_INLINE int fx_run_phase(int ph, request_rec *r)
 {
     const fx_slot *s = fx_slots[ph];
@@ -152,6 +154,19 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r)
     const int is_fixups = fx_phases[ph].is_fixups;
     int k;
 
+    /* fx_whatif.c's simulated requests (and their sub-requests): one load
+     * and branch here while no probe runs in this process, the rest out
+     * of line. */
+    if (__builtin_expect(fx_sim_active != 0, 0)) {
+        fx_req_state *st = fx_state_get(r);
+        if ((st && st->simulated > 0)
+            || (!st && r->main && fx_state_get(r->main))) {
+            int rv = fx_run_simulated(ph, r, st);
+            if (rv != -2) {
+                return rv;
+            }
+        }
+    }
     for (k = 0; k < n; k++) {
         const char *filename_in = is_fixups ? r->filename : NULL;
         int rv = s[k].orig(r);
@@ -173,6 +188,65 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r)
         return rv;
     }
     return DECLINED;    /* RUN_FIRST: all declined; RUN_ALL: same as OK */
+}
+
+/* A simulated request (fx_whatif.c): authentication is skipped when the
+ * probe names a user (authorization then runs for that user), the Require
+ * trail is kept even when every rule granted, the handler never runs.
+ * Returns -2 to let the ordinary loop run the phase. */
+static int __attribute__((noinline))
+fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
+{
+    const char *phase = fx_phases[ph].phase;
+    int rv;
+
+    if (!st) {
+        /* a sub-request of a simulated request is simulated too */
+        fx_req_state *mst = fx_state_get(r->main);
+        if (!mst->simulated) {
+            return -2;
+        }
+        st = fx_state_ensure(r);
+        st->simulated = 1;
+        st->sim_user = mst->sim_user;
+        st->sim_server = mst->sim_server;
+        st->sim_real = mst->sim_real;
+        if (st->sim_real && r->server == st->sim_real) {
+            r->server = st->sim_server;     /* made while translate ran */
+        }
+    }
+    if (fx_phases[ph].is_handler) {
+        return DECLINED;
+    }
+    if (!strcmp(phase, "check_user_id") && st->sim_user) {
+        r->user = (char *)st->sim_user;
+        return OK;
+    }
+    st->simulated = -1;         /* the ordinary loop, once */
+    if (!strcmp(phase, "translate_name") && st->sim_real
+        && r->server == st->sim_server) {
+        /* mod_rewrite tells a vhost without rewrite directives by its
+         * server record's address: translate_name sees the real one, and
+         * what it would log goes nowhere (a silent LogLevel) */
+        static const struct ap_logconf silent = { NULL, -1 };
+        const struct ap_logconf *keep = r->log;
+        r->server = st->sim_real;
+        r->log = &silent;
+        rv = fx_run_phase(ph, r);
+        r->server = st->sim_server;
+        r->log = keep;
+    }
+    else {
+        rv = fx_run_phase(ph, r);
+    }
+    st->simulated = 1;
+    if (!strcmp(phase, "access_checker_ex") || !strcmp(phase, "auth_checker")) {
+        fx_authz_keep_pending(r);
+        if (r->main) {
+            fx_whatif_sub_authorized(r);
+        }
+    }
+    return rv;
 }
 
 #define FX_RUNNER(i) \

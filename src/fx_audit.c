@@ -45,9 +45,6 @@
 #include "fx_section.h"
 #include "fx_auditrule.h"
 
-/* fx_wire.c (also declared in fx_private.h on the simulator's branch) */
-int fx_wire_client_trusted(request_rec *r);
-
 #define FX_AUDIT_HANDLER "forbidden-explain-audit"
 #define FX_AUDIT_MAX_FINDINGS 200   /* then a summary */
 #define FX_AUDIT_MAX_ENTRIES 4000   /* directory entries examined per root */

@@ -9,6 +9,7 @@
  *   fx_authz.c       Require / Order / Allow / Deny explanations
  *   fx_fs.c          filesystem, symlink, Options and index explanations
  *   fx_rewrite.c     mod_rewrite, mod_ssl, WAF, proxy and backend 403s
+ *   fx_audit.c       the audit: predicted 403s at startup and on request
  *   fx_explain.c     assembles one entry per 403
  *   fx_report.c      error log, ForbiddenExplainLog, notes and env vars
  *   fx_wire.c        headers for trusted clients
@@ -202,6 +203,11 @@ static const command_rec fx_cmds[] = {
     AP_INIT_TAKE1("ForbiddenExplainMetricsRules", fx_counters_set_top, NULL,
                   RSRC_CONF, "rule series in the metrics and rules on the "
                   "status page, the most counted first (default 100)"),
+    /* fx_audit.c: the configuration and filesystem audit at startup */
+    AP_INIT_FLAG("ForbiddenExplainAudit", fx_audit_set, NULL, RSRC_CONF,
+                 "On to log the predicted 403s (permissions, indexes, "
+                 ".htaccess, symlinks) at startup, one notice per finding; "
+                 "default Off"),
 
     { NULL }
 };
@@ -238,6 +244,7 @@ static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     fx_log_version(s);
     fx_conftree_index(pconf, s);
+    fx_audit_startup(pconf, ptemp, s);     /* needs the records */
     fx_trampoline_install(pconf, s);
     return fx_report_open_logs(pconf, s);
 }
@@ -278,6 +285,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_errorlog_register_hooks(p);
     fx_report_register_hooks(p);
     fx_authz_register_hooks(p);
+    fx_audit_register_hooks(p);
     fx_fs_register_hooks(p);
     fx_rewrite_register_hooks(p);
     fx_api_register_hooks(p);

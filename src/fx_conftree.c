@@ -445,6 +445,13 @@ const fx_shadow_list *fx_vector_records(request_rec *r, ap_conf_vector_t *v)
     return fx_records_of(r, v);
 }
 
+/* A section of the main configuration, without a request (fx_audit.c). */
+const fx_shadow_list *fx_vector_records_conf(ap_conf_vector_t *v)
+{
+    return v && fx_records_by_vector
+           ? apr_hash_get(fx_records_by_vector, &v, sizeof(v)) : NULL;
+}
+
 /* -------------------------------------------------------------------- */
 /* .htaccess, once a 403 is certain                                      */
 

@@ -144,6 +144,11 @@ const char *fx_request_id(request_rec *r, fx_req_state *st);
 void fx_state_register_hooks(apr_pool_t *p);
 /* fx_version.c: logs the running httpd's version (debug). */
 void fx_version_register_hooks(apr_pool_t *p);
+/* fx_audit.c: the configuration and filesystem audit (ForbiddenExplainAudit,
+ * SetHandler forbidden-explain-audit) */
+void fx_audit_register_hooks(apr_pool_t *p);
+void fx_audit_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+const char *fx_audit_set(cmd_parms *cmd, void *dconf, int on);
 
 /* fx_trampoline.c: phase and module attribution */
 typedef int fx_hook_fn(request_rec *r);
@@ -262,6 +267,8 @@ const fx_shadow_list *fx_dir_explained(request_rec *r);
 /* The records one section's vector holds (a section of the main
  * configuration, or an .htaccess file read for r). */
 const fx_shadow_list *fx_vector_records(request_rec *r, ap_conf_vector_t *v);
+/* The records of one section of the main configuration (no request). */
+const fx_shadow_list *fx_vector_records_conf(ap_conf_vector_t *v);
 /* Every record in effect for r named name (NULL = all), outermost first. */
 apr_array_header_t *fx_records_find(apr_pool_t *p, request_rec *r,
                                     const char *name);

@@ -1,7 +1,8 @@
-"""test_reportonly_joined.py — report-only rules where they meet the other
-parts: the what-if simulator answers for the candidate rules in effect, a
-flood of one would-deny cause collapses into repeat lines like regular
-entries, and would_deny is counted per candidate rule (issue 17)."""
+"""test_parts_joined.py — where the simulator, report-only rules, repeat
+lines and counters meet: the what-if simulator answers for the candidate
+rules in effect and leaves the counters as they were (issue 15), a flood of
+one would-deny cause collapses into repeat lines like regular entries, and
+would_deny is counted per candidate rule (issue 17)."""
 import json
 import re
 
@@ -13,6 +14,9 @@ SITE = """
     <ForbiddenExplainReportOnly>
         Require ip 10.1.2.0/24 127.0.0.2
     </ForbiddenExplainReportOnly>
+</Location>
+<Location "/denied">
+    Require ip 10.9.9.9
 </Location>
 <Location "/fx-metrics">
     SetHandler forbidden-explain-metrics
@@ -104,3 +108,18 @@ def test_would_deny_counted_per_candidate_rule(make_httpd):
                   line=line, rule="Require ip 10.1.2.0/24 127.0.0.2") == 3
     # a would-deny is not a 403
     assert metric(h, "forbidden_explain_denials_total") == 0
+
+
+def test_simulations_leave_the_counters_alone(make_httpd):
+    h = site(make_httpd, repeat=None)
+    h.write("htdocs/denied/x.txt", "x\n")
+    assert h.get("/denied/x.txt").status == 403
+    h.entries()
+    before = h.get("/fx-metrics").body.decode()
+    assert metric(h, "forbidden_explain_denials_total") == 1
+    for ip in ("203.0.113.7", "198.51.100.1", "127.0.0.1"):
+        out = ask(h, {"method": "GET", "path": "/denied/x.txt", "client_ip": ip})
+        assert out["verdict"] == "denied" and out["status"] == 403
+        out = ask(h, {"method": "GET", "path": "/admin/x.txt", "client_ip": ip})
+        assert out["verdict"] == "allowed"
+    assert h.get("/fx-metrics").body.decode() == before

@@ -18,32 +18,6 @@ int fx_audit_directive_verdict(int req_override, int override, int in_list)
     return (override & FX_NONFATAL_OVERRIDE) ? FX_HT_IGNORED : FX_HT_500;
 }
 
-/* core.c set_options' words and the bits each needs from override_opts. */
-static int fx_option_word_bits(const char *w, unsigned *bits)
-{
-    static const struct { const char *name; unsigned bits; } words[] = {
-        { "Indexes", FX_OPT_INDEXES },
-        { "Includes", FX_OPT_INCLUDES | FX_OPT_INC_WITH_EXEC },
-        { "IncludesNOEXEC", FX_OPT_INCLUDES },
-        { "FollowSymLinks", FX_OPT_SYM_LINKS },
-        { "SymLinksIfOwnerMatch", FX_OPT_SYM_OWNER },
-        { "ExecCGI", FX_OPT_EXECCGI },
-        { "MultiViews", FX_OPT_MULTI },
-        { "RunScripts", FX_OPT_MULTI | FX_OPT_EXECCGI },
-        { "None", 0 },
-        { "All", FX_OPT_INDEXES | FX_OPT_INCLUDES | FX_OPT_INC_WITH_EXEC
-                 | FX_OPT_SYM_LINKS | FX_OPT_EXECCGI },
-        { NULL, 0 }
-    };
-    int i;
-    for (i = 0; words[i].name; i++) {
-        if (!strcasecmp(w, words[i].name)) {
-            *bits = words[i].bits;
-            return 1;
-        }
-    }
-    return 0;
-}
 
 const char *fx_audit_options_refused(apr_pool_t *p, const char *args,
                                      unsigned override_opts)
@@ -67,7 +41,7 @@ const char *fx_audit_options_refused(apr_pool_t *p, const char *args,
             w = apr_pstrmemdup(p, start, (apr_size_t)(a - start));
         }
         name = (*w == '+' || *w == '-') ? w + 1 : w;
-        if (fx_option_word_bits(name, &bits) && (override_opts & bits) != bits) {
+        if (fx_option_word(name, strlen(name), &bits) && (override_opts & bits) != bits) {
             return w;
         }
     }

@@ -8,55 +8,13 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 #include "fx_counter_table.h"
+#include "fx_json.h"
 
 #define FX_FNV_START 0xcbf29ce484222325ULL
 
 /* ------------------------------------------------------------------ */
 /* strings                                                              */
 
-/* Length of the well-formed UTF-8 character at s (1..4), 0 when s starts
- * an ill-formed sequence (Unicode table 3-7; a NUL ends any sequence). */
-static int fx_utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    int n, i;
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    }
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) {
-            lo = 0xA0;
-        }
-        else if (c == 0xED) {
-            hi = 0x9F;              /* no surrogates */
-        }
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) {
-            lo = 0x90;
-        }
-        else if (c == 0xF4) {
-            hi = 0x8F;
-        }
-    }
-    else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF) {
-            return 0;
-        }
-    }
-    return n;
-}
 
 void fx_ct_copy(char *dst, apr_size_t cap, const char *src)
 {
@@ -135,9 +93,10 @@ const char *fx_ct_prom_escape(apr_pool_t *p, const char *s)
 {
     fx_sb b;
     const unsigned char *u = (const unsigned char *)(s ? s : "");
-    sb_init(&b, p, strlen((const char *)u) + 16);
+    const unsigned char *end = u + strlen((const char *)u);
+    sb_init(&b, p, (apr_size_t)(end - u) + 16);
     while (*u) {
-        int n = fx_utf8_len(u);
+        int n = (int)fx_utf8_len(u, (apr_size_t)(end - u), NULL);
         if (!n) {
             sb_add(&b, "\xEF\xBF\xBD", 3);     /* U+FFFD */
             u++;
@@ -164,9 +123,10 @@ const char *fx_ct_html_escape(apr_pool_t *p, const char *s)
 {
     fx_sb b;
     const unsigned char *u = (const unsigned char *)(s ? s : "");
-    sb_init(&b, p, strlen((const char *)u) + 16);
+    const unsigned char *end = u + strlen((const char *)u);
+    sb_init(&b, p, (apr_size_t)(end - u) + 16);
     while (*u) {
-        int n = fx_utf8_len(u);
+        int n = (int)fx_utf8_len(u, (apr_size_t)(end - u), NULL);
         char hex[4];
         if (!n || *u < 0x20 || *u == 0x7f) {
             apr_snprintf(hex, sizeof(hex), "%%%02X", *u);

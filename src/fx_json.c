@@ -75,12 +75,15 @@ static apr_size_t fx_plain_run(const char *s, apr_size_t len, apr_size_t max)
  * there is none; then *bad gets the length of its maximal subpart, the
  * bytes one U+FFFD replaces (Unicode's recommended practice, as the WHATWG
  * decoder and Python's errors="replace" do). */
-static apr_size_t fx_utf8_len(const unsigned char *s, apr_size_t len,
-                              apr_size_t *bad)
+apr_size_t fx_utf8_len(const unsigned char *s, apr_size_t len,
+                       apr_size_t *bad)
 {
     unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    apr_size_t n, i;
+    apr_size_t n, i, ignored;
 
+    if (!bad) {
+        bad = &ignored;
+    }
     if (c < 0x80) {
         return 1;
     }

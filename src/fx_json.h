@@ -92,4 +92,11 @@ const char *fx_json_raw_render(apr_pool_t *p, const char *s, apr_size_t len,
                                int std, apr_size_t max_out, int *truncated,
                                apr_size_t *longest);
 
+/* Length of the well-formed UTF-8 sequence at s[0..len) (Unicode table
+ * 3-7: no overlongs, no surrogates, nothing above U+10FFFF), or 0 when
+ * there is none; then *bad (when not NULL) gets the length of its maximal
+ * subpart, the bytes one U+FFFD replaces. */
+apr_size_t fx_utf8_len(const unsigned char *s, apr_size_t len,
+                       apr_size_t *bad);
+
 #endif

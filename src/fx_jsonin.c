@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <apr_strings.h>
 #include "fx_jsonin.h"
+#include "fx_json.h"
 
 typedef struct {
     apr_pool_t *p;
@@ -31,31 +32,6 @@ static void fx_jr_ws(fx_jr *j)
                                || j->s[j->pos] == '\r')) {
         j->pos++;
     }
-}
-
-/* Length of the well-formed UTF-8 sequence at s[0..n), 0 if ill-formed. */
-static apr_size_t fx_utf8_len(const unsigned char *s, apr_size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned lo = (c == 0xE0) ? 0xA0 : 0x80;
-        unsigned hi = (c == 0xED) ? 0x9F : 0xBF;   /* no surrogates */
-        return (n >= 3 && s[1] >= lo && s[1] <= hi
-                && (s[2] & 0xC0) == 0x80) ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned lo = (c == 0xF0) ? 0x90 : 0x80;
-        unsigned hi = (c == 0xF4) ? 0x8F : 0xBF;
-        return (n >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80
-                && (s[3] & 0xC0) == 0x80) ? 4 : 0;
-    }
-    return 0;
 }
 
 static int fx_hex4(const unsigned char *s, unsigned *out)
@@ -165,7 +141,7 @@ static int fx_jr_string(fx_jr *j, const char **out, apr_size_t *out_len)
             continue;
         }
         {
-            apr_size_t n = fx_utf8_len(j->s + j->pos, end - j->pos);
+            apr_size_t n = fx_utf8_len(j->s + j->pos, end - j->pos, NULL);
             if (!n) {
                 fx_jr_fail(j, "invalid UTF-8 in a string");
                 return 0;

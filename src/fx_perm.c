@@ -821,7 +821,7 @@ const char *fx_perm_process_label(apr_pool_t *p)
 /* ---------------------------------------------------------------------- */
 /* Options                                                                 */
 
-static unsigned fx_option_bits(const char *w, apr_size_t len)
+int fx_option_word(const char *w, apr_size_t len, unsigned *bits)
 {
     static const struct { const char *name; unsigned bits; } names[] = {
         { "Indexes", FX_OPT_INDEXES },
@@ -840,10 +840,19 @@ static unsigned fx_option_bits(const char *w, apr_size_t len)
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strlen(names[i].name) == len
             && strncasecmp(names[i].name, w, len) == 0) {
-            return names[i].bits;
+            *bits = names[i].bits;
+            return 1;
         }
     }
+    *bits = 0;
     return 0;
+}
+
+static unsigned fx_option_bits(const char *w, apr_size_t len)
+{
+    unsigned bits;
+    fx_option_word(w, len, &bits);
+    return bits;
 }
 
 int fx_options_effect(const char *args, unsigned bit)

@@ -191,6 +191,11 @@ const char *fx_perm_process_label(apr_pool_t *p);
 #define FX_OPT_SYM_OWNER 64
 #define FX_OPT_MULTI     128
 
+/* core.c set_options' word w[0..len) (case-insensitive): 1 and its bits
+ * (the FX_OPT_* it sets, also what AllowOverride Options= must allow), or
+ * 0 when it is no Options word. */
+int fx_option_word(const char *w, apr_size_t len, unsigned *bits);
+
 /* What one `Options` line (its arguments) does to option bit `bit`:
  * 1 turns it on, 0 turns it off, -1 leaves it alone.  A line without +/-
  * replaces every option, so it always touches the bit. */

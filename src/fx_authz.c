@@ -32,6 +32,7 @@
 #include "fx_authz_eval.h"
 #include "fx_compat.h"
 #include "fx_authz_env.h"
+#include "fx_protect.h"
 
 /* -------------------------------------------------------------------- */
 /* provider wrapping                                                     */
@@ -1433,6 +1434,158 @@ static const char *fx_az_fix_insert(apr_pool_t *p, const char *file,
                        ",\"text\":", fx_jstr(p, text), "}]", NULL);
 }
 
+/* A configuration snippet on one line, for a hint. */
+static const char *fx_az_one_line(apr_pool_t *p, const char *text)
+{
+    char *out = apr_palloc(p, strlen(text) + 1), *o = out;
+    for (; *text; text++) {
+        if (*text == '\n') {
+            *o++ = ' ';
+            while (text[1] == ' ') {
+                text++;
+            }
+        }
+        else {
+            *o++ = *text;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Is d inside a <RequireAll>/<RequireAny>/... of its section? */
+static int fx_az_in_container(const ap_directive_t *d)
+{
+    const ap_directive_t *s;
+    int op, neg;
+    for (s = d ? d->parent : NULL; s && fx_not_a_section(s); s = s->parent) {
+        if (fx_az_container_kind(s, &op, &neg)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A section merged after every <Directory>, .htaccess and <Files> one:
+ * what a <Location> added for the exemption would not come after. */
+static int fx_az_late_section(const ap_directive_t *s)
+{
+    return fx_is_dirname(s, "<Location") || fx_is_dirname(s, "<LocationMatch")
+        || fx_is_dirname(s, "<If") || fx_is_dirname(s, "<ElseIf")
+        || fx_is_dirname(s, "<Else");
+}
+
+/* The narrow alternative of a deliberate protection (issue 13): a
+ * <Location> for this one URL, which mod_authz_core merges after every
+ * <Directory>, .htaccess and <Files> section, restating the Require lines
+ * of the level the protection replaced, so the exemption lets in exactly
+ * whom the protection's surroundings let in (never "Require all granted"
+ * where the site itself restricts access).  The protection itself is never
+ * changed.  Verified when the restated lines, answered statically, grant
+ * and nothing merged later (another <Location>, an <If>, AuthMerging,
+ * Order/Allow/Deny) can change the outcome.  Returns the restated text. */
+static const char *fx_az_protection_fix(request_rec *r, apr_pool_t *p,
+                                        const apr_array_header_t *trail,
+                                        fx_az_advice *a)
+{
+    apr_array_header_t *all = fx_records_find(p, r, "Require");
+    apr_array_header_t *replaced = fx_az_replaced(p, trail, all);
+    apr_array_header_t *restated = apr_array_make(p, 4,
+                                                  sizeof(const fx_shadow_rec *));
+    const fx_shadow_rec *last = replaced->nelts
+        ? APR_ARRAY_IDX(replaced, replaced->nelts - 1, const fx_shadow_rec *)
+        : NULL;
+    const char *body = "", *text, *uri = r->uri;
+    fx_az_node *tree;
+    int i;
+
+    if (!uri || uri[0] != '/' || strpbrk(uri, "*?[\\\"\n")) {
+        a->unverified = "a deliberate protection; this URL cannot be written "
+                        "as a plain <Location> (wildcard or quote characters)";
+        return NULL;
+    }
+    if (fx_records_find(p, r, "AuthMerging")->nelts) {
+        a->unverified = "a deliberate protection; AuthMerging is in effect, "
+                        "so an exemption's effect is not predicted";
+        return NULL;
+    }
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (!rec->in_htaccess && fx_az_late_section(fx_level_of(rec->where))) {
+            a->unverified = "a deliberate protection; Require lines in a "
+                            "<Location> or <If> apply here, so where an "
+                            "exemption would have to go is not predicted";
+            return NULL;
+        }
+    }
+    for (i = 0; last && i < replaced->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(replaced, i,
+                                                 const fx_shadow_rec *);
+        if (!fx_same_level(rec->where, rec->in_htaccess, last->where,
+                           last->in_htaccess)) {
+            continue;
+        }
+        if (rec->limited != -1 || fx_az_in_container(rec->where)) {
+            a->unverified = "a deliberate protection; the Require rules it "
+                            "replaced use <Limit> or Require containers, "
+                            "which an exemption cannot restate line by line";
+            return NULL;
+        }
+        APR_ARRAY_PUSH(restated, const fx_shadow_rec *) = rec;
+        body = apr_pstrcat(p, body, "    Require ", rec->args, "\n", NULL);
+    }
+    if (!restated->nelts) {
+        body = "    Require all granted\n";
+        a->verified = 1;
+    }
+    else if ((tree = fx_az_static_tree(r, p, restated)) == NULL) {
+        a->unverified = "a deliberate protection; the exemption restates "
+                        "Require lines whose answer the module cannot "
+                        "evaluate here";
+    }
+    else if (fx_az_evaluate(tree) != FX_AZ_GRANTED) {
+        /* the level the protection replaced denies too: no exemption */
+        a->unverified = "a deliberate protection; without it the Require "
+                        "lines it replaced would deny this request as well";
+        return NULL;
+    }
+    else {
+        a->verified = 1;
+    }
+    if (a->verified && fx_records_find(p, r, "order")->nelts) {
+        a->verified = 0;
+        a->unverified = "a deliberate protection; Order/Allow/Deny lines "
+                        "also apply here";
+    }
+    text = apr_pstrcat(p, "<Location ", fx_protect_conf_quote(p, uri), ">\n",
+                       body, "</Location>", NULL);
+    if (r->server->is_virtual && r->server->defn_name) {
+        /* first in the virtual host: after the main server's <Location>s,
+         * and no <Location> of its own holds a Require (checked above) */
+        a->fix = fx_az_fix_insert(p, r->server->defn_name,
+                                  r->server->defn_line_number, text);
+    }
+    else {
+        /* the end of the file read last: after every <Location> */
+        const ap_directive_t *d = ap_conftree;
+        while (d && d->next) {
+            d = d->next;
+        }
+        if (!d || !d->filename) {
+            a->verified = 0;
+            a->unverified = "a deliberate protection";
+            return NULL;
+        }
+        a->fix = apr_pstrcat(p, "[{\"op\":\"append\",\"file\":",
+                 fx_jstr(p, d->filename),
+                 ",\"text\":", fx_jstr(p, text), "}]", NULL);
+    }
+    if (!a->verified && !a->unverified) {
+        a->unverified = "a deliberate protection";
+    }
+    return text;
+}
+
 /* Advice for a Require denial.  named: the blamed node (leaf index into
  * the trail, or a container); nd: the directive named (leaf or container
  * or section), NULL for the top of an .htaccess file. */
@@ -1517,15 +1670,22 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
                                                            : r->uri);
         const ap_directive_t *sec = level;
         if (prot && sec) {
+            const char *text = fx_az_protection_fix(r, p, trail, a);
             a->protection = prot;
-            a->unverified = "a deliberate protection: no change is proposed";
             a->hint = apr_pstrcat(p, "this is a deliberate protection (", prot,
                       "): `", fx_dtext(p, nd), "` in ", fx_dtext(p, sec),
                       " (", sec->filename, ":", apr_itoa(p, sec->line_num),
                       ") keeps such files from being served, and it works as "
-                      "intended. If this URL should really be served, serve "
-                      "the content under a name the protection does not "
-                      "cover; do not remove or widen the protection", NULL);
+                      "intended: do not remove or widen the protection. ",
+                      text ? apr_pstrcat(p, "If this URL should be served, "
+                             "exempt this URL only: ", fx_az_one_line(p, text),
+                             r->server->is_virtual ? " first in the virtual "
+                             "host" : " at the end of the main configuration",
+                             " (it restates the Require lines the protection "
+                             "replaced)", NULL)
+                           : "If this URL should really be served, "
+                      "serve the content under a name the protection does "
+                      "not cover", NULL);
             return;
         }
     }

@@ -1586,6 +1586,355 @@ static const char *fx_az_protection_fix(request_rec *r, apr_pool_t *p,
     return text;
 }
 
+/* The <Limit>/<LimitExcept> a directive sits in (within its section). */
+static const ap_directive_t *fx_az_limit_of(const ap_directive_t *d)
+{
+    const ap_directive_t *s;
+    for (s = d ? d->parent : NULL; s && fx_not_a_section(s); s = s->parent) {
+        if (fx_is_dirname(s, "<Limit") || fx_is_dirname(s, "<LimitExcept")) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* The methods of a <Limit>/<LimitExcept> line, with `add` added (when not
+ * NULL) and `drop` left out (when not NULL); *had says whether drop was
+ * among them, *left how many remain. */
+static const char *fx_az_limit_methods(apr_pool_t *p, const char *args,
+                                       const char *add, const char *drop,
+                                       int *had, int *left)
+{
+    const char *a = args ? args : "", *out = "";
+    *had = 0;
+    *left = 0;
+    while (*a) {
+        char *w = ap_getword_conf(p, &a);
+        apr_size_t n = strlen(w);
+        if (n && w[n - 1] == '>') {
+            w[--n] = '\0';
+        }
+        if (!n) {
+            continue;
+        }
+        if (drop && !strcmp(w, drop)) {
+            *had = 1;
+            continue;
+        }
+        out = apr_pstrcat(p, out, *out ? " " : "", w, NULL);
+        (*left)++;
+    }
+    if (add) {
+        out = apr_pstrcat(p, out, *out ? " " : "", add, NULL);
+        (*left)++;
+    }
+    return out;
+}
+
+static const char *fx_az_fix_replace(apr_pool_t *p, const ap_directive_t *d,
+                                     const char *old, const char *new_text)
+{
+    return apr_pstrcat(p, "[{\"op\":\"replace\",\"file\":",
+                       fx_jstr(p, d->filename), ",\"line\":",
+                       apr_itoa(p, d->line_num), ",\"old\":", fx_jstr(p, old),
+                       ",\"new\":", fx_jstr(p, new_text), "}]", NULL);
+}
+
+/* Providers whose answer is about the authenticated user. */
+static int fx_az_is_user_rule(const char *prov)
+{
+    /* file-owner and file-group are about the file: no line for them */
+    static const char *const names[] = { "user", "group", "dbm-group", "dbd-group", "ldap-user", "ldap-group",
+        "ldap-dn", "ldap-attribute", "ldap-filter", NULL };
+    int i;
+    for (i = 0; names[i]; i++) {
+        if (!strcasecmp(prov, names[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* How many trail steps of the deciding pass sit in the <Limit> lim, or
+ * name the variable var in an env rule. */
+static int fx_az_steps_in(apr_pool_t *p, const apr_array_header_t *trail,
+                          int pass, const ap_directive_t *lim,
+                          const char *var)
+{
+    int i, n = 0;
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        const char *rest, *prov;
+        if (s->pass != pass || !s->rule->d) {
+            continue;
+        }
+        if (lim && fx_az_limit_of(s->rule->d) == lim) {
+            n++;
+        }
+        prov = fx_provider_of(p, s->rule->d->args, &rest);
+        if (var && !strcasecmp(prov, "env")) {
+            while (*rest) {
+                if (!strcmp(ap_getword_conf(p, &rest), var)) {
+                    n++;
+                    break;
+                }
+            }
+        }
+    }
+    return n;
+}
+
+/* A Remote_Addr pattern matching exactly this address. */
+static const char *fx_az_addr_regex(apr_pool_t *p, const char *ip)
+{
+    const char *c;
+    char *out = apr_palloc(p, 2 * strlen(ip) + 3), *o = out;
+    *o++ = '^';
+    for (c = ip; *c; c++) {
+        if (*c == '.') {
+            *o++ = '\\';
+        }
+        *o++ = *c;
+    }
+    *o++ = '$';
+    *o = '\0';
+    return out;
+}
+
+/* Would the Require lines in effect grant r with the line `changed`
+ * answering `answer` (negated as `negate`; FX_AZ_DROP: every line in the
+ * <Limit> `changed` no longer called, as for a method it does not cover)?
+ * The other lines answered statically, plus `Require user`/`valid-user`
+ * from r->user; 0 when one of them cannot be answered.  This verifies a
+ * change where httpd's own evaluation stopped before the lines it needs
+ * (a RequireAll stops at its first denial). */
+#define FX_AZ_DROP (-2)
+static int fx_az_static_grants_with(request_rec *r, apr_pool_t *p,
+                                    const apr_array_header_t *recs,
+                                    const ap_directive_t *changed,
+                                    int answer, int negate)
+{
+    apr_array_header_t *items = apr_array_make(p, recs->nelts + 1,
+                                               sizeof(fx_az_item));
+    fx_az_node *t;
+    int i;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        fx_az_item it;
+        const char *rest, *prov;
+        if (answer == FX_AZ_DROP && fx_az_limit_of(rec->where) == changed) {
+            continue;
+        }
+        it.d = rec->where;
+        it.in_htaccess = rec->in_htaccess;
+        it.index = i;
+        it.result = fx_az_static_answer(r, p, rec->args, &it.negate);
+        if (rec->where == changed) {
+            it.result = answer;
+            it.negate = negate;
+        }
+        else if (it.result < 0) {
+            prov = fx_provider_of(p, rec->args, &rest);
+            if (!strcasecmp(prov, "valid-user") && r->user) {
+                it.result = FX_AZ_GRANTED;
+            }
+            else if (!strcasecmp(prov, "user") && r->user) {
+                it.result = FX_AZ_DENIED;
+                while (*rest) {
+                    if (!strcmp(ap_getword_conf(p, &rest), r->user)) {
+                        it.result = FX_AZ_GRANTED;
+                    }
+                }
+            }
+            else {
+                return 0;
+            }
+        }
+        *(fx_az_item *)apr_array_push(items) = it;
+    }
+    t = items->nelts ? fx_az_rebuild_items(r, p, items, 1) : NULL;
+    return t && fx_az_evaluate(t) == FX_AZ_GRANTED;
+}
+
+/* Rules about who the user is, which method, which <Limit> covers it,
+ * which variable is set (issue 13): the one change that lets this
+ * request in and nobody else, verified on the replayed tree with that
+ * change (the rest of the tree as the providers answered).  Returns 1
+ * when it gave advice. */
+static int fx_az_advise_who(request_rec *r, apr_pool_t *p,
+                            const apr_array_header_t *trail, int last_pass,
+                            const apr_array_header_t *recs, fx_az_node *root,
+                            fx_az_node *leaf, const ap_directive_t *nd,
+                            fx_az_advice *a)
+{
+    const char *rest, *prov = fx_provider_of(p, nd->args, &rest);
+    const char *text = fx_dtext(p, nd), *m = r->method;
+    const ap_directive_t *lim = fx_az_limit_of(nd);
+    fx_az_node *cont = fx_az_parent(root, leaf);
+    int covers = fx_az_trail_covers(trail, recs, last_pass);
+    int or = cont && cont->op == FX_AZ_OR && !cont->negate;
+    int and = cont && cont->op == FX_AZ_AND && !cont->negate;
+
+    if (lim && !leaf->negate) {
+        /* not called for a method its <Limit> does not cover: granted
+         * inside an "all", neutral inside an "any" (apply_authz_sections) */
+        int had, left, except = fx_is_dirname(lim, "<LimitExcept");
+        const char *ms = fx_az_limit_methods(p, lim->args, except ? m : NULL,
+                                             except ? NULL : m, &had, &left);
+        const char *line = apr_pstrcat(p, lim->directive, " ", ms, ">", NULL);
+        if (!except && (!had || !left)) {
+            a->unverified = apr_psprintf(p, "%s covers only %s: dropping the "
+                                         "method would leave no section",
+                                         fx_dtext(p, lim), m);
+            return 1;
+        }
+        a->fix = fx_az_fix_replace(p, lim, lim->directive, line);
+        a->verified = (covers && cont
+            && fx_az_steps_in(p, trail, last_pass, lim, NULL) == 1
+            && fx_az_grants_if(root, leaf, and ? FX_AZ_GRANTED : FX_AZ_NEUTRAL,
+                               0))
+            || fx_az_static_grants_with(r, p, recs, lim, FX_AZ_DROP, 0);
+        a->unverified = "re-evaluating the Require rules with the rules of "
+                        "that section not applying to this method does not "
+                        "let the request in, or other rules in it or not "
+                        "evaluated would change too";
+        a->hint = apr_psprintf(p, "`%s` applies to %s through %s (%s:%d); to "
+                               "let %s through, %s the method there: `%s` "
+                               "(the rules in that section then no longer "
+                               "apply to %s)", text, m, fx_dtext(p, lim),
+                               lim->filename, lim->line_num, m,
+                               except ? "add" : "drop", line, m);
+        return 1;
+    }
+    if (!strcasecmp(prov, "method") && !leaf->negate && (or || and)) {
+        if (or) {
+            a->fix = fx_az_fix_insert(p, nd->filename, nd->line_num,
+                                      apr_pstrcat(p, "Require method ", m,
+                                                  NULL));
+            a->verified = covers && fx_az_grants_with(p, root, cont);
+        }
+        else {
+            a->fix = fx_az_fix_replace(p, nd, text,
+                                       apr_pstrcat(p, text, " ", m, NULL));
+            a->verified = covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED,
+                                                    0);
+        }
+        a->verified = a->verified
+            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+        a->unverified = "re-evaluating the Require rules with the method "
+                        "allowed does not let the request in, or rules that "
+                        "were not evaluated would then be";
+        a->hint = apr_psprintf(p, "the method %s is not among %s of `%s`; "
+                               "to allow it here, %s", m, rest, text, or
+                               ? apr_psprintf(p, "add `Require method %s` "
+                                              "next to it (this method only)",
+                                              m)
+                               : apr_psprintf(p, "change the line to `%s %s`",
+                                              text, m));
+        return 1;
+    }
+    if (fx_az_is_user_rule(prov) && !leaf->negate && r->user
+        && (or || (and && !strcasecmp(prov, "user")))) {
+        const char *u = fx_protect_conf_quote(p, r->user);
+        if (or) {
+            a->fix = fx_az_fix_insert(p, nd->filename, nd->line_num,
+                                      apr_pstrcat(p, "Require user ", u, NULL));
+            a->verified = covers && fx_az_grants_with(p, root, cont);
+        }
+        else {
+            a->fix = fx_az_fix_replace(p, nd, text,
+                                       apr_pstrcat(p, text, " ", u, NULL));
+            a->verified = covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED,
+                                                    0);
+        }
+        a->verified = a->verified
+            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+        a->unverified = "re-evaluating the Require rules with this user "
+                        "granted does not let the request in, or rules that "
+                        "were not evaluated would then be";
+        a->hint = apr_psprintf(p, "the authenticated user %s does not satisfy "
+                               "`%s`; to let this user in, %s", r->user, text,
+                               or ? apr_psprintf(p, "add `Require user %s` "
+                                                 "next to it (this user only)",
+                                                 u)
+                               : apr_psprintf(p, "change the line to `%s %s`",
+                                              text, u));
+        return 1;
+    }
+    if (!strcasecmp(prov, "ip") && !leaf->negate && and) {
+        /* inside a <RequireAll> one more rule does not help: this address
+         * joins the line that refused it */
+        a->fix = fx_az_fix_replace(p, nd, text, apr_pstrcat(p, text, " ",
+                                                            r->useragent_ip,
+                                                            NULL));
+        a->verified = (covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED, 0))
+            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+        a->unverified = "re-evaluating the Require rules with this address "
+                        "added does not let the request in, or rules that "
+                        "were not evaluated would then be";
+        a->hint = apr_psprintf(p, "the client address %s is not in `%s`, "
+                               "which sits in a <RequireAll>; to let this "
+                               "address in, change the line to `%s %s` (this "
+                               "address only)", r->useragent_ip, text, text,
+                               r->useragent_ip);
+        return 1;
+    }
+    if (!strcasecmp(prov, "env") && leaf->negate) {
+        /* a block list (bad bots, spam referrers): works as intended; an
+         * exemption for this client's address, right after the line that
+         * set the variable, never the removal of the rule */
+        const char *var = fx_az_first_word(p, rest);
+        const ap_directive_t **eff = apr_palloc(p, sizeof(*eff)
+                                                * (trail->nelts + 1));
+        const ap_directive_t *set;
+        const char *line;
+        int i, ne = 0;
+        for (i = 0; i < trail->nelts; i++) {
+            const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+            if (s->rule->d) {
+                eff[ne++] = s->rule->d;
+            }
+        }
+        set = fx_azenv_setter(r, p, var, eff, ne);
+        if (!set) {
+            a->unverified = apr_psprintf(p, "which line set %s could not be "
+                                         "proven, so no exemption is placed",
+                                         var);
+            return 1;
+        }
+        line = apr_psprintf(p, "SetEnvIf Remote_Addr \"%s\" !%s",
+                            fx_az_addr_regex(p, r->useragent_ip), var);
+        a->fix = fx_az_fix_insert(p, set->filename, set->line_num, line);
+        a->verified = (covers
+            && fx_az_steps_in(p, trail, last_pass, NULL, var) == 1
+            && fx_az_grants_if(root, leaf, FX_AZ_DENIED, 1))
+            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_DENIED, 1);
+        a->unverified = apr_psprintf(p, "re-evaluating the Require rules with "
+                                     "%s unset does not let the request in, "
+                                     "or other rules read it too", var);
+        a->hint = apr_psprintf(p, "`%s` is a block list and works as "
+                               "intended (env_origin: the line that set %s); "
+                               "to exempt this client alone, insert `%s` "
+                               "after %s:%d; do not remove the rule", text,
+                               var, line, set->filename, set->line_num);
+        return 1;
+    }
+    if (!strcasecmp(prov, "env") && !leaf->negate) {
+        a->unverified = "which requests should set the variable is the "
+                        "administrator's decision: no change is proposed";
+        return 1;
+    }
+    if (!strcasecmp(prov, "expr")) {
+        /* ap_expr_parse() could evaluate a changed expression at request
+         * time, but there is no change to an arbitrary expression that is
+         * known to be narrow: none is proposed */
+        a->unverified = "no narrow change to an arbitrary expression is "
+                        "known; the values it read are in expr_headers";
+        return 1;
+    }
+    return 0;
+}
+
 /* Advice for a Require denial.  named: the blamed node (leaf index into
  * the trail, or a container); nd: the directive named (leaf or container
  * or section), NULL for the top of an .htaccess file. */
@@ -1627,7 +1976,8 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
     /* A deny-all in an ancestor <Directory> (Debian's <Directory />): a
      * section for the directory the URL maps to, never a change to it. */
     if (named->is_leaf && named->absolute && !in_htaccess && dirpath
-        && target && fx_az_is_ancestor(dirpath, target)) {
+        && target && fx_az_is_ancestor(dirpath, target)
+        && !fx_az_limit_of(nd)) {
         const char *text = apr_pstrcat(p, "<Directory \"", target, "\">\n"
                                        "    Require all granted\n"
                                        "</Directory>", NULL);
@@ -1688,6 +2038,12 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
                       "not cover", NULL);
             return;
         }
+    }
+
+    if (named->is_leaf && nd
+        && fx_az_advise_who(r, p, trail, last_pass, recs, root,
+                            (fx_az_node *)named, nd, a)) {
+        return;
     }
 
     /* An address rule, or an "any" where an address rule did not grant:

@@ -319,9 +319,10 @@ static const char *fx_ev_json(apr_pool_t *p, const char *var,
                        ",\"matched\":", matched ? "true" : "false", "}", NULL);
 }
 
-const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
-                            const ap_directive_t *const *in_effect, int n,
-                            const char **json)
+static const char *fx_ev_source(request_rec *r, apr_pool_t *p, const char *var,
+                                const ap_directive_t *const *in_effect, int n,
+                                const char **json,
+                                const ap_directive_t **setter)
 {
     const apr_array_header_t *lines = fx_ev_lines;
     const fx_ev_line *found = NULL, *first_setter = NULL;
@@ -330,6 +331,7 @@ const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
     int i, lazy = 0, ambiguous = 0, setters = 0, feat = -1;
 
     *json = NULL;
+    *setter = NULL;
     if (!lines || !var || !*var) {
         return NULL;
     }
@@ -385,6 +387,7 @@ const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
             return NULL;
         }
         *json = fx_ev_json(p, var, found, found_val, 1);
+        *setter = found->d;
         return apr_psprintf(p, "%s was set by `%s` (%s:%d): its pattern "
                             "matched the %s value '%s'", var,
                             fx_ev_text(p, found->d), found->d->filename,
@@ -411,4 +414,23 @@ const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
                         fx_ev_text(p, first_setter->d),
                         first_setter->d->filename, first_setter->d->line_num,
                         first_setter->attr, first_val ? first_val : "");
+}
+
+const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
+                            const ap_directive_t *const *in_effect, int n,
+                            const char **json)
+{
+    const ap_directive_t *setter;
+    return fx_ev_source(r, p, var, in_effect, n, json, &setter);
+}
+
+const ap_directive_t *fx_azenv_setter(request_rec *r, apr_pool_t *p,
+                                      const char *var,
+                                      const ap_directive_t *const *in_effect,
+                                      int n)
+{
+    const ap_directive_t *setter;
+    const char *json;
+    fx_ev_source(r, p, var, in_effect, n, &json, &setter);
+    return setter;
 }

@@ -348,3 +348,100 @@ def test_fix_not_claimed_when_another_rule_denies(who):
     assert (op["op"], op["new"]) == ("replace", "Require ip 10.9.9.9 127.0.0.1")
     assert e["hint_verified"] is False
     assert apply_and_check(who, e, req) == 403
+
+
+# -- every blocker: what runs after authorization ------------------------------
+
+AFTER = r'''
+<Directory "{docroot}/rw">
+    Require ip 10.9.9.9
+    RewriteEngine On
+    RewriteRule ^x\.txt$ - [F]
+</Directory>
+<Directory "{docroot}/rwok">
+    Require ip 10.9.9.9
+    RewriteEngine On
+    RewriteRule ^other\.txt$ - [F]
+</Directory>
+<Directory "{docroot}/perm">
+    Require ip 10.9.9.9
+</Directory>
+'''
+
+AFTER_DENIED = ["/rw/x.txt", "/rw/other.txt", "/rwok/other.txt",
+                "/perm/secret.txt", "/rwok/x.txt"]
+
+
+@pytest.fixture(scope="module")
+def after():
+    h = harness.Httpd("hr2after")
+    h.conf(AFTER)
+    for f in ("rw/x.txt", "rw/other.txt", "rwok/x.txt", "rwok/other.txt"):
+        h.write("htdocs/" + f, "x\n")
+    # a file of secrets: mode 0600, root's
+    h.write("htdocs/perm/secret.txt", "s\n", mode=0o600)
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def after_check(h, e, uri):
+    """Apply e's fix on a stock copy: the status of uri there, every other
+    request of AFTER_DENIED still refused (the fix is for this address:
+    they are sent from another one)."""
+    b = fixed_copy(h, e["fix"])
+    try:
+        for other in AFTER_DENIED:
+            assert b.get(other, source="127.0.0.2").status == 403, other
+        return b.get(uri).status
+    finally:
+        b.cleanup()
+
+
+def test_rewrite_after_the_authz_fix_is_a_blocker(after):
+    e = entry(after, "/rw/x.txt")
+    assert decode(e["directive"]) == "Require ip 10.9.9.9"
+    rule = after.conf_line_of(r"RewriteRule ^x\.txt$ - [F]")
+    blk = [(decode(b.get("directive", "")), b.get("line"),
+            decode(b["mechanism"])) for b in e["blockers"]]
+    assert blk == [("Require ip 10.9.9.9", rule - 2, "require"),
+                   (r"RewriteRule ^x\.txt$ - [F]", rule,
+                    "mod_rewrite (replayed after the change)")]
+    hint = decode(e["hint"])
+    assert hint.startswith("two protections deny this request: 1) `Require "
+                           "ip 10.9.9.9` (%s:%d) 2) `RewriteRule" % (
+                               after.conf_file, rule - 2)), hint
+    assert e["hint_verified"] is False
+    assert "would still deny" in decode(e["hint_unverified"])
+    assert after_check(after, e, "/rw/x.txt") == 403
+
+
+def test_rewrite_replay_clears_rules_that_do_not_match(after):
+    # the same section's rule does not match x.txt: replayed, it lets the
+    # request through, so the fix is verified where it once was not
+    e = entry(after, "/rwok/x.txt")
+    assert [b["mechanism"] for b in e["blockers"]] == ["require"]
+    assert e["hint_verified"] is True, e
+    assert after_check(after, e, "/rwok/x.txt") == 200
+    # ... and for the URL it does match, it is a blocker
+    e = entry(after, "/rwok/other.txt")
+    assert [b["mechanism"] for b in e["blockers"]][-1] == \
+        "mod_rewrite (replayed after the change)"
+    assert e["hint_verified"] is False
+
+
+def test_unreadable_file_behind_a_require_is_a_blocker(after):
+    e = entry(after, "/perm/secret.txt")
+    (req, perm) = e["blockers"]
+    assert decode(req["directive"]) == "Require ip 10.9.9.9"
+    assert {k: decode(v) for k, v in perm.items()} == {
+        "mechanism": "permission", "missing": "r", "mode": "0600",
+        "owner": "root", "group": "root", "perm_class": "other",
+        "path": after.docroot + "/perm/secret.txt"}
+    hint = decode(e["hint"])
+    assert hint.startswith("two protections deny this request: 1) `Require "
+                           "ip 10.9.9.9`"), hint
+    assert "cannot read %s/perm/secret.txt (-rw------- 0600, owner root" % (
+        after.docroot) in hint
+    assert e["hint_verified"] is False
+    assert after_check(after, e, "/perm/secret.txt") == 403

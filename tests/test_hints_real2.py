@@ -445,3 +445,32 @@ def test_unreadable_file_behind_a_require_is_a_blocker(after):
         after.docroot) in hint
     assert e["hint_verified"] is False
     assert after_check(after, e, "/perm/secret.txt") == 403
+
+
+def test_modsecurity_rules_already_matched_are_named(make_httpd):
+    # a phase-1 rule that logs without denying (post_read_request, before
+    # authorization), then a Require that denies: ModSecurity is named as
+    # a blocker the module does not re-evaluate, with the rule that matched
+    h = make_httpd(name="hr2waf", extra_modules=["unique_id", "security2"])
+    h.conf("SecRuleEngine On")
+    h.conf("SecTmpDir {root}/logs")
+    h.conf("SecDataDir {root}/logs")
+    h.conf("SecAuditEngine Off")
+    h.body += ("SecRule REQUEST_HEADERS:X-Odd \"@streq 1\" "
+               "\"id:10077,phase:1,pass,log,msg:'odd header'\"\n")
+    h.conf('<Directory "{docroot}/w">\n    Require ip 10.9.9.9\n</Directory>')
+    h.write("htdocs/w/x.txt", "x\n")
+    h.start()
+    r, e = harness.response_and_entry(
+        h, lambda: h.get("/w/x.txt", headers={"X-Odd": "1"}))
+    assert r.status == 403
+    assert decode(e["directive"]) == "Require ip 10.9.9.9"
+    waf = e["blockers"][-1]
+    assert decode(waf["mechanism"]) == "waf (not re-evaluated)"
+    assert [decode(i) for i in waf["rule_ids"]] == ["10077"]
+    assert "2) ModSecurity" in decode(e["hint"])
+    assert e["hint_verified"] is False
+    # without a matching rule, nothing is claimed about the WAF
+    r, e = harness.response_and_entry(h, lambda: h.get("/w/x.txt"))
+    assert [b["mechanism"] for b in e["blockers"]] == ["require"]
+    assert "ModSecurity" in decode(e["hint_unverified"])

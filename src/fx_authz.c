@@ -1485,19 +1485,50 @@ static int fx_az_late_section(const ap_directive_t *s)
  * and nothing merged later (another <Location>, an <If>, AuthMerging,
  * Order/Allow/Deny) can change the outcome.  Returns the restated text. */
 static const char *fx_az_protection_fix(request_rec *r, apr_pool_t *p,
-                                        const apr_array_header_t *trail,
+                                        const ap_directive_t *nd,
                                         fx_az_advice *a)
 {
     apr_array_header_t *all = fx_records_find(p, r, "Require");
-    apr_array_header_t *replaced = fx_az_replaced(p, trail, all);
+    apr_array_header_t *replaced = apr_array_make(p, 4,
+                                                  sizeof(const fx_shadow_rec *));
     apr_array_header_t *restated = apr_array_make(p, 4,
                                                   sizeof(const fx_shadow_rec *));
-    const fx_shadow_rec *last = replaced->nelts
-        ? APR_ARRAY_IDX(replaced, replaced->nelts - 1, const fx_shadow_rec *)
-        : NULL;
+    const fx_shadow_rec *last = NULL, *prot = NULL;
     const char *body = "", *text, *uri = r->uri;
     fx_az_node *tree;
-    int i;
+    int i, first;
+
+    /* The protection among the lines in effect, by file:line (an
+     * .htaccess line the provider saw and the record of it read again
+     * are different nodes); the levels before its own are what it
+     * replaced. */
+    for (i = 0; i < all->nelts && !prot; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (rec->line == nd->line_num && rec->file && nd->filename
+            && !strcmp(rec->file, nd->filename)) {
+            prot = rec;
+        }
+    }
+    if (!prot) {
+        a->unverified = "a deliberate protection; its line is not among the "
+                        "Require lines in effect as recorded";
+        return NULL;
+    }
+    for (first = i - 1; first > 0; first--) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, first - 1,
+                                                 const fx_shadow_rec *);
+        if (!fx_same_level(rec->where, rec->in_htaccess, prot->where,
+                           prot->in_htaccess)) {
+            break;
+        }
+    }
+    for (i = 0; i < first; i++) {
+        APR_ARRAY_PUSH(replaced, const fx_shadow_rec *) =
+            APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+    }
+    last = replaced->nelts
+        ? APR_ARRAY_IDX(replaced, replaced->nelts - 1, const fx_shadow_rec *)
+        : NULL;
 
     if (!uri || uri[0] != '/' || strpbrk(uri, "*?[\\\"\n")) {
         a->unverified = "a deliberate protection; this URL cannot be written "
@@ -2019,8 +2050,23 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
         const char *prot = fx_az_protection_of(r->filename ? r->filename
                                                            : r->uri);
         const ap_directive_t *sec = level;
+        const char *alt = NULL;
+        const char *kind = sec && sec->args
+            ? fx_protect_classify(r->filename, sec->args, &alt) : NULL;
+        if (kind && !strcmp(kind, FX_PROT_NOEXEC) && alt) {
+            /* scripts in an upload directory (Sucuri's <FilesMatch
+             * "\.(?i:php)$">): an exemption would serve, or run, an
+             * uploaded script; none is proposed */
+            a->protection = kind;
+            a->unverified = "a deliberate protection of an upload directory: "
+                            "no exemption for a script there is proposed";
+            a->hint = apr_pstrcat(p, "`", fx_dtext(p, nd), "` in ",
+                      fx_dtext(p, sec), " (", sec->filename, ":",
+                      apr_itoa(p, sec->line_num), "): ", alt, NULL);
+            return;
+        }
         if (prot && sec) {
-            const char *text = fx_az_protection_fix(r, p, trail, a);
+            const char *text = fx_az_protection_fix(r, p, nd, a);
             a->protection = prot;
             a->hint = apr_pstrcat(p, "this is a deliberate protection (", prot,
                       "): `", fx_dtext(p, nd), "` in ", fx_dtext(p, sec),
@@ -2030,7 +2076,7 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
                       text ? apr_pstrcat(p, "If this URL should be served, "
                              "exempt this URL only: ", fx_az_one_line(p, text),
                              r->server->is_virtual ? " first in the virtual "
-                             "host" : " at the end of the main configuration",
+                             "host" : " at the end of the configuration",
                              " (it restates the Require lines the protection "
                              "replaced)", NULL)
                            : "If this URL should really be served, "
@@ -2038,6 +2084,27 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
                       "not cover", NULL);
             return;
         }
+    }
+
+    /* Any other deny-all of a section (phpMyAdmin's templates and
+     * libraries directories): deliberate; the same one-URL exemption,
+     * never "replace it with a Require that grants". */
+    if (named->is_leaf && named->absolute && level && nd
+        && !fx_az_limit_of(nd)) {
+        const char *text = fx_az_protection_fix(r, p, nd, a);
+        a->hint = apr_pstrcat(p, "`", fx_dtext(p, nd), "` in ",
+                  fx_dtext(p, level), " (", level->filename, ":",
+                  apr_itoa(p, level->line_num), ") refuses every client "
+                  "there, deliberately: leave it. ",
+                  text ? apr_pstrcat(p, "If this URL should be served, "
+                         "exempt this URL only: ", fx_az_one_line(p, text),
+                         r->server->is_virtual ? " first in the virtual host"
+                         : " at the end of the configuration", " (it "
+                         "restates the Require lines the section replaced)",
+                         NULL)
+                       : "If this URL should be served, serve it from a "
+                         "directory the section does not cover", NULL);
+        return;
     }
 
     if (named->is_leaf && nd
@@ -2373,8 +2440,26 @@ static void fx_az_advise_compat(request_rec *r, apr_pool_t *p,
                        "Allow: no single added line lets this client in";
     }
     if (it && it->type == FX_CM_ALL) {
+        const ap_directive_t *sec = fx_level_of(decisive->where);
+        const char *alt = NULL;
+        const char *kind = sec && sec->args
+            ? fx_protect_classify(r->filename, sec->args, &alt) : NULL;
         a.protection = fx_az_protection_of(r->filename ? r->filename
                                                        : r->uri);
+        if (kind && alt && !req_blocker
+            && (!strcmp(kind, FX_PROT_NOEXEC) || !a.protection)) {
+            /* `Deny from all` in a recognised protection (Sucuri's older
+             * <Files *.php> in uploads): working as intended; an "Allow
+             * from" would open every such file to this client */
+            a.protection = kind;
+            a.fix = NULL;
+            a.verified = 0;
+            a.unverified = "a deliberate protection: no change is proposed";
+            a.hint = apr_pstrcat(p, "`", text, "` in ", fx_dtext(p, sec),
+                                 " (", sec->filename, ":",
+                                 apr_itoa(p, sec->line_num), "): ", alt,
+                                 NULL);
+        }
     }
     fx_az_advice_facts(p, &a, out);
 }

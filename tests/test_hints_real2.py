@@ -474,3 +474,134 @@ def test_modsecurity_rules_already_matched_are_named(make_httpd):
     r, e = harness.response_and_entry(h, lambda: h.get("/w/x.txt"))
     assert [b["mechanism"] for b in e["blockers"]] == ["require"]
     assert "ModSecurity" in decode(e["hint_unverified"])
+
+
+# -- real third-party configurations, as shipped --------------------------------
+#
+# tests/data/third_party (each with a NOTE of origin and licence): Debian's
+# phpmyadmin conf snippet, the Sucuri WordPress plugin's uploads .htaccess
+# (current and legacy Order/Deny style), h5bp's full .htaccess.  Every 403
+# of the site is explained; every fix is applied to a stock copy; no fix
+# lets another protected request through.
+
+import os
+import shutil
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "third_party")
+
+REAL = r'''
+# Debian's apache2.conf
+<FilesMatch "^\.ht">
+    Require all denied
+</FilesMatch>
+<Directory {root}/usr/share>
+    AllowOverride None
+    Require all granted
+</Directory>
+<Directory "{docroot}/wp">
+    AllowOverride All
+</Directory>
+<Directory "{docroot}/wp2">
+    AllowOverride All
+</Directory>
+<Directory "{docroot}/h5bp">
+    AllowOverride All
+</Directory>
+'''
+
+# (uri, must be denied): every protected request of the site
+REAL_DENIED = ["/phpmyadmin/templates/x.twig", "/phpmyadmin/templates/y.twig",
+               "/phpmyadmin/libraries/x.php", "/phpmyadmin/.htaccess",
+               "/wp/wp-content/uploads/shell.php",
+               "/wp/wp-content/uploads/2026/x.php",
+               "/wp/wp-content/uploads/.htaccess",
+               "/wp2/wp-content/uploads/shell.php",
+               "/h5bp/dump.sql", "/h5bp/other.sql", "/h5bp/sub/dump.sql",
+               "/h5bp/app.log", "/h5bp/.env", "/h5bp/.git/config"]
+REAL_ALLOWED = ["/phpmyadmin/index.html", "/wp/wp-content/uploads/a.jpg",
+                "/h5bp/index.html"]
+
+
+@pytest.fixture(scope="module")
+def real():
+    h = harness.Httpd("hr2real")
+    with open(os.path.join(DATA, "phpmyadmin", "apache.conf")) as f:
+        pma = f.read().replace("/usr/share/phpmyadmin",
+                               h.root + "/usr/share/phpmyadmin")
+    # inline, so that harness.fixed_copy's copy rewrites its paths too
+    h.conf(REAL)
+    h.body += "# Debian's /etc/phpmyadmin/apache.conf\n" + pma
+    for f in ("index.html", "templates/x.twig", "templates/y.twig",
+              "libraries/x.php", ".htaccess"):
+        h.write("usr/share/phpmyadmin/" + f, "p\n")
+    up = "htdocs/wp/wp-content/uploads/"
+    shutil.copy(os.path.join(DATA, "sucuri", "uploads.htaccess"),
+                h.write(up + ".htaccess", ""))
+    for f in ("shell.php", "2026/x.php", "a.jpg"):
+        h.write(up + f, "w\n")
+    up2 = "htdocs/wp2/wp-content/uploads/"
+    shutil.copy(os.path.join(DATA, "sucuri", "legacy-uploads.htaccess"),
+                h.write(up2 + ".htaccess", ""))
+    h.write(up2 + "shell.php", "w\n")
+    shutil.copy(os.path.join(DATA, "h5bp-htaccess"),
+                h.write("htdocs/h5bp/.htaccess", ""))
+    for f in ("dump.sql", "other.sql", "sub/dump.sql", "app.log", ".env",
+              ".git/config", "index.html"):
+        h.write("htdocs/h5bp/" + f, "h\n")
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def hint_names_every_blocker(e):
+    if len(e.get("blockers", [])) < 2:
+        return
+    hint = decode(e["hint"])
+    for b in e["blockers"]:
+        named = decode(b.get("directive") or b.get("path") or "")
+        assert named and (named in hint or str(b.get("line", "?")) in hint), (
+            b, hint)
+
+
+def test_real_configs_every_403_and_every_fix(real):
+    for uri in REAL_ALLOWED:
+        assert real.get(uri).status == 200, uri
+    entries = {}
+    for uri in REAL_DENIED:
+        entries[uri] = entry(real, uri)
+        e = entries[uri]
+        if e.get("blockers") and e.get("directive"):
+            assert decode(e["blockers"][0]["directive"]) == \
+                decode(e["directive"]), (uri, e)
+        hint_names_every_blocker(e)
+    # what each one says
+    e = entries["/phpmyadmin/templates/x.twig"]
+    assert "refuses every client there, deliberately" in decode(e["hint"])
+    assert e["hint_verified"] is True
+    for uri in ("/wp/wp-content/uploads/shell.php",
+                "/wp2/wp-content/uploads/shell.php"):
+        e = entries[uri]
+        assert decode(e["protection"]) == "upload-noexec", (uri, e)
+        assert "fix" not in e and e["hint_verified"] is False, (uri, e)
+        assert "never enable ExecCGI" in decode(e["hint"])
+    assert decode(entries["/wp2/wp-content/uploads/shell.php"]["directive"]) \
+        == "Deny from all"
+    assert decode(entries["/h5bp/dump.sql"]["protection"]) == "backup"
+    fixed = 0
+    for uri, e in entries.items():
+        if "fix" not in e:
+            continue
+        b = fixed_copy(real, e["fix"])
+        try:
+            status = b.get(uri).status
+            if e["hint_verified"] is True:
+                assert status == 200, (uri, e)
+            for other in REAL_DENIED:
+                if other != uri:
+                    assert b.get(other).status == 403, (uri, other, e["fix"])
+            for other in REAL_ALLOWED:
+                assert b.get(other).status == 200, (uri, other)
+        finally:
+            b.cleanup()
+        fixed += 1
+    assert fixed >= 3, fixed

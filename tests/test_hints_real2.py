@@ -605,3 +605,43 @@ def test_real_configs_every_403_and_every_fix(real):
             b.cleanup()
         fixed += 1
     assert fixed >= 3, fixed
+
+
+def test_bad_bot_blocker_exemption_for_this_client(make_httpd):
+    # the Apache Ultimate Bad Bot Blocker as shipped (tests/data/third_party/
+    # bad-bot-blocker, Include'd in a <Directory> as its README says):
+    # `Require not env bad_bot` denies zgrab; the fix exempts this client
+    # right after the BrowserMatchNoCase line that set bad_bot
+    bb = os.path.join(DATA, "bad-bot-blocker")
+    h = make_httpd(name="hr2bb")
+    os.makedirs(os.path.join(h.root, "custom.d"))
+    for f in os.listdir(bb):
+        if f.endswith(".conf"):
+            shutil.copy(os.path.join(bb, f), os.path.join(h.root, "custom.d"))
+    h.conf('<Directory "{docroot}/bb">\n'
+           '    Include custom.d/globalblacklist.conf\n</Directory>')
+    h.write("htdocs/bb/x.txt", "x\n")
+    h.start()
+    zgrab = {"User-Agent": "zgrab/0.x"}
+    spam = {"User-Agent": "Mozilla/5.0", "Referer": "http://www.esopini.com/p"}
+    r, e = harness.response_and_entry(h, lambda: h.get("/bb/x.txt",
+                                                       headers=zgrab))
+    assert r.status == 403
+    assert decode(e["directive"]) == "Require not env bad_bot"
+    gbl = os.path.join(h.root, "custom.d", "globalblacklist.conf")
+    setter = [i for i, t in enumerate(open(gbl), 1)
+              if 'BrowserMatchNoCase "(?:\\b)zgrab(?:\\b)"' in t]
+    assert ops(e) == [{"op": "insert", "file": gbl, "after_line": setter[0],
+                       "text": 'SetEnvIf Remote_Addr "^127\\.0\\.0\\.1$" '
+                               '!bad_bot'}]
+    assert e["hint_verified"] is True, e
+    assert "do not remove the rule" in decode(e["hint"])
+    b = fixed_copy(h, e["fix"])
+    try:
+        assert b.get("/bb/x.txt", headers=zgrab).status == 200
+        # another client, another block list: still refused
+        assert b.get("/bb/x.txt", headers=zgrab,
+                     source="127.0.0.2").status == 403
+        assert b.get("/bb/x.txt", headers=spam).status == 403
+    finally:
+        b.cleanup()

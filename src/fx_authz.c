@@ -1303,6 +1303,14 @@ static const fx_shadow_rec *fx_az_static_blame(request_rec *r, apr_pool_t *p,
                       : NULL;
 }
 
+/* The same configuration line: an .htaccess line the provider saw and
+ * the record of it read again at 403 time are different nodes. */
+static int fx_az_same_line(const ap_directive_t *a, const ap_directive_t *b)
+{
+    return a == b || (a && b && a->line_num == b->line_num && a->filename
+                      && b->filename && !strcmp(a->filename, b->filename));
+}
+
 /* Did the trail see every Require line in effect from the first level
  * httpd evaluated on?  Only then does a re-evaluation of the replayed tree
  * with a change inside it need nothing the trail lacks (a level joined by
@@ -1319,7 +1327,7 @@ static int fx_az_trail_covers(const apr_array_header_t *trail,
             if (s->pass != pass || s->depth > 0) {
                 continue;   /* only the deciding pass was replayed */
             }
-            if (s->rule->d == rec->where) {
+            if (fx_az_same_line(s->rule->d, rec->where)) {
                 seen = 1;
             }
             if (fx_same_level(s->rule->d, s->rule->in_htaccess, rec->where,
@@ -1753,14 +1761,15 @@ static int fx_az_static_grants_with(request_rec *r, apr_pool_t *p,
         const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
         fx_az_item it;
         const char *rest, *prov;
-        if (answer == FX_AZ_DROP && fx_az_limit_of(rec->where) == changed) {
+        if (answer == FX_AZ_DROP
+            && fx_az_same_line(fx_az_limit_of(rec->where), changed)) {
             continue;
         }
         it.d = rec->where;
         it.in_htaccess = rec->in_htaccess;
         it.index = i;
         it.result = fx_az_static_answer(r, p, rec->args, &it.negate);
-        if (rec->where == changed) {
+        if (fx_az_same_line(rec->where, changed)) {
             it.result = answer;
             it.negate = negate;
         }

@@ -645,3 +645,42 @@ def test_bad_bot_blocker_exemption_for_this_client(make_httpd):
         assert b.get("/bb/x.txt", headers=spam).status == 403
     finally:
         b.cleanup()
+
+
+def test_env_origin_from_htaccess(make_httpd):
+    # SetEnvIf/BrowserMatch lines of an .htaccess file are origins too
+    # (read again at 403 time), and the exemption goes right after them
+    h = make_httpd(name="hr2htenv")
+    h.conf('<Directory "{docroot}/ht">\n    AllowOverride All\n</Directory>')
+    h.write("htdocs/ht/.htaccess", "# block list\n"
+            'BrowserMatchNoCase "evilbot" bad_bot\n'
+            'SetEnvIfNoCase Referer "spam\\.example" bad_bot\n'
+            "<RequireAll>\n    Require all granted\n"
+            "    Require not env bad_bot\n</RequireAll>\n")
+    h.write("htdocs/ht/x.txt", "x\n")
+    h.start()
+    bot = {"User-Agent": "EvilBot/2"}
+    r, e = harness.response_and_entry(h, lambda: h.get("/ht/x.txt",
+                                                       headers=bot))
+    assert r.status == 403
+    ht = h.docroot + "/ht/.htaccess"
+    (src,) = e["env_source"]
+    assert (decode(src["directive"]), decode(src["file"]), src["line"]) == (
+        'BrowserMatchNoCase "evilbot" bad_bot', ht, 2)
+    assert decode(src["value"]) == "EvilBot/2"
+    assert ops(e) == [{"op": "insert", "file": ht, "after_line": 2,
+                       "text": 'SetEnvIf Remote_Addr "^127\\.0\\.0\\.1$" '
+                               '!bad_bot'}]
+    assert e["hint_verified"] is True, e
+    # the referer line, later in the file, is the origin when it matches
+    r, e2 = harness.response_and_entry(h, lambda: h.get(
+        "/ht/x.txt", headers={"User-Agent": "EvilBot/2",
+                              "Referer": "http://spam.example/"}))
+    assert e2["env_source"][0]["line"] == 3
+    b = fixed_copy(h, e["fix"])
+    try:
+        assert b.get("/ht/x.txt", headers=bot).status == 200
+        assert b.get("/ht/x.txt", headers=bot,
+                     source="127.0.0.2").status == 403
+    finally:
+        b.cleanup()

@@ -2691,8 +2691,12 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         else if (!strcmp(f->key, FX_AZ_TRAIL_DECIDING)) {
             fx_entry_mark_deciding(e, "trail", atoi(f->value));
         }
-        else if (!strcmp(f->key, "trail_omitted")
-                 || !strcmp(f->key, "trail_calls")
+        else if (!strcmp(f->key, "trail_omitted")) {
+            /* an integer, so that the size policy adds the trail items it
+             * leaves out to this count (a raw value is left as it is) */
+            fx_entry_set_int(e, f->key, apr_atoi64(f->value));
+        }
+        else if (!strcmp(f->key, "trail_calls")
                  || !strcmp(f->key, "responsible_count")) {
             /* counts travel as JSON numbers, like the trail they describe
              * (the problem+json rendering passes raw values through) */

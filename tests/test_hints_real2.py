@@ -636,6 +636,13 @@ def test_bad_bot_blocker_exemption_for_this_client(make_httpd):
                                '!bad_bot'}]
     assert e["hint_verified"] is True, e
     assert "do not remove the rule" in decode(e["hint"])
+    # an entry over its budget: the trail items the size policy leaves out
+    # are counted in trail_omitted with the producer's own (every call)
+    long_uri = "/bb/" + "/".join(c * 240 for c in "acd") + ".txt"
+    r, big = harness.response_and_entry(h, lambda: h.get(
+        long_uri, headers={"User-Agent": "zgrab/0.x " + "b" * 200}))
+    assert "trail" in big["truncated"], big["truncated"]
+    assert len(big["trail"]) + big["trail_omitted"] == big["trail_calls"]
     b = fixed_copy(h, e["fix"])
     try:
         assert b.get("/bb/x.txt", headers=zgrab).status == 200

@@ -2453,14 +2453,19 @@ static void fx_az_advise_compat(request_rec *r, apr_pool_t *p,
         const char *alt = NULL;
         const char *kind = sec && sec->args
             ? fx_protect_classify(r->filename, sec->args, &alt) : NULL;
-        a.protection = fx_az_protection_of(r->filename ? r->filename
-                                                       : r->uri);
-        if (kind && alt && !req_blocker
-            && (!strcmp(kind, FX_PROT_NOEXEC) || !a.protection)) {
+        const char *named = fx_az_protection_of(r->filename ? r->filename
+                                                            : r->uri);
+        const char *prot = kind ? kind : named;
+        if (!alt && prot) {
+            alt = fx_protect_alternative(prot);
+        }
+        a.protection = named;
+        if (prot && alt && !req_blocker) {
             /* `Deny from all` in a recognised protection (Sucuri's older
-             * <Files *.php> in uploads): working as intended; an "Allow
-             * from" would open every such file to this client */
-            a.protection = kind;
+             * <Files *.php> in uploads, a <Files ".env">): working as
+             * intended; an "Allow from" would open every such file of the
+             * section to this client */
+            a.protection = prot;
             a.fix = NULL;
             a.verified = 0;
             a.unverified = "a deliberate protection: no change is proposed";

@@ -29,6 +29,12 @@ PROTECT = r'''
 <DirectoryMatch "/\.git">
     Require all denied
 </DirectoryMatch>
+<Directory "{docroot}/old">
+    <Files ".env">
+        Order Deny,Allow
+        Deny from all
+    </Files>
+</Directory>
 '''
 
 
@@ -39,7 +45,8 @@ def prot():
     for f in ("htdocs/.htaccess", "htdocs/.htpasswd", "htdocs/priv/x.txt",
               "htdocs/priv/dump.sql", "htdocs/priv/other.sql",
               "htdocs/priv/sub/dump.sql", "htdocs/priv/.htaccess",
-              "htdocs/.git/config", "htdocs/.git/HEAD", "htdocs/x.txt"):
+              "htdocs/.git/config", "htdocs/.git/HEAD", "htdocs/x.txt",
+              "htdocs/old/.env", "htdocs/old/sub/.env"):
         h.write(f, "x\n")
     h.start()
     yield h
@@ -57,7 +64,8 @@ PROTECTED = [("/.htaccess", "127.0.0.1"), ("/.htpasswd", "127.0.0.1"),
              ("/priv/.htaccess", "127.0.0.1"), ("/priv/dump.sql", "127.0.0.1"),
              ("/priv/dump.sql", "127.0.0.2"), ("/priv/other.sql", "127.0.0.1"),
              ("/priv/sub/dump.sql", "127.0.0.1"), ("/priv/x.txt", "127.0.0.2"),
-             ("/.git/config", "127.0.0.1"), ("/.git/HEAD", "127.0.0.1")]
+             ("/.git/config", "127.0.0.1"), ("/.git/HEAD", "127.0.0.1"),
+             ("/old/.env", "127.0.0.1"), ("/old/sub/.env", "127.0.0.1")]
 
 
 def check_fix(h, e, uri, source="127.0.0.1", protected=PROTECTED):
@@ -92,6 +100,16 @@ def test_protection_exempts_this_url_only(prot, uri, prot_name, restated):
         uri, restated)
     assert e["hint_verified"] is True, e
     check_fix(prot, e, uri)
+
+
+def test_compat_protection_gets_no_allow_line(prot):
+    # `Deny from all` in a <Files ".env">: an `Allow from <client>` would
+    # open every .env below the section to this client; none is proposed
+    e = entry(prot, "/old/.env")
+    assert decode(e["directive"]) == "Deny from all"
+    assert decode(e["protection"]) == "secret-file"
+    assert "works as intended" in decode(e["hint"])
+    assert "fix" not in e and e["hint_verified"] is False
 
 
 # -- user, method, <Limit>, env and expr rules --------------------------------

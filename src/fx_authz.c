@@ -33,6 +33,7 @@
 #include "fx_compat.h"
 #include "fx_authz_env.h"
 #include "fx_reportonly.h"
+#include "fx_protect.h"
 
 /* -------------------------------------------------------------------- */
 /* provider wrapping                                                     */
@@ -1384,6 +1385,14 @@ static const fx_shadow_rec *fx_az_static_blame(request_rec *r, apr_pool_t *p,
                       : NULL;
 }
 
+/* The same configuration line: an .htaccess line the provider saw and
+ * the record of it read again at 403 time are different nodes. */
+static int fx_az_same_line(const ap_directive_t *a, const ap_directive_t *b)
+{
+    return a == b || (a && b && a->line_num == b->line_num && a->filename
+                      && b->filename && !strcmp(a->filename, b->filename));
+}
+
 /* Did the trail see every Require line in effect from the first level
  * httpd evaluated on?  Only then does a re-evaluation of the replayed tree
  * with a change inside it need nothing the trail lacks (a level joined by
@@ -1400,7 +1409,7 @@ static int fx_az_trail_covers(const apr_array_header_t *trail,
             if (s->pass != pass || s->depth > 0) {
                 continue;   /* only the deciding pass was replayed */
             }
-            if (s->rule->d == rec->where) {
+            if (fx_az_same_line(s->rule->d, rec->where)) {
                 seen = 1;
             }
             if (fx_same_level(s->rule->d, s->rule->in_htaccess, rec->where,
@@ -1515,6 +1524,539 @@ static const char *fx_az_fix_insert(apr_pool_t *p, const char *file,
                        ",\"text\":", fx_jstr(p, text), "}]", NULL);
 }
 
+/* A configuration snippet on one line, for a hint. */
+static const char *fx_az_one_line(apr_pool_t *p, const char *text)
+{
+    char *out = apr_palloc(p, strlen(text) + 1), *o = out;
+    for (; *text; text++) {
+        if (*text == '\n') {
+            *o++ = ' ';
+            while (text[1] == ' ') {
+                text++;
+            }
+        }
+        else {
+            *o++ = *text;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Is d inside a <RequireAll>/<RequireAny>/... of its section? */
+static int fx_az_in_container(const ap_directive_t *d)
+{
+    const ap_directive_t *s;
+    int op, neg;
+    for (s = d ? d->parent : NULL; s && fx_not_a_section(s); s = s->parent) {
+        if (fx_az_container_kind(s, &op, &neg)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A section merged after every <Directory>, .htaccess and <Files> one:
+ * what a <Location> added for the exemption would not come after. */
+static int fx_az_late_section(const ap_directive_t *s)
+{
+    return fx_is_dirname(s, "<Location") || fx_is_dirname(s, "<LocationMatch")
+        || fx_is_dirname(s, "<If") || fx_is_dirname(s, "<ElseIf")
+        || fx_is_dirname(s, "<Else");
+}
+
+/* The narrow alternative of a deliberate protection (issue 13): a
+ * <Location> for this one URL, which mod_authz_core merges after every
+ * <Directory>, .htaccess and <Files> section, restating the Require lines
+ * of the level the protection replaced, so the exemption lets in exactly
+ * whom the protection's surroundings let in (never "Require all granted"
+ * where the site itself restricts access).  The protection itself is never
+ * changed.  Verified when the restated lines, answered statically, grant
+ * and nothing merged later (another <Location>, an <If>, AuthMerging,
+ * Order/Allow/Deny) can change the outcome.  Returns the restated text. */
+static const char *fx_az_protection_fix(request_rec *r, apr_pool_t *p,
+                                        const ap_directive_t *nd,
+                                        fx_az_advice *a)
+{
+    apr_array_header_t *all = fx_records_find(p, r, "Require");
+    apr_array_header_t *replaced = apr_array_make(p, 4,
+                                                  sizeof(const fx_shadow_rec *));
+    apr_array_header_t *restated = apr_array_make(p, 4,
+                                                  sizeof(const fx_shadow_rec *));
+    const fx_shadow_rec *last = NULL, *prot = NULL;
+    const char *body = "", *text, *uri = r->uri;
+    fx_az_node *tree;
+    int i, first;
+
+    /* The protection among the lines in effect, by file:line (an
+     * .htaccess line the provider saw and the record of it read again
+     * are different nodes); the levels before its own are what it
+     * replaced. */
+    for (i = 0; i < all->nelts && !prot; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (rec->line == nd->line_num && rec->file && nd->filename
+            && !strcmp(rec->file, nd->filename)) {
+            prot = rec;
+        }
+    }
+    if (!prot) {
+        a->unverified = "a deliberate protection; its line is not among the "
+                        "Require lines in effect as recorded";
+        return NULL;
+    }
+    for (first = i - 1; first > 0; first--) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, first - 1,
+                                                 const fx_shadow_rec *);
+        if (!fx_same_level(rec->where, rec->in_htaccess, prot->where,
+                           prot->in_htaccess)) {
+            break;
+        }
+    }
+    for (i = 0; i < first; i++) {
+        APR_ARRAY_PUSH(replaced, const fx_shadow_rec *) =
+            APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+    }
+    last = replaced->nelts
+        ? APR_ARRAY_IDX(replaced, replaced->nelts - 1, const fx_shadow_rec *)
+        : NULL;
+
+    if (!uri || uri[0] != '/' || strpbrk(uri, "*?[\\\"\n")) {
+        a->unverified = "a deliberate protection; this URL cannot be written "
+                        "as a plain <Location> (wildcard or quote characters)";
+        return NULL;
+    }
+    if (fx_records_find(p, r, "AuthMerging")->nelts) {
+        a->unverified = "a deliberate protection; AuthMerging is in effect, "
+                        "so an exemption's effect is not predicted";
+        return NULL;
+    }
+    for (i = 0; i < all->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        if (!rec->in_htaccess && fx_az_late_section(fx_level_of(rec->where))) {
+            a->unverified = "a deliberate protection; Require lines in a "
+                            "<Location> or <If> apply here, so where an "
+                            "exemption would have to go is not predicted";
+            return NULL;
+        }
+    }
+    for (i = 0; last && i < replaced->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(replaced, i,
+                                                 const fx_shadow_rec *);
+        if (!fx_same_level(rec->where, rec->in_htaccess, last->where,
+                           last->in_htaccess)) {
+            continue;
+        }
+        if (rec->limited != -1 || fx_az_in_container(rec->where)) {
+            a->unverified = "a deliberate protection; the Require rules it "
+                            "replaced use <Limit> or Require containers, "
+                            "which an exemption cannot restate line by line";
+            return NULL;
+        }
+        APR_ARRAY_PUSH(restated, const fx_shadow_rec *) = rec;
+        body = apr_pstrcat(p, body, "    Require ", rec->args, "\n", NULL);
+    }
+    if (!restated->nelts) {
+        body = "    Require all granted\n";
+        a->verified = 1;
+    }
+    else if ((tree = fx_az_static_tree(r, p, restated)) == NULL) {
+        a->unverified = "a deliberate protection; the exemption restates "
+                        "Require lines whose answer the module cannot "
+                        "evaluate here";
+    }
+    else if (fx_az_evaluate(tree) != FX_AZ_GRANTED) {
+        /* the level the protection replaced denies too: no exemption */
+        a->unverified = "a deliberate protection; without it the Require "
+                        "lines it replaced would deny this request as well";
+        return NULL;
+    }
+    else {
+        a->verified = 1;
+    }
+    if (a->verified && fx_records_find(p, r, "order")->nelts) {
+        a->verified = 0;
+        a->unverified = "a deliberate protection; Order/Allow/Deny lines "
+                        "also apply here";
+    }
+    text = apr_pstrcat(p, "<Location ", fx_protect_conf_quote(p, uri), ">\n",
+                       body, "</Location>", NULL);
+    if (r->server->is_virtual && r->server->defn_name) {
+        /* first in the virtual host: after the main server's <Location>s,
+         * and no <Location> of its own holds a Require (checked above) */
+        a->fix = fx_az_fix_insert(p, r->server->defn_name,
+                                  r->server->defn_line_number, text);
+    }
+    else {
+        /* the end of the file read last: after every <Location> */
+        const ap_directive_t *d = ap_conftree;
+        while (d && d->next) {
+            d = d->next;
+        }
+        if (!d || !d->filename) {
+            a->verified = 0;
+            a->unverified = "a deliberate protection";
+            return NULL;
+        }
+        a->fix = apr_pstrcat(p, "[{\"op\":\"append\",\"file\":",
+                 fx_jstr(p, d->filename),
+                 ",\"text\":", fx_jstr(p, text), "}]", NULL);
+    }
+    if (!a->verified && !a->unverified) {
+        a->unverified = "a deliberate protection";
+    }
+    return text;
+}
+
+/* The <Limit>/<LimitExcept> a directive sits in (within its section). */
+static const ap_directive_t *fx_az_limit_of(const ap_directive_t *d)
+{
+    const ap_directive_t *s;
+    for (s = d ? d->parent : NULL; s && fx_not_a_section(s); s = s->parent) {
+        if (fx_is_dirname(s, "<Limit") || fx_is_dirname(s, "<LimitExcept")) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* The methods of a <Limit>/<LimitExcept> line, with `add` added (when not
+ * NULL) and `drop` left out (when not NULL); *had says whether drop was
+ * among them, *left how many remain. */
+static const char *fx_az_limit_methods(apr_pool_t *p, const char *args,
+                                       const char *add, const char *drop,
+                                       int *had, int *left)
+{
+    const char *a = args ? args : "", *out = "";
+    *had = 0;
+    *left = 0;
+    while (*a) {
+        char *w = ap_getword_conf(p, &a);
+        apr_size_t n = strlen(w);
+        if (n && w[n - 1] == '>') {
+            w[--n] = '\0';
+        }
+        if (!n) {
+            continue;
+        }
+        if (drop && !strcmp(w, drop)) {
+            *had = 1;
+            continue;
+        }
+        out = apr_pstrcat(p, out, *out ? " " : "", w, NULL);
+        (*left)++;
+    }
+    if (add) {
+        out = apr_pstrcat(p, out, *out ? " " : "", add, NULL);
+        (*left)++;
+    }
+    return out;
+}
+
+static const char *fx_az_fix_replace(apr_pool_t *p, const ap_directive_t *d,
+                                     const char *old, const char *new_text)
+{
+    return apr_pstrcat(p, "[{\"op\":\"replace\",\"file\":",
+                       fx_jstr(p, d->filename), ",\"line\":",
+                       apr_itoa(p, d->line_num), ",\"old\":", fx_jstr(p, old),
+                       ",\"new\":", fx_jstr(p, new_text), "}]", NULL);
+}
+
+/* Providers whose answer is about the authenticated user. */
+static int fx_az_is_user_rule(const char *prov)
+{
+    /* file-owner and file-group are about the file: no line for them */
+    static const char *const names[] = { "user", "group", "dbm-group", "dbd-group", "ldap-user", "ldap-group",
+        "ldap-dn", "ldap-attribute", "ldap-filter", NULL };
+    int i;
+    for (i = 0; names[i]; i++) {
+        if (!strcasecmp(prov, names[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* How many trail steps of the deciding pass sit in the <Limit> lim, or
+ * name the variable var in an env rule. */
+static int fx_az_steps_in(apr_pool_t *p, const apr_array_header_t *trail,
+                          int pass, const ap_directive_t *lim,
+                          const char *var)
+{
+    int i, n = 0;
+    for (i = 0; i < trail->nelts; i++) {
+        const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+        const char *rest, *prov;
+        if (s->pass != pass || !s->rule->d) {
+            continue;
+        }
+        if (lim && fx_az_limit_of(s->rule->d) == lim) {
+            n++;
+        }
+        prov = fx_provider_of(p, s->rule->d->args, &rest);
+        if (var && !strcasecmp(prov, "env")) {
+            while (*rest) {
+                if (!strcmp(ap_getword_conf(p, &rest), var)) {
+                    n++;
+                    break;
+                }
+            }
+        }
+    }
+    return n;
+}
+
+/* A Remote_Addr pattern matching exactly this address. */
+static const char *fx_az_addr_regex(apr_pool_t *p, const char *ip)
+{
+    const char *c;
+    char *out = apr_palloc(p, 2 * strlen(ip) + 3), *o = out;
+    *o++ = '^';
+    for (c = ip; *c; c++) {
+        if (*c == '.') {
+            *o++ = '\\';
+        }
+        *o++ = *c;
+    }
+    *o++ = '$';
+    *o = '\0';
+    return out;
+}
+
+/* Would the Require lines in effect grant r with the line `changed`
+ * answering `answer` (negated as `negate`; FX_AZ_DROP: every line in the
+ * <Limit> `changed` no longer called, as for a method it does not cover)?
+ * The other lines answered statically, plus `Require user`/`valid-user`
+ * from r->user; 0 when one of them cannot be answered.  This verifies a
+ * change where httpd's own evaluation stopped before the lines it needs
+ * (a RequireAll stops at its first denial). */
+#define FX_AZ_DROP (-2)
+static int fx_az_static_grants_with(request_rec *r, apr_pool_t *p,
+                                    const apr_array_header_t *recs,
+                                    const ap_directive_t *changed,
+                                    int answer, int negate)
+{
+    apr_array_header_t *items = apr_array_make(p, recs->nelts + 1,
+                                               sizeof(fx_az_item));
+    fx_az_node *t;
+    int i;
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        fx_az_item it;
+        const char *rest, *prov;
+        if (answer == FX_AZ_DROP
+            && fx_az_same_line(fx_az_limit_of(rec->where), changed)) {
+            continue;
+        }
+        it.d = rec->where;
+        it.in_htaccess = rec->in_htaccess;
+        it.index = i;
+        it.result = fx_az_static_answer(r, p, rec->args, &it.negate);
+        if (fx_az_same_line(rec->where, changed)) {
+            it.result = answer;
+            it.negate = negate;
+        }
+        else if (it.result < 0) {
+            prov = fx_provider_of(p, rec->args, &rest);
+            if (!strcasecmp(prov, "valid-user") && r->user) {
+                it.result = FX_AZ_GRANTED;
+            }
+            else if (!strcasecmp(prov, "user") && r->user) {
+                it.result = FX_AZ_DENIED;
+                while (*rest) {
+                    if (!strcmp(ap_getword_conf(p, &rest), r->user)) {
+                        it.result = FX_AZ_GRANTED;
+                    }
+                }
+            }
+            else {
+                return 0;
+            }
+        }
+        *(fx_az_item *)apr_array_push(items) = it;
+    }
+    t = items->nelts ? fx_az_rebuild_items(r, p, items, 1) : NULL;
+    return t && fx_az_evaluate(t) == FX_AZ_GRANTED;
+}
+
+/* Rules about who the user is, which method, which <Limit> covers it,
+ * which variable is set (issue 13): the one change that lets this
+ * request in and nobody else, verified on the replayed tree with that
+ * change (the rest of the tree as the providers answered).  Returns 1
+ * when it gave advice. */
+static int fx_az_advise_who(request_rec *r, apr_pool_t *p,
+                            const apr_array_header_t *trail, int last_pass,
+                            const apr_array_header_t *recs, fx_az_node *root,
+                            fx_az_node *leaf, const ap_directive_t *nd,
+                            fx_az_advice *a)
+{
+    const char *rest, *prov = fx_provider_of(p, nd->args, &rest);
+    const char *text = fx_dtext(p, nd), *m = r->method;
+    const ap_directive_t *lim = fx_az_limit_of(nd);
+    fx_az_node *cont = fx_az_parent(root, leaf);
+    int covers = fx_az_trail_covers(trail, recs, last_pass);
+    int or = cont && cont->op == FX_AZ_OR && !cont->negate;
+    int and = cont && cont->op == FX_AZ_AND && !cont->negate;
+
+    if (lim && !leaf->negate) {
+        /* not called for a method its <Limit> does not cover: granted
+         * inside an "all", neutral inside an "any" (apply_authz_sections) */
+        int had, left, except = fx_is_dirname(lim, "<LimitExcept");
+        const char *ms = fx_az_limit_methods(p, lim->args, except ? m : NULL,
+                                             except ? NULL : m, &had, &left);
+        const char *line = apr_pstrcat(p, lim->directive, " ", ms, ">", NULL);
+        if (!except && (!had || !left)) {
+            a->unverified = apr_psprintf(p, "%s covers only %s: dropping the "
+                                         "method would leave no section",
+                                         fx_dtext(p, lim), m);
+            return 1;
+        }
+        a->fix = fx_az_fix_replace(p, lim, lim->directive, line);
+        a->verified = (covers && cont
+            && fx_az_steps_in(p, trail, last_pass, lim, NULL) == 1
+            && fx_az_grants_if(root, leaf, and ? FX_AZ_GRANTED : FX_AZ_NEUTRAL,
+                               0))
+            || fx_az_static_grants_with(r, p, recs, lim, FX_AZ_DROP, 0);
+        a->unverified = "re-evaluating the Require rules with the rules of "
+                        "that section not applying to this method does not "
+                        "let the request in, or other rules in it or not "
+                        "evaluated would change too";
+        a->hint = apr_psprintf(p, "`%s` applies to %s through %s (%s:%d); to "
+                               "let %s through, %s the method there: `%s` "
+                               "(the rules in that section then no longer "
+                               "apply to %s)", text, m, fx_dtext(p, lim),
+                               lim->filename, lim->line_num, m,
+                               except ? "add" : "drop", line, m);
+        return 1;
+    }
+    if (!strcasecmp(prov, "method") && !leaf->negate && (or || and)) {
+        if (or) {
+            a->fix = fx_az_fix_insert(p, nd->filename, nd->line_num,
+                                      apr_pstrcat(p, "Require method ", m,
+                                                  NULL));
+            a->verified = covers && fx_az_grants_with(p, root, cont);
+        }
+        else {
+            a->fix = fx_az_fix_replace(p, nd, text,
+                                       apr_pstrcat(p, text, " ", m, NULL));
+            a->verified = covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED,
+                                                    0);
+        }
+        a->verified = a->verified
+            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+        a->unverified = "re-evaluating the Require rules with the method "
+                        "allowed does not let the request in, or rules that "
+                        "were not evaluated would then be";
+        a->hint = apr_psprintf(p, "the method %s is not among %s of `%s`; "
+                               "to allow it here, %s", m, rest, text, or
+                               ? apr_psprintf(p, "add `Require method %s` "
+                                              "next to it (this method only)",
+                                              m)
+                               : apr_psprintf(p, "change the line to `%s %s`",
+                                              text, m));
+        return 1;
+    }
+    if (fx_az_is_user_rule(prov) && !leaf->negate && r->user
+        && (or || (and && !strcasecmp(prov, "user")))) {
+        const char *u = fx_protect_conf_quote(p, r->user);
+        if (or) {
+            a->fix = fx_az_fix_insert(p, nd->filename, nd->line_num,
+                                      apr_pstrcat(p, "Require user ", u, NULL));
+            a->verified = covers && fx_az_grants_with(p, root, cont);
+        }
+        else {
+            a->fix = fx_az_fix_replace(p, nd, text,
+                                       apr_pstrcat(p, text, " ", u, NULL));
+            a->verified = covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED,
+                                                    0);
+        }
+        a->verified = a->verified
+            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+        a->unverified = "re-evaluating the Require rules with this user "
+                        "granted does not let the request in, or rules that "
+                        "were not evaluated would then be";
+        a->hint = apr_psprintf(p, "the authenticated user %s does not satisfy "
+                               "`%s`; to let this user in, %s", r->user, text,
+                               or ? apr_psprintf(p, "add `Require user %s` "
+                                                 "next to it (this user only)",
+                                                 u)
+                               : apr_psprintf(p, "change the line to `%s %s`",
+                                              text, u));
+        return 1;
+    }
+    if (!strcasecmp(prov, "ip") && !leaf->negate && and) {
+        /* inside a <RequireAll> one more rule does not help: this address
+         * joins the line that refused it */
+        a->fix = fx_az_fix_replace(p, nd, text, apr_pstrcat(p, text, " ",
+                                                            r->useragent_ip,
+                                                            NULL));
+        a->verified = (covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED, 0))
+            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+        a->unverified = "re-evaluating the Require rules with this address "
+                        "added does not let the request in, or rules that "
+                        "were not evaluated would then be";
+        a->hint = apr_psprintf(p, "the client address %s is not in `%s`, "
+                               "which sits in a <RequireAll>; to let this "
+                               "address in, change the line to `%s %s` (this "
+                               "address only)", r->useragent_ip, text, text,
+                               r->useragent_ip);
+        return 1;
+    }
+    if (!strcasecmp(prov, "env") && leaf->negate) {
+        /* a block list (bad bots, spam referrers): works as intended; an
+         * exemption for this client's address, right after the line that
+         * set the variable, never the removal of the rule */
+        const char *var = fx_az_first_word(p, rest);
+        const ap_directive_t **eff = apr_palloc(p, sizeof(*eff)
+                                                * (trail->nelts + 1));
+        const ap_directive_t *set;
+        const char *line;
+        int i, ne = 0;
+        for (i = 0; i < trail->nelts; i++) {
+            const fx_az_step *s = &APR_ARRAY_IDX(trail, i, fx_az_step);
+            if (s->rule->d) {
+                eff[ne++] = s->rule->d;
+            }
+        }
+        set = fx_azenv_setter(r, p, var, eff, ne);
+        if (!set) {
+            a->unverified = apr_psprintf(p, "which line set %s could not be "
+                                         "proven, so no exemption is placed",
+                                         var);
+            return 1;
+        }
+        line = apr_psprintf(p, "SetEnvIf Remote_Addr \"%s\" !%s",
+                            fx_az_addr_regex(p, r->useragent_ip), var);
+        a->fix = fx_az_fix_insert(p, set->filename, set->line_num, line);
+        a->verified = (covers
+            && fx_az_steps_in(p, trail, last_pass, NULL, var) == 1
+            && fx_az_grants_if(root, leaf, FX_AZ_DENIED, 1))
+            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_DENIED, 1);
+        a->unverified = apr_psprintf(p, "re-evaluating the Require rules with "
+                                     "%s unset does not let the request in, "
+                                     "or other rules read it too", var);
+        a->hint = apr_psprintf(p, "`%s` is a block list and works as "
+                               "intended (env_origin: the line that set %s); "
+                               "to exempt this client alone, insert `%s` "
+                               "after %s:%d; do not remove the rule", text,
+                               var, line, set->filename, set->line_num);
+        return 1;
+    }
+    if (!strcasecmp(prov, "env") && !leaf->negate) {
+        a->unverified = "which requests should set the variable is the "
+                        "administrator's decision: no change is proposed";
+        return 1;
+    }
+    if (!strcasecmp(prov, "expr")) {
+        /* ap_expr_parse() could evaluate a changed expression at request
+         * time, but there is no change to an arbitrary expression that is
+         * known to be narrow: none is proposed */
+        a->unverified = "no narrow change to an arbitrary expression is "
+                        "known; the values it read are in expr_headers";
+        return 1;
+    }
+    return 0;
+}
+
 /* Advice for a Require denial.  named: the blamed node (leaf index into
  * the trail, or a container); nd: the directive named (leaf or container
  * or section), NULL for the top of an .htaccess file. */
@@ -1556,7 +2098,8 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
     /* A deny-all in an ancestor <Directory> (Debian's <Directory />): a
      * section for the directory the URL maps to, never a change to it. */
     if (named->is_leaf && named->absolute && !in_htaccess && dirpath
-        && target && fx_az_is_ancestor(dirpath, target)) {
+        && target && fx_az_is_ancestor(dirpath, target)
+        && !fx_az_limit_of(nd)) {
         const char *text = apr_pstrcat(p, "<Directory \"", target, "\">\n"
                                        "    Require all granted\n"
                                        "</Directory>", NULL);
@@ -1598,18 +2141,67 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
         const char *prot = fx_az_protection_of(r->filename ? r->filename
                                                            : r->uri);
         const ap_directive_t *sec = level;
+        const char *alt = NULL;
+        const char *kind = sec && sec->args
+            ? fx_protect_classify(r->filename, sec->args, &alt) : NULL;
+        if (kind && !strcmp(kind, FX_PROT_NOEXEC) && alt) {
+            /* scripts in an upload directory (Sucuri's <FilesMatch
+             * "\.(?i:php)$">): an exemption would serve, or run, an
+             * uploaded script; none is proposed */
+            a->protection = kind;
+            a->unverified = "a deliberate protection of an upload directory: "
+                            "no exemption for a script there is proposed";
+            a->hint = apr_pstrcat(p, "`", fx_dtext(p, nd), "` in ",
+                      fx_dtext(p, sec), " (", sec->filename, ":",
+                      apr_itoa(p, sec->line_num), "): ", alt, NULL);
+            return;
+        }
         if (prot && sec) {
+            const char *text = fx_az_protection_fix(r, p, nd, a);
             a->protection = prot;
-            a->unverified = "a deliberate protection: no change is proposed";
             a->hint = apr_pstrcat(p, "this is a deliberate protection (", prot,
                       "): `", fx_dtext(p, nd), "` in ", fx_dtext(p, sec),
                       " (", sec->filename, ":", apr_itoa(p, sec->line_num),
                       ") keeps such files from being served, and it works as "
-                      "intended. If this URL should really be served, serve "
-                      "the content under a name the protection does not "
-                      "cover; do not remove or widen the protection", NULL);
+                      "intended: do not remove or widen the protection. ",
+                      text ? apr_pstrcat(p, "If this URL should be served, "
+                             "exempt this URL only: ", fx_az_one_line(p, text),
+                             r->server->is_virtual ? " first in the virtual "
+                             "host" : " at the end of the configuration",
+                             " (it restates the Require lines the protection "
+                             "replaced)", NULL)
+                           : "If this URL should really be served, "
+                      "serve the content under a name the protection does "
+                      "not cover", NULL);
             return;
         }
+    }
+
+    /* Any other deny-all of a section (phpMyAdmin's templates and
+     * libraries directories): deliberate; the same one-URL exemption,
+     * never "replace it with a Require that grants". */
+    if (named->is_leaf && named->absolute && level && nd
+        && !fx_az_limit_of(nd)) {
+        const char *text = fx_az_protection_fix(r, p, nd, a);
+        a->hint = apr_pstrcat(p, "`", fx_dtext(p, nd), "` in ",
+                  fx_dtext(p, level), " (", level->filename, ":",
+                  apr_itoa(p, level->line_num), ") refuses every client "
+                  "there, deliberately: leave it. ",
+                  text ? apr_pstrcat(p, "If this URL should be served, "
+                         "exempt this URL only: ", fx_az_one_line(p, text),
+                         r->server->is_virtual ? " first in the virtual host"
+                         : " at the end of the configuration", " (it "
+                         "restates the Require lines the section replaced)",
+                         NULL)
+                       : "If this URL should be served, serve it from a "
+                         "directory the section does not cover", NULL);
+        return;
+    }
+
+    if (named->is_leaf && nd
+        && fx_az_advise_who(r, p, trail, last_pass, recs, root,
+                            (fx_az_node *)named, nd, a)) {
+        return;
     }
 
     /* An address rule, or an "any" where an address rule did not grant:
@@ -1943,8 +2535,31 @@ static void fx_az_advise_compat(request_rec *r, apr_pool_t *p,
                        "Allow: no single added line lets this client in";
     }
     if (it && it->type == FX_CM_ALL) {
-        a.protection = fx_az_protection_of(r->filename ? r->filename
-                                                       : r->uri);
+        const ap_directive_t *sec = fx_level_of(decisive->where);
+        const char *alt = NULL;
+        const char *kind = sec && sec->args
+            ? fx_protect_classify(r->filename, sec->args, &alt) : NULL;
+        const char *named = fx_az_protection_of(r->filename ? r->filename
+                                                            : r->uri);
+        const char *prot = kind ? kind : named;
+        if (!alt && prot) {
+            alt = fx_protect_alternative(prot);
+        }
+        a.protection = named;
+        if (prot && alt && !req_blocker) {
+            /* `Deny from all` in a recognised protection (Sucuri's older
+             * <Files *.php> in uploads, a <Files ".env">): working as
+             * intended; an "Allow from" would open every such file of the
+             * section to this client */
+            a.protection = prot;
+            a.fix = NULL;
+            a.verified = 0;
+            a.unverified = "a deliberate protection: no change is proposed";
+            a.hint = apr_pstrcat(p, "`", text, "` in ", fx_dtext(p, sec),
+                                 " (", sec->filename, ":",
+                                 apr_itoa(p, sec->line_num), "): ", alt,
+                                 NULL);
+        }
     }
     fx_az_advice_facts(p, &a, out);
 }
@@ -2170,8 +2785,12 @@ void fx_authz_explain(request_rec *r, request_rec *failed, fx_req_state *st,
         else if (!strcmp(f->key, FX_AZ_TRAIL_DECIDING)) {
             fx_entry_mark_deciding(e, "trail", atoi(f->value));
         }
-        else if (!strcmp(f->key, "trail_omitted")
-                 || !strcmp(f->key, "trail_calls")
+        else if (!strcmp(f->key, "trail_omitted")) {
+            /* an integer, so that the size policy adds the trail items it
+             * leaves out to this count (a raw value is left as it is) */
+            fx_entry_set_int(e, f->key, apr_atoi64(f->value));
+        }
+        else if (!strcmp(f->key, "trail_calls")
                  || !strcmp(f->key, "responsible_count")) {
             /* counts travel as JSON numbers, like the trail they describe
              * (the problem+json rendering passes raw values through) */

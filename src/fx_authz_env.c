@@ -23,6 +23,7 @@
 #include "httpd.h"
 #include "http_core.h"
 #include "http_config.h"
+#include "fx_private.h"
 #include "fx_json.h"
 #include "fx_authz_env.h"
 
@@ -319,21 +320,103 @@ static const char *fx_ev_json(apr_pool_t *p, const char *var,
                        ",\"matched\":", matched ? "true" : "false", "}", NULL);
 }
 
-const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
-                            const ap_directive_t *const *in_effect, int n,
-                            const char **json)
+/* The last SetEnvIf/BrowserMatch line of the .htaccess files r read
+ * (fx_conftree.c records them at 403 time, in merge order) that names var
+ * and matches: 1 (*out, *val, *feat filled), 0 none, -1 cannot tell. */
+static int fx_ev_htaccess(request_rec *r, apr_pool_t *p, const char *var,
+                          fx_ev_line *out, const char **val, int *feat)
+{
+    apr_array_header_t *all = fx_records_find(p, r, NULL);
+    int i;
+    for (i = all->nelts - 1; i >= 0; i--) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
+        apr_array_header_t *tmp;
+        const fx_ev_line *l;
+        ap_regex_t *re;
+        const char *v;
+        int f;
+        if (!rec->in_htaccess || !rec->where) {
+            continue;
+        }
+        tmp = apr_array_make(p, 1, sizeof(fx_ev_line));
+        fx_ev_add(p, rec->where, NULL, NULL, tmp, tmp);
+        if (!tmp->nelts) {
+            continue;
+        }
+        l = &APR_ARRAY_IDX(tmp, 0, fx_ev_line);
+        if ((f = fx_ev_feature(l, var)) < 0) {
+            continue;
+        }
+        if (l->special == FX_EV_UNSUPPORTED) {
+            return -1;
+        }
+        re = ap_pregcomp(p, l->regex, AP_REG_EXTENDED
+                         | (l->icase ? AP_REG_ICASE : 0));
+        if (!re) {
+            return -1;
+        }
+        v = fx_ev_value(r, l);
+        if (ap_regexec(re, v ? v : "", 0, NULL, 0) != 0) {
+            continue;
+        }
+        *out = *l;
+        *val = v;
+        *feat = f;
+        return 1;
+    }
+    return 0;
+}
+
+static const char *fx_ev_source(request_rec *r, apr_pool_t *p, const char *var,
+                                const ap_directive_t *const *in_effect, int n,
+                                const char **json,
+                                const ap_directive_t **setter)
 {
     const apr_array_header_t *lines = fx_ev_lines;
     const fx_ev_line *found = NULL, *first_setter = NULL;
+    fx_ev_line ht;
     const char *have = apr_table_get(r->subprocess_env, var);
     const char *found_val = NULL, *first_val = NULL;
     int i, lazy = 0, ambiguous = 0, setters = 0, feat = -1;
 
     *json = NULL;
-    if (!lines || !var || !*var) {
+    *setter = NULL;
+    if (!var || !*var) {
         return NULL;
     }
-    for (i = lines->nelts - 1; i >= 0; i--) {
+    /* .htaccess lines run after the server-level and <Directory> ones;
+     * a matching line of a <Files>, <Location> or <If> section may run
+     * after them: then nothing is claimed */
+    switch (fx_ev_htaccess(r, p, var, &ht, &found_val, &feat)) {
+    case -1:
+        return NULL;
+    case 1:
+        found = &ht;
+        break;
+    }
+    if (!lines) {
+        lines = apr_array_make(p, 1, sizeof(fx_ev_line));
+    }
+    for (i = lines->nelts - 1; i >= 0 && found; i--) {
+        const fx_ev_line *l = &APR_ARRAY_IDX(lines, i, fx_ev_line);
+        ap_regex_t *re = l->re;
+        const char *val;
+        if (fx_ev_feature(l, var) < 0 || !l->section
+            || fx_ev_is(l->section, "<Directory")
+            || fx_ev_is(l->section, "<DirectoryMatch")
+            || fx_ev_applies(r, l, in_effect, n) == 0) {
+            continue;
+        }
+        if (!re) {
+            re = ap_pregcomp(p, l->regex, AP_REG_EXTENDED
+                             | (l->icase ? AP_REG_ICASE : 0));
+        }
+        val = fx_ev_value(r, l);
+        if (!re || ap_regexec(re, val ? val : "", 0, NULL, 0) == 0) {
+            return NULL;
+        }
+    }
+    for (i = lines->nelts - 1; i >= 0 && !found; i--) {
         const fx_ev_line *l = &APR_ARRAY_IDX(lines, i, fx_ev_line);
         ap_regex_t *re = l->re;
         const char *val;
@@ -385,6 +468,7 @@ const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
             return NULL;
         }
         *json = fx_ev_json(p, var, found, found_val, 1);
+        *setter = found->d;
         return apr_psprintf(p, "%s was set by `%s` (%s:%d): its pattern "
                             "matched the %s value '%s'", var,
                             fx_ev_text(p, found->d), found->d->filename,
@@ -411,4 +495,23 @@ const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
                         fx_ev_text(p, first_setter->d),
                         first_setter->d->filename, first_setter->d->line_num,
                         first_setter->attr, first_val ? first_val : "");
+}
+
+const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
+                            const ap_directive_t *const *in_effect, int n,
+                            const char **json)
+{
+    const ap_directive_t *setter;
+    return fx_ev_source(r, p, var, in_effect, n, json, &setter);
+}
+
+const ap_directive_t *fx_azenv_setter(request_rec *r, apr_pool_t *p,
+                                      const char *var,
+                                      const ap_directive_t *const *in_effect,
+                                      int n)
+{
+    const ap_directive_t *setter;
+    const char *json;
+    fx_ev_source(r, p, var, in_effect, n, &json, &setter);
+    return setter;
 }

@@ -22,4 +22,12 @@ const char *fx_azenv_source(request_rec *r, apr_pool_t *p, const char *var,
                             const ap_directive_t *const *in_effect, int n,
                             const char **json);
 
+/* The line that set var for this request (the last line in effect whose
+ * pattern matched, its value what the request has), when fx_azenv_source
+ * proves it; NULL otherwise.  Where an exemption for one client goes. */
+const ap_directive_t *fx_azenv_setter(request_rec *r, apr_pool_t *p,
+                                      const char *var,
+                                      const ap_directive_t *const *in_effect,
+                                      int n);
+
 #endif

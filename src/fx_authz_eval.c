@@ -315,6 +315,22 @@ int fx_az_grants_with(apr_pool_t *p, fx_az_node *root, fx_az_node *container)
     return r == FX_AZ_GRANTED;
 }
 
+int fx_az_grants_if(fx_az_node *root, fx_az_node *leaf, int raw, int negate)
+{
+    int old_raw = leaf->raw, old_neg = leaf->negate, old_abs = leaf->absolute;
+    int r;
+
+    leaf->raw = raw;
+    leaf->negate = negate;
+    leaf->absolute = 0;
+    r = fx_az_evaluate(root);
+    leaf->raw = old_raw;
+    leaf->negate = old_neg;
+    leaf->absolute = old_abs;
+    fx_az_evaluate(root);
+    return r == FX_AZ_GRANTED;
+}
+
 static int fx_az_ends(const char *s, apr_size_t n, const char *suffix)
 {
     apr_size_t k = strlen(suffix);

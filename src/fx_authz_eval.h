@@ -80,6 +80,13 @@ fx_az_node *fx_az_parent(fx_az_node *root, const fx_az_node *n);
  * hint "add `Require ip <client>` here" is verified before it is offered. */
 int fx_az_grants_with(apr_pool_t *p, fx_az_node *root, fx_az_node *container);
 
+/* Would root grant if leaf answered raw, negated or not as negate (a rule
+ * changed in place: a method added to `Require method`, a <Limit> that no
+ * longer covers this method, a variable no longer set)?  Evaluates with
+ * the change, then restores the leaf and evaluates again, so every node's
+ * result is as before. */
+int fx_az_grants_if(fx_az_node *root, fx_az_node *leaf, int raw, int negate);
+
 /* The deliberate protection a request path falls under, by its name: "vcs"
  * (a .git, .svn, .hg, .bzr, CVS component), "backup" (~, .bak, .old,
  * .orig, .save, .swp, .sql, .dump, .tar, .tgz, .gz, .zip), "secret-file"

@@ -38,6 +38,24 @@ static const char *const fx_indexed[] = {
     "ProxyBlock", "AllowCONNECT", NULL
 };
 
+/* Indexed in .htaccess files only (read at 403 time): the main
+ * configuration's are walked once by fx_authz_env.c, and the Bad Bot
+ * Blocker's 8,000 lines would weigh on every section's records. */
+static const char *const fx_indexed_htaccess[] = {
+    "SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase", NULL
+};
+
+static const char *fx_indexed_ht_name(const char *directive)
+{
+    int i;
+    for (i = 0; fx_indexed_htaccess[i]; i++) {
+        if (!strcasecmp(directive, fx_indexed_htaccess[i])) {
+            return fx_indexed_htaccess[i];
+        }
+    }
+    return NULL;
+}
+
 static const char *fx_indexed_name(const char *directive)
 {
     int i;
@@ -288,6 +306,9 @@ static void fx_scan_body(fx_indexer *ix, fx_body *b, const ap_directive_t *d,
         switch (kind) {
         case FX_NODE_PLAIN:
             name = fx_indexed_name(d->directive);
+            if (!name && ix->in_htaccess) {
+                name = fx_indexed_ht_name(d->directive);
+            }
             if (name && fx_override_allows(ix, d->directive)) {
                 fx_body_add(ix, b, d, name, limited, dir_path);
             }

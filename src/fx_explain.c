@@ -51,32 +51,56 @@ static int fx_has_index_file(request_rec *r)
     return 0;
 }
 
-/* A hint verified by an explainer that replays only its own phase still
- * leaves the phases after it: what those could deny, which nothing here
- * replays (NULL: nothing). */
-static const char *fx_later_phases_unchecked(request_rec *failed,
-                                             const char *phase)
-{
-    apr_array_header_t *rules;
-    int i;
+/* What runs after authorization, replayed or examined once a 403 of an
+ * authorization phase is certain (issue 13: every blocker). */
+typedef struct {
+    int rw;                     /* per-dir RewriteRules: 1 deny, 0 not, -1 ? */
+    const char *rw_json, *rw_text;
+    int fs;                     /* the server user's read of the file */
+    const char *fs_json, *fs_text;
+    const char *waf_ids;        /* ModSecurity rules matched so far */
+} fx_after_authz;
 
-    if (!failed || !phase
-        || (strcmp(phase, "access_checker") && strcmp(phase, "access_checker_ex")
-            && strcmp(phase, "check_user_id") && strcmp(phase, "auth_checker"))) {
+static int fx_is_authz_phase(const char *phase)
+{
+    return phase && (!strcmp(phase, "access_checker")
+                     || !strcmp(phase, "access_checker_ex")
+                     || !strcmp(phase, "check_user_id")
+                     || !strcmp(phase, "auth_checker"));
+}
+
+/* A hint verified by an explainer that replays only its own phase still
+ * leaves the phases after it: what those could deny that the replays here
+ * did not clear (NULL: nothing). */
+static const char *fx_later_phases_unchecked(request_rec *failed,
+                                             const char *phase,
+                                             const fx_after_authz *aa)
+{
+    if (!failed || !fx_is_authz_phase(phase)) {
         return NULL;
+    }
+    if (aa->rw == 1) {
+        return apr_pstrcat(failed->pool, "with the change applied, ",
+                           aa->rw_text, " would still deny this request "
+                           "(the per-directory RewriteRules replayed)", NULL);
+    }
+    if (aa->fs == 1) {
+        return apr_pstrcat(failed->pool, "with the change applied, ",
+                           aa->fs_text, ", so the file would still be "
+                           "refused", NULL);
     }
     if (ap_find_linked_module("mod_security2.c")) {
         return "ModSecurity's phase 2, which runs after authorization, was "
                "not re-evaluated with the change applied";
     }
-    rules = fx_records_find(failed->pool, failed, "RewriteRule");
-    for (i = 0; i < rules->nelts; i++) {
-        const fx_shadow_rec *rec = APR_ARRAY_IDX(rules, i, const fx_shadow_rec *);
-        if (rec->in_htaccess || rec->dir_path) {
-            return "the per-directory RewriteRules in effect here run after "
-                   "authorization and were not re-evaluated with the change "
-                   "applied";
-        }
+    if (aa->rw < 0) {
+        return apr_pstrcat(failed->pool, "the per-directory RewriteRules in "
+                           "effect here run after authorization and could "
+                           "not be replayed with the change applied: ",
+                           aa->rw_text, NULL);
+    }
+    if (aa->fs < 0) {
+        return aa->fs_text;
     }
     if (failed->finfo.filetype == APR_DIR && !fx_has_index_file(failed)) {
         return "the target is a directory without an index file: what "
@@ -86,12 +110,97 @@ static const char *fx_later_phases_unchecked(request_rec *failed,
     return NULL;
 }
 
-static void fx_explain_verified_whole(request_rec *failed, fx_entry *e)
+static const char *fx_count_word(apr_pool_t *p, int n)
+{
+    static const char *const w[] = { "no", "one", "two", "three", "four" };
+    return n < 5 ? w[n] : apr_itoa(p, n);
+}
+
+/* The blockers of the phases after authorization join the entry's
+ * "blockers", and the hint names every one ("two protections deny this
+ * request: 1) ... 2) ..."). */
+static void fx_explain_after_authz(request_rec *failed, fx_req_state *st,
+                                   fx_entry *e, fx_after_authz *aa)
+{
+    apr_pool_t *p = failed->pool;
+    const char *blk = fx_entry_get(e, "blockers"), *dir, *file, *line;
+    const char *hint = fx_entry_get(e, "hint"), *add = NULL, *words = "";
+    int n = 0, had = 0;
+
+    memset(aa, 0, sizeof(*aa));
+    if (!fx_is_authz_phase(fx_entry_get(e, "phase"))) {
+        return;
+    }
+    aa->rw = fx_rewrite_perdir_would_deny(failed, &aa->rw_json, &aa->rw_text);
+    aa->fs = fx_fs_read_would_deny(failed, &aa->fs_json, &aa->fs_text);
+    if (ap_find_linked_module("mod_security2.c")) {
+        aa->waf_ids = fx_waf_matched_ids(failed, st);
+    }
+    if (blk) {
+        const char *c;
+        for (c = blk; (c = strstr(c, "\"mechanism\"")) != NULL; c++) {
+            had++;
+        }
+    }
+    if (aa->rw == 1) {
+        add = aa->rw_json;
+        words = apr_psprintf(p, " %d) %s, replayed with the change applied",
+                             had + ++n, aa->rw_text);
+    }
+    if (aa->fs == 1) {
+        add = apr_pstrcat(p, add ? add : "", add ? "," : "", aa->fs_json,
+                          NULL);
+        words = apr_psprintf(p, "%s %d) %s", words, had + ++n, aa->fs_text);
+    }
+    if (aa->waf_ids) {
+        add = apr_pstrcat(p, add ? add : "", add ? "," : "",
+                          "{\"mechanism\":\"waf (not re-evaluated)\","
+                          "\"module\":\"mod_security2.c\",\"rule_ids\":",
+                          aa->waf_ids, "}", NULL);
+        words = apr_psprintf(p, "%s %d) ModSecurity, whose later phases were "
+                             "not re-evaluated, where rules %s matched this "
+                             "request already", words, had + ++n, aa->waf_ids);
+    }
+    if (!n) {
+        return;
+    }
+    fx_entry_set_raw(e, "blockers", blk
+                     ? apr_pstrcat(p, apr_pstrndup(p, blk, strlen(blk) - 1),
+                                   ",", add, "]", NULL)
+                     : apr_pstrcat(p, "[", add, "]", NULL));
+    dir = fx_entry_get(e, "directive");
+    file = fx_entry_get(e, "file");
+    line = fx_entry_get(e, "line");
+    if (had > 1) {
+        /* the hint already counts the blockers of its own phase */
+        fx_entry_set(e, "hint", apr_psprintf(p, "%s Once those are changed, "
+                     "this request is still denied by:%s.", hint ? hint : "",
+                     words));
+        return;
+    }
+    fx_entry_set(e, "hint", apr_psprintf(p, "%s protections deny this "
+                 "request: 1) %s%s%s%s%s.%s%s", fx_count_word(p, 1 + n),
+                 dir ? "`" : "the Require rules in effect",
+                 dir ? dir : "", dir ? "`" : "",
+                 dir && file ? apr_psprintf(p, " (%s:%s)", file,
+                                            line ? line : "?") : "",
+                 words, hint ? " For 1): " : "", hint ? hint : ""));
+}
+
+static void fx_explain_verified_whole(request_rec *failed, fx_req_state *st,
+                                      fx_entry *e)
 {
     const char *v = fx_entry_get(e, "hint_verified");
     const char *why;
+    fx_after_authz aa;
+
+    if (!failed) {
+        return;
+    }
+    fx_explain_after_authz(failed, st, e, &aa);
     if (v && !strcmp(v, "true")
-        && (why = fx_later_phases_unchecked(failed, fx_entry_get(e, "phase")))) {
+        && (why = fx_later_phases_unchecked(failed, fx_entry_get(e, "phase"),
+                                            &aa))) {
         fx_entry_set_raw(e, "hint_verified", "false");
         fx_entry_set(e, "hint_unverified", why);
     }
@@ -168,7 +277,7 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     fx_api_explain(r, failed, st, e);
     fx_reportonly_explain(r, failed, e);    /* would the candidate deny? */
     fx_explain_untraced(failed, e);
-    fx_explain_verified_whole(failed, e);
+    fx_explain_verified_whole(failed, st, e);
 
     /* The reason's general wording, where no subsystem proved more. */
     reason = fx_entry_get(e, "reason");

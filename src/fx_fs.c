@@ -1841,3 +1841,56 @@ void fx_fs_register_hooks(apr_pool_t *p)
     (void)p;
     ap_hook_child_init(fx_fs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }
+
+/* After a fix to an earlier phase (issue 13: every blocker): would the
+ * server user still be refused the plain file r maps to?  The directory
+ * walk already reached it (it runs before authorization), so the core
+ * handler's open() is what is left: read on the file, search on every
+ * directory above.  1: refused, *json the blocker ({"mechanism":
+ * "permission","path","missing","mode","owner","group","perm_class"}) and
+ * *text a sentence; 0: readable, or not a plain file; -1: the credentials
+ * switch per request (mpm-itk, mod_ruid2), *text why. */
+int fx_fs_read_would_deny(request_rec *r, const char **json,
+                          const char **text)
+{
+    fx_server_ids ids;
+    fx_perm_walk_result w;
+    const fx_perm_comp *c;
+    apr_pool_t *p = r->pool;
+
+    *json = *text = NULL;
+    if (!r->filename || r->finfo.filetype != APR_REG) {
+        return 0;
+    }
+    if (fx_server_creds_mode() != FX_CREDS_PER_CHILD) {
+        *text = "the server's credentials switch per request, so whether it "
+                "can read the file was not checked";
+        return -1;
+    }
+    fx_server_ids_get(p, &ids);
+    fx_perm_walk(p, r->filename, FX_PERM_R, &ids.cred, &w);
+    c = w.denier;
+    if (!c || c->mode_allows) {
+        return 0;       /* readable by the mode bits (the kernel may differ) */
+    }
+    fx_perm_name_comp(p, (fx_perm_comp *)c);
+    *json = apr_pstrcat(p, "{\"mechanism\":\"permission\",\"path\":",
+                        fx_json_quote(p, c->path, 512, NULL),
+                        ",\"missing\":", fx_json_quote(p, fx_perm_bits(p,
+                        c->need & ~c->granted), 8, NULL),
+                        ",\"mode\":", fx_json_quote(p, c->mode_oct, 8, NULL),
+                        ",\"owner\":", fx_json_quote(p, c->owner ? c->owner
+                                                     : "?", 64, NULL),
+                        ",\"group\":", fx_json_quote(p, c->group ? c->group
+                                                     : "?", 64, NULL),
+                        ",\"perm_class\":", fx_json_quote(p, c->perm_class
+                                                          ? c->perm_class : "",
+                                                          64, NULL), "}", NULL);
+    *text = apr_psprintf(p, "the server user %s cannot %s %s (%s %s, owner "
+                         "%s, group %s)", ids.user,
+                         c->need & FX_PERM_R && !(c->granted & FX_PERM_R)
+                         ? "read" : "search", c->path, c->mode_str,
+                         c->mode_oct, c->owner ? c->owner : "?",
+                         c->group ? c->group : "?");
+    return 1;
+}

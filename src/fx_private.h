@@ -208,6 +208,15 @@ void fx_ssl_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                     fx_entry *e);
 void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
                     fx_entry *e);
+/* Every blocker after a fix to an earlier phase (fx_explain.c, issue 13):
+ * what the per-directory RewriteRules (fx_rewrite.c), the server user's
+ * read of the file (fx_fs.c) would answer once authorization lets r
+ * through, and which ModSecurity rules matched so far (fx_waf.c). */
+int fx_rewrite_perdir_would_deny(request_rec *r, const char **json,
+                                 const char **text);
+int fx_fs_read_would_deny(request_rec *r, const char **json,
+                          const char **text);
+const char *fx_waf_matched_ids(request_rec *r, fx_req_state *st);
 void fx_upstream_explain(request_rec *r, request_rec *failed,
                          fx_req_state *st, fx_entry *e);
 void fx_api_explain(request_rec *r, request_rec *failed, fx_req_state *st,

@@ -1689,3 +1689,92 @@ void fx_rewrite_register_hooks(apr_pool_t *p)
     fx_waf_register_hooks(p);
     fx_ssl_register_hooks(p);
 }
+
+/* ------------------------------------------------------------------ */
+/* after a fix to an earlier phase (issue 13: every blocker)           */
+
+/* Would the per-directory rules in effect (hook_fixup's list) answer r
+ * with 403 once an earlier phase (authorization) lets it through?  They
+ * are replayed from r as it is now: the URI, file name, path info, query
+ * string and environment hook_fixup would be given (nothing between
+ * authorization and fixups changes them but a fixups hook of another
+ * module, which this does not see).  1: a rule would deny, *json its
+ * blocker ({"directive","file","line","section","mechanism"}) and *text
+ * "`rule` (file:line)"; 0: they would not; -1: cannot tell (*text why). */
+int fx_rewrite_perdir_would_deny(request_rec *r, const char **json,
+                                 const char **text)
+{
+    apr_pool_t *p = r->pool;
+    apr_array_header_t *eng = fx_records_find(p, r, "RewriteEngine");
+    apr_array_header_t *list;
+    const fx_shadow_rec *on = NULL;
+    const fx_rw_rec *k;
+    fx_rw_saved sv;
+    fx_rw_baton b;
+    fx_rw_result res;
+    const char *perdir = NULL;
+    const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
+    int i, rules = 0;
+
+    *json = *text = NULL;
+    for (i = 0; i < eng->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(eng, i, const fx_shadow_rec *);
+        if (rec->in_htaccess || rec->dir_path) {
+            on = rec;           /* outermost first: the last one holds */
+        }
+    }
+    if (!on || strcasecmp(on->args, "on")) {
+        return 0;               /* hook_fixup declines */
+    }
+    memset(&sv, 0, sizeof(sv));
+    list = fx_rw_list(p, r, 0, &perdir);
+    sv.is_subreq = r->main != NULL;
+    sv.uri = r->uri;
+    sv.filename = r->filename;
+    sv.path_info = r->path_info;
+    sv.args = r->args;
+    sv.perdir = perdir;
+    sv.env_n = env->nelts;
+    sv.env_in_n = env->nelts < FX_RW_ENV_SNAP ? env->nelts : FX_RW_ENV_SNAP;
+    sv.env_in = (const apr_table_entry_t *)env->elts;
+    sv.env = r->subprocess_env;
+    sv.notes = r->notes;
+    sv.recs = fx_rw_keep(p, list, &sv.engine);
+    for (i = 0; i < sv.recs->nelts; i++) {
+        rules += !strcasecmp(APR_ARRAY_IDX(sv.recs, i, fx_rw_rec).name,
+                             "RewriteRule");
+    }
+    if (!rules) {
+        return 0;
+    }
+    if (!perdir) {
+        *text = "the per-directory RewriteRules in effect have no directory "
+                "prefix (a <Location>), which the replay does not model";
+        return -1;
+    }
+    memset(&b, 0, sizeof(b));
+    memset(&res, 0, sizeof(res));
+    fx_rw_run(r, &sv, sv.recs, &b, &res);
+    if (res.outcome == FX_RW_UNKNOWN) {
+        *text = res.why ? res.why : "the per-directory RewriteRules could not "
+                                    "be replayed";
+        return -1;
+    }
+    if (res.outcome != FX_RW_FOUND || res.status != HTTP_FORBIDDEN
+        || res.rule < 0 || res.rule >= sv.recs->nelts) {
+        return 0;
+    }
+    k = &APR_ARRAY_IDX(sv.recs, res.rule, fx_rw_rec);
+    *text = apr_psprintf(p, "`%s %s` (%s:%d)", k->name, k->args,
+                         k->file ? k->file : "?", k->line);
+    *json = apr_pstrcat(p, "{\"directive\":", fx_json_quote(p,
+                        apr_pstrcat(p, k->name, " ", k->args, NULL), 512, NULL),
+                        ",\"file\":", fx_json_quote(p, k->file ? k->file : "",
+                                                    512, NULL),
+                        ",\"line\":", apr_itoa(p, k->line),
+                        ",\"section\":", fx_json_quote(p, k->section, 512,
+                                                       NULL),
+                        ",\"mechanism\":\"mod_rewrite (replayed after the "
+                        "change)\"}", NULL);
+    return 1;
+}

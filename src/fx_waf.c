@@ -981,3 +981,31 @@ void fx_waf_explain(request_rec *r, request_rec *failed, fx_req_state *st,
     }
     fx_waf_set_hint(r, &deny, ctl, list, left, threshold, accounted, e);
 }
+
+/* The ids of the rules whose Warning lines this request logged so far
+ * (not the CRS's own evaluation rules), as a JSON array of strings; NULL
+ * when mod_security2 logged none.  For an entry of another phase: the WAF
+ * is a blocker the module does not re-evaluate, these matched already. */
+const char *fx_waf_matched_ids(request_rec *r, fx_req_state *st)
+{
+    fx_req_state *first = fx_state_get(r);
+    const fx_waf_state *ws = st ? st->subsys[FX_SLOT_WAF] : NULL;
+    const char *out = NULL;
+    int i, n = 0;
+
+    if (!ws && first) {
+        ws = first->subsys[FX_SLOT_WAF];
+    }
+    for (i = 0; ws && i < ws->lines->nelts && n < 16; i++) {
+        fx_waf_info w;
+        if (fx_waf_parse(r->pool, APR_ARRAY_IDX(ws->lines, i, const char *),
+                         &w) != FX_WAF_WARNING || !w.id
+            || fx_waf_is_evaluation_rule(w.id)) {
+            continue;
+        }
+        out = apr_pstrcat(r->pool, out ? out : "[", out ? "," : "",
+                          fx_json_quote(r->pool, w.id, 32, NULL), NULL);
+        n++;
+    }
+    return out ? apr_pstrcat(r->pool, out, "]", NULL) : NULL;
+}

@@ -357,9 +357,15 @@ def check_user_denial(h, path, directive):
     assert trail(e) == [(directive, h.conf_file, line, False,
                          "denied-no-user", 1),
                         (directive, h.conf_file, line, False, "denied", 2)]
+    # issue 13: the narrow change, this user only, next to the rule (a
+    # file-group/file-owner rule is about the file, no line is proposed)
     assert d(e, "hint") == ("the authenticated user bob does not satisfy "
-                            "`%s`; grant that user or change the rule"
-                            % directive)
+                            "`%s`; %s" % (directive, "grant that user or "
+                                          "change the rule"
+                                          if " file-" in directive else
+                                          "to let this user in, add `Require "
+                                          "user bob` next to it (this user "
+                                          "only)"))
     assert "AuthzSendForbiddenOnFailure On (%s:%d) turns the 401 into 403" % (
         h.conf_file, line - 1) in d(e, "detail")
     r, e = one(h, "plain", path, headers=ALICE)

@@ -335,9 +335,13 @@ def test_httpd_403_says_whether_candidate_denies_too(pair):
     assert set(e) - set(eb) == {"report_only_would_deny", "report_only_result",
                                 "report_only_rule", "report_only_container"}
     assert set(eb) <= set(e)
+    def same(v):
+        # a hint names rules by file:line, and the two configs differ there
+        return re.sub(r"\S+/conf/httpd\.conf:\d+", "CONF:N", v) \
+            if isinstance(v, str) else v
     for k in ("reason", "module", "phase", "directive", "decided_by",
               "trail_calls", "detail", "hint", "rule_saw", "ah"):
-        assert e[k] == eb[k], k
+        assert same(e[k]) == same(eb[k]), k
     assert [(t["directive"], t["result"]) for t in e["trail"]] == \
         [(t["directive"], t["result"]) for t in eb["trail"]]
     assert "report_only" not in e

@@ -257,6 +257,55 @@ static void test_grants_with(apr_pool_t *p)
     CHECK_INT(fx_az_grants_with(p, root, all), 0);
 }
 
+static void test_grants_if(apr_pool_t *p)
+{
+    fx_az_node *root, *all, *meth, *ip, *bot;
+    int k1;
+
+    /* <RequireAll> Require method GET; Require ip ... </RequireAll>: the
+     * method added to its line lets the request in while the address
+     * grants, and not otherwise. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k1);
+    fx_az_append(root, all);
+    meth = fx_az_leaf(p, 0, FX_AZ_DENIED, 0);
+    ip = fx_az_leaf(p, 1, FX_AZ_GRANTED, 0);
+    fx_az_append(all, meth);
+    fx_az_append(all, ip);
+    fx_az_evaluate(root);
+    CHECK_INT(fx_az_grants_if(root, meth, FX_AZ_GRANTED, 0), 1);
+    /* restored: the leaf and every result as before */
+    CHECK_INT(meth->raw, FX_AZ_DENIED);
+    CHECK_INT(root->result, FX_AZ_DENIED);
+    ip->raw = FX_AZ_DENIED;
+    fx_az_evaluate(root);
+    CHECK_INT(fx_az_grants_if(root, meth, FX_AZ_GRANTED, 0), 0);
+    /* a <Limit> no longer covering the method: granted inside an "all" */
+    ip->raw = FX_AZ_GRANTED;
+    fx_az_evaluate(root);
+    CHECK_INT(fx_az_grants_if(root, meth, FX_AZ_NEUTRAL, 0), 1);
+    /* ... neutral alone in an "any": httpd's neutral is a 403 */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    meth = fx_az_leaf(p, 0, FX_AZ_DENIED, 0);
+    fx_az_append(root, meth);
+    fx_az_evaluate(root);
+    CHECK_INT(fx_az_grants_if(root, meth, FX_AZ_NEUTRAL, 0), 0);
+
+    /* Require all granted + Require not env bad_bot in a RequireAll: with
+     * the variable unset the "not" is neutral, the request granted. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k1);
+    fx_az_append(root, all);
+    fx_az_append(all, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    bot = fx_az_leaf(p, 1, FX_AZ_GRANTED, 1);
+    fx_az_append(all, bot);
+    fx_az_evaluate(root);
+    CHECK_INT(root->result, FX_AZ_DENIED);
+    CHECK_INT(fx_az_grants_if(root, bot, FX_AZ_DENIED, 1), 1);
+    CHECK_INT(bot->negate, 1);
+    CHECK_INT(root->result, FX_AZ_DENIED);
+}
+
 static void test_protection_and_scope(apr_pool_t *p)
 {
     CHECK_STR(fx_az_protection_of("/srv/www/.git/config"), "vcs");
@@ -357,6 +406,7 @@ int main(void)
     test_eval(p);
     test_blame(p);
     test_grants_with(p);
+    test_grants_if(p);
     test_protection_and_scope(p);
     test_compat(p);
     apr_pool_destroy(p);

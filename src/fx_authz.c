@@ -1878,6 +1878,32 @@ static int fx_az_static_grants_with(request_rec *r, apr_pool_t *p,
     return t && fx_az_evaluate(t) == FX_AZ_GRANTED;
 }
 
+/* The fix that lets one more method or user (word) through rule nd of
+ * provider prov: inside an "any", a `Require <prov> <word>` line of its own
+ * next to it; inside an "all", the word joins the line.  Verified on the
+ * replayed tree, else by answering the Require lines in effect statically. */
+static void fx_az_word_fix(request_rec *r, apr_pool_t *p,
+                           const apr_array_header_t *recs, fx_az_node *root,
+                           fx_az_node *leaf, fx_az_node *cont,
+                           const ap_directive_t *nd, const char *text,
+                           const char *prov, const char *word, int or,
+                           int covers, fx_az_advice *a)
+{
+    if (or) {
+        a->fix = fx_az_fix_insert(p, nd->filename, nd->line_num,
+                                  apr_pstrcat(p, "Require ", prov, " ", word,
+                                              NULL));
+        a->verified = covers && fx_az_grants_with(p, root, cont);
+    }
+    else {
+        a->fix = fx_az_fix_replace(p, nd, text,
+                                   apr_pstrcat(p, text, " ", word, NULL));
+        a->verified = covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED, 0);
+    }
+    a->verified = a->verified
+        || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+}
+
 /* Rules about who the user is, which method, which <Limit> covers it,
  * which variable is set (issue 13): the one change that lets this
  * request in and nobody else, verified on the replayed tree with that
@@ -1929,20 +1955,8 @@ static int fx_az_advise_who(request_rec *r, apr_pool_t *p,
         return 1;
     }
     if (!strcasecmp(prov, "method") && !leaf->negate && (or || and)) {
-        if (or) {
-            a->fix = fx_az_fix_insert(p, nd->filename, nd->line_num,
-                                      apr_pstrcat(p, "Require method ", m,
-                                                  NULL));
-            a->verified = covers && fx_az_grants_with(p, root, cont);
-        }
-        else {
-            a->fix = fx_az_fix_replace(p, nd, text,
-                                       apr_pstrcat(p, text, " ", m, NULL));
-            a->verified = covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED,
-                                                    0);
-        }
-        a->verified = a->verified
-            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+        fx_az_word_fix(r, p, recs, root, leaf, cont, nd, text, "method", m,
+                       or, covers, a);
         a->unverified = "re-evaluating the Require rules with the method "
                         "allowed does not let the request in, or rules that "
                         "were not evaluated would then be";
@@ -1958,19 +1972,8 @@ static int fx_az_advise_who(request_rec *r, apr_pool_t *p,
     if (fx_az_is_user_rule(prov) && !leaf->negate && r->user
         && (or || (and && !strcasecmp(prov, "user")))) {
         const char *u = fx_protect_conf_quote(p, r->user);
-        if (or) {
-            a->fix = fx_az_fix_insert(p, nd->filename, nd->line_num,
-                                      apr_pstrcat(p, "Require user ", u, NULL));
-            a->verified = covers && fx_az_grants_with(p, root, cont);
-        }
-        else {
-            a->fix = fx_az_fix_replace(p, nd, text,
-                                       apr_pstrcat(p, text, " ", u, NULL));
-            a->verified = covers && fx_az_grants_if(root, leaf, FX_AZ_GRANTED,
-                                                    0);
-        }
-        a->verified = a->verified
-            || fx_az_static_grants_with(r, p, recs, nd, FX_AZ_GRANTED, 0);
+        fx_az_word_fix(r, p, recs, root, leaf, cont, nd, text, "user", u,
+                       or, covers, a);
         a->unverified = "re-evaluating the Require rules with this user "
                         "granted does not let the request in, or rules that "
                         "were not evaluated would then be";

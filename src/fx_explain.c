@@ -206,6 +206,29 @@ static void fx_explain_verified_whole(request_rec *failed, fx_req_state *st,
     }
 }
 
+/* The facts of the request itself: method, uri, the client address (and
+ * the peer's when mod_remoteip changed it), the user of at or of the
+ * request it was redirected from.  Returns that user, or NULL. */
+const char *fx_explain_request_facts(request_rec *r, request_rec *at,
+                                     fx_entry *e)
+{
+    const request_rec *rr;
+    const char *user = NULL;
+
+    fx_entry_set(e, "method", r->method);
+    fx_entry_set(e, "uri", r->uri);
+    fx_entry_set(e, "client_ip", r->useragent_ip);
+    if (r->connection->client_ip && r->useragent_ip
+        && strcmp(r->connection->client_ip, r->useragent_ip) != 0) {
+        fx_entry_set(e, "peer_ip", r->connection->client_ip);
+    }
+    for (rr = at; rr && !user; rr = rr->prev) {
+        user = rr->user;
+    }
+    fx_entry_set(e, "user", user);
+    return user;
+}
+
 fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
 {
     fx_entry *e = fx_entry_make(r->pool);
@@ -213,8 +236,7 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     const fx_origin *cause = fx_state_cause(st, NULL);
     fx_classify_in in;
     int ahs[FX_MAX_LOGGED], i, n = 0;
-    const char *reason, *user = NULL;
-    request_rec *rr;
+    const char *reason, *user;
 
     for (i = 0; i < st->n_logged; i++) {
         ahs[n++] = st->logged[i].ah;
@@ -246,17 +268,10 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     if (cause && cause->filename) {
         fx_entry_set(e, "path", cause->filename);
     }
-    fx_entry_set(e, "method", r->method);
-    fx_entry_set(e, "uri", r->uri);
-    fx_entry_set(e, "client_ip", r->useragent_ip);
-    if (r->connection->client_ip && r->useragent_ip
-        && strcmp(r->connection->client_ip, r->useragent_ip) != 0) {
-        fx_entry_set(e, "peer_ip", r->connection->client_ip);
+    user = fx_explain_request_facts(r, failed, e);
+    if (!user) {
+        fx_entry_set(e, "user", r->user);
     }
-    for (rr = failed; rr && !user; rr = rr->prev) {
-        user = rr->user;
-    }
-    fx_entry_set(e, "user", user ? user : r->user);
     fx_entry_set(e, "request_id", fx_request_id(r, st));
     if (cause && cause->returned_ok && cause->handler) {
         fx_entry_set(e, "handler", cause->handler);

@@ -160,6 +160,10 @@ const fx_logged *fx_logged_find(const fx_req_state *st, int ah);
 
 /* fx_explain.c: builds the entry once a 403 is certain */
 fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st);
+/* Sets method, uri, client_ip, peer_ip and user (of at, or of a request
+ * it was redirected from); returns that user or NULL. */
+const char *fx_explain_request_facts(request_rec *r, request_rec *at,
+                                     fx_entry *e);
 
 /* fx_repeat.c: ForbiddenExplainRepeat.  The cause key of e (NULL unless
  * the mode is compact and the table is there), computed before redaction;

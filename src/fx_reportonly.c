@@ -817,7 +817,6 @@ fx_entry *fx_reportonly_entry(request_rec *r)
     fx_ro_verdict *v = NULL;
     fx_req_state *st;
     fx_entry *e;
-    const char *user = NULL;
     apr_pool_t *p = r->pool;
 
     for (rr = r; rr; rr = rr->next) {
@@ -848,17 +847,7 @@ fx_entry *fx_reportonly_entry(request_rec *r)
     if (at->filename) {
         fx_entry_set(e, "path", at->filename);
     }
-    fx_entry_set(e, "method", r->method);
-    fx_entry_set(e, "uri", r->uri);
-    fx_entry_set(e, "client_ip", r->useragent_ip);
-    if (r->connection->client_ip && r->useragent_ip
-        && strcmp(r->connection->client_ip, r->useragent_ip) != 0) {
-        fx_entry_set(e, "peer_ip", r->connection->client_ip);
-    }
-    for (rr = at; rr && !user; rr = rr->prev) {
-        user = rr->user;
-    }
-    fx_entry_set(e, "user", user);
+    fx_explain_request_facts(r, at, e);
     fx_entry_set(e, "request_id", fx_request_id(r, st));
     fx_entry_set(e, "detail", fx_ro_detail(p, v, last->status));
     fx_entry_set(e, "hint", "Nothing was denied. Before enforcing these "

@@ -2437,6 +2437,15 @@ static const char *fx_cm_host(void *baton)
     return (h && !is_ip) ? h : NULL;
 }
 
+/* An Order line's argument as mod_access_compat reads it (spaces
+ * dropped), or -1. */
+static int fx_cm_order_of(apr_pool_t *p, const char *args)
+{
+    char *word = apr_pstrdup(p, args);
+    apr_collapse_spaces(word, word);
+    return fx_cm_order_parse(word);
+}
+
 static int fx_is_compat(const fx_shadow_rec *rec)
 {
     return !strcasecmp(rec->name, "order") || !strcasecmp(rec->name, "allow")
@@ -2604,10 +2613,7 @@ static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
             continue;
         }
         if (!strcasecmp(rec->name, "order")) {
-            char *word = apr_pstrdup(p, rec->args);
-            int o;
-            apr_collapse_spaces(word, word);
-            o = fx_cm_order_parse(word);
+            int o = fx_cm_order_of(p, rec->args);
             if (o >= 0) {
                 order = o;
                 order_rec = rec;
@@ -2973,10 +2979,7 @@ const char *fx_authz_compat_granted(request_rec *r, apr_pool_t *p)
             continue;
         }
         if (!strcasecmp(rec->name, "order")) {
-            char *word = apr_pstrdup(p, rec->args);
-            int o;
-            apr_collapse_spaces(word, word);
-            o = fx_cm_order_parse(word);
+            int o = fx_cm_order_of(p, rec->args);
             if (o >= 0) {
                 order = o;
                 order_rec = rec;

@@ -804,7 +804,10 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
             fx_wi_note(w, "internal redirects exceed LimitInternalRecursion");
             break;
         }
-        run->last = fx_wi_follow(last, last->filename + 9, pr);
+        /* mod_rewrite's redirect-handler: the new URI carries r->args */
+        run->last = fx_wi_follow(last, apr_pstrcat(last->pool,
+                                 last->filename + 9, last->args ? "?" : NULL,
+                                 last->args, NULL), pr);
         rv = ap_process_request_internal(run->last);
     }
     if (rv == OK) {

@@ -691,3 +691,30 @@ def test_modsecurity_rules_match_real_requests():
                 assert f.read() == before
     finally:
         h.cleanup()
+
+
+def test_internal_redirect_keeps_the_query_string():
+    """mod_rewrite's redirect-handler hands the rewritten query on to the
+    request it redirects to: a rule of the second pass that tests it sees
+    it in the simulator too (FX_DIFF_SEED=2718 found this)."""
+    h = harness.Httpd("wi-qsa")
+    h.write("htdocs/q/a.txt", "a\n")
+    h.write("htdocs/q/b.txt", "b\n")
+    h.write("htdocs/q/.htaccess", "RewriteEngine On\n"
+            "RewriteCond %{QUERY_STRING} ^x=1$\n"
+            "RewriteRule ^a\\.txt$ b.txt [QSA,L]\n"
+            "RewriteCond %{QUERY_STRING} ^x=1$\n"
+            "RewriteRule ^b\\.txt$ - [F]\n")
+    h.conf('<Directory "{docroot}/q">\n    AllowOverride FileInfo\n</Directory>\n')
+    h.conf(WHATIF_CONF)
+    h.start()
+    try:
+        status, e = real(h, "/q/a.txt?x=1")
+        assert status == 403
+        ans = probe(h, {"path": "/q/a.txt", "query": "x=1",
+                        "client_ip": "127.0.0.1"})
+        same_as_real(status, e, ans, "a.txt?x=1")
+        assert ans["internal_redirect"] == "/q/b.txt"   # the second pass
+        assert decode(ans["entry"]["directive"]) == "RewriteRule ^b\\.txt$ - [F]"
+    finally:
+        h.cleanup()

@@ -250,7 +250,8 @@ def test_deb_contents(deb):
                  "/usr/share/doc/%s/examples/demo/demo-site.conf" % PKG,
                  "/usr/share/doc/%s/examples/pipelines/rsyslog-forbidden-explain.conf" % PKG,
                  "/usr/share/doc/%s/pipelines.md.gz" % PKG,
-                 "/usr/bin/fx-audit", "/usr/bin/fx-can-i", "/usr/bin/fx-log"):
+                 "/usr/bin/fx-audit", "/usr/bin/fx-can-i", "/usr/bin/fx-log",
+                 "/usr/share/man/man1/fx-log.1.gz"):
         assert want in files, (want, sorted(files))
     info = run(["dpkg-deb", "-f", deb, "Depends", "Conffiles"], SRC)
     # dh_apache2 ties the module to the httpd ABI it was built against

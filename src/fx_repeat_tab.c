@@ -297,6 +297,17 @@ static void fx_rt_unlock(fx_rt_slot *s)
     apr_atomic_set32(&s->lock, 0);
 }
 
+/* One more repeat in locked slot s's window; unlocks it. */
+static fx_rt_verdict fx_rt_repeat(fx_rt_slot *s, char *full_id,
+                                  apr_uint32_t *count)
+{
+    s->repeats++;
+    *count = s->repeats;
+    memcpy(full_id, s->full_id, FX_RT_ID_MAX);
+    fx_rt_unlock(s);
+    return FX_RT_REPEAT;
+}
+
 static void fx_rt_copy(char *dst, apr_size_t size, const char *src)
 {
     apr_cpystrn(dst, src ? src : "", size);
@@ -366,11 +377,7 @@ fx_rt_verdict fx_rt_note(fx_rt_table *t, const char *key, apr_time_t now,
         if (s->in_use && s->key_hash == h && s->key_len == klen
             && !memcmp(s->key, key, klen)) {
             if (now >= s->window_start && now < s->window_end) {
-                s->repeats++;
-                *count = s->repeats;
-                memcpy(full_id, s->full_id, FX_RT_ID_MAX);
-                fx_rt_unlock(s);
-                return FX_RT_REPEAT;
+                return fx_rt_repeat(s, full_id, count);
             }
             if (s->repeats) {
                 fx_rt_closed_of(s, closed);
@@ -387,6 +394,12 @@ fx_rt_verdict fx_rt_note(fx_rt_table *t, const char *key, apr_time_t now,
         fx_rt_slot *s = &t->slots[(first + i) % t->nslots];
         if (!fx_rt_lock(s, now, FX_RT_TRIES)) {
             return FX_RT_UNTRACKED;
+        }
+        if (s->in_use && s->key_hash == h && s->key_len == klen
+            && !memcmp(s->key, key, klen)
+            && now >= s->window_start && now < s->window_end) {
+            /* another child opened this cause since the loop above */
+            return fx_rt_repeat(s, full_id, count);
         }
         if (!s->in_use || now >= s->window_end || now < s->window_start) {
             if (s->in_use && s->repeats) {

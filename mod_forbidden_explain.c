@@ -17,6 +17,7 @@
  *   fx_whatif.c      the what-if simulator (SetHandler forbidden-explain-whatif)
  *   fx_entry.c, fx_json.c, fx_classify.c   pure helpers (unit tested)
  */
+#include <string.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -278,6 +279,28 @@ static void fx_insert_filters(request_rec *r)
     fx_wire_insert_filter(r);       /* headers for trusted clients */
 }
 
+/* The handlers of SetHandler forbidden-explain-{whatif,audit,metrics,status}
+ * behind one hook: every request of the server passes through it, and one
+ * test of the handler's name is all an ordinary request pays. */
+static int fx_handler(request_rec *r)
+{
+    const char *h = r->handler;
+
+    if (!h || h[0] != 'f' || strncmp(h, "forbidden-explain-", 18) != 0) {
+        return DECLINED;
+    }
+    switch (h[18]) {
+    case 'w':
+        return fx_whatif_handler(r);
+    case 'a':
+        return fx_audit_handler(r);
+    case 'm':
+    case 's':
+        return fx_counters_handler(r);
+    }
+    return DECLINED;
+}
+
 static void fx_register_hooks(apr_pool_t *p)
 {
     /* Last, so every other module's request hooks are already in place. */
@@ -296,6 +319,7 @@ static void fx_register_hooks(apr_pool_t *p)
     fx_whatif_register_hooks(p);
     fx_repeat_register_hooks(p);
     ap_hook_insert_filter(fx_insert_filters, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_handler(fx_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(fx_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

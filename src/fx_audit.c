@@ -1095,7 +1095,7 @@ static const char *fx_server_names(apr_pool_t *p, const server_rec *s)
     return apr_pstrcat(p, j, "]", NULL);
 }
 
-static int fx_audit_handler(request_rec *r)
+int fx_audit_handler(request_rec *r)
 {
     fx_audit a;
     apr_array_header_t *servers, *parts;
@@ -1164,5 +1164,4 @@ void fx_audit_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_pre_config(fx_audit_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(fx_audit_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

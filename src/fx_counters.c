@@ -346,16 +346,12 @@ static const fx_ct_table *fx_snapshot(apr_pool_t *p)
     return fx_ct_valid(copy, size) ? copy : NULL;
 }
 
-static int fx_counters_handler(request_rec *r)
+int fx_counters_handler(request_rec *r)
 {
     const fx_ct_table *t;
     const char *body;
     int metrics;
 
-    /* every request passes here: one test of r->handler and out */
-    if (!r->handler || r->handler[0] != 'f') {
-        return DECLINED;
-    }
     if (strcmp(r->handler, FX_METRICS_HANDLER) == 0) {
         metrics = 1;
     }
@@ -422,7 +418,6 @@ void fx_counters_register_hooks(apr_pool_t *p)
     ap_hook_post_config(fx_counters_post_config, NULL, NULL,
                         APR_HOOK_MIDDLE);
     ap_hook_child_init(fx_counters_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(fx_counters_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, fx_counters_status, NULL, NULL,
                       APR_HOOK_MIDDLE);
 }

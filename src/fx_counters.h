@@ -18,6 +18,7 @@ typedef enum {
 void fx_counters_add(request_rec *r, const fx_entry *e, fx_count_kind kind);
 
 void fx_counters_register_hooks(apr_pool_t *p);
+int fx_counters_handler(request_rec *r);   /* metrics and status */
 
 /* Directives (main server only), fx_cmds in mod_forbidden_explain.c:
  * ForbiddenExplainCounters On|Off, ForbiddenExplainCountClients

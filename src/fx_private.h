@@ -338,6 +338,9 @@ int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
 const char *fx_authz_compat_granted(request_rec *r, apr_pool_t *p);
 /* fx_whatif.c: SetHandler forbidden-explain-whatif */
 void fx_whatif_register_hooks(apr_pool_t *p);
+/* The module's handlers, called from its one handler hook. */
+int fx_whatif_handler(request_rec *r);
+int fx_audit_handler(request_rec *r);
 /* fx_whatif.c: how many probes this process is running (atomic); the
  * runners look at request state only while it is not 0. */
 extern volatile apr_uint32_t fx_sim_active;

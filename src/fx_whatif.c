@@ -1143,7 +1143,7 @@ static const char *fx_wi_read_body(request_rec *r, apr_size_t max,
     return buf;
 }
 
-static int fx_wi_handle(request_rec *r)
+int fx_whatif_handler(request_rec *r)
 {
     const char *ctype, *body, *err = NULL;
     apr_size_t len = 0;
@@ -1273,5 +1273,4 @@ void fx_whatif_register_hooks(apr_pool_t *p)
         "FORBIDDEN_EXPLAIN_WHATIF_SINK", fx_wi_sink_in, NULL,
         AP_FTYPE_NETWORK);
     ap_hook_post_config(fx_wi_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(fx_wi_handle, NULL, NULL, APR_HOOK_MIDDLE);
 }

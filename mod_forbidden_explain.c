@@ -37,12 +37,17 @@
 /* -------------------------------------------------------------------- */
 /* configuration records                                                 */
 
-static void *fx_create_dir(apr_pool_t *p, char *dir)
+fx_dir_conf *fx_dir_conf_make(apr_pool_t *p)
 {
     fx_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
-    (void)dir;
     dc->enabled = FX_UNSET;
     return dc;
+}
+
+static void *fx_create_dir(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return fx_dir_conf_make(p);
 }
 
 static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
@@ -53,11 +58,11 @@ static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
     /* Merged configs are read-only: when one side sets nothing, the other
      * side is the result (most requests merge a few such sections). */
     if (base->enabled == FX_UNSET && !base->wire && !base->reason_header
-        && !base->reportonly) {
+        && !base->reportonly && !base->rewrite) {
         return add;
     }
     if (add->enabled == FX_UNSET && !add->wire && !add->reason_header
-        && !add->reportonly) {
+        && !add->reportonly && !add->rewrite) {
         return base;
     }
     /* Records of directives are not merged here: fx_conftree.c joins them
@@ -70,6 +75,7 @@ static void *fx_merge_dir(apr_pool_t *p, void *base_, void *add_)
                                            : base->reason_header;
     /* report-only rules: the inner section's replace the outer's */
     dc->reportonly = add->reportonly ? add->reportonly : base->reportonly;
+    dc->rewrite = base->rewrite | add->rewrite;
     return dc;
 }
 

@@ -229,6 +229,8 @@ typedef struct {
     int in_htaccess;
     const struct htaccess_result *htaccess;
     const apr_table_t *override_list;
+    int rewrite_everywhere;     /* mod_rewrite lines in an opaque container */
+    int rewrite_sections;       /* sections marked dc->rewrite */
 } fx_indexer;
 
 /* The records of one section body in file order; nested sections found on
@@ -359,6 +361,39 @@ static void fx_pair_nested(fx_indexer *ix, fx_body *b, ap_conf_vector_t *v)
     }
 }
 
+/* Does a body hold a line of mod_rewrite's?  (fx_rewrite.c snapshots what
+ * mod_rewrite's hooks are given only where they can act: a request merging
+ * no such section, of a server with none at its level, reading no
+ * .htaccess, does not pay for it.) */
+static int fx_has_rewrite(const fx_shadow_list *l)
+{
+    for (; l; l = l->next) {
+        if (l->rec && !strncasecmp(l->rec->name, "Rewrite", 7)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A container this file does not pair (<Proxy>, a third party's) with a
+ * line of mod_rewrite's in it: then every request may meet it. */
+static int fx_opaque_rewrite(const ap_directive_t *d, int inside)
+{
+    for (; d; d = d->next) {
+        fx_node_kind kind = fx_kind_of(d);
+        if (kind == FX_NODE_PLAIN) {
+            if (inside && !strncasecmp(d->directive, "Rewrite", 7)) {
+                return 1;
+            }
+        }
+        else if (fx_opaque_rewrite(d->first_child,
+                                   inside || kind == FX_NODE_OPAQUE)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* One section: its records go into this module's slot of its vector. */
 static void fx_index_section(void *baton, const ap_directive_t *d,
                              ap_conf_vector_t *v)
@@ -371,7 +406,62 @@ static void fx_index_section(void *baton, const ap_directive_t *d,
     b.tail = &b.head;
     fx_scan_body(ix, &b, d->first_child, -1, c ? c->d : NULL);
     fx_keep(ix, v, b.head);
+    if (fx_has_rewrite(b.head)) {
+        /* httpd makes a module's config of a section only for a section
+         * holding that module's directives: this one may have none */
+        fx_dir_conf *dc = ap_get_module_config(v, &forbidden_explain_module);
+        if (!dc) {
+            dc = fx_dir_conf_make(ix->p);
+            ap_set_module_config(v, &forbidden_explain_module, dc);
+        }
+        dc->rewrite = 1;
+        ix->rewrite_sections++;
+    }
     fx_pair_nested(ix, &b, v);
+}
+
+/* The sections of the tree whose own body (its <Limit> and <Require*>
+ * blocks included) has a line of mod_rewrite's: each must have been marked
+ * by fx_index_section. */
+static int fx_body_rewrite(const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        fx_node_kind kind = fx_kind_of(d);
+        if ((kind == FX_NODE_PLAIN && !strncasecmp(d->directive, "Rewrite", 7))
+            || ((kind == FX_NODE_LIMIT || kind == FX_NODE_AUTHZ)
+                && fx_body_rewrite(d->first_child))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int fx_rewrite_sections(const ap_directive_t *d)
+{
+    int n = 0;
+    for (; d; d = d->next) {
+        fx_node_kind kind = fx_kind_of(d);
+        if (kind == FX_NODE_OPAQUE || kind == FX_NODE_PLAIN) {
+            continue;
+        }
+        if (kind >= FX_NODE_DIR && kind <= FX_NODE_IF
+            && fx_body_rewrite(d->first_child)) {
+            n++;
+        }
+        n += fx_rewrite_sections(d->first_child);
+    }
+    return n;
+}
+
+static int fx_mark_server_rewrite(const fx_indexer *ix, server_rec *s,
+                                  int here)
+{
+    fx_server_conf *sc = ap_get_module_config(s->module_config,
+                                              &forbidden_explain_module);
+    if (sc) {
+        sc->rewrite = here || ix->rewrite_everywhere;
+    }
+    return !sc || sc->rewrite;
 }
 
 /* -------------------------------------------------------------------- */
@@ -420,13 +510,19 @@ void fx_conftree_index(apr_pool_t *pconf, server_rec *main_server)
     fx_indexer ix;
     fx_shadow_list *main_records;
     server_rec *s;
+    int marked, servers = 1, unpaired;
 
     memset(&ix, 0, sizeof(ix));
     ix.p = pconf;
     ix.paired = apr_hash_make(pconf);
     ix.records = apr_hash_make(pconf);
+    ix.rewrite_everywhere = fx_opaque_rewrite(ap_conftree, 0);
     main_records = fx_index_server(&ix, main_server, ap_conftree);
     fx_keep(&ix, main_server->lookup_defaults, main_records);
+    /* RewriteEngine at the main server's level also turns the engine on in
+     * its per-dir defaults, which every virtual host inherits */
+    marked = fx_mark_server_rewrite(&ix, main_server,
+                                    fx_has_rewrite(main_records));
     for (s = main_server->next; s; s = s->next) {
         /* a virtual host's defaults are httpd's merge of the main server's
          * and the host's own */
@@ -435,7 +531,25 @@ void fx_conftree_index(apr_pool_t *pconf, server_rec *main_server)
                                  : NULL;
         fx_keep(&ix, s->lookup_defaults,
                 fx_shadow_merge_at(NULL, pconf, main_records, own));
+        marked += fx_mark_server_rewrite(&ix, s, fx_has_rewrite(main_records)
+                                                 || fx_has_rewrite(own)
+                                                 || !vh);
+        servers++;
     }
+    unpaired = fx_rewrite_sections(ap_conftree) != ix.rewrite_sections;
+    if (unpaired) {
+        /* a section with mod_rewrite lines was not paired with its
+         * vector: do not rely on the marks */
+        for (s = main_server; s; s = s->next) {
+            fx_mark_server_rewrite(&ix, s, 1);
+        }
+        marked = servers;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server,
+                 "forbidden_explain: mod_rewrite's inputs are kept in %d "
+                 "sections and %d of %d servers%s", ix.rewrite_sections,
+                 marked, servers, unpaired ? " (all: a section holding "
+                 "mod_rewrite lines was not paired)" : "");
     fx_records_by_vector = ix.records;
 }
 

@@ -32,7 +32,11 @@ typedef struct {
     fx_wire_dir_conf *wire;         /* ForbiddenExplainHeaders & co. */
     const char *reason_header;      /* ForbiddenExplainReasonHeader (fx_api.c) */
     struct fx_ro_conf *reportonly;  /* <ForbiddenExplainReportOnly> (fx_reportonly.c) */
+    int rewrite;                    /* a section holding Rewrite* lines merged
+                                     * in (fx_conftree.c, post_config) */
 } fx_dir_conf;
+/* An empty per-dir config (mod_forbidden_explain.c's create_dir_config). */
+fx_dir_conf *fx_dir_conf_make(apr_pool_t *p);
 
 typedef struct {
     const char *log_target;         /* ForbiddenExplainLog argument */
@@ -41,6 +45,8 @@ typedef struct {
     int toggled_in_sections;        /* ForbiddenExplain inside a section */
     int repeat_mode;                /* ForbiddenExplainRepeat (fx_repeat.c) */
     int repeat_window;              /* ForbiddenExplainRepeatWindow, seconds */
+    int rewrite;                    /* Rewrite* lines at this server's level,
+                                     * or the main server's (fx_conftree.c) */
 } fx_server_conf;
 
 /* ForbiddenExplainRepeat: repeats of a cause in its window as short lines

@@ -448,6 +448,7 @@ static const char *fx_rw_map(void *baton, const char *name, const char *key,
  * right after, on the same thread and before anything else runs. */
 typedef struct {
     request_rec *r;
+    apr_time_t request_time;        /* r's: an address is reused later */
     const char *phase;
     const char *uri, *filename, *path_info, *args;
     int env_n;
@@ -464,6 +465,7 @@ static APR_INLINE void fx_rw_remember(fx_rw_entry *in, request_rec *r,
     int i, n = env->nelts < FX_RW_ENV_SNAP ? env->nelts : FX_RW_ENV_SNAP;
 
     in->r = r;
+    in->request_time = r->request_time;
     in->phase = phase;
     in->uri = r->uri;
     in->filename = r->filename;
@@ -503,18 +505,52 @@ static fx_hook_fn *fx_rw_orig_uri2file, *fx_rw_orig_fixup;
 #define FX_RW_NO_CANARY
 #endif
 
-static FX_RW_NO_CANARY int fx_rw_wrap_uri2file(request_rec *r)
+/* Where mod_rewrite has nothing to act on (fx_conftree.c marks the
+ * servers and sections with its lines), its hook is called directly.  A
+ * snapshot left by another request is never read for this one: the
+ * request's address and start time must both be the snapshot's. */
+static APR_INLINE int fx_rw_server_acts(const request_rec *r)
+{
+    const fx_server_conf *sc = ap_get_module_config(r->server->module_config,
+                                                    &forbidden_explain_module);
+    return !sc || sc->rewrite;
+}
+
+/* The snapshot's frame is out of line: where mod_rewrite has nothing to
+ * act on, the wrapper is a test and a call. */
+static FX_RW_NO_CANARY int __attribute__((noinline))
+fx_rw_seen_uri2file(request_rec *r)
 {
     fx_rw_entry in;
     fx_rw_remember(&in, r, "translate_name");
     return fx_rw_after(&in, r, fx_rw_orig_uri2file(r));
 }
 
-static FX_RW_NO_CANARY int fx_rw_wrap_fixup(request_rec *r)
+static FX_RW_NO_CANARY int __attribute__((noinline))
+fx_rw_seen_fixup(request_rec *r)
 {
     fx_rw_entry in;
     fx_rw_remember(&in, r, "fixups");
     return fx_rw_after(&in, r, fx_rw_orig_fixup(r));
+}
+
+static int fx_rw_wrap_uri2file(request_rec *r)
+{
+    if (fx_rw_server_acts(r)) {
+        return fx_rw_seen_uri2file(r);
+    }
+    return fx_rw_orig_uri2file(r);
+}
+
+static int fx_rw_wrap_fixup(request_rec *r)
+{
+    const fx_dir_conf *dc = fx_dir_get(r);
+    /* per-dir rules come from sections, .htaccess files (r->htaccess lists
+     * every one looked for), and the server level's RewriteEngine */
+    if (!dc || dc->rewrite || r->htaccess || fx_rw_server_acts(r)) {
+        return fx_rw_seen_fixup(r);
+    }
+    return fx_rw_orig_fixup(r);
 }
 
 fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig)
@@ -890,7 +926,8 @@ void fx_rewrite_origin_noted(request_rec *r, const fx_origin *o)
     /* Only a 403 is explained: a redirect or [R=404] keeps nothing. */
     if (o->status != HTTP_FORBIDDEN
         || !o->module || strcmp(o->module, "mod_rewrite.c") != 0
-        || fx_rw_in.r != r || !o->phase || strcmp(o->phase, fx_rw_in.phase)) {
+        || fx_rw_in.r != r || fx_rw_in.request_time != r->request_time
+        || !o->phase || strcmp(o->phase, fx_rw_in.phase)) {
         return;
     }
     sv = apr_pcalloc(p, sizeof(*sv));

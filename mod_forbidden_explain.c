@@ -235,6 +235,32 @@ static void fx_log_version(server_rec *s)
                  FX_PACKAGE_NAME, FX_VERSION);
 }
 
+static void fx_insert_filters(request_rec *r);
+
+/* Where no section sets ForbiddenExplainReasonHeader or a header directive,
+ * the insert_filter hook has nothing to do: it leaves this generation's
+ * hook array (rebuilt by httpd for each generation), so requests do not
+ * pay for the call. */
+static void fx_drop_idle_insert_filter(void)
+{
+    apr_array_header_t *a = ap_hook_get_insert_filter();
+    ap_LINK_insert_filter_t *links;
+    int i;
+
+    if (fx_insert_filters_wanted || !a) {
+        return;
+    }
+    links = (ap_LINK_insert_filter_t *)a->elts;
+    for (i = 0; i < a->nelts; i++) {
+        if (links[i].pFunc == fx_insert_filters) {
+            memmove(&links[i], &links[i + 1],
+                    (a->nelts - i - 1) * sizeof(*links));
+            a->nelts--;
+            return;
+        }
+    }
+}
+
 static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
 {
@@ -253,6 +279,7 @@ static int fx_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     fx_conftree_index(pconf, s);
     fx_audit_startup(pconf, ptemp, s);     /* needs the records */
     fx_trampoline_install(pconf, s);
+    fx_drop_idle_insert_filter();
     return fx_report_open_logs(pconf, s);
 }
 

@@ -19,6 +19,7 @@
  *
  * Request time: only requests that evaluate a Require pay (one small array
  * in r->pool); everything else happens once the 403 is certain. */
+#include <stddef.h>
 #include <string.h>
 #include "apr_strings.h"
 #include "apr_lib.h"
@@ -379,16 +380,9 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
     return fx_az_record(r, pd, rule, alias_name, n0, rv);
 }
 
-/* mod_authz_core is about to evaluate (fx_trampoline.c's access_checker_ex
- * runner): whatever is pending on this connection belongs to a request that
- * is over. */
-void fx_authz_begin(request_rec *r)
-{
-    fx_az_pending_t *pd = fx_az_pending_of(r->connection, 0);
-    if (pd) {
-        pd->r = NULL;
-    }
-}
+/* fx_authz_begin (fx_private.h) clears the pending record's first field. */
+_Static_assert(offsetof(fx_az_pending_t, r) == 0,
+               "fx_authz_begin clears the record's first field");
 
 #define FX_AZ_W(x, y)                                                        \
     static const char *fx_az_parse_##x##y(cmd_parms *cmd, const char *line,  \

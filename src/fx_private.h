@@ -244,8 +244,18 @@ void fx_authz_subrequest_denied(request_rec *sub, fx_req_state *main_st);
 void fx_authz_keep_pending(request_rec *r);
 /* Called by the access_checker_ex and auth_checker runners before any hook
  * of the phase (as REALLY_FIRST hooks would be): mod_authz_core's first
- * evaluation starts, its second (after authentication) starts. */
-void fx_authz_begin(request_rec *r);
+ * evaluation starts -- whatever Require trail is pending on the connection
+ * belongs to a request that is over --, its second (after authentication)
+ * starts.  The first is inline, as that runner's only call: fx_authz.c's
+ * pending record starts with the request it is for (checked there). */
+static APR_INLINE void fx_authz_begin(request_rec *r)
+{
+    const request_rec **pending = ap_get_module_config(
+        r->connection->conn_config, &forbidden_explain_module);
+    if (pending) {
+        *pending = NULL;
+    }
+}
 void fx_authz_second_pass(request_rec *r);
 
 void fx_authz_register_hooks(apr_pool_t *p);

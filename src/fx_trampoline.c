@@ -112,7 +112,10 @@ fx_after(const fx_slot *s, request_rec *r, int rv, const char *filename_in)
 typedef apr_array_header_t *fx_hook_getter(void);
 
 /* The phases, with the loop httpd runs them with: RUN_ALL goes on after OK
- * (server/request.c, protocol.c, config.c of 2.4.x). */
+ * (server/request.c, protocol.c, config.c of 2.4.x).  sim: a simulated
+ * request (fx_whatif.c) runs differently here -- or, map_to_storage, the
+ * first phase every sub-request runs, its sub-requests become simulated
+ * there; elsewhere a simulated request runs the phase as any other does. */
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 109)
 #define FX_NPHASES 12               /* pre_translate_name: 2.4.49 */
 #else
@@ -129,23 +132,24 @@ static const struct {
     int is_fixups;
     int rewrite_wrap;               /* mod_rewrite's hook: fx_rewrite_wrap */
     int pre;
+    int sim;
 } fx_phases[FX_NPHASES] = {
-    { "post_read_request", ap_hook_get_post_read_request, 0, 1, 0, 0, 0 },
+    { "post_read_request", ap_hook_get_post_read_request, 0, 1, 0, 0, 0, 0 },
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 109)
-    { "pre_translate_name", ap_hook_get_pre_translate_name, 0, 0, 0, 0, 0 },
+    { "pre_translate_name", ap_hook_get_pre_translate_name, 0, 0, 0, 0, 0, 0 },
 #endif
-    { "translate_name",    ap_hook_get_translate_name,    0, 0, 0, 1, 0 },
-    { "map_to_storage",    ap_hook_get_map_to_storage,    0, 0, 0, 0, 0 },
-    { "header_parser",     ap_hook_get_header_parser,     0, 1, 0, 0, 0 },
-    { "access_checker",    ap_hook_get_access_checker,    0, 1, 0, 0, 0 },
+    { "translate_name",    ap_hook_get_translate_name,    0, 0, 0, 1, 0, 1 },
+    { "map_to_storage",    ap_hook_get_map_to_storage,    0, 0, 0, 0, 0, 1 },
+    { "header_parser",     ap_hook_get_header_parser,     0, 1, 0, 0, 0, 0 },
+    { "access_checker",    ap_hook_get_access_checker,    0, 1, 0, 0, 0, 0 },
     { "access_checker_ex", ap_hook_get_access_checker_ex, 0, 0, 0, 0,
-      FX_PRE_AUTHZ_BEGIN },
-    { "check_user_id",     ap_hook_get_check_user_id,     0, 0, 0, 0, 0 },
+      FX_PRE_AUTHZ_BEGIN, 1 },
+    { "check_user_id",     ap_hook_get_check_user_id,     0, 0, 0, 0, 0, 1 },
     { "auth_checker",      ap_hook_get_auth_checker,      0, 0, 0, 0,
-      FX_PRE_AUTHZ_SECOND },
-    { "type_checker",      ap_hook_get_type_checker,      0, 0, 0, 0, 0 },
-    { "fixups",            ap_hook_get_fixups,            0, 1, 1, 1, 0 },
-    { "handler",           ap_hook_get_handler,           1, 0, 0, 0, 0 },
+      FX_PRE_AUTHZ_SECOND, 1 },
+    { "type_checker",      ap_hook_get_type_checker,      0, 0, 0, 0, 0, 0 },
+    { "fixups",            ap_hook_get_fixups,            0, 1, 1, 1, 0, 0 },
+    { "handler",           ap_hook_get_handler,           1, 0, 0, 0, 0, 1 },
 };
 
 /* type_checker: authorization is over (report-only rules run here). */
@@ -274,22 +278,9 @@ fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
 /* A phase with one hook (lean configurations have several: header_parser,
  * access_checker, type_checker...) is one call and one comparison: the
  * loop and its saved registers are out of line. */
-static APR_INLINE int fx_run_phase(int ph, request_rec *r,
-                                   int (*loop)(request_rec *))
+static APR_INLINE int fx_run_ordinary(int ph, request_rec *r,
+                                      int (*loop)(request_rec *))
 {
-    /* fx_whatif.c's simulated requests (and their sub-requests): one load
-     * and branch here while no probe runs in this process, the rest out
-     * of line. */
-    if (__builtin_expect(fx_sim_active != 0, 0)) {
-        fx_req_state *st = fx_state_get(r);
-        if ((st && st->simulated > 0)
-            || (!st && r->main && fx_state_get(r->main))) {
-            int rv = fx_run_simulated(ph, r, st);
-            if (rv != -2) {
-                return rv;
-            }
-        }
-    }
     fx_run_pre(ph, r);
     if (fx_nslots[ph] == 1 && !fx_phases[ph].is_fixups) {
         int rv = fx_slots[ph][0].orig(r);
@@ -304,6 +295,33 @@ static APR_INLINE int fx_run_phase(int ph, request_rec *r,
         return rv;
     }
     return loop(r);
+}
+
+/* While a probe runs in this process (fx_whatif.c): is r simulated, or a
+ * sub-request of a simulated request? */
+static int __attribute__((noinline))
+fx_run_maybe_simulated(int ph, request_rec *r, int (*loop)(request_rec *))
+{
+    fx_req_state *st = fx_state_get(r);
+    if ((st && st->simulated > 0)
+        || (!st && r->main && fx_state_get(r->main))) {
+        int rv = fx_run_simulated(ph, r, st);
+        if (rv != -2) {
+            return rv;
+        }
+    }
+    return fx_run_ordinary(ph, r, loop);
+}
+
+/* One load and branch for the simulator in its phases while no probe runs
+ * in this process; the rest is out of line, so the runner needs no frame. */
+static APR_INLINE int fx_run_phase(int ph, request_rec *r,
+                                   int (*loop)(request_rec *))
+{
+    if (fx_phases[ph].sim && __builtin_expect(fx_sim_active != 0, 0)) {
+        return fx_run_maybe_simulated(ph, r, loop);
+    }
+    return fx_run_ordinary(ph, r, loop);
 }
 
 #define FX_RUNNER(i) \

@@ -194,7 +194,9 @@ static void fx_explain_verified_whole(request_rec *failed, fx_req_state *st,
     const char *why;
     fx_after_authz aa;
 
-    if (!failed) {
+    if (!failed || fx_cheap(failed)) {
+        /* blockers and the hint's verification are no part of the cause
+         * (fx_repeat_tab.c): a repeat does not replay the later phases */
         return;
     }
     fx_explain_after_authz(failed, st, e, &aa);

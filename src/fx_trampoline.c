@@ -240,6 +240,10 @@ fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
     if (fx_phases[ph].is_handler) {
         return DECLINED;
     }
+    if (!strcmp(phase, "access_checker")
+        && (rv = fx_whatif_access_gate(r)) != DECLINED) {
+        return rv;
+    }
     if (!strcmp(phase, "check_user_id") && st->sim_user) {
         r->user = (char *)st->sim_user;
         return OK;

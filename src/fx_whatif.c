@@ -499,8 +499,8 @@ static const char *fx_wi_parse_probe(apr_pool_t *p, const fx_jv *o,
                         && strcmp(fx_wi_tls_facts[k].key, t->key); k++)
                 ;
             if (!fx_wi_tls_facts[k].key) {
-                return apr_psprintf(p, "unknown key tls.%s (known: "
-                                    "client_dn, verify, protocol)",
+                return apr_psprintf(p, "unknown key %s in \"tls\" "
+                                    "(known: client_dn, verify, protocol)",
                                     fx_json_std_quote(p, t->key, 64, NULL));
             }
             if ((err = fx_wi_text(p, t, apr_pstrcat(p, "tls.", t->key, NULL),

@@ -74,8 +74,8 @@ typedef struct {
 static apr_array_header_t *fx_wi_prgs;  /* pconf, read-only in children */
 
 /* <If>/<ElseIf> sections whose expression reads TLS facts (fx_wi_prg
- * records: name is the expression): whether one applied to a request is
- * not recorded, so one in the probe's virtual host counts as read. */
+ * records: name is the expression, s unused): fx_wi_tls_if finds those a
+ * request evaluated. */
 static apr_array_header_t *fx_wi_tls_ifs;
 
 static module *fx_wi_ssl_module;        /* mod_ssl, when loaded */
@@ -1241,15 +1241,39 @@ static const char *fx_wi_tls_json(fx_wi *w, fx_wi_run *run)
     return apr_pstrcat(w->p, out, "}", NULL);
 }
 
+/* An <If>/<ElseIf> whose expression reads TLS facts among those core
+ * evaluated for r (the sec_if of its merged sections: each condition keeps
+ * the file and line of its section), as text, or NULL. */
+static const char *fx_wi_tls_if(fx_wi *w, request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    int i, k;
+
+    for (i = 0; d && d->sec_if && i < d->sec_if->nelts; i++) {
+        ap_conf_vector_t *v = APR_ARRAY_IDX(d->sec_if, i, ap_conf_vector_t *);
+        core_dir_config *ic = ap_get_core_module_config(v);
+        if (!ic || !ic->condition || !ic->condition->filename) {
+            continue;
+        }
+        for (k = 0; fx_wi_tls_ifs && k < fx_wi_tls_ifs->nelts; k++) {
+            const fx_wi_prg *g = &APR_ARRAY_IDX(fx_wi_tls_ifs, k, fx_wi_prg);
+            if (g->line == (int)ic->condition->line_number && g->file
+                && !strcmp(g->file, ic->condition->filename)) {
+                return apr_psprintf(w->p, "%s> (%s:%d)", g->name, g->file,
+                                    g->line);
+            }
+        }
+    }
+    return NULL;
+}
+
 /* The first rule that reads TLS facts in effect for the probe's requests,
  * as text, or NULL: records of the sections that applied (.htaccess
- * included), a read through httpd's SSL API seen on the connection, an
- * <If> of the virtual host whose expression reads them. */
+ * included), an <If> evaluated for them whose expression reads them, a
+ * read through httpd's SSL API seen on the connection. */
 static const char *fx_wi_tls_rule(fx_wi *w, fx_wi_run *run, const char *seen)
 {
     request_rec *rr;
-    const server_rec *real = fx_state_get(run->first)
-                             ? fx_state_get(run->first)->sim_real : NULL;
     int i;
 
     for (rr = run->first; rr; rr = rr->next) {
@@ -1292,16 +1316,18 @@ static const char *fx_wi_tls_rule(fx_wi *w, fx_wi_run *run, const char *seen)
             break;
         }
     }
+    for (rr = run->first; rr; rr = rr->next) {
+        const char *in_if = fx_wi_tls_if(w, rr);
+        if (in_if) {
+            return in_if;
+        }
+        if (rr == run->last) {
+            break;
+        }
+    }
     if (seen) {
         return apr_psprintf(w->p, "a rule reading %%{%s} (read through "
                             "httpd's SSL API while the probe ran)", seen);
-    }
-    for (i = 0; fx_wi_tls_ifs && i < fx_wi_tls_ifs->nelts; i++) {
-        const fx_wi_prg *g = &APR_ARRAY_IDX(fx_wi_tls_ifs, i, fx_wi_prg);
-        if (!g->s || g->s == real) {
-            return apr_psprintf(w->p, "%s> (%s:%d, a section of this "
-                                "virtual host)", g->name, g->file, g->line);
-        }
     }
     return NULL;
 }

@@ -77,6 +77,15 @@ def h():
                "    RewriteCond %%{HTTPS} !=on\n    RewriteRule ^ - [F]\n"
                "</Directory>\n" % h.docroot)
     h.write("htdocs/rw/index.html", "rw")
+    # <If> on TLS facts: %{HTTPS} is read through httpd's public SSL API,
+    # %{SSL_CLIENT_S_DN_CN} by mod_ssl's own lookup
+    h.body += ("<Location /ifssl>\n    <If \"%{HTTPS} == 'on'\">\n"
+               "        Require all denied\n    </If>\n</Location>\n"
+               "<Location /ifdn>\n"
+               "    <If \"%{SSL_CLIENT_S_DN_CN} == 'alice'\">\n"
+               "        Require all denied\n    </If>\n</Location>\n")
+    h.write("htdocs/ifssl/index.html", "ifssl")
+    h.write("htdocs/ifdn/index.html", "ifdn")
     h.write("htdocs/free/index.html", "free")
     h.body += "<Location /pha>\n    SSLVerifyClient require\n</Location>\n"
     h.write("htdocs/pha/index.html", "pha")
@@ -160,7 +169,7 @@ def status_of(a):
     return a["status"]
 
 
-PATHS = ["/%s/" % n for n in RULES] + ["/rw/", "/free/"]
+PATHS = ["/%s/" % n for n in RULES] + ["/rw/", "/ifssl/", "/ifdn/", "/free/"]
 
 
 def test_every_rule_every_client_matches_a_real_request(h):
@@ -263,6 +272,15 @@ def test_given_tls_facts_are_checked(h):
     p["tls"] = {"verify": "SUCCESS"}
     a = post_plain(h, p)
     assert a["verdict"] == "allowed", a
+    # <If> sections reading TLS facts, also when they did not apply
+    p = plain_probe(h, "/ifssl/")
+    p["tls"] = {"verify": "SUCCESS"}
+    a = post_plain(h, p)
+    assert a["verdict"] == "error" and "<If \"%{HTTPS} == 'on'\">" in a["error"], a
+    [a] = post_tls(h, h.tls_port, [tls_probe(h, "/ifdn/",
+                                             tls={"client_dn": "CN=x"})],
+                   cert="bob")
+    assert a["verdict"] == "error" and "SSL_CLIENT_S_DN_CN" in a["error"], a
     # an https probe asked over plain http has no TLS connection at all
     a = post_plain(h, tls_probe(h, "/reqssl/"))
     assert a["verdict"] == "error" and "plain http" in a["error"], a

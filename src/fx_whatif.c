@@ -78,7 +78,28 @@ static apr_array_header_t *fx_wi_prgs;  /* pconf, read-only in children */
  * request evaluated. */
 static apr_array_header_t *fx_wi_tls_ifs;
 
+/* SSLEngine lines (name: the argument), with their virtual host. */
+static apr_array_header_t *fx_wi_sslengines;
+
 static module *fx_wi_ssl_module;        /* mod_ssl, when loaded */
+
+/* The SSLEngine line in effect for virtual host s (its own, else the main
+ * server's, as mod_ssl merges it), or NULL. */
+static const fx_wi_prg *fx_wi_sslengine_of(const server_rec *s)
+{
+    const fx_wi_prg *own = NULL, *main = NULL;
+    int i;
+    for (i = 0; fx_wi_sslengines && i < fx_wi_sslengines->nelts; i++) {
+        const fx_wi_prg *g = &APR_ARRAY_IDX(fx_wi_sslengines, i, fx_wi_prg);
+        if (g->s == s) {
+            own = g;
+        }
+        else if (!g->s) {
+            main = g;
+        }
+    }
+    return own ? own : main;
+}
 
 /* Does a rule's text read TLS facts: %{HTTPS}, %{SSL_*}, %{SSL:*} (mod_rewrite),
  * the environment mod_ssl sets, mod_ssl's PeerExtList()? */
@@ -131,6 +152,13 @@ static void fx_wi_find_prgs(apr_pool_t *p, server_rec *s,
             g->line = d->line_num;
             g->s = vh;
         }
+        if (!strcasecmp(d->directive, "SSLEngine") && d->args) {
+            fx_wi_prg *g = apr_array_push(fx_wi_sslengines);
+            g->name = d->args;
+            g->file = d->filename;
+            g->line = d->line_num;
+            g->s = vh;
+        }
         if (!strcasecmp(d->directive, "RewriteMap") && d->args) {
             const char *a = d->args;
             char *name = ap_getword_conf(p, &a);
@@ -154,6 +182,7 @@ static int fx_wi_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)ptemp;
     fx_wi_prgs = apr_array_make(pconf, 1, sizeof(fx_wi_prg));
     fx_wi_tls_ifs = apr_array_make(pconf, 1, sizeof(fx_wi_prg));
+    fx_wi_sslengines = apr_array_make(pconf, 1, sizeof(fx_wi_prg));
     fx_wi_ssl_module = ap_find_linked_module("mod_ssl.c");
     fx_wi_find_prgs(pconf, s, ap_conftree, NULL);
     return OK;
@@ -1019,6 +1048,21 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
                                   prg->file, prg->line);
         run->status = 0;
         return NULL;
+    }
+    if (!run->tls && strcmp(scheme, "https") && fx_wi_ssl_module) {
+        /* a plain client of a TLS port gets mod_ssl's 400 before any of
+         * the configuration is read */
+        const fx_wi_prg *eng = fx_wi_sslengine_of(found);
+        if (eng && !strcasecmp(eng->name, "on")) {
+            run->error = apr_psprintf(w->p, "not simulated: a plain http "
+                                      "request to port %d, whose virtual "
+                                      "host has SSLEngine on (%s:%d): mod_ssl "
+                                      "answers it 400 (plain HTTP to an "
+                                      "SSL-enabled port); give \"scheme\": "
+                                      "\"https\"", port, eng->file,
+                                      eng->line);
+            return NULL;
+        }
     }
     /* httpd's lines for this request go to /dev/null (error_log hooks
      * still see them) */

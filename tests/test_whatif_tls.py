@@ -287,6 +287,18 @@ def test_given_tls_facts_are_checked(h):
     assert "Require ssl" in a["error"], a
     a = post_plain(h, tls_probe(h, "/free/"))
     assert a["verdict"] == "allowed" and a["tls"] is None, a
+    # a plain probe of the TLS port: mod_ssl answers a real one 400
+    assert h.request("/free/", headers={"Host": "localhost"},
+                     ).status == 200
+    keep = h.port
+    h.port = h.tls_port
+    try:
+        assert h.get("/free/").status == 400
+    finally:
+        h.port = keep
+    a = post_plain(h, dict(plain_probe(h, "/free/"), port=h.tls_port,
+                           host="localhost"))
+    assert a["verdict"] == "error" and "SSLEngine on" in a["error"], a
     # unknown tls keys are input errors
     a = post_plain(h, tls_probe(h, "/free/", tls={"cn": "bob"}))
     assert 'unknown key "cn" in "tls"' in a["error"], a

@@ -31,7 +31,17 @@
  * error_log hook still sees them (the entry needs their AH numbers);
  * log_transaction never runs (no access-log line, no counters); no handler
  * runs (no CGI, no backend connection, no file contents); a virtual host
- * whose configuration has a RewriteMap prg: is refused ("error"). */
+ * whose configuration has a RewriteMap prg: is refused ("error").
+ *
+ * TLS (docs/whatif.md, "TLS"): facts are never invented.  An http probe's
+ * connection copy has no mod_ssl record and no h2 master, so mod_ssl sees
+ * a plain client; an https probe runs on the caller's TLS connection
+ * (mod_ssl's own facts of a real handshake, fx-can-i --cert).  Given "tls"
+ * facts are compared with the connection's; where they differ and a rule
+ * reading TLS is in effect the answer is an error, not a verdict.  A TLS
+ * probe under a per-directory SSLVerifyClient/SSLVerifyDepth/SSLCipherSuite
+ * is stopped before its access phase (fx_whatif_access_gate), so mod_ssl
+ * never renegotiates the caller's connection for it. */
 #include <string.h>
 #include <arpa/inet.h>
 #include "apr_strings.h"
@@ -935,8 +945,11 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     const char *ip = pr->client_ip ? pr->client_ip : r->useragent_ip;
     /* the caller's connection (an h2 stream: its master's) is TLS */
     int caller_tls = ap_ssl_conn_is_ssl(r->connection);
-    const char *scheme = pr->scheme ? pr->scheme : caller_tls ? "https"
-                                                              : "http";
+    /* no scheme: the caller's, when the probe is for the caller's port */
+    const char *scheme = pr->scheme ? pr->scheme
+                       : caller_tls && (!pr->port || pr->port
+                                        == r->connection->local_addr->port)
+                       ? "https" : "http";
     int port = pr->port ? pr->port
              : pr->scheme ? (!strcmp(pr->scheme, "https") ? 443 : 80)
              : r->connection->local_addr->port;

@@ -329,3 +329,34 @@ def test_per_dir_verify_client_does_not_renegotiate(h, tls12):
     a = post_tls(h, h.pha_port, [plain_probe(h, "/pha/")], cert="bob",
                  pha=True, tls12=tls12)[0]
     assert (a["verdict"], a["status"]) == ("allowed", 200), a
+
+
+def test_defaults_and_fx_can_i_output(h):
+    # no scheme, no port: the caller's connection (here TLS, bob's)
+    bare = {"path": "/rvc/", "host": "localhost", "client_ip": "127.0.0.1"}
+    a, b = post_tls(h, h.tls_port, [bare, dict(bare, port=h.port,
+                                               host="127.0.0.1")],
+                    cert="bob")
+    assert (a["verdict"], a["status"]) == ("allowed", 200), a
+    assert "CN=bob" in a["tls"]["client_dn"], a
+    # another port without a scheme: http there (a plain client)
+    assert (b["verdict"], b["status"], b["tls"]) == ("denied", 403, None), b
+    # readable output names the facts used
+    cert = os.path.join(h.pki, "alice.crt")
+    key = os.path.join(h.pki, "alice.key")
+    p = subprocess.run(["/usr/bin/python3", FX_CAN_I, "--url",
+                        "https://127.0.0.1:%d/.fx-whatif" % h.tls_port,
+                        "--cacert", os.path.join(h.pki, "ca.crt"), "--cert",
+                        cert, "--key", key, "GET",
+                        "https://localhost:%d/sslreq/" % h.tls_port],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert p.stdout.startswith("DENIED 403"), p.stdout
+    assert "SSLRequire" in p.stdout, p.stdout
+    assert "tls:    TLSv1.3, client O=Org,CN=alice, verify SUCCESS" in p.stdout
+    # a certificate cannot be presented over plain http
+    p = subprocess.run(["/usr/bin/python3", FX_CAN_I, "--url",
+                        "http://127.0.0.1:%d/.fx-whatif" % h.port, "--cert",
+                        cert, "--key", key, "GET", "http://127.0.0.1/"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "need an https --url" in p.stderr, p

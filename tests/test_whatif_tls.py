@@ -89,6 +89,11 @@ def h():
     h.write("htdocs/free/index.html", "free")
     h.body += "<Location /pha>\n    SSLVerifyClient require\n</Location>\n"
     h.write("htdocs/pha/index.html", "pha")
+    # only mod_dir's sub-request for the index file meets the directive
+    h.body += ('<Directory "%s/phaidx">\n    <Files index.html>\n'
+               "        SSLVerifyClient require\n    </Files>\n"
+               "</Directory>\n" % h.docroot)
+    h.write("htdocs/phaidx/index.html", "phaidx")
     h.start()
     yield h
     h.cleanup()
@@ -327,6 +332,14 @@ def test_per_dir_verify_client_does_not_renegotiate(h, tls12):
     assert then["tls"]["verify"] == "NONE", then
     assert then["tls"]["client_dn"] == "", then
     assert then["tls"]["protocol"] == ("TLSv1.2" if tls12 else "TLSv1.3")
+    # the index file's sub-request (mod_dir) is stopped the same way
+    refused, then = post_tls(h, h.pha_port, [dict(probe, path="/phaidx/"),
+                                             after], cert="bob", pha=True,
+                             tls12=tls12)
+    assert refused["verdict"] == "error", refused
+    assert "SSLVerifyClient require" in refused["error"], refused
+    assert "<Files index.html>" in refused["error"], refused
+    assert then["tls"]["verify"] == "NONE", then
     # the same path as a plain probe is exact (no TLS, nothing to ask)
     a = post_tls(h, h.pha_port, [plain_probe(h, "/pha/")], cert="bob",
                  pha=True, tls12=tls12)[0]

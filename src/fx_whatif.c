@@ -1053,6 +1053,23 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
                                 (int)dflt->defn_line_number) : "");
     }
     found = rr->server;
+    if (run->tls && !run->tls_unknown && found != r->server) {
+        /* Another virtual host than the caller's request: with SNI,
+         * mod_ssl itself checks that its SSL setup is the handshake's
+         * (421 otherwise); without, nothing says the handshake (its CA,
+         * its SSLVerifyClient) is the one a client of the probe makes. */
+        const char *sni = ap_ssl_var_lookup(w->p, r->server, r->connection,
+                                            r, "SSL_TLS_SNI");
+        if (!sni || !*sni) {
+            run->tls_unknown = apr_psprintf(w->p, "the simulator's TLS "
+                                            "handshake named no server "
+                                            "(SNI) and was made for "
+                                            "virtual host %s, not the "
+                                            "probe's %s",
+                                            r->server->server_hostname,
+                                            found->server_hostname);
+        }
+    }
     prg = fx_wi_prg_for(found);
     if (prg) {
         run->error = apr_psprintf(w->p, "not simulated: RewriteMap %s is a "
@@ -1295,7 +1312,8 @@ static const char *fx_wi_tls_json(fx_wi *w, fx_wi_run *run)
                           fx_wi_str(w->p, fx_wi_tls_var(w, run,
                                     fx_wi_tls_facts[k].var)), NULL);
     }
-    return apr_pstrcat(w->p, out, "}", NULL);
+    return apr_pstrcat(w->p, out, ",\"sni\":", fx_wi_str(w->p,
+                       fx_wi_tls_var(w, run, "SSL_TLS_SNI")), "}", NULL);
 }
 
 /* An <If>/<ElseIf> whose expression reads TLS facts among those core
@@ -1481,6 +1499,17 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
         if (refused) {
             run.error = refused;
         }
+    }
+    if (!run.error && run.c && run.tls
+        && run.status == HTTP_MISDIRECTED_REQUEST) {
+        /* mod_ssl's ReadReq: the handshake's virtual host and the
+         * probe's have different SSL setups; a client of the probe would
+         * have made its handshake with the probe's */
+        run.error = "mod_ssl answered 421: the virtual host of the "
+                    "simulator's TLS handshake has another SSL setup than "
+                    "the probe's, with which a client of the probe would "
+                    "make its handshake; reach the simulator by the probe's "
+                    "host name (SNI) on its port";
     }
     if (!run.error && run.c) {
         tls_err = fx_wi_tls_check(w, &pr, &run);

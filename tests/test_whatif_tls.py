@@ -22,6 +22,7 @@ here with openssl).
 import http.client
 import json
 import os
+import socket
 import ssl
 import subprocess
 
@@ -60,16 +61,20 @@ def h():
     h.conf('<Location "/.fx-whatif">\n    SetHandler forbidden-explain-whatif\n'
            "    Require local\n    ForbiddenExplainTrustedClients 127.0.0.1\n"
            "</Location>")
-    for port, verify in ((h.tls_port, "optional"), (h.pha_port, "none")):
-        h.conf("Listen 127.0.0.1:%d" % port)
+    for port, verify, name in ((h.tls_port, "optional", "localhost"),
+                               (h.pha_port, "none", "localhost"),
+                               (h.tls_port, "none", "other.example")):
+        if name == "localhost":
+            h.conf("Listen 127.0.0.1:%d" % port)
         h.conf("<VirtualHost 127.0.0.1:%d>\n"
+               "    ServerName %s\n"
                "    SSLEngine on\n"
                "    Protocols h2 http/1.1\n"
                "    SSLCertificateFile %s/server.crt\n"
                "    SSLCertificateKeyFile %s/server.key\n"
                "    SSLCACertificateFile %s/ca.crt\n"
                "    SSLVerifyClient %s\n"
-               "</VirtualHost>" % (port, pki, pki, pki, verify))
+               "</VirtualHost>" % (port, name, pki, pki, pki, verify))
     for name, rule in RULES.items():
         h.body += "<Location /%s>\n%s</Location>\n" % (name, rule)
         h.write("htdocs/%s/index.html" % name, name)
@@ -257,7 +262,8 @@ def test_given_tls_facts_are_checked(h):
     facts = conn["tls"]
     assert facts["verify"] == "SUCCESS" and "CN=bob" in facts["client_dn"]
     same, other, wrong_proto, irrelevant = post_tls(h, h.tls_port, [
-        tls_probe(h, "/sslreq/", tls=dict(facts)),
+        tls_probe(h, "/sslreq/", tls={k: facts[k] for k in
+                                      ("client_dn", "verify", "protocol")}),
         tls_probe(h, "/sslreq/", tls={"client_dn": "CN=mallory,O=Org"}),
         tls_probe(h, "/rexpr/", tls={"protocol": "TLSv1.2"}),
         tls_probe(h, "/free/", tls={"client_dn": "CN=mallory,O=Org"}),
@@ -306,6 +312,35 @@ def test_given_tls_facts_are_checked(h):
     a = post_plain(h, dict(plain_probe(h, "/free/"), port=h.tls_port,
                            host="localhost"))
     assert a["verdict"] == "error" and "SSLEngine on" in a["error"], a
+    # another name-based virtual host of the TLS port, whose SSL setup is
+    # not the handshake's: a real client of it would handshake with it.
+    # mod_ssl >= 2.4.64 answers such a request 421 itself; before, nothing
+    # did, and the simulator's handshake named no server (SNI)
+    other = tls_probe(h, "/rvc/", host="other.example")
+    [a, b] = post_tls(h, h.tls_port, [other, dict(other, path="/free/")],
+                      cert="bob")
+    assert a["verdict"] == "error", a
+    sock = ctx_for(h, "bob").wrap_socket(
+        socket.create_connection(("127.0.0.1", h.tls_port), timeout=10),
+        server_hostname=None)           # no SNI, as fx-can-i to an address
+    sock.sendall(b"GET /free/ HTTP/1.1\r\nHost: other.example\r\n"
+                 b"Connection: close\r\n\r\n")
+    data = b""
+    while True:
+        d = sock.recv(65536)
+        if not d:
+            break
+        data += d
+    sock.close()
+    real_status = harness.parse_response(data).status
+    assert (real_status == 421) == ("421" in a["error"]), (real_status, a)
+    if "421" in a["error"]:
+        assert "reach the simulator by the probe's host name" in a["error"]
+        assert b["verdict"] == "error" and "421" in b["error"], b
+    else:
+        assert "named no server (SNI)" in a["error"], a
+        assert "Require ssl-verify-client" in a["error"], a
+        assert b["verdict"] == "allowed", b
     # unknown tls keys are input errors
     a = post_plain(h, tls_probe(h, "/free/", tls={"cn": "bob"}))
     assert 'unknown key "cn" in "tls"' in a["error"], a

@@ -35,6 +35,7 @@ static const char *const fx_indexed[] = {
     "AuthMerging", "AuthzSendForbiddenOnFailure", "RewriteEngine",
     "RewriteOptions", "RewriteBase", "RewriteCond", "RewriteRule",
     "SSLRequireSSL", "SSLRequire", "SSLVerifyClient", "SSLOptions",
+    "SSLVerifyDepth", "SSLCipherSuite",
     "ProxyBlock", "AllowCONNECT", NULL
 };
 

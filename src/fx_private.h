@@ -363,5 +363,9 @@ extern volatile apr_uint32_t fx_sim_active;
 /* fx_trampoline.c -> fx_whatif.c: a sub-request of a simulated request
  * went through authorization (mod_dir's index, negotiation). */
 void fx_whatif_sub_authorized(request_rec *r);
+/* fx_trampoline.c -> fx_whatif.c: before a simulated request's
+ * access_checker phase; DECLINED, or the status that stops the probe
+ * (per-directory TLS parameters on a TLS probe: no renegotiation). */
+int fx_whatif_access_gate(request_rec *r);
 
 #endif

@@ -141,7 +141,7 @@ static const struct {
     { "translate_name",    ap_hook_get_translate_name,    0, 0, 0, 1, 0, 1 },
     { "map_to_storage",    ap_hook_get_map_to_storage,    0, 0, 0, 0, 0, 1 },
     { "header_parser",     ap_hook_get_header_parser,     0, 1, 0, 0, 0, 0 },
-    { "access_checker",    ap_hook_get_access_checker,    0, 1, 0, 0, 0, 0 },
+    { "access_checker",    ap_hook_get_access_checker,    0, 1, 0, 0, 0, 1 },
     { "access_checker_ex", ap_hook_get_access_checker_ex, 0, 0, 0, 0,
       FX_PRE_AUTHZ_BEGIN, 1 },
     { "check_user_id",     ap_hook_get_check_user_id,     0, 0, 0, 0, 0, 1 },
@@ -243,6 +243,10 @@ fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
     }
     if (fx_phases[ph].is_handler) {
         return DECLINED;
+    }
+    if (!strcmp(phase, "access_checker")
+        && (rv = fx_whatif_access_gate(r)) != DECLINED) {
+        return rv;
     }
     if (!strcmp(phase, "check_user_id") && st->sim_user) {
         r->user = (char *)st->sim_user;

@@ -31,7 +31,17 @@
  * error_log hook still sees them (the entry needs their AH numbers);
  * log_transaction never runs (no access-log line, no counters); no handler
  * runs (no CGI, no backend connection, no file contents); a virtual host
- * whose configuration has a RewriteMap prg: is refused ("error"). */
+ * whose configuration has a RewriteMap prg: is refused ("error").
+ *
+ * TLS (docs/whatif.md, "TLS"): facts are never invented.  An http probe's
+ * connection copy has no mod_ssl record and no h2 master, so mod_ssl sees
+ * a plain client; an https probe runs on the caller's TLS connection
+ * (mod_ssl's own facts of a real handshake, fx-can-i --cert).  Given "tls"
+ * facts are compared with the connection's; where they differ and a rule
+ * reading TLS is in effect the answer is an error, not a verdict.  A TLS
+ * probe under a per-directory SSLVerifyClient/SSLVerifyDepth/SSLCipherSuite
+ * is stopped before its access phase (fx_whatif_access_gate), so mod_ssl
+ * never renegotiates the caller's connection for it. */
 #include <string.h>
 #include <arpa/inet.h>
 #include "apr_strings.h"
@@ -46,6 +56,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_vhost.h"
+#include "http_ssl.h"
 #include "util_filter.h"
 #include "fx_private.h"
 #include "fx_reportonly.h"
@@ -72,6 +83,51 @@ typedef struct {
 
 static apr_array_header_t *fx_wi_prgs;  /* pconf, read-only in children */
 
+/* <If>/<ElseIf> sections whose expression reads TLS facts (fx_wi_prg
+ * records: name is the expression, s unused): fx_wi_tls_if finds those a
+ * request evaluated. */
+static apr_array_header_t *fx_wi_tls_ifs;
+
+/* SSLEngine lines (name: the argument), with their virtual host. */
+static apr_array_header_t *fx_wi_sslengines;
+
+static module *fx_wi_ssl_module;        /* mod_ssl, when loaded */
+
+/* The SSLEngine line in effect for virtual host s (its own, else the main
+ * server's, as mod_ssl merges it), or NULL. */
+static const fx_wi_prg *fx_wi_sslengine_of(const server_rec *s)
+{
+    const fx_wi_prg *own = NULL, *main = NULL;
+    int i;
+    for (i = 0; fx_wi_sslengines && i < fx_wi_sslengines->nelts; i++) {
+        const fx_wi_prg *g = &APR_ARRAY_IDX(fx_wi_sslengines, i, fx_wi_prg);
+        if (g->s == s) {
+            own = g;
+        }
+        else if (!g->s) {
+            main = g;
+        }
+    }
+    return own ? own : main;
+}
+
+/* Does a rule's text read TLS facts: %{HTTPS}, %{SSL_*}, %{SSL:*} (mod_rewrite),
+ * the environment mod_ssl sets, mod_ssl's PeerExtList()? */
+static int fx_wi_reads_tls(const char *text)
+{
+    static const char *const marks[] = {
+        "%{HTTPS}", "%{SSL", "%{ENV:HTTPS}", "%{ENV:SSL_", "PeerExtList(",
+        NULL
+    };
+    int i;
+    for (i = 0; text && marks[i]; i++) {
+        if (ap_strcasestr(text, marks[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 volatile apr_uint32_t fx_sim_active;
 
 static server_rec *fx_wi_vhost_of(server_rec *s, const ap_directive_t *d)
@@ -97,6 +153,22 @@ static void fx_wi_find_prgs(apr_pool_t *p, server_rec *s,
             fx_wi_find_prgs(p, s, d->first_child, fx_wi_vhost_of(s->next, d));
             continue;
         }
+        if ((!strcasecmp(d->directive, "<If")
+             || !strcasecmp(d->directive, "<ElseIf"))
+            && fx_wi_reads_tls(d->args)) {
+            fx_wi_prg *g = apr_array_push(fx_wi_tls_ifs);
+            g->name = apr_pstrcat(p, d->directive, " ", d->args, NULL);
+            g->file = d->filename;
+            g->line = d->line_num;
+            g->s = vh;
+        }
+        if (!strcasecmp(d->directive, "SSLEngine") && d->args) {
+            fx_wi_prg *g = apr_array_push(fx_wi_sslengines);
+            g->name = d->args;
+            g->file = d->filename;
+            g->line = d->line_num;
+            g->s = vh;
+        }
         if (!strcasecmp(d->directive, "RewriteMap") && d->args) {
             const char *a = d->args;
             char *name = ap_getword_conf(p, &a);
@@ -119,6 +191,9 @@ static int fx_wi_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
     fx_wi_prgs = apr_array_make(pconf, 1, sizeof(fx_wi_prg));
+    fx_wi_tls_ifs = apr_array_make(pconf, 1, sizeof(fx_wi_prg));
+    fx_wi_sslengines = apr_array_make(pconf, 1, sizeof(fx_wi_prg));
+    fx_wi_ssl_module = ap_find_linked_module("mod_ssl.c");
     fx_wi_find_prgs(pconf, s, ap_conftree, NULL);
     return OK;
 }
@@ -162,6 +237,18 @@ static ap_filter_t *fx_wi_sink(apr_pool_t *p, ap_filter_rec_t *frec,
 
 /* -------------------------------------------------------------------- */
 /* probes                                                                */
+
+/* The TLS facts a probe may give, and the mod_ssl variable each one is
+ * compared with (docs/whatif.md, "TLS"). */
+static const struct {
+    const char *key;
+    const char *var;
+} fx_wi_tls_facts[] = {
+    { "client_dn", "SSL_CLIENT_S_DN" },
+    { "verify", "SSL_CLIENT_VERIFY" },
+    { "protocol", "SSL_PROTOCOL" },
+    { NULL, NULL }
+};
 
 typedef struct {
     const char *method;
@@ -440,8 +527,28 @@ static const char *fx_wi_parse_probe(apr_pool_t *p, const fx_jv *o,
     }
     m = fx_jsonin_get(o, "tls");
     if (m && m->type != FX_JV_NULL) {
+        const fx_jv *t;
         if (m->type != FX_JV_OBJ) {
             return "\"tls\" must be an object";
+        }
+        for (t = m->first; t; t = t->next) {
+            const char *s;
+            int k;
+            for (k = 0; fx_wi_tls_facts[k].key
+                        && strcmp(fx_wi_tls_facts[k].key, t->key); k++)
+                ;
+            if (!fx_wi_tls_facts[k].key) {
+                return apr_psprintf(p, "unknown key %s in \"tls\" "
+                                    "(known: client_dn, verify, protocol)",
+                                    fx_json_std_quote(p, t->key, 64, NULL));
+            }
+            if ((err = fx_wi_text(p, t, apr_pstrcat(p, "tls.", t->key, NULL),
+                                  1024, &s))) {
+                return err;
+            }
+            if (!s) {
+                return apr_psprintf(p, "tls.%s must be a string", t->key);
+            }
         }
         pr->tls = m;
     }
@@ -457,7 +564,162 @@ typedef struct {
     int status;                     /* what httpd would answer */
     const char *emulated;           /* a handler check repeated here */
     const char *error;              /* refused to simulate */
+    int tls;                        /* ran on the caller's TLS connection */
+    const char *tls_unknown;        /* why the TLS facts are not a real
+                                     * client's of the probe (NULL: they are) */
 } fx_wi_run;
+
+/* Notes on a probe's connection copy (never the caller's): it is one
+ * ("tls" or "plain"), a probe refused in the access phase, a TLS fact read
+ * through httpd's public SSL API. */
+#define FX_WI_CONN_NOTE "forbidden-explain-whatif"
+#define FX_WI_REFUSED_NOTE "forbidden-explain-whatif-refused"
+#define FX_WI_TLS_READ_NOTE "forbidden-explain-whatif-tls-read"
+
+/* The connection config of the copy: a vector of its own (what a module
+ * sets on it stays on the copy), pointing at the caller's per-module
+ * records.  For a plain probe mod_ssl's record is left out: mod_ssl then
+ * sees a connection it never set up, as for a client over plain HTTP
+ * (SSLRequireSSL, Require ssl, %{HTTPS}, SSL_* variables), and the h2
+ * master connection, where mod_ssl looks when a connection has none
+ * (modssl_request_is_tls, ssl_get_effective_config), is cut too. */
+static void fx_wi_conn_config(apr_pool_t *p, conn_rec *c, int plain)
+{
+    ap_conf_vector_t *v = ap_create_conn_config(p);
+    module *m;
+
+    for (m = ap_top_module; m; m = m->next) {
+        ap_set_module_config(v, m, ap_get_module_config(c->conn_config, m));
+    }
+    if (plain) {
+        if (fx_wi_ssl_module) {
+            ap_set_module_config(v, fx_wi_ssl_module, NULL);
+        }
+        c->master = NULL;
+    }
+    c->conn_config = v;
+}
+
+/* Is a record in a per-directory section (or an .htaccess file), where
+ * mod_ssl's per-directory configuration holds it? */
+static int fx_wi_in_section(const fx_shadow_rec *rec)
+{
+    static const char *const kinds[] = {
+        "<Directory", "<DirectoryMatch", "<Location", "<LocationMatch",
+        "<Files", "<FilesMatch", "<If", "<ElseIf", "<Else", "<Proxy",
+        "<ProxyMatch", NULL
+    };
+    const ap_directive_t *d;
+    int i;
+
+    if (rec->in_htaccess) {
+        return 1;
+    }
+    for (d = rec->where ? rec->where->parent : NULL; d; d = d->parent) {
+        for (i = 0; kinds[i]; i++) {
+            if (d->directive && !strcasecmp(d->directive, kinds[i])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static const char *fx_wi_rec_text(apr_pool_t *p, const fx_shadow_rec *rec)
+{
+    const char *chain = fx_section_chain(p, rec->where);
+    return apr_psprintf(p, "%s%s%s (%s:%d%s%s)", rec->name,
+                        *rec->args ? " " : "", rec->args,
+                        rec->file ? rec->file : ".htaccess", rec->line,
+                        chain ? ", in " : rec->in_htaccess ? ", in the "
+                        ".htaccess of " : "",
+                        chain ? chain : rec->in_htaccess ? rec->dir_path : "");
+}
+
+/* The request a probe's notes and pool belong to: its first request. */
+static request_rec *fx_wi_top(request_rec *r)
+{
+    for (;;) {
+        if (r->main) {
+            r = r->main;
+        }
+        else if (r->prev) {
+            r = r->prev;
+        }
+        else {
+            return r;
+        }
+    }
+}
+
+/* fx_trampoline.c, before a simulated request's access_checker phase.
+ * mod_ssl's access hook renegotiates (TLS 1.2) or asks for post-handshake
+ * authentication (TLS 1.3) when a per-directory SSLVerifyClient,
+ * SSLVerifyDepth or SSLCipherSuite differs from the handshake's; on a
+ * probe on the caller's TLS connection that would happen on the caller's
+ * own connection.  Whether it differs is mod_ssl's private state, so any
+ * such directive in effect refuses the probe here, before mod_ssl's hook
+ * runs (the answer is an error saying so).  A plain probe is not refused:
+ * mod_ssl's hook does nothing of the kind without TLS, as for a real
+ * plain client. */
+int fx_whatif_access_gate(request_rec *r)
+{
+    const char *mode = apr_table_get(r->connection->notes, FX_WI_CONN_NOTE);
+    apr_array_header_t *recs;
+    int i;
+
+    if (!mode || strcmp(mode, "tls") != 0) {
+        return DECLINED;
+    }
+    recs = fx_records_find(r->pool, r, NULL);
+    for (i = 0; i < recs->nelts; i++) {
+        const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i, const fx_shadow_rec *);
+        if ((!strcasecmp(rec->name, "SSLVerifyClient")
+             || !strcasecmp(rec->name, "SSLVerifyDepth")
+             || !strcasecmp(rec->name, "SSLCipherSuite"))
+            && fx_wi_in_section(rec)) {
+            request_rec *top = fx_wi_top(r);
+            apr_table_setn(r->connection->notes, FX_WI_REFUSED_NOTE,
+                apr_psprintf(top->pool, "not simulated: %s sets TLS "
+                             "parameters per directory, so mod_ssl would "
+                             "renegotiate (TLS 1.2) or ask for post-handshake "
+                             "authentication (TLS 1.3) on the simulator's own "
+                             "connection; the probe was stopped before the "
+                             "access phase (%s), nothing was sent to the "
+                             "client", fx_wi_rec_text(top->pool, rec),
+                             r->uri ? r->uri : ""));
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return DECLINED;
+}
+
+/* Reads of TLS facts through httpd's public SSL API (ap_ssl_conn_is_ssl:
+ * %{HTTPS} of ap_expr and mod_rewrite; ap_ssl_var_lookup: %{SSL:...} of
+ * mod_rewrite, mod_headers) on a probe's connection are noted on it.
+ * Outside probes: one load and a branch. */
+static int fx_wi_seen_is_ssl(conn_rec *c)
+{
+    if (fx_sim_active && c && apr_table_get(c->notes, FX_WI_CONN_NOTE)) {
+        apr_table_setn(c->notes, FX_WI_TLS_READ_NOTE, "HTTPS");
+    }
+    return DECLINED;
+}
+
+static const char *fx_wi_seen_var(apr_pool_t *p, server_rec *s, conn_rec *c,
+                                  request_rec *r, const char *name)
+{
+    (void)p;
+    (void)s;
+    if (fx_sim_active && name) {
+        conn_rec *cc = c ? c : r ? r->connection : NULL;
+        if (cc && apr_table_get(cc->notes, FX_WI_CONN_NOTE)
+            && (!strncasecmp(name, "SSL_", 4) || !strcasecmp(name, "HTTPS"))) {
+            apr_table_set(cc->notes, FX_WI_TLS_READ_NOTE, name);
+        }
+    }
+    return NULL;
+}
 
 static server_rec *fx_wi_silent_server(fx_wi *w, server_rec *s)
 {
@@ -681,7 +943,13 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     conn_rec *c;
     apr_sockaddr_t *la, *ca = NULL;
     const char *ip = pr->client_ip ? pr->client_ip : r->useragent_ip;
-    const char *scheme = pr->scheme ? pr->scheme : "http";
+    /* the caller's connection (an h2 stream: its master's) is TLS */
+    int caller_tls = ap_ssl_conn_is_ssl(r->connection);
+    /* no scheme: the caller's, when the probe is for the caller's port */
+    const char *scheme = pr->scheme ? pr->scheme
+                       : caller_tls && (!pr->port || pr->port
+                                        == r->connection->local_addr->port)
+                       ? "https" : "http";
     int port = pr->port ? pr->port
              : pr->scheme ? (!strcmp(pr->scheme, "https") ? 443 : 80)
              : r->connection->local_addr->port;
@@ -723,6 +991,24 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
     c->base_server = ap_server_conf;
     c->output_filters = fx_wi_sink(w->p, fx_wi_sink_out_handle, NULL, c);
     c->input_filters = fx_wi_sink(w->p, fx_wi_sink_in_handle, NULL, c);
+    /* TLS: an http probe runs on a plain connection; an https one on the
+     * caller's TLS connection, whose facts are mod_ssl's own (a real
+     * handshake with the caller), never invented */
+    run->tls = !strcmp(scheme, "https") && caller_tls;
+    fx_wi_conn_config(w->p, c, !run->tls);
+    apr_table_setn(c->notes, FX_WI_CONN_NOTE, run->tls ? "tls" : "plain");
+    if (!strcmp(scheme, "https") && !caller_tls) {
+        run->tls_unknown = "the simulator was reached over plain http, so "
+                           "the probe has no TLS connection";
+    }
+    else if (run->tls && port != r->connection->local_addr->port) {
+        run->tls_unknown = apr_psprintf(w->p, "the simulator was reached on "
+                                        "port %d, not the probe's port %d: "
+                                        "its TLS handshake was made with "
+                                        "that port's virtual host",
+                                        (int)r->connection->local_addr->port,
+                                        port);
+    }
     ap_update_vhost_given_ip(c);
     run->c = c;
 
@@ -767,6 +1053,23 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
                                 (int)dflt->defn_line_number) : "");
     }
     found = rr->server;
+    if (run->tls && !run->tls_unknown && found != r->server) {
+        /* Another virtual host than the caller's request: with SNI,
+         * mod_ssl itself checks that its SSL setup is the handshake's
+         * (421 otherwise); without, nothing says the handshake (its CA,
+         * its SSLVerifyClient) is the one a client of the probe makes. */
+        const char *sni = ap_ssl_var_lookup(w->p, r->server, r->connection,
+                                            r, "SSL_TLS_SNI");
+        if (!sni || !*sni) {
+            run->tls_unknown = apr_psprintf(w->p, "the simulator's TLS "
+                                            "handshake named no server "
+                                            "(SNI) and was made for "
+                                            "virtual host %s, not the "
+                                            "probe's %s",
+                                            r->server->server_hostname,
+                                            found->server_hostname);
+        }
+    }
     prg = fx_wi_prg_for(found);
     if (prg) {
         run->error = apr_psprintf(w->p, "not simulated: RewriteMap %s is a "
@@ -775,6 +1078,21 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
                                   prg->file, prg->line);
         run->status = 0;
         return NULL;
+    }
+    if (!run->tls && strcmp(scheme, "https") && fx_wi_ssl_module) {
+        /* a plain client of a TLS port gets mod_ssl's 400 before any of
+         * the configuration is read */
+        const fx_wi_prg *eng = fx_wi_sslengine_of(found);
+        if (eng && !strcasecmp(eng->name, "on")) {
+            run->error = apr_psprintf(w->p, "not simulated: a plain http "
+                                      "request to port %d, whose virtual "
+                                      "host has SSLEngine on (%s:%d): mod_ssl "
+                                      "answers it 400 (plain HTTP to an "
+                                      "SSL-enabled port); give \"scheme\": "
+                                      "\"https\"", port, eng->file,
+                                      eng->line);
+            return NULL;
+        }
     }
     /* httpd's lines for this request go to /dev/null (error_log hooks
      * still see them) */
@@ -967,6 +1285,180 @@ static const char *fx_wi_notes_json(fx_wi *w)
     return apr_pstrcat(w->p, out, "]", NULL);
 }
 
+/* The value of mod_ssl's variable var on the probe's connection ("" on a
+ * plain one). */
+static const char *fx_wi_tls_var(fx_wi *w, fx_wi_run *run, const char *var)
+{
+    const char *v;
+    if (!run->tls) {
+        return "";
+    }
+    v = ap_ssl_var_lookup(w->p, run->first->server, run->c, run->first, var);
+    return v ? v : "";
+}
+
+/* "tls" of the answer: the facts of the connection the probe ran on (null:
+ * a plain connection). */
+static const char *fx_wi_tls_json(fx_wi *w, fx_wi_run *run)
+{
+    const char *out = "{";
+    int k;
+    if (!run->tls) {
+        return "null";
+    }
+    for (k = 0; fx_wi_tls_facts[k].key; k++) {
+        out = apr_pstrcat(w->p, out, k ? "," : "", "\"",
+                          fx_wi_tls_facts[k].key, "\":",
+                          fx_wi_str(w->p, fx_wi_tls_var(w, run,
+                                    fx_wi_tls_facts[k].var)), NULL);
+    }
+    return apr_pstrcat(w->p, out, ",\"sni\":", fx_wi_str(w->p,
+                       fx_wi_tls_var(w, run, "SSL_TLS_SNI")), "}", NULL);
+}
+
+/* An <If>/<ElseIf> whose expression reads TLS facts among those core
+ * evaluated for r (the sec_if of its merged sections: each condition keeps
+ * the file and line of its section), as text, or NULL. */
+static const char *fx_wi_tls_if(fx_wi *w, request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    int i, k;
+
+    for (i = 0; d && d->sec_if && i < d->sec_if->nelts; i++) {
+        ap_conf_vector_t *v = APR_ARRAY_IDX(d->sec_if, i, ap_conf_vector_t *);
+        core_dir_config *ic = ap_get_core_module_config(v);
+        if (!ic || !ic->condition || !ic->condition->filename) {
+            continue;
+        }
+        for (k = 0; fx_wi_tls_ifs && k < fx_wi_tls_ifs->nelts; k++) {
+            const fx_wi_prg *g = &APR_ARRAY_IDX(fx_wi_tls_ifs, k, fx_wi_prg);
+            if (g->line == (int)ic->condition->line_number && g->file
+                && !strcmp(g->file, ic->condition->filename)) {
+                return apr_psprintf(w->p, "%s> (%s:%d)", g->name, g->file,
+                                    g->line);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The first rule that reads TLS facts in effect for the probe's requests,
+ * as text, or NULL: records of the sections that applied (.htaccess
+ * included), an <If> evaluated for them whose expression reads them, a
+ * read through httpd's SSL API seen on the connection. */
+static const char *fx_wi_tls_rule(fx_wi *w, fx_wi_run *run, const char *seen)
+{
+    request_rec *rr;
+    int i;
+
+    for (rr = run->first; rr; rr = rr->next) {
+        apr_array_header_t *recs = fx_records_find(w->p, rr, NULL);
+        for (i = 0; i < recs->nelts; i++) {
+            const fx_shadow_rec *rec = APR_ARRAY_IDX(recs, i,
+                                                     const fx_shadow_rec *);
+            const char *a = rec->args ? rec->args : "";
+            int reads;
+            if (!strcasecmp(rec->name, "SSLRequireSSL")
+                || !strcasecmp(rec->name, "SSLRequire")) {
+                reads = 1;
+            }
+            else if (!strcasecmp(rec->name, "SSLVerifyClient")
+                     || !strcasecmp(rec->name, "SSLOptions")) {
+                reads = fx_wi_in_section(rec);
+            }
+            else if (!strcasecmp(rec->name, "Require")) {
+                const char *t = a;
+                char *word;
+                while (!strncasecmp(t, "not ", 4)) {
+                    t += 4;
+                }
+                word = ap_getword_conf(w->p, &t);
+                reads = !strcasecmp(word, "ssl")
+                        || !strcasecmp(word, "ssl-verify-client")
+                        || (!strcasecmp(word, "expr") && fx_wi_reads_tls(t));
+            }
+            else if (!strcasecmp(rec->name, "RewriteCond")) {
+                reads = fx_wi_reads_tls(a);
+            }
+            else {
+                reads = 0;
+            }
+            if (reads) {
+                return fx_wi_rec_text(w->p, rec);
+            }
+        }
+        if (rr == run->last) {
+            break;
+        }
+    }
+    for (rr = run->first; rr; rr = rr->next) {
+        const char *in_if = fx_wi_tls_if(w, rr);
+        if (in_if) {
+            return in_if;
+        }
+        if (rr == run->last) {
+            break;
+        }
+    }
+    if (seen) {
+        return apr_psprintf(w->p, "a rule reading %%{%s} (read through "
+                            "httpd's SSL API while the probe ran)", seen);
+    }
+    return NULL;
+}
+
+/* Are the TLS facts the probe ran with those of a real client of the
+ * probe?  NULL when they are (notes say whose they are); otherwise, when a
+ * rule in effect reads them, the error that replaces the verdict; when
+ * none does, NULL and a note that they did not matter. */
+static const char *fx_wi_tls_check(fx_wi *w, const fx_wi_probe *pr,
+                                   fx_wi_run *run)
+{
+    const char *diff = run->tls_unknown, *rule;
+    const char *seen = apr_table_get(run->c->notes, FX_WI_TLS_READ_NOTE);
+    const fx_jv *t;
+
+    for (t = pr->tls ? pr->tls->first : NULL; t && !diff; t = t->next) {
+        const char *given = t->str, *have;
+        int k;
+        if (!run->tls) {
+            diff = "a plain http probe has no TLS facts, and \"tls\" gives "
+                   "some";
+            break;
+        }
+        for (k = 0; strcmp(fx_wi_tls_facts[k].key, t->key); k++)
+            ;
+        have = fx_wi_tls_var(w, run, fx_wi_tls_facts[k].var);
+        if (strcmp(given, have) != 0) {
+            diff = apr_psprintf(w->p, "the tls facts given differ from the "
+                                "connection's (tls.%s is \"%s\", the "
+                                "connection's %s is \"%s\")", t->key, given,
+                                fx_wi_tls_facts[k].var, have);
+        }
+    }
+    if (!diff) {
+        if (run->tls) {
+            fx_wi_note(w, pr->tls ? "tls facts: those of the presented "
+                       "connection (the facts given are equal to them)"
+                       : "tls facts: those of the presented connection "
+                       "(mod_ssl's own, see \"tls\")");
+        }
+        return NULL;
+    }
+    rule = fx_wi_tls_rule(w, run, seen);
+    if (!rule) {
+        fx_wi_note(w, apr_pstrcat(w->p, diff, "; the tls facts did not "
+                                  "matter: no rule reading TLS is in effect "
+                                  "for this request", NULL));
+        return NULL;
+    }
+    return apr_pstrcat(w->p, diff, "; ", rule, " reads them, so the answer "
+                       "would not be httpd's: present the certificate with "
+                       "fx-can-i --cert FILE --key FILE over https on the "
+                       "probe's port (the TLS facts are then mod_ssl's own)",
+                       NULL);
+}
+
 static const char *fx_wi_error_json(apr_pool_t *p, const char *err)
 {
     return apr_pstrcat(p, "{\"error\":", fx_wi_str(p, err), "}", NULL);
@@ -979,7 +1471,7 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
     static const fx_entry_style std = { FX_ENC_JSON, NULL, NULL, NULL };
     fx_wi_probe pr;
     fx_wi_run run;
-    const char *err, *out, *verdict;
+    const char *err, *out, *verdict, *tls_err = NULL;
     request_rec *last;
 
     *bad = 0;
@@ -1002,15 +1494,28 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
         fx_wi_note(w, "groups are informational: group rules are answered "
                    "by the configured group source for the user");
     }
-    if (pr.tls) {
-        fx_wi_note(w, "tls facts are not simulated: SSLRequireSSL, "
-                   "SSLRequire and Require ssl* saw the simulator's own "
-                   "connection");
+    if (!run.error && run.c) {
+        const char *refused = apr_table_get(run.c->notes, FX_WI_REFUSED_NOTE);
+        if (refused) {
+            run.error = refused;
+        }
     }
-    else if (pr.scheme && !strcmp(pr.scheme, "https")) {
-        fx_wi_note(w, "the TLS facts of the connection (SSLRequireSSL, "
-                   "SSLRequire, Require ssl*) are those of the simulator's "
-                   "own connection");
+    if (!run.error && run.c && run.tls
+        && run.status == HTTP_MISDIRECTED_REQUEST) {
+        /* mod_ssl's ReadReq: the handshake's virtual host and the
+         * probe's have different SSL setups; a client of the probe would
+         * have made its handshake with the probe's */
+        run.error = "mod_ssl answered 421: the virtual host of the "
+                    "simulator's TLS handshake has another SSL setup than "
+                    "the probe's, with which a client of the probe would "
+                    "make its handshake; reach the simulator by the probe's "
+                    "host name (SNI) on its port";
+    }
+    if (!run.error && run.c) {
+        tls_err = fx_wi_tls_check(w, &pr, &run);
+    }
+    if (tls_err) {
+        run.error = tls_err;
     }
     if (run.error) {
         out = apr_pstrcat(w->p, "{\"verdict\":\"error\",\"error\":",
@@ -1083,6 +1588,7 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
                       ",\"user\":", pr.user ? fx_wi_str(w->p, pr.user)
                                             : "null",
                       ",\"client_ip\":", fx_wi_str(w->p, last->useragent_ip),
+                      ",\"tls\":", fx_wi_tls_json(w, &run),
                       ",\"notes\":", fx_wi_notes_json(w), "}", NULL);
     apr_pool_destroy(run.first->pool);
     return out;
@@ -1273,4 +1779,7 @@ void fx_whatif_register_hooks(apr_pool_t *p)
         "FORBIDDEN_EXPLAIN_WHATIF_SINK", fx_wi_sink_in, NULL,
         AP_FTYPE_NETWORK);
     ap_hook_post_config(fx_wi_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_ssl_conn_is_ssl(fx_wi_seen_is_ssl, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST);
+    ap_hook_ssl_var_lookup(fx_wi_seen_var, NULL, NULL, APR_HOOK_REALLY_FIRST);
 }

@@ -455,6 +455,8 @@ typedef struct {
     conn_rec *c;                    /* the copy the probe runs on */
     request_rec *first, *last;
     int status;                     /* what httpd would answer */
+    int denied;                     /* a pass's error that httpd answers
+                                     * with an earlier pass's status */
     const char *emulated;           /* a handler check repeated here */
     const char *error;              /* refused to simulate */
 } fx_wi_run;
@@ -644,7 +646,15 @@ static request_rec *fx_wi_follow(request_rec *prev, const char *uri,
     r->per_dir_config = r->server->lookup_defaults;
     r->prev = prev;
     prev->next = r;
-    r->status = HTTP_OK;
+    /* the status is inherited (a RewriteRule [R] overridden by a later
+     * rule leaves its 302 in prev->status), the Location with it */
+    r->status = prev->status;
+    if (ap_is_HTTP_REDIRECT(r->status)) {
+        const char *loc = apr_table_get(prev->headers_out, "Location");
+        if (loc) {
+            apr_table_setn(r->headers_out, "Location", loc);
+        }
+    }
     r->proto_output_filters = prev->proto_output_filters;
     r->output_filters = prev->proto_output_filters;
     r->proto_input_filters = prev->proto_input_filters;
@@ -658,6 +668,68 @@ static request_rec *fx_wi_follow(request_rec *prev, const char *uri,
                    apr_itoa(r->pool, prev->status));
     ap_parse_uri(r, uri);
     return r;
+}
+
+/* The status httpd sends for the outcome rv (OK: the handler serves) of
+ * the last request, read from the state the request phases left, as
+ * ap_die_r and the response's status line use it:
+ *  - served: the response goes out with r->status, whatever a module left
+ *    there (mod_rewrite's [R] sets it before a later rule of the same pass
+ *    turns the URL back into a local path: a 302 without Location and the
+ *    file as its body);
+ *  - an error of the first request: that error;
+ *  - an error of an internal redirect's request whose r->status is not
+ *    200: ap_die takes it for a recursive error and answers with the
+ *    status of the earliest request of the chain whose status is not 200
+ *    (run->denied keeps the pass's own error). */
+static void fx_wi_sent_status(fx_wi *w, fx_wi_run *run, int rv)
+{
+    request_rec *last = run->last, *first_err = last;
+    int left = last->status;
+
+    if (rv == OK) {
+        run->status = left >= 100 ? left : HTTP_OK;
+        if (run->status != HTTP_OK) {
+            int loc = apr_table_get(last->headers_out, "Location")
+                      || apr_table_get(last->err_headers_out, "Location");
+            fx_wi_note(w, apr_psprintf(w->p, "the request phases left "
+                "status %d in the request (%s) and the handler serves the "
+                "response with it%s", run->status, last == run->first
+                ? "set by a module, e.g. a RewriteRule [R] that a later "
+                  "rule of the same pass turned back into a local path"
+                : "carried over by the internal redirect from an earlier "
+                  "pass, e.g. by a RewriteRule [R] a later rule overrode",
+                ap_is_HTTP_REDIRECT(run->status) && !loc
+                ? ": a redirect status without a Location header, the "
+                  "resource as its body" : ""));
+        }
+        return;
+    }
+    run->status = rv;
+    if (last == run->first || left == HTTP_OK) {
+        return;
+    }
+    while (first_err->prev && first_err->prev->status != HTTP_OK) {
+        first_err = first_err->prev;
+    }
+    if (first_err != last) {
+        run->status = first_err->status;
+        run->denied = rv;
+        fx_wi_note(w, apr_psprintf(w->p, "the request after the internal "
+            "redirect to %s answered %d, but it carried status %d from an "
+            "earlier pass (e.g. a RewriteRule [R] a later rule overrode): "
+            "httpd takes that for a recursive error and answers %d with its "
+            "canned error page%s", last->uri, rv, left, run->status,
+            ap_is_HTTP_REDIRECT(run->status)
+            && !apr_table_get(first_err->headers_out, "Location")
+            && !apr_table_get(first_err->err_headers_out, "Location")
+            ? ", without a Location header" : ""));
+    }
+    else if (left != rv) {
+        fx_wi_note(w, apr_psprintf(w->p, "the request after the internal "
+            "redirect had status %d when it answered %d: httpd takes that "
+            "for a recursive error (no ErrorDocument is tried)", left, rv));
+    }
 }
 
 static const fx_wi_prg *fx_wi_prg_for(const server_rec *s)
@@ -821,7 +893,7 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
         run->status = rv;
         return NULL;
     }
-    run->status = rv == OK || rv == DECLINED ? HTTP_OK : rv;
+    fx_wi_sent_status(w, run, rv == DECLINED ? OK : rv);
     return NULL;
 }
 
@@ -981,6 +1053,7 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
     fx_wi_run run;
     const char *err, *out, *verdict;
     request_rec *last;
+    int decided;
 
     *bad = 0;
     memset(&run, 0, sizeof(run));
@@ -1020,21 +1093,26 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
         return out;
     }
     last = run.last;
-    verdict = run.status < 400 ? "allowed" : run.status < 500 ? "denied"
-                                                               : "error";
+    /* what the request phases decided (a denial httpd answers with an
+     * earlier pass's status is still a denial: nothing is served) */
+    decided = run.denied ? run.denied : run.status;
+    verdict = decided < 400 ? "allowed" : decided < 500 ? "denied" : "error";
     out = apr_psprintf(w->p, "{\"verdict\":\"%s\",\"status\":%d", verdict,
                        run.status);
-    if (run.status == HTTP_FORBIDDEN) {
+    if (run.denied) {
+        out = apr_psprintf(w->p, "%s,\"denied_status\":%d", out, run.denied);
+    }
+    if (decided == HTTP_FORBIDDEN) {
         fx_entry *e = fx_report_entry(run.first);
         fx_wire_redact_log_entry(run.first, e);
         out = apr_pstrcat(w->p, out, ",\"entry\":",
                           fx_entry_render_as(e, w->p, FX_WI_ENTRY_BUDGET, &std),
                           NULL);
     }
-    else if (run.status < 400) {
+    else if (decided < 400) {
         out = apr_pstrcat(w->p, out, fx_wi_granted(w, last, pr.path), NULL);
     }
-    if (run.status < 400 || run.status == HTTP_FORBIDDEN) {
+    if (decided < 400 || decided == HTTP_FORBIDDEN) {
         /* what report-only candidate rules in effect would say */
         fx_entry *ro = fx_entry_make(w->p);
         if (fx_reportonly_evaluate(last, ro) >= 0) {
@@ -1051,7 +1129,7 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
         out = apr_pstrcat(w->p, out, ",\"location\":", loc
                           ? fx_wi_str(w->p, loc) : "null", NULL);
     }
-    if (run.status == HTTP_UNAUTHORIZED && !pr.user) {
+    if (decided == HTTP_UNAUTHORIZED && !pr.user) {
         fx_wi_note(w, "authentication is required here: give \"user\" to "
                    "simulate an authenticated request");
     }

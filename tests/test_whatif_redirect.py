@@ -1,0 +1,159 @@
+"""test_whatif_redirect.py — the what-if simulator answers the status httpd
+sends when a RewriteRule [R] is overridden by a later rule (issue 15; the
+rewrite differential found it with FX_DIFF_SEED=8080 FX_WHATIF_DIFF=80,
+case /t23/a/b/y.txt).
+
+mod_rewrite's [R] sets r->status to 302 as soon as its rule matches and
+makes r->filename an absolute URL; without [L] the next rule still runs on
+that URL, and when it turns it back into a local path the redirect branch
+of the per-directory fixup is never reached: no Location is set, and (the
+path being the one the pass started with) "initial URL equal rewritten URL
+[IGNORING REWRITE]" returns OK with r->status still 302.  The default
+handler then serves the file with that status.  An internal redirect
+carries the status over (internal_internal_redirect copies r->status), and
+a later pass that fails while carrying it is taken by ap_die for a
+recursive error: httpd answers with the earlier pass's 302 and its canned
+page.  Each case here is a real request and the simulator's answer for
+it, on one server.
+"""
+import json
+
+import pytest
+
+import harness
+from harness import decode
+
+WHATIF_CONF = """
+<Location "/.fx-whatif">
+    SetHandler forbidden-explain-whatif
+    Require local
+    ForbiddenExplainTrustedClients 127.0.0.1
+</Location>
+"""
+
+HTACCESS = {
+    # the minimised case: [R], then a rule that maps the URL back to the
+    # file the pass started with
+    "same": "RewriteEngine On\n"
+            "RewriteRule ^x\\.txt$ y.txt [R]\n"
+            "RewriteRule . x.txt\n",
+    # [R], then a rule to another file: the internal redirect carries 302
+    "other": "RewriteEngine On\n"
+             "RewriteRule ^x\\.txt$ z.txt [R]\n"
+             "RewriteRule z\\.txt$ y.txt [L]\n",
+    # as "other", the second pass denied by Require: httpd answers 302
+    "denied": "RewriteEngine On\n"
+              "RewriteRule ^x\\.txt$ z.txt [R]\n"
+              "RewriteRule z\\.txt$ y.txt [L]\n"
+              "<Files y.txt>\n    Require all denied\n</Files>\n",
+    # as "other", the second pass answered by [F]: mod_rewrite resets
+    # r->status before returning 403, so httpd answers 403
+    "forbid": "RewriteEngine On\n"
+              "RewriteRule ^x\\.txt$ z.txt [R]\n"
+              "RewriteRule z\\.txt$ y.txt [L]\n"
+              "RewriteRule ^y\\.txt$ - [F]\n",
+}
+
+
+@pytest.fixture(scope="module")
+def site():
+    h = harness.Httpd("wi-redir")
+    for d, text in HTACCESS.items():
+        h.write("htdocs/%s/x.txt" % d, "%s x\n" % d)
+        h.write("htdocs/%s/y.txt" % d, "%s y\n" % d)
+        h.write("htdocs/%s/.htaccess" % d, text)
+    h.conf('<Directory "{docroot}">\n    AllowOverride FileInfo AuthConfig\n'
+           '</Directory>\n')
+    # a server-context [R] whose URL no later rule matches: a real redirect
+    h.conf("RewriteEngine On\n"
+           "RewriteRule ^/plain/x\\.txt$ /plain/y.txt [R]\n"
+           "RewriteRule ^/plain/(.*) /same/$1\n")
+    h.conf(WHATIF_CONF)
+    h.start()
+    yield h
+    h.cleanup()
+
+
+def probe(h, path):
+    r = h.request("/.fx-whatif", method="POST",
+                  body=json.dumps({"path": path, "host": "127.0.0.1",
+                                   "port": h.port,
+                                   "client_ip": "127.0.0.1"}).encode(),
+                  headers={"Content-Type": "application/json"})
+    assert r.status == 200, (r.status, r.body)
+    obj, rest = harness.strict_json(r.body.decode())
+    assert rest.strip() == ""
+    return obj
+
+
+def notes(ans):
+    return " | ".join(ans.get("notes", []))
+
+
+def test_redirect_overridden_in_the_same_pass(site):
+    h = site
+    r = h.request("/same/x.txt")
+    # httpd: 302, no Location, the file as the body
+    assert r.status == 302 and r.header("Location") is None, r.raw[:300]
+    assert r.body == b"same x\n"
+    a = probe(h, "/same/x.txt")
+    assert a["status"] == 302 and a["verdict"] == "allowed", a
+    assert a["location"] is None, a
+    assert "denied_status" not in a and "internal_redirect" not in a, a
+    assert a["filename"].endswith("/same/x.txt"), a
+    assert a["granted_by"]["directive"] == "Require all granted", a
+    assert "left status 302" in notes(a), a
+    assert "without a Location header" in notes(a), a
+
+
+def test_redirect_status_carried_by_the_internal_redirect(site):
+    h = site
+    r = h.request("/other/x.txt")
+    assert r.status == 302 and r.header("Location") is None, r.raw[:300]
+    assert r.body == b"other y\n"
+    a = probe(h, "/other/x.txt")
+    assert a["status"] == 302 and a["verdict"] == "allowed", a
+    assert a["location"] is None, a
+    assert a["internal_redirect"] == "/other/y.txt", a
+    assert "carried over by the internal redirect" in notes(a), a
+
+
+def test_denied_pass_answered_with_the_carried_302(site):
+    h = site
+    before = len(h.entries_for("/denied/x.txt"))
+    r = h.request("/denied/x.txt")
+    assert r.status == 302 and r.header("Location") is None, r.raw[:300]
+    assert b"302 Found" in r.body and b"denied y" not in r.body
+    real = h.entries_for("/denied/x.txt")[before:]
+    a = probe(h, "/denied/x.txt")
+    # what the client gets, and that nothing is served
+    assert a["status"] == 302 and a["denied_status"] == 403, a
+    assert a["verdict"] == "denied" and a["location"] is None, a
+    assert "recursive error" in notes(a), a
+    # the entry is the one the real request logged
+    assert len(real) == 1, real
+    for k in ("reason", "module", "directive", "file", "line"):
+        want = real[0].get(k)
+        assert a["entry"].get(k) == (decode(want) if isinstance(want, str)
+                                     else want), (k, real[0], a["entry"])
+    assert a["entry"]["directive"] == "Require all denied"
+
+
+def test_rewrite_forbidden_in_the_second_pass_is_a_403(site):
+    h = site
+    r = h.request("/forbid/x.txt")
+    assert r.status == 403, r.raw[:300]
+    a = probe(h, "/forbid/x.txt")
+    assert a["status"] == 403 and a["verdict"] == "denied", a
+    assert "denied_status" not in a, a
+    assert a["entry"]["directive"] == "RewriteRule ^y\\.txt$ - [F]", a
+
+
+def test_a_redirect_no_later_rule_overrides_keeps_its_location(site):
+    h = site
+    r = h.request("/plain/x.txt")
+    loc = "http://127.0.0.1:%d/plain/y.txt" % h.port
+    assert r.status == 302 and r.header("Location") == loc, r.raw[:300]
+    a = probe(h, "/plain/x.txt")
+    assert a["status"] == 302 and a["location"] == loc, a
+    assert "left status" not in notes(a), a

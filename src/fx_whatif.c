@@ -662,11 +662,19 @@ static request_rec *fx_wi_follow(request_rec *prev, const char *uri,
     r->useragent_addr = prev->useragent_addr;
     r->useragent_ip = prev->useragent_ip;
     r->used_path_info = AP_REQ_DEFAULT_PATH_INFO;
+    r->allowed = prev->allowed;
+    r->no_cache = prev->no_cache;
+    r->expecting_100 = prev->expecting_100;
+    r->no_local_copy = prev->no_local_copy;
+    r->read_length = prev->read_length;
+    r->vlist_validator = prev->vlist_validator;
     fx_wi_mark(r, pr, prev);
     ap_run_create_request(r);
     apr_table_setn(r->subprocess_env, "REDIRECT_STATUS",
                    apr_itoa(r->pool, prev->status));
     ap_parse_uri(r, uri);
+    r->parsed_uri.port_str = prev->parsed_uri.port_str;
+    r->parsed_uri.port = prev->parsed_uri.port;
     return r;
 }
 
@@ -880,7 +888,15 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
         run->last = fx_wi_follow(last, apr_pstrcat(last->pool,
                                  last->filename + 9, last->args ? "?" : NULL,
                                  last->args, NULL), pr);
-        rv = ap_process_request_internal(run->last);
+        /* internal_internal_redirect runs post_read_request again
+         * (SetEnvIf's server-level variables are set anew); the address
+         * stays the one the first pass left, the probe's */
+        rv = ap_post_read_request(run->last);
+        run->last->useragent_addr = last->useragent_addr;
+        run->last->useragent_ip = last->useragent_ip;
+        if (rv == OK) {
+            rv = ap_process_request_internal(run->last);
+        }
     }
     if (rv == OK) {
         rv = fx_wi_handler(w, run, run->last);

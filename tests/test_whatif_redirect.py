@@ -64,6 +64,16 @@ def site():
         h.write("htdocs/%s/.htaccess" % d, text)
     h.conf('<Directory "{docroot}">\n    AllowOverride FileInfo AuthConfig\n'
            '</Directory>\n')
+    # internal_internal_redirect runs post_read_request again: SetEnvIf
+    # sets flag anew for the second pass (FX_DIFF_SEED=99 found this)
+    h.write("htdocs/env/x.txt", "env x\n")
+    h.write("htdocs/env/y.txt", "env y\n")
+    h.conf("SetEnvIf User-Agent zgrab flag=1\n"
+           "RewriteEngine On\n"
+           "RewriteCond %{{ENV:flag}} !=1\n"
+           "RewriteRule ^/env/y\\.txt$ - [F]\n"
+           '<Directory "{docroot}/env">\n    RewriteEngine On\n'
+           "    RewriteRule ^x\\.txt$ y.txt\n</Directory>\n")
     # a server-context [R] whose URL no later rule matches: a real redirect
     h.conf("RewriteEngine On\n"
            "RewriteRule ^/plain/x\\.txt$ /plain/y.txt [R]\n"
@@ -74,10 +84,10 @@ def site():
     h.cleanup()
 
 
-def probe(h, path):
+def probe(h, path, headers=None):
     r = h.request("/.fx-whatif", method="POST",
                   body=json.dumps({"path": path, "host": "127.0.0.1",
-                                   "port": h.port,
+                                   "port": h.port, "headers": headers or {},
                                    "client_ip": "127.0.0.1"}).encode(),
                   headers={"Content-Type": "application/json"})
     assert r.status == 200, (r.status, r.body)
@@ -157,3 +167,15 @@ def test_a_redirect_no_later_rule_overrides_keeps_its_location(site):
     a = probe(h, "/plain/x.txt")
     assert a["status"] == 302 and a["location"] == loc, a
     assert "left status" not in notes(a), a
+
+
+def test_second_pass_sees_setenvif_again(site):
+    h = site
+    for agent, status in (("zgrab/0.1", 200), ("Mozilla/5.0", 403)):
+        r = h.request("/env/x.txt", headers={"User-Agent": agent})
+        assert r.status == status, (agent, r.raw[:300])
+        assert status != 200 or r.body == b"env y\n"
+        a = probe(h, "/env/x.txt", {"User-Agent": agent})
+        assert a["status"] == status, (agent, a)
+        assert a["internal_redirect"] == "/env/y.txt", a
+    assert a["entry"]["directive"] == "RewriteRule ^/env/y\\.txt$ - [F]", a

@@ -15,8 +15,17 @@ a later pass that fails while carrying it is taken by ap_die for a
 recursive error: httpd answers with the earlier pass's 302 and its canned
 page.  Each case here is a real request and the simulator's answer for
 it, on one server.
+
+  FX_WHATIF_DIFF_ROUNDS=N  also run N whole rounds (540 cases each, ~5 s a
+                           round) of the rewrite differential's generator
+                           with seed FX_DIFF_SEED: every case, not the
+                           403-rich sample of test_whatif.py, real request
+                           vs simulator (status, verdict, entry, Location);
+                           all mismatches are listed.  Off by default.
 """
 import json
+import os
+import random
 
 import pytest
 
@@ -179,3 +188,53 @@ def test_second_pass_sees_setenvif_again(site):
         assert a["status"] == status, (agent, a)
         assert a["internal_redirect"] == "/env/y.txt", a
     assert a["entry"]["directive"] == "RewriteRule ^/env/y\\.txt$ - [F]", a
+
+
+@pytest.mark.skipif(not os.environ.get("FX_WHATIF_DIFF_ROUNDS"),
+                    reason="FX_WHATIF_DIFF_ROUNDS not set")
+def test_rewrite_differential_full_rounds():
+    import test_rewrite_diff as rd
+    import test_whatif as tw
+    rounds = int(os.environ["FX_WHATIF_DIFF_ROUNDS"])
+    rnd = random.Random(rd.SEED)
+    gen = rd.Gen(rnd)
+    bad, total = [], 0
+    for rno in range(rounds):
+        text, vh_opts, vh_rules, htaccess, cases = rd.build_round(
+            rnd, gen, rno * rd.TREES_PER_ROUND)
+        h = rd.start_server(True, text + WHATIF_CONF, vh_opts, vh_rules,
+                            htaccess)
+        try:
+            for c in cases:
+                port = h.port2 if c["vhost"] else h.port
+                target = c["path"] + ("?" + c["query"] if c["query"] else "")
+                hdrs = {}
+                if c["referer"]:
+                    hdrs["Referer"] = c["referer"]
+                if c["agent"]:
+                    hdrs["User-Agent"] = c["agent"]
+                status, e = tw.real(h, target, headers=hdrs, port=port)
+                loc = None
+                if 300 <= status < 400:
+                    keep, h.port = h.port, port
+                    try:
+                        loc = h.request(target, headers=hdrs).header("Location")
+                    finally:
+                        h.port = keep
+                p = {"path": c["path"], "host": "127.0.0.1", "port": port,
+                     "client_ip": "127.0.0.1", "headers": hdrs}
+                if c["query"]:
+                    p["query"] = c["query"]
+                ans = tw.probe(h, p)
+                total += 1
+                try:
+                    tw.same_as_real(status, e, ans, c)
+                    if 300 <= status < 400:
+                        assert ans.get("location") == loc, (loc, ans)
+                except AssertionError as ex:
+                    bad.append((rno, c["path"], c["query"], c["referer"],
+                                c["agent"], c["vhost"], status, loc,
+                                str(ex)[:400]))
+        finally:
+            h.cleanup()
+    assert not bad, (rd.SEED, total, bad)

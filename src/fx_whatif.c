@@ -46,6 +46,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_vhost.h"
+#include "mod_core.h"
 #include "util_filter.h"
 #include "fx_private.h"
 #include "fx_reportonly.h"
@@ -456,7 +457,9 @@ typedef struct {
     request_rec *first, *last;
     int status;                     /* what httpd would answer */
     int denied;                     /* a pass's error that httpd answers
-                                     * with an earlier pass's status */
+                                     * with another status */
+    const char *location;           /* the ErrorDocument URL it sends */
+    request_rec *sent;              /* whose headers go out, if not last */
     const char *emulated;           /* a handler check repeated here */
     const char *error;              /* refused to simulate */
 } fx_wi_run;
@@ -678,6 +681,28 @@ static request_rec *fx_wi_follow(request_rec *prev, const char *uri,
     return r;
 }
 
+/* ap_die_r's custom response for the error rv of the last request: an
+ * ErrorDocument that is a full URL makes httpd answer 302 with it as the
+ * Location (a local path or a text keeps the status). */
+static void fx_wi_error_document(fx_wi *w, fx_wi_run *run, int rv)
+{
+    const char *doc;
+
+    if (rv < 400 || !ap_is_HTTP_VALID_RESPONSE(rv)) {
+        return;
+    }
+    doc = ap_response_code_string(run->last, ap_index_of_response(rv));
+    if (!doc || doc[0] == '"' || !ap_is_url(doc)) {
+        return;
+    }
+    run->status = HTTP_MOVED_TEMPORARILY;
+    run->denied = rv;
+    run->location = doc;
+    fx_wi_note(w, apr_psprintf(w->p, "the request answered %d; an "
+                               "ErrorDocument for it is a URL, so httpd "
+                               "redirects there (302)", rv));
+}
+
 /* The status httpd sends for the outcome rv (OK: the handler serves) of
  * the last request, read from the state the request phases left, as
  * ap_die_r and the response's status line use it:
@@ -715,6 +740,7 @@ static void fx_wi_sent_status(fx_wi *w, fx_wi_run *run, int rv)
     }
     run->status = rv;
     if (last == run->first || left == HTTP_OK) {
+        fx_wi_error_document(w, run, rv);
         return;
     }
     while (first_err->prev && first_err->prev->status != HTTP_OK) {
@@ -723,6 +749,7 @@ static void fx_wi_sent_status(fx_wi *w, fx_wi_run *run, int rv)
     if (first_err != last) {
         run->status = first_err->status;
         run->denied = rv;
+        run->sent = first_err;
         fx_wi_note(w, apr_psprintf(w->p, "the request after the internal "
             "redirect to %s answered %d, but it carried status %d from an "
             "earlier pass (e.g. a RewriteRule [R] a later rule overrode): "
@@ -1116,7 +1143,7 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
     out = apr_psprintf(w->p, "{\"verdict\":\"%s\",\"status\":%d", verdict,
                        run.status);
     if (run.denied) {
-        out = apr_psprintf(w->p, "%s,\"denied_status\":%d", out, run.denied);
+        out = apr_psprintf(w->p, "%s,\"decided_status\":%d", out, run.denied);
     }
     if (decided == HTTP_FORBIDDEN) {
         fx_entry *e = fx_report_entry(run.first);
@@ -1138,9 +1165,11 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
         }
     }
     if (ap_is_HTTP_REDIRECT(run.status)) {
-        const char *loc = apr_table_get(last->headers_out, "Location");
+        request_rec *sent = run.sent ? run.sent : last;
+        const char *loc = run.location ? run.location
+                        : apr_table_get(sent->headers_out, "Location");
         if (!loc) {
-            loc = apr_table_get(last->err_headers_out, "Location");
+            loc = apr_table_get(sent->err_headers_out, "Location");
         }
         out = apr_pstrcat(w->p, out, ",\"location\":", loc
                           ? fx_wi_str(w->p, loc) : "null", NULL);

@@ -83,6 +83,14 @@ def site():
            "RewriteRule ^/env/y\\.txt$ - [F]\n"
            '<Directory "{docroot}/env">\n    RewriteEngine On\n'
            "    RewriteRule ^x\\.txt$ y.txt\n</Directory>\n")
+    # ap_die's custom response: a URL makes the 403 a 302 with Location,
+    # a local page keeps the 403
+    for d, doc in (("errurl", "http://errors.example/denied"),
+                   ("errpage", "/page.html")):
+        h.write("htdocs/%s/x.txt" % d, "%s x\n" % d)
+        h.conf('<Directory "{docroot}/%s">\n    ErrorDocument 403 %s\n'
+               '    Require all denied\n</Directory>\n' % (d, doc))
+    h.write("htdocs/page.html", "sorry\n")
     # a server-context [R] whose URL no later rule matches: a real redirect
     h.conf("RewriteEngine On\n"
            "RewriteRule ^/plain/x\\.txt$ /plain/y.txt [R]\n"
@@ -118,7 +126,7 @@ def test_redirect_overridden_in_the_same_pass(site):
     a = probe(h, "/same/x.txt")
     assert a["status"] == 302 and a["verdict"] == "allowed", a
     assert a["location"] is None, a
-    assert "denied_status" not in a and "internal_redirect" not in a, a
+    assert "decided_status" not in a and "internal_redirect" not in a, a
     assert a["filename"].endswith("/same/x.txt"), a
     assert a["granted_by"]["directive"] == "Require all granted", a
     assert "left status 302" in notes(a), a
@@ -146,7 +154,7 @@ def test_denied_pass_answered_with_the_carried_302(site):
     real = h.entries_for("/denied/x.txt")[before:]
     a = probe(h, "/denied/x.txt")
     # what the client gets, and that nothing is served
-    assert a["status"] == 302 and a["denied_status"] == 403, a
+    assert a["status"] == 302 and a["decided_status"] == 403, a
     assert a["verdict"] == "denied" and a["location"] is None, a
     assert "recursive error" in notes(a), a
     # the entry is the one the real request logged
@@ -164,7 +172,7 @@ def test_rewrite_forbidden_in_the_second_pass_is_a_403(site):
     assert r.status == 403, r.raw[:300]
     a = probe(h, "/forbid/x.txt")
     assert a["status"] == 403 and a["verdict"] == "denied", a
-    assert "denied_status" not in a, a
+    assert "decided_status" not in a, a
     assert a["entry"]["directive"] == "RewriteRule ^y\\.txt$ - [F]", a
 
 
@@ -238,3 +246,41 @@ def test_rewrite_differential_full_rounds():
         finally:
             h.cleanup()
     assert not bad, (rd.SEED, total, bad)
+
+
+def test_error_document_url_turns_the_403_into_a_302(site):
+    h = site
+    r = h.request("/errurl/x.txt")
+    assert r.status == 302, r.raw[:300]
+    assert r.header("Location") == "http://errors.example/denied"
+    a = probe(h, "/errurl/x.txt")
+    assert a["status"] == 302 and a["decided_status"] == 403, a
+    assert a["verdict"] == "denied", a
+    assert a["location"] == "http://errors.example/denied", a
+    assert a["entry"]["directive"] == "Require all denied", a
+    assert "ErrorDocument" in notes(a), a
+    # a local ErrorDocument is served with the 403
+    r = h.request("/errpage/x.txt")
+    assert r.status == 403 and r.body == b"sorry\n", r.raw[:300]
+    a = probe(h, "/errpage/x.txt")
+    assert a["status"] == 403 and "decided_status" not in a, a
+    assert "location" not in a, a
+
+
+def test_fx_can_i_says_what_was_decided(site):
+    import subprocess
+    h = site
+    tool = os.path.join(os.path.dirname(__file__), "..", "tools", "fx-can-i")
+    env = dict(os.environ,
+               FX_WHATIF_URL="http://127.0.0.1:%d/.fx-whatif" % h.port)
+    base = "http://127.0.0.1:%d" % h.port
+    for path, rc, head in (("/denied/x.txt", 1, "DENIED 302 (decided 403)"),
+                           ("/errurl/x.txt", 1, "DENIED 302 (decided 403)"),
+                           ("/same/x.txt", 0, "ALLOWED 302")):
+        p = subprocess.run(["/usr/bin/python3", tool, "--as", "127.0.0.1",
+                            "GET", base + path], capture_output=True,
+                           text=True, env=env, timeout=60)
+        assert p.returncode == rc, (path, p.stdout, p.stderr)
+        assert p.stdout.splitlines()[0] == head, (path, p.stdout)
+        if path == "/errurl/x.txt":
+            assert "redirects to: http://errors.example/denied" in p.stdout

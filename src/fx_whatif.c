@@ -24,7 +24,9 @@
  * sending anything is repeated here without running them (mod_autoindex's
  * Options Indexes check, mod_cgi's ExecCGI check, the default handler's
  * open of the file, closed at once); an internal redirect of a
- * per-directory RewriteRule is followed as httpd would.
+ * per-directory RewriteRule is followed as httpd would.  The status is the
+ * one httpd would send, read from what the phases left (r->status, the
+ * redirect chain, an ErrorDocument URL), as ap_die_r reads it.
  *
  * No side effects: the request's server record is a copy whose error log
  * is /dev/null, so httpd's lines for it are written nowhere while the
@@ -456,8 +458,8 @@ typedef struct {
     conn_rec *c;                    /* the copy the probe runs on */
     request_rec *first, *last;
     int status;                     /* what httpd would answer */
-    int denied;                     /* a pass's error that httpd answers
-                                     * with another status */
+    int decided;                    /* the phases' error when httpd sends
+                                     * another status (0: none) */
     const char *location;           /* the ErrorDocument URL it sends */
     request_rec *sent;              /* whose headers go out, if not last */
     const char *emulated;           /* a handler check repeated here */
@@ -696,7 +698,7 @@ static void fx_wi_error_document(fx_wi *w, fx_wi_run *run, int rv)
         return;
     }
     run->status = HTTP_MOVED_TEMPORARILY;
-    run->denied = rv;
+    run->decided = rv;
     run->location = doc;
     fx_wi_note(w, apr_psprintf(w->p, "the request answered %d; an "
                                "ErrorDocument for it is a URL, so httpd "
@@ -714,7 +716,8 @@ static void fx_wi_error_document(fx_wi *w, fx_wi_run *run, int rv)
  *  - an error of an internal redirect's request whose r->status is not
  *    200: ap_die takes it for a recursive error and answers with the
  *    status of the earliest request of the chain whose status is not 200
- *    (run->denied keeps the pass's own error). */
+ *    (run->decided keeps the pass's own error);
+ *  - an ErrorDocument that is a URL (fx_wi_error_document). */
 static void fx_wi_sent_status(fx_wi *w, fx_wi_run *run, int rv)
 {
     request_rec *last = run->last, *first_err = last;
@@ -748,7 +751,7 @@ static void fx_wi_sent_status(fx_wi *w, fx_wi_run *run, int rv)
     }
     if (first_err != last) {
         run->status = first_err->status;
-        run->denied = rv;
+        run->decided = rv;
         run->sent = first_err;
         fx_wi_note(w, apr_psprintf(w->p, "the request after the internal "
             "redirect to %s answered %d, but it carried status %d from an "
@@ -1136,14 +1139,14 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
         return out;
     }
     last = run.last;
-    /* what the request phases decided (a denial httpd answers with an
-     * earlier pass's status is still a denial: nothing is served) */
-    decided = run.denied ? run.denied : run.status;
+    /* what the request phases decided (a denial httpd answers with a 302
+     * is still a denial: nothing is served) */
+    decided = run.decided ? run.decided : run.status;
     verdict = decided < 400 ? "allowed" : decided < 500 ? "denied" : "error";
     out = apr_psprintf(w->p, "{\"verdict\":\"%s\",\"status\":%d", verdict,
                        run.status);
-    if (run.denied) {
-        out = apr_psprintf(w->p, "%s,\"decided_status\":%d", out, run.denied);
+    if (run.decided) {
+        out = apr_psprintf(w->p, "%s,\"decided_status\":%d", out, run.decided);
     }
     if (decided == HTTP_FORBIDDEN) {
         fx_entry *e = fx_report_entry(run.first);

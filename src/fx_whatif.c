@@ -24,7 +24,9 @@
  * sending anything is repeated here without running them (mod_autoindex's
  * Options Indexes check, mod_cgi's ExecCGI check, the default handler's
  * open of the file, closed at once); an internal redirect of a
- * per-directory RewriteRule is followed as httpd would.
+ * per-directory RewriteRule is followed as httpd would.  The status is the
+ * one httpd would send, read from what the phases left (r->status, the
+ * redirect chain, an ErrorDocument URL), as ap_die_r reads it.
  *
  * No side effects: the request's server record is a copy whose error log
  * is /dev/null, so httpd's lines for it are written nowhere while the
@@ -57,6 +59,7 @@
 #include "http_request.h"
 #include "http_vhost.h"
 #include "http_ssl.h"
+#include "mod_core.h"
 #include "util_filter.h"
 #include "fx_private.h"
 #include "fx_reportonly.h"
@@ -562,6 +565,10 @@ typedef struct {
     conn_rec *c;                    /* the copy the probe runs on */
     request_rec *first, *last;
     int status;                     /* what httpd would answer */
+    int decided;                    /* the phases' error when httpd sends
+                                     * another status (0: none) */
+    const char *location;           /* the ErrorDocument URL it sends */
+    request_rec *sent;              /* whose headers go out, if not last */
     const char *emulated;           /* a handler check repeated here */
     const char *error;              /* refused to simulate */
     int tls;                        /* ran on the caller's TLS connection */
@@ -906,7 +913,15 @@ static request_rec *fx_wi_follow(request_rec *prev, const char *uri,
     r->per_dir_config = r->server->lookup_defaults;
     r->prev = prev;
     prev->next = r;
-    r->status = HTTP_OK;
+    /* the status is inherited (a RewriteRule [R] overridden by a later
+     * rule leaves its 302 in prev->status), the Location with it */
+    r->status = prev->status;
+    if (ap_is_HTTP_REDIRECT(r->status)) {
+        const char *loc = apr_table_get(prev->headers_out, "Location");
+        if (loc) {
+            apr_table_setn(r->headers_out, "Location", loc);
+        }
+    }
     r->proto_output_filters = prev->proto_output_filters;
     r->output_filters = prev->proto_output_filters;
     r->proto_input_filters = prev->proto_input_filters;
@@ -914,12 +929,107 @@ static request_rec *fx_wi_follow(request_rec *prev, const char *uri,
     r->useragent_addr = prev->useragent_addr;
     r->useragent_ip = prev->useragent_ip;
     r->used_path_info = AP_REQ_DEFAULT_PATH_INFO;
+    r->allowed = prev->allowed;
+    r->no_cache = prev->no_cache;
+    r->expecting_100 = prev->expecting_100;
+    r->no_local_copy = prev->no_local_copy;
+    r->read_length = prev->read_length;
+    r->vlist_validator = prev->vlist_validator;
     fx_wi_mark(r, pr, prev);
     ap_run_create_request(r);
     apr_table_setn(r->subprocess_env, "REDIRECT_STATUS",
                    apr_itoa(r->pool, prev->status));
     ap_parse_uri(r, uri);
+    r->parsed_uri.port_str = prev->parsed_uri.port_str;
+    r->parsed_uri.port = prev->parsed_uri.port;
     return r;
+}
+
+/* ap_die_r's custom response for the error rv of the last request: an
+ * ErrorDocument that is a full URL makes httpd answer 302 with it as the
+ * Location (a local path or a text keeps the status). */
+static void fx_wi_error_document(fx_wi *w, fx_wi_run *run, int rv)
+{
+    const char *doc;
+
+    if (rv < 400 || !ap_is_HTTP_VALID_RESPONSE(rv)) {
+        return;
+    }
+    doc = ap_response_code_string(run->last, ap_index_of_response(rv));
+    if (!doc || doc[0] == '"' || !ap_is_url(doc)) {
+        return;
+    }
+    run->status = HTTP_MOVED_TEMPORARILY;
+    run->decided = rv;
+    run->location = doc;
+    fx_wi_note(w, apr_psprintf(w->p, "the request answered %d; an "
+                               "ErrorDocument for it is a URL, so httpd "
+                               "redirects there (302)", rv));
+}
+
+/* The status httpd sends for the outcome rv (OK: the handler serves) of
+ * the last request, read from the state the request phases left, as
+ * ap_die_r and the response's status line use it:
+ *  - served: the response goes out with r->status, whatever a module left
+ *    there (mod_rewrite's [R] sets it before a later rule of the same pass
+ *    turns the URL back into a local path: a 302 without Location and the
+ *    file as its body);
+ *  - an error of the first request: that error;
+ *  - an error of an internal redirect's request whose r->status is not
+ *    200: ap_die takes it for a recursive error and answers with the
+ *    status of the earliest request of the chain whose status is not 200
+ *    (run->decided keeps the pass's own error);
+ *  - an ErrorDocument that is a URL (fx_wi_error_document). */
+static void fx_wi_sent_status(fx_wi *w, fx_wi_run *run, int rv)
+{
+    request_rec *last = run->last, *first_err = last;
+    int left = last->status;
+
+    if (rv == OK) {
+        run->status = left >= 100 ? left : HTTP_OK;
+        if (run->status != HTTP_OK) {
+            int loc = apr_table_get(last->headers_out, "Location")
+                      || apr_table_get(last->err_headers_out, "Location");
+            fx_wi_note(w, apr_psprintf(w->p, "the request phases left "
+                "status %d in the request (%s) and the handler serves the "
+                "response with it%s", run->status, last == run->first
+                ? "set by a module, e.g. a RewriteRule [R] that a later "
+                  "rule of the same pass turned back into a local path"
+                : "carried over by the internal redirect from an earlier "
+                  "pass, e.g. by a RewriteRule [R] a later rule overrode",
+                ap_is_HTTP_REDIRECT(run->status) && !loc
+                ? ": a redirect status without a Location header, the "
+                  "resource as its body" : ""));
+        }
+        return;
+    }
+    run->status = rv;
+    if (last == run->first || left == HTTP_OK) {
+        fx_wi_error_document(w, run, rv);
+        return;
+    }
+    while (first_err->prev && first_err->prev->status != HTTP_OK) {
+        first_err = first_err->prev;
+    }
+    if (first_err != last) {
+        run->status = first_err->status;
+        run->decided = rv;
+        run->sent = first_err;
+        fx_wi_note(w, apr_psprintf(w->p, "the request after the internal "
+            "redirect to %s answered %d, but it carried status %d from an "
+            "earlier pass (e.g. a RewriteRule [R] a later rule overrode): "
+            "httpd takes that for a recursive error and answers %d with its "
+            "canned error page%s", last->uri, rv, left, run->status,
+            ap_is_HTTP_REDIRECT(run->status)
+            && !apr_table_get(first_err->headers_out, "Location")
+            && !apr_table_get(first_err->err_headers_out, "Location")
+            ? ", without a Location header" : ""));
+    }
+    else if (left != rv) {
+        fx_wi_note(w, apr_psprintf(w->p, "the request after the internal "
+            "redirect had status %d when it answered %d: httpd takes that "
+            "for a recursive error (no ErrorDocument is tried)", left, rv));
+    }
 }
 
 static const fx_wi_prg *fx_wi_prg_for(const server_rec *s)
@@ -1126,7 +1236,15 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
         run->last = fx_wi_follow(last, apr_pstrcat(last->pool,
                                  last->filename + 9, last->args ? "?" : NULL,
                                  last->args, NULL), pr);
-        rv = ap_process_request_internal(run->last);
+        /* internal_internal_redirect runs post_read_request again
+         * (SetEnvIf's server-level variables are set anew); the address
+         * stays the one the first pass left, the probe's */
+        rv = ap_post_read_request(run->last);
+        run->last->useragent_addr = last->useragent_addr;
+        run->last->useragent_ip = last->useragent_ip;
+        if (rv == OK) {
+            rv = ap_process_request_internal(run->last);
+        }
     }
     if (rv == OK) {
         rv = fx_wi_handler(w, run, run->last);
@@ -1139,7 +1257,7 @@ static const char *fx_wi_execute(fx_wi *w, const fx_wi_probe *pr,
         run->status = rv;
         return NULL;
     }
-    run->status = rv == OK || rv == DECLINED ? HTTP_OK : rv;
+    fx_wi_sent_status(w, run, rv == DECLINED ? OK : rv);
     return NULL;
 }
 
@@ -1473,6 +1591,7 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
     fx_wi_run run;
     const char *err, *out, *verdict, *tls_err = NULL;
     request_rec *last;
+    int decided;
 
     *bad = 0;
     memset(&run, 0, sizeof(run));
@@ -1525,21 +1644,26 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
         return out;
     }
     last = run.last;
-    verdict = run.status < 400 ? "allowed" : run.status < 500 ? "denied"
-                                                               : "error";
+    /* what the request phases decided (a denial httpd answers with a 302
+     * is still a denial: nothing is served) */
+    decided = run.decided ? run.decided : run.status;
+    verdict = decided < 400 ? "allowed" : decided < 500 ? "denied" : "error";
     out = apr_psprintf(w->p, "{\"verdict\":\"%s\",\"status\":%d", verdict,
                        run.status);
-    if (run.status == HTTP_FORBIDDEN) {
+    if (run.decided) {
+        out = apr_psprintf(w->p, "%s,\"decided_status\":%d", out, run.decided);
+    }
+    if (decided == HTTP_FORBIDDEN) {
         fx_entry *e = fx_report_entry(run.first);
         fx_wire_redact_log_entry(run.first, e);
         out = apr_pstrcat(w->p, out, ",\"entry\":",
                           fx_entry_render_as(e, w->p, FX_WI_ENTRY_BUDGET, &std),
                           NULL);
     }
-    else if (run.status < 400) {
+    else if (decided < 400) {
         out = apr_pstrcat(w->p, out, fx_wi_granted(w, last, pr.path), NULL);
     }
-    if (run.status < 400 || run.status == HTTP_FORBIDDEN) {
+    if (decided < 400 || decided == HTTP_FORBIDDEN) {
         /* what report-only candidate rules in effect would say */
         fx_entry *ro = fx_entry_make(w->p);
         if (fx_reportonly_evaluate(last, ro) >= 0) {
@@ -1549,14 +1673,16 @@ static const char *fx_wi_answer(fx_wi *w, const fx_jv *v, int *bad)
         }
     }
     if (ap_is_HTTP_REDIRECT(run.status)) {
-        const char *loc = apr_table_get(last->headers_out, "Location");
+        request_rec *sent = run.sent ? run.sent : last;
+        const char *loc = run.location ? run.location
+                        : apr_table_get(sent->headers_out, "Location");
         if (!loc) {
-            loc = apr_table_get(last->err_headers_out, "Location");
+            loc = apr_table_get(sent->err_headers_out, "Location");
         }
         out = apr_pstrcat(w->p, out, ",\"location\":", loc
                           ? fx_wi_str(w->p, loc) : "null", NULL);
     }
-    if (run.status == HTTP_UNAUTHORIZED && !pr.user) {
+    if (decided == HTTP_UNAUTHORIZED && !pr.user) {
         fx_wi_note(w, "authentication is required here: give \"user\" to "
                    "simulate an authenticated request");
     }

@@ -783,6 +783,15 @@ static int fx_policy_drop(fx_doc *d)
     if (FX_M(d, best)->omit >= 0 && !FX_M(d, FX_M(d, best)->omit)->f) {
         FX_M(d, FX_M(d, best)->omit)->dropped = 1;
     }
+    if (FX_M(d, best)->is_count) {
+        /* the producer's "<key>_omitted" holds its list's count: a list
+         * shown without it would claim to be whole */
+        for (i = 0; i < d->m->nelts; i++) {
+            if (FX_M(d, i)->n_items && FX_M(d, i)->omit == best) {
+                FX_M(d, i)->dropped = 1;
+            }
+        }
+    }
     return 1;
 }
 

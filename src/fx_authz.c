@@ -2570,18 +2570,28 @@ static void fx_az_advise_compat(request_rec *r, apr_pool_t *p,
     fx_az_advice_facts(p, &a, out);
 }
 
-static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
-                                 apr_array_header_t *out)
+/* mod_access_compat's check replayed for r over the lines in effect (the
+ * last section holding any of its directives is the whole set: it has no
+ * merger): what the Order line says, the first Allow and Deny lines that
+ * match the client, and the Allow lines tried.  0 when none is in effect. */
+typedef struct {
+    int order;
+    const fx_shadow_rec *order_rec, *allow_rec, *deny_rec;
+    const fx_cm_item *deny_it;      /* the Deny line's item that matched */
+    const char *allows;             /* "`Allow x` (file:line), ..." */
+    const char *host;               /* the client's name, if looked up */
+} fx_cm_replay;
+
+static int fx_cm_replay_of(request_rec *r, apr_pool_t *p, fx_cm_replay *rp)
 {
     apr_array_header_t *all = fx_records_find(p, r, NULL);
-    const fx_shadow_rec *last = NULL, *order_rec = NULL;
-    const fx_shadow_rec *allow_rec = NULL, *deny_rec = NULL, *decisive;
-    const fx_cm_item *deny_it = NULL, *it;
-    const char *host = NULL, *allows = NULL, *detail, *hint, *text;
+    const fx_shadow_rec *last = NULL;
     apr_int64_t bit = AP_METHOD_BIT << r->method_number;
     fx_cm_client c;
-    int i, hs = 0, order = FX_CM_DENY_ALLOW;
+    int i, hs = 0;
 
+    memset(rp, 0, sizeof(*rp));
+    rp->order = FX_CM_DENY_ALLOW;
     for (i = 0; i < all->nelts; i++) {
         const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
         if (fx_is_compat(rec)) {
@@ -2589,59 +2599,79 @@ static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
         }
     }
     if (!last) {
-        fx_fact(out, "decided_by", "unknown", 0);
-        return;
+        return 0;
     }
     c.addr = r->useragent_addr;
     c.env = fx_cm_env;
     c.host = fx_cm_host;
     c.baton = r;
-    /* No merger: the last section holding any of these is the whole set. */
     for (i = 0; i < all->nelts; i++) {
         const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
         apr_array_header_t *items;
-        int m;
+        int m, allow;
         if (!fx_is_compat(rec) || !(rec->limited & bit)
             || !fx_same_level(rec->where, rec->in_htaccess, last->where,
-                              last->in_htaccess)) {
+                              last->in_htaccess)
+            || !strcasecmp(rec->name, "Satisfy")) {
             continue;
         }
         if (!strcasecmp(rec->name, "order")) {
             int o = fx_cm_order_of(p, rec->args);
             if (o >= 0) {
-                order = o;
-                order_rec = rec;
+                rp->order = o;
+                rp->order_rec = rec;
             }
-            continue;
-        }
-        if (!strcasecmp(rec->name, "Satisfy")) {
             continue;
         }
         items = fx_cm_parse(p, rec->args);
         if (!items) {
             continue;
         }
-        if (!strcasecmp(rec->name, "allow")) {
-            allows = apr_psprintf(p, "%s%s`Allow %s` (%s:%d)",
-                                  allows ? allows : "", allows ? ", " : "",
-                                  rec->args, rec->file, rec->line);
+        allow = !strcasecmp(rec->name, "allow");
+        if (allow) {
+            rp->allows = apr_psprintf(p, "%s%s`Allow %s` (%s:%d)",
+                                      rp->allows ? rp->allows : "",
+                                      rp->allows ? ", " : "",
+                                      rec->args, rec->file, rec->line);
         }
-        if (!strcasecmp(rec->name, "allow") ? allow_rec != NULL
-                                            : deny_rec != NULL) {
+        if (allow ? rp->allow_rec != NULL : rp->deny_rec != NULL) {
             continue;
         }
-        m = fx_cm_first_match(items, &c, &hs, &host);
+        m = fx_cm_first_match(items, &c, &hs, &rp->host);
         if (m < 0) {
             continue;
         }
-        if (!strcasecmp(rec->name, "allow")) {
-            allow_rec = rec;
+        if (allow) {
+            rp->allow_rec = rec;
         }
         else {
-            deny_rec = rec;
-            deny_it = &APR_ARRAY_IDX(items, m, fx_cm_item);
+            rp->deny_rec = rec;
+            rp->deny_it = &APR_ARRAY_IDX(items, m, fx_cm_item);
         }
     }
+    return 1;
+}
+
+static void fx_az_explain_compat(request_rec *r, apr_pool_t *p,
+                                 apr_array_header_t *out)
+{
+    const fx_shadow_rec *order_rec, *allow_rec, *deny_rec, *decisive;
+    const fx_cm_item *deny_it, *it;
+    const char *allows, *host, *detail, *hint, *text;
+    fx_cm_replay rp;
+    int order;
+
+    if (!fx_cm_replay_of(r, p, &rp)) {
+        fx_fact(out, "decided_by", "unknown", 0);
+        return;
+    }
+    order = rp.order;
+    order_rec = rp.order_rec;
+    allow_rec = rp.allow_rec;
+    deny_rec = rp.deny_rec;
+    deny_it = rp.deny_it;
+    allows = rp.allows;
+    host = rp.host;
     if (!fx_cm_denied(order, allow_rec != NULL, deny_rec != NULL)) {
         fx_fact(out, "decided_by", "unknown", 0);
         fx_fact(out, "detail", "Re-evaluating Order/Allow/Deny for this "
@@ -2942,61 +2972,16 @@ int fx_authz_granted(request_rec *r, apr_pool_t *p, const char **granted,
  * the replay does not say allowed. */
 const char *fx_authz_compat_granted(request_rec *r, apr_pool_t *p)
 {
-    apr_array_header_t *all = fx_records_find(p, r, NULL);
-    const fx_shadow_rec *last = NULL, *order_rec = NULL, *allow_rec = NULL;
-    const fx_shadow_rec *deny_rec = NULL, *g;
-    apr_int64_t bit = AP_METHOD_BIT << r->method_number;
-    const char *host = NULL;
-    fx_cm_client c;
-    int i, hs = 0, order = FX_CM_DENY_ALLOW;
+    const fx_shadow_rec *g;
+    fx_cm_replay rp;
 
-    for (i = 0; i < all->nelts; i++) {
-        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
-        if (fx_is_compat(rec) && strcasecmp(rec->name, "Satisfy")) {
-            last = rec;
-        }
-    }
-    if (!last) {
+    if (!fx_cm_replay_of(r, p, &rp)) {
         return NULL;
     }
-    c.addr = r->useragent_addr;
-    c.env = fx_cm_env;
-    c.host = fx_cm_host;
-    c.baton = r;
-    for (i = 0; i < all->nelts; i++) {
-        const fx_shadow_rec *rec = APR_ARRAY_IDX(all, i, const fx_shadow_rec *);
-        apr_array_header_t *items;
-        if (!fx_is_compat(rec) || !strcasecmp(rec->name, "Satisfy")
-            || !(rec->limited & bit)
-            || !fx_same_level(rec->where, rec->in_htaccess, last->where,
-                              last->in_htaccess)) {
-            continue;
-        }
-        if (!strcasecmp(rec->name, "order")) {
-            int o = fx_cm_order_of(p, rec->args);
-            if (o >= 0) {
-                order = o;
-                order_rec = rec;
-            }
-            continue;
-        }
-        items = fx_cm_parse(p, rec->args);
-        if (!items || (!strcasecmp(rec->name, "allow") ? allow_rec != NULL
-                                                       : deny_rec != NULL)
-            || fx_cm_first_match(items, &c, &hs, &host) < 0) {
-            continue;
-        }
-        if (!strcasecmp(rec->name, "allow")) {
-            allow_rec = rec;
-        }
-        else {
-            deny_rec = rec;
-        }
-    }
-    if (fx_cm_denied(order, allow_rec != NULL, deny_rec != NULL)) {
+    if (fx_cm_denied(rp.order, rp.allow_rec != NULL, rp.deny_rec != NULL)) {
         return NULL;
     }
-    g = allow_rec ? allow_rec : order_rec;
+    g = rp.allow_rec ? rp.allow_rec : rp.order_rec;
     if (!g) {
         return "{\"directive\":\"Order Deny,Allow (the default: no Deny "
                "line matched)\",\"mechanism\":\"access-compat\","

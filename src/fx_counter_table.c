@@ -335,30 +335,46 @@ static void fx_count(fx_ct_count *c, fx_ct_kind kind)
     }
 }
 
-/* Row of a small table (rows of size sz, the last one "other") whose
- * fields equal want; claims a free row, or gives the last one.  The
- * fields are compared after cutting (a cut value is the value). */
-static fx_ct_reason *fx_reason_row(fx_ct_table *t, const char *reason)
+/* Row of a small table (n rows of size sz, the last one "other") keyed by
+ * one name (a hash first, the name at name_off, name_len bytes): claims a
+ * free row, or gives the last one.  The name is compared after cutting (a
+ * cut value is the value). */
+static void *fx_named_row(void *rows, apr_size_t sz, int n,
+                          apr_size_t name_off, apr_size_t name_len,
+                          const char *name)
 {
-    char cut[FX_CT_REASON_LEN];
+    char cut[FX_CT_VHOST_LEN > FX_CT_REASON_LEN ? FX_CT_VHOST_LEN
+                                                  : FX_CT_REASON_LEN];
     const char *f[1];
     apr_uint64_t h;
     int i;
-    fx_ct_copy(cut, sizeof(cut), reason);
+    fx_ct_copy(cut, name_len, name);
     f[0] = cut;
     h = fx_ct_fields_hash(f, 1, 0);
-    for (i = 0; i < FX_CT_REASONS - 1 && strcmp(cut, "other"); i++) {
-        fx_ct_reason *r = &t->reasons[i];
-        if (!r->hash) {
-            r->hash = h;
-            memcpy(r->reason, cut, sizeof(cut));
-            return r;
+    for (i = 0; i < n - 1 && strcmp(cut, "other"); i++) {
+        char *row = (char *)rows + sz * (apr_size_t)i;
+        apr_uint64_t *rh = (apr_uint64_t *)row;
+        if (!*rh) {
+            *rh = h;
+            memcpy(row + name_off, cut, name_len);
+            return row;
         }
-        if (r->hash == h && strcmp(r->reason, cut) == 0) {
-            return r;
+        if (*rh == h && strcmp(row + name_off, cut) == 0) {
+            return row;
         }
     }
-    return &t->reasons[FX_CT_REASONS - 1];
+    return (char *)rows + sz * (apr_size_t)(n - 1);
+}
+
+_Static_assert(APR_OFFSETOF(fx_ct_reason, hash) == 0
+               && APR_OFFSETOF(fx_ct_vhost, hash) == 0,
+               "fx_named_row reads the hash first");
+
+static fx_ct_reason *fx_reason_row(fx_ct_table *t, const char *reason)
+{
+    return fx_named_row(t->reasons, sizeof(t->reasons[0]), FX_CT_REASONS,
+                        APR_OFFSETOF(fx_ct_reason, reason),
+                        FX_CT_REASON_LEN, reason);
 }
 
 static fx_ct_modphase *fx_modphase_row(fx_ct_table *t, const char *module,
@@ -391,25 +407,9 @@ static fx_ct_modphase *fx_modphase_row(fx_ct_table *t, const char *module,
 
 static fx_ct_vhost *fx_vhost_row(fx_ct_table *t, const char *vhost)
 {
-    char v[FX_CT_VHOST_LEN];
-    const char *f[1];
-    apr_uint64_t h;
-    int i;
-    fx_ct_copy(v, sizeof(v), vhost);
-    f[0] = v;
-    h = fx_ct_fields_hash(f, 1, 0);
-    for (i = 0; i < FX_CT_VHOSTS - 1 && strcmp(v, "other"); i++) {
-        fx_ct_vhost *r = &t->vhosts[i];
-        if (!r->hash) {
-            r->hash = h;
-            memcpy(r->vhost, v, sizeof(v));
-            return r;
-        }
-        if (r->hash == h && strcmp(r->vhost, v) == 0) {
-            return r;
-        }
-    }
-    return &t->vhosts[FX_CT_VHOSTS - 1];
+    return fx_named_row(t->vhosts, sizeof(t->vhosts[0]), FX_CT_VHOSTS,
+                        APR_OFFSETOF(fx_ct_vhost, vhost), FX_CT_VHOST_LEN,
+                        vhost);
 }
 
 /* The identity of a rule row, cut to the row's field sizes. */

@@ -12,6 +12,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "http_main.h"
+#include "mod_core.h"
 #include "fx_private.h"
 #include "fx_counters.h"
 #include "fx_reportonly.h"
@@ -71,13 +72,45 @@ static void fx_publish(request_rec *r, const fx_entry *e, const char *json)
 
 /* The 403 path of fx_log_transaction, out of line: the allowed path below
  * then saves no registers. */
+/* The ErrorDocument URL that turned r's 403 into the redirect httpd sent
+ * (ap_die_r: a 403 whose ErrorDocument is a full URL is answered 302 with
+ * it as Location), or NULL.  Only for the request that decided the 403:
+ * after an internal redirect the status is the later request's. */
+static const char *fx_error_document_url(request_rec *r, request_rec *failed)
+{
+    const fx_req_state *st = fx_state_get(failed);
+    const char *doc, *location;
+
+    if (failed != r || r->next || r->status != HTTP_MOVED_TEMPORARILY
+        || !st || !st->has_origin || st->origin.status != HTTP_FORBIDDEN) {
+        return NULL;
+    }
+    doc = ap_response_code_string(r, ap_index_of_response(HTTP_FORBIDDEN));
+    location = apr_table_get(r->headers_out, "Location");
+    if (!doc || !location || !ap_is_url(doc) || strcmp(doc, location) != 0) {
+        return NULL;
+    }
+    return doc;
+}
+
+/* The status the client got, when an ErrorDocument URL made it a redirect:
+ * the entry explains the 403 httpd decided and says what was sent. */
+static void fx_report_redirected(fx_entry *e, request_rec *r, const char *url)
+{
+    if (url) {
+        fx_entry_set_int(e, "status", r->status);
+        fx_entry_set_int(e, "decided_status", HTTP_FORBIDDEN);
+        fx_entry_set(e, "error_document", url);
+    }
+}
+
 static int __attribute__((noinline)) fx_log_403(request_rec *r)
 {
     request_rec *last, *failed;
     fx_server_conf *sc;
     fx_req_state *st;
     fx_entry *e;
-    const char *json, *key;
+    const char *json, *key, *redirected_to;
     fx_count_kind kind;
 
     if (r->main) {
@@ -85,7 +118,10 @@ static int __attribute__((noinline)) fx_log_403(request_rec *r)
     }
     for (last = r; last->next; last = last->next)
         ;
-    if (last->status != HTTP_FORBIDDEN) {
+    failed = fx_failed_request(r, &last);
+    redirected_to = last->status == HTTP_FORBIDDEN ? NULL
+                    : fx_error_document_url(r, failed);
+    if (last->status != HTTP_FORBIDDEN && !redirected_to) {
         /* served, but a report-only rule would deny (fx_reportonly.c) */
         if (!(e = fx_reportonly_entry(r))) {
             return DECLINED;        /* the allowed path ends here */
@@ -93,7 +129,6 @@ static int __attribute__((noinline)) fx_log_403(request_rec *r)
         st = NULL;
         goto write;
     }
-    failed = fx_failed_request(r, &last);
     if (!fx_enabled(failed)) {
         return DECLINED;
     }
@@ -108,6 +143,7 @@ static int __attribute__((noinline)) fx_log_403(request_rec *r)
         return DECLINED;
     }
     st->logged_entry = 1;
+    fx_report_redirected(e, r, redirected_to);
 write:
     key = fx_repeat_key(r, e);      /* of the facts before redaction */
     fx_wire_redact_log_entry(r, e);
@@ -126,6 +162,7 @@ write:
         st->cheap = 0;
         st->entry = NULL;
         e = fx_report_entry(r);
+        fx_report_redirected(e, r, redirected_to);
         fx_wire_redact_log_entry(r, e);
     }
 

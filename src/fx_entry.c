@@ -131,9 +131,8 @@ static fx_field *fx_find(const fx_entry *e, const char *key)
     return fx_find_len(e, key, strlen(key));
 }
 
-static fx_field *fx_slot(fx_entry *e, const char *key)
+static fx_field *fx_slot_len(fx_entry *e, const char *key, apr_size_t len)
 {
-    apr_size_t len = strlen(key);
     fx_field *f = fx_find_len(e, key, len);
     if (!f) {
         unsigned h = fx_key_hash(key, len);
@@ -150,18 +149,24 @@ static fx_field *fx_slot(fx_entry *e, const char *key)
     return f;
 }
 
-void fx_entry_set(fx_entry *e, const char *key, const char *value)
+static fx_field *fx_slot(fx_entry *e, const char *key)
+{
+    return fx_slot_len(e, key, strlen(key));
+}
+
+void fx_entry_set_kl(fx_entry *e, const char *key, apr_size_t key_len,
+                     const char *value)
 {
     fx_field *f;
     if (!value) {
-        f = fx_find(e, key);
+        f = fx_find_len(e, key, key_len);
         if (f) {
             f->key = NULL;
             e->removed++;
         }
         return;
     }
-    f = fx_slot(e, key);
+    f = fx_slot_len(e, key, key_len);
     f->kind = FX_F_STR;
     /* A copy: callers pass stack buffers (apr_strerror) and strings of
      * pools that die first (sub-requests); entries are built only for a
@@ -170,9 +175,10 @@ void fx_entry_set(fx_entry *e, const char *key, const char *value)
     f->s = apr_pstrmemdup(e->pool, value, f->s_len);
 }
 
-void fx_entry_set_int(fx_entry *e, const char *key, apr_int64_t n)
+void fx_entry_set_int_kl(fx_entry *e, const char *key, apr_size_t key_len,
+                         apr_int64_t n)
 {
-    fx_field *f = fx_slot(e, key);
+    fx_field *f = fx_slot_len(e, key, key_len);
     f->kind = FX_F_INT;
     f->n = n;
     f->s = NULL;
@@ -252,16 +258,25 @@ void fx_entry_mark_deciding(fx_entry *e, const char *key, int index)
     ((char *)f->deciding)[index] = 1;
 }
 
-const char *fx_entry_get(const fx_entry *e, const char *key)
+const char *fx_entry_get_kl(const fx_entry *e, const char *key,
+                            apr_size_t key_len)
 {
-    fx_field *f = fx_find(e, key);
+    fx_field *f = fx_find_len(e, key, key_len);
     if (!f) {
         return NULL;
     }
     if (f->kind == FX_F_INT) {
-        return apr_psprintf(e->pool, "%" APR_INT64_T_FMT, f->n);
+        return sizeof(apr_off_t) == sizeof(apr_int64_t)
+               ? apr_off_t_toa(e->pool, (apr_off_t)f->n)
+               : apr_psprintf(e->pool, "%" APR_INT64_T_FMT, f->n);
     }
     return f->s;
+}
+
+const char *fx_entry_get_str(const fx_entry *e, const char *key)
+{
+    fx_field *f = fx_find(e, key);
+    return f && f->kind == FX_F_STR ? f->s : NULL;
 }
 
 static int fx_in_list(const char *const *list, const char *key,

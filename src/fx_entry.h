@@ -27,6 +27,7 @@
 #ifndef FX_ENTRY_H
 #define FX_ENTRY_H
 
+#include <string.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
 
@@ -38,9 +39,11 @@ fx_entry *fx_entry_copy(apr_pool_t *p, const fx_entry *e);
 
 /* Set (or replace) a string fact; value NULL removes the key.  Values (and
  * raw JSON) are copied into the entry's pool; keys are not: pass literals. */
-void fx_entry_set(fx_entry *e, const char *key, const char *value);
+void fx_entry_set_kl(fx_entry *e, const char *key, apr_size_t key_len,
+                     const char *value);
 /* Set (or replace) an integer fact. */
-void fx_entry_set_int(fx_entry *e, const char *key, apr_int64_t n);
+void fx_entry_set_int_kl(fx_entry *e, const char *key, apr_size_t key_len,
+                         apr_int64_t n);
 /* Set a pre-rendered JSON value (array/object/bool/number) whose strings
  * are fx_json_quote'd.  A value that is not one log-safe JSON value is
  * rendered as a string instead.  An array is a list for the size policy
@@ -59,7 +62,30 @@ void fx_entry_set_list(fx_entry *e, const char *key,
 void fx_entry_mark_deciding(fx_entry *e, const char *key, int index);
 
 /* The string value of key (integers and raw values are rendered), or NULL. */
-const char *fx_entry_get(const fx_entry *e, const char *key);
+const char *fx_entry_get_kl(const fx_entry *e, const char *key,
+                            apr_size_t key_len);
+
+/* The value of key when it was set as a string (fx_entry_set), or NULL. */
+const char *fx_entry_get_str(const fx_entry *e, const char *key);
+
+/* Keys are literals nearly everywhere: inline, the compiler counts their
+ * length once, not every call (an entry takes a hundred or so). */
+static APR_INLINE void fx_entry_set(fx_entry *e, const char *key,
+                                    const char *value)
+{
+    fx_entry_set_kl(e, key, strlen(key), value);
+}
+
+static APR_INLINE void fx_entry_set_int(fx_entry *e, const char *key,
+                                        apr_int64_t n)
+{
+    fx_entry_set_int_kl(e, key, strlen(key), n);
+}
+
+static APR_INLINE const char *fx_entry_get(const fx_entry *e, const char *key)
+{
+    return fx_entry_get_kl(e, key, strlen(key));
+}
 
 /* How a document is written. */
 typedef enum {

@@ -47,6 +47,9 @@ typedef struct {
     int repeat_window;              /* ForbiddenExplainRepeatWindow, seconds */
     int rewrite;                    /* Rewrite* lines at this server's level,
                                      * or the main server's (fx_conftree.c) */
+    const char *repeat_vhost;       /* the cause key's virtual host, made in
+                                     * post_config (fx_repeat.c) for */
+    const server_rec *repeat_vhost_of;  /* this server */
 } fx_server_conf;
 
 /* ForbiddenExplainRepeat: repeats of a cause in its window as short lines

@@ -245,13 +245,18 @@ typedef struct {
     apr_array_header_t *changes;    /* key, new value, "raw" or NULL */
 } fx_redact_cmp_baton;
 
-static void fx_redact_cmp_collect(void *baton, const char *key,
-                                  const char *value, int is_raw)
+/* The literals an expression compares with, from the two facts that hold
+ * directive text as written (in their rendering order: directive is a
+ * documented key, expr is not). */
+static void fx_redact_cmp_collect(fx_redact_cmp_baton *b, const fx_entry *e)
 {
-    fx_redact_cmp_baton *b = baton;
-    int is_expr = strcmp(key, "expr") == 0;
-    if (value && !is_raw && (is_expr || strcmp(key, "directive") == 0)) {
-        fx_exprlit_collect(b->p, value, is_expr, b->lits);
+    const char *directive = fx_entry_get_str(e, "directive");
+    const char *expr = fx_entry_get_str(e, "expr");
+    if (directive) {
+        fx_exprlit_collect(b->p, directive, 0, b->lits);
+    }
+    if (expr) {
+        fx_exprlit_collect(b->p, expr, 1, b->lits);
     }
 }
 
@@ -302,7 +307,7 @@ static void fx_redact_compared_for_log(apr_pool_t *p, fx_entry *e)
 
     b.p = p;
     b.lits = apr_array_make(p, 2, sizeof(fx_exprlit));
-    fx_entry_visit(e, fx_redact_cmp_collect, &b);
+    fx_redact_cmp_collect(&b, e);
     if (!b.lits->nelts) {
         return;
     }

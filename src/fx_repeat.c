@@ -96,13 +96,18 @@ static server_rec *fx_rp_server_at(apr_uint32_t index)
 }
 
 /* Which virtual host a cause belongs to: where it was defined. */
-static const char *fx_rp_vhost(request_rec *r)
+static const char *fx_rp_vhost_label(apr_pool_t *p, const server_rec *s)
 {
-    const server_rec *s = r->server;
-    return apr_psprintf(r->pool, "%s:%u@%s:%d", s->server_hostname
+    return apr_psprintf(p, "%s:%u@%s:%d", s->server_hostname
                         ? s->server_hostname : "", (unsigned)s->port,
                         s->defn_name ? s->defn_name : "",
                         s->defn_line_number);
+}
+
+static const char *fx_rp_vhost(request_rec *r, const fx_server_conf *sc)
+{
+    return sc->repeat_vhost_of == r->server
+           ? sc->repeat_vhost : fx_rp_vhost_label(r->pool, r->server);
 }
 
 int fx_repeat_compact(request_rec *r)
@@ -119,7 +124,7 @@ const char *fx_repeat_key(request_rec *r, const fx_entry *e)
     if (fx_rp_mode(sc) != FX_REPEAT_COMPACT || !fx_rp_table) {
         return NULL;
     }
-    return fx_rt_key(r->pool, e, fx_rp_vhost(r));
+    return fx_rt_key(r->pool, e, fx_rp_vhost(r, sc));
 }
 
 static void fx_rp_write(apr_pool_t *p, server_rec *s, request_rec *r,
@@ -269,11 +274,17 @@ static int fx_rp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_shm_t *shm = NULL;
     apr_status_t rv;
     void *base;
-    (void)pconf;
+    server_rec *vs;
     (void)plog;
     (void)ptemp;
 
     fx_rp_table = NULL;
+    for (vs = s; vs; vs = vs->next) {
+        fx_server_conf *sc = ap_get_module_config(vs->module_config,
+                                                  &forbidden_explain_module);
+        sc->repeat_vhost = fx_rp_vhost_label(pconf, vs);
+        sc->repeat_vhost_of = vs;
+    }
     apr_pool_userdata_get((void **)&shm, FX_RP_USERDATA, proc);
     if (!shm) {
         rv = apr_shm_create(&shm, fx_rt_size(FX_RP_SLOTS), NULL, proc);

@@ -20,17 +20,32 @@
  * follow from these (protection: from the rule and the path) and facts
  * only a full entry has (hint, fix, blockers, hint_verified) are not in
  * it, so a key is the same whether the entry was built cheap or in full. */
-static const char *const fx_rt_cause_facts[] = {
-    "reason", "module", "phase", "ah", "directive", "file", "line",
-    "section", "decided_by", "env", "matched", "user", "trail",
-    "responsible", "conditions", "missing", "perm_class",
-    "mode_octal", "owner_uid", "group_gid", "path_type", "acl", "lsm",
-    "mount", "os_error", "symlink_cause", "symlink_target",
-    "target_denied_at", "script", "htaccess", "htaccess_ignored", "via",
-    "handler", "backend", "stated_by", "blocked_host", "blocked_ip",
-    "waf_rule_id", "waf_phase", "waf_mode", "waf_variable",
-    "ssl_verify_error", "ssl_client_verify", "directives_untraced", NULL
+#define FX_RT_FACT(name) { name, sizeof(name) - 1 }
+static const struct {
+    const char *name;
+    apr_size_t len;
+} fx_rt_cause_facts[] = {
+    FX_RT_FACT("reason"), FX_RT_FACT("module"), FX_RT_FACT("phase"),
+    FX_RT_FACT("ah"), FX_RT_FACT("directive"), FX_RT_FACT("file"),
+    FX_RT_FACT("line"), FX_RT_FACT("section"), FX_RT_FACT("decided_by"),
+    FX_RT_FACT("env"), FX_RT_FACT("matched"), FX_RT_FACT("user"),
+    FX_RT_FACT("trail"), FX_RT_FACT("responsible"),
+    FX_RT_FACT("conditions"),           /* FX_RT_CONDITIONS */
+    FX_RT_FACT("missing"), FX_RT_FACT("perm_class"), FX_RT_FACT("mode_octal"),
+    FX_RT_FACT("owner_uid"), FX_RT_FACT("group_gid"), FX_RT_FACT("path_type"),
+    FX_RT_FACT("acl"), FX_RT_FACT("lsm"), FX_RT_FACT("mount"),
+    FX_RT_FACT("os_error"), FX_RT_FACT("symlink_cause"),
+    FX_RT_FACT("symlink_target"), FX_RT_FACT("target_denied_at"),
+    FX_RT_FACT("script"), FX_RT_FACT("htaccess"),
+    FX_RT_FACT("htaccess_ignored"), FX_RT_FACT("via"), FX_RT_FACT("handler"),
+    FX_RT_FACT("backend"), FX_RT_FACT("stated_by"),
+    FX_RT_FACT("blocked_host"), FX_RT_FACT("blocked_ip"),
+    FX_RT_FACT("waf_rule_id"), FX_RT_FACT("waf_phase"),
+    FX_RT_FACT("waf_mode"), FX_RT_FACT("waf_variable"),
+    FX_RT_FACT("ssl_verify_error"), FX_RT_FACT("ssl_client_verify"),
+    FX_RT_FACT("directives_untraced"), { NULL, 0 }
 };
+#define FX_RT_CONDITIONS 14
 
 /* Reasons whose path is the thing that failed (the component, the link,
  * the directory without index, the script), not just what was asked. */
@@ -177,11 +192,11 @@ const char *fx_rt_key(apr_pool_t *p, const fx_entry *e, const char *vhost)
     k.n = 0;
     k.over = 0;
     fx_rt_put(&k, "vhost", vhost ? vhost : "");
-    for (i = 0; fx_rt_cause_facts[i] && !k.over; i++) {
-        if ((v = fx_entry_get(e, fx_rt_cause_facts[i])) != NULL) {
-            fx_rt_put(&k, fx_rt_cause_facts[i],
-                      !strcmp(fx_rt_cause_facts[i], "conditions")
-                      ? fx_rt_strip_tested(p, v) : v);
+    for (i = 0; fx_rt_cause_facts[i].name && !k.over; i++) {
+        if ((v = fx_entry_get_kl(e, fx_rt_cause_facts[i].name,
+                                 fx_rt_cause_facts[i].len)) != NULL) {
+            fx_rt_put(&k, fx_rt_cause_facts[i].name,
+                      i == FX_RT_CONDITIONS ? fx_rt_strip_tested(p, v) : v);
         }
     }
     if ((v = fx_entry_get(e, "rule_saw")) != NULL) {

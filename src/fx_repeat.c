@@ -224,6 +224,10 @@ int fx_repeat_log(request_rec *r, const fx_entry *e, const char *key,
     c = fx_entry_make(r->pool);
     line = fx_entry_get(e, "status");
     fx_entry_set_int(c, "status", line ? atoi(line) : HTTP_FORBIDDEN);
+    if ((line = fx_entry_get(e, "decided_status")) != NULL) {
+        /* sent as the 302 to the 403's ErrorDocument URL (fx_report.c) */
+        fx_entry_set_int(c, "decided_status", atoi(line));
+    }
     if (fx_entry_get(e, "report_only")) {
         /* a served request a report-only rule would deny (fx_reportonly.c) */
         fx_entry_set_raw(c, "report_only", "true");

@@ -6,7 +6,13 @@ The refusal was still decided, by a rule the administrator wants named:
 the entry explains it and says what was sent ("status": 302,
 "decided_status": 403, "error_document").  A redirect that is not the
 ErrorDocument of a 403 gets no entry."""
+import json
+import os
+import subprocess
+
 from harness import field
+
+FXLOG = os.path.join(os.path.dirname(__file__), "..", "tools", "fx-log")
 
 SITE = """
 <Directory "{docroot}/errurl">
@@ -25,6 +31,12 @@ SITE = """
     ErrorDocument 403 https://errors.example/ip
     Require ip 10.9.9.9
 </Directory>
+<Directory "{docroot}/candidate">
+    Require all granted
+    <ForbiddenExplainReportOnly>
+        Require ip 10.1.2.0/24
+    </ForbiddenExplainReportOnly>
+</Directory>
 RewriteEngine On
 RewriteRule ^/moved/(.*) http://errors.example/denied [R=302,L]
 """
@@ -41,7 +53,7 @@ def site(make_httpd, repeat=None):
     h = make_httpd(name="errurl")
     h.repeat = repeat
     h.conf(SITE)
-    for d in ("errurl", "errpage", "urlok", "ipurl", "moved"):
+    for d in ("errurl", "errpage", "urlok", "ipurl", "moved", "candidate"):
         h.write("htdocs/%s/x.txt" % d, "%s\n" % d)
     h.write("htdocs/page.html", "sorry\n")
     h.start()
@@ -88,9 +100,39 @@ def test_repeats_of_a_redirected_403_keep_the_status_sent(make_httpd):
         assert h.get("/ipurl/x.txt").status == 302
     got = h.entries_for("/ipurl/x.txt")
     assert len(got) == 3, got
-    assert all(e["status"] == 302 for e in got), got
+    assert all(e["status"] == 302 and e["decided_status"] == 403
+               for e in got), got
     full = [e for e in got if "repeat" not in e]
     assert len(full) == 1 and full[0]["decided_status"] == 403
     assert field(full[0], "directive") == "Require ip 10.9.9.9"
     assert full[0]["line"] == line_in_section(h, "ipurl", "Require ip"), full
     assert [e["repeat"] for e in got if "repeat" in e] == [1, 2]
+
+
+def fxlog(*args):
+    p = subprocess.run(["/usr/bin/python3", FXLOG] + list(args),
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
+
+
+def test_fx_log_reads_redirected_denials_and_counts_report_only(make_httpd):
+    """fx-log shows a denial sent as the ErrorDocument's 302 as a denial,
+    and a served request's report-only entry as neither a denial nor a
+    truncated line."""
+    h = site(make_httpd)
+    assert h.get("/errurl/x.txt").status == 302
+    assert h.get("/errurl/x.txt").status == 302
+    assert h.get("/candidate/x.txt").status == 200
+    assert any(e.get("report_only") for e in h.entries())
+    out, err = fxlog("--json", h.error_log)
+    got = [json.loads(l) for l in out.splitlines() if l.strip()]
+    assert [(e["status"], e["_kind"]) for e in got] == [(302, "full"),
+                                                       (302, "repeat")], got
+    assert got[0]["error_document"] == "http://errors.example/denied"
+    assert "0 truncated line(s), 1 report-only" in err, err
+    out, _ = fxlog(h.error_log)
+    assert "302 (403 decided) authz" in out, out
+    assert "sent:      302 to the ErrorDocument http://errors.example/denied" in out, out
+    out, _ = fxlog("--summary", h.error_log)
+    assert out.startswith("2 denials, 1 causes"), out

@@ -2244,6 +2244,40 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
     }
 }
 
+/* The client was refused by name ("Require not ip ...", a matching rule
+ * of a <RequireNone>) by rules none of which decided alone: the hint names
+ * each, and proposes nothing -- a grant beside a ban in a RequireAny would
+ * lift it, and a ban is a deliberate protection.  The blockers found by
+ * the advice stay. */
+static void fx_az_advise_bans(request_rec *r, apr_pool_t *p,
+                              const apr_array_header_t *trail,
+                              const apr_array_header_t *bans, fx_az_advice *a)
+{
+    const char *named = "";
+    int i;
+
+    for (i = 0; i < bans->nelts; i++) {
+        fx_az_view v = fx_az_view_of(r, p, trail, APR_ARRAY_IDX(bans, i, int));
+        named = apr_pstrcat(p, named, i ? (i + 1 == bans->nelts ? " and " : ", ")
+                            : "", "`", v.text, "`", v.d
+                            ? apr_psprintf(p, " (%s:%d)", v.d->filename,
+                                           v.d->line_num) : "", NULL);
+    }
+    a->protection = "ban";
+    a->fix = NULL;
+    a->verified = 0;
+    a->unverified = "the client is refused explicitly (a ban): no change "
+                    "that lets it in is proposed";
+    a->hint = apr_pstrcat(p, "this client is refused explicitly: ", named,
+                          bans->nelts > 1 ? " each match it and deny"
+                                          : " matches it and denies",
+                          ", and no other rule here grants it. A ban works as "
+                          "intended: if it catches this client by mistake, "
+                          "change the ban itself; a Require that grants the "
+                          "client beside it would lift the ban for all its "
+                          "requests", NULL);
+}
+
 static void fx_az_explain_require(request_rec *r, fx_req_state *st,
                                   apr_pool_t *p, apr_array_header_t *out)
 {
@@ -2384,6 +2418,8 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
         fx_az_advice_facts(p, &adv, out);
     }
     else {
+        apr_array_header_t *bans = apr_array_make(p, 2, sizeof(int));
+        fx_az_refusals(blamed, bans);
         fx_fact(out, "decided_by", "no-rule-granted", 0);
         fx_az_name_container(r, p, blamed, out);
         fx_fact(out, "detail", apr_psprintf(p, "No single rule decided: none "
@@ -2411,6 +2447,9 @@ static void fx_az_explain_require(request_rec *r, fx_req_state *st,
                 fx_az_advise_require(r, p, trail, last_pass, root, blamed, cd,
                                      ht, &adv);
             }
+        }
+        if (bans->nelts) {
+            fx_az_advise_bans(r, p, trail, bans, &adv);
         }
         fx_az_advice_facts(p, &adv, out);
     }

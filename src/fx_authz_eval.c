@@ -269,6 +269,47 @@ static const fx_az_node *fx_az_blame_r(const fx_az_node *n, int *active)
     return n;
 }
 
+/* The granting leaves of a granting subtree (what a negation matched). */
+static void fx_az_granting_leaves(const fx_az_node *n, apr_array_header_t *out)
+{
+    const fx_az_node *c;
+    if (n->is_leaf) {
+        if (n->result == FX_AZ_GRANTED) {
+            APR_ARRAY_PUSH(out, int) = n->index;
+        }
+        return;
+    }
+    for (c = n->first; c; c = c->next) {
+        if (c->result == FX_AZ_GRANTED) {
+            fx_az_granting_leaves(c, out);
+        }
+    }
+}
+
+void fx_az_refusals(const fx_az_node *n, apr_array_header_t *out)
+{
+    const fx_az_node *c;
+    if (!fx_az_failed(n->result)) {
+        return;
+    }
+    if (n->is_leaf) {
+        if (n->negate && n->inner == FX_AZ_GRANTED) {
+            APR_ARRAY_PUSH(out, int) = n->index;
+        }
+        return;
+    }
+    if (n->negate) {
+        /* RequireNone / RequireNotAll: what matched inside refused */
+        if (n->inner == FX_AZ_GRANTED) {
+            fx_az_granting_leaves(n, out);
+        }
+        return;
+    }
+    for (c = n->first; c; c = c->next) {
+        fx_az_refusals(c, out);
+    }
+}
+
 const fx_az_node *fx_az_blame(const fx_az_node *n, int *active)
 {
     int a;

@@ -70,6 +70,14 @@ void fx_az_responsible(const fx_az_node *n, apr_array_header_t *out);
  * returned node refused actively. */
 const fx_az_node *fx_az_blame(const fx_az_node *n, int *active);
 
+/* Appends (as int) the index of every leaf that refused the client by
+ * name below a failed n (call after fx_az_evaluate): a matched "Require
+ * not", the matching rules of a failed <RequireNone>.  A rule that merely
+ * did not grant, or `Require all denied`, is not one.  A grant added
+ * beside such a refusal in a RequireAny would lift it: a ban is a
+ * deliberate protection, never something a hint undoes. */
+void fx_az_refusals(const fx_az_node *n, apr_array_header_t *out);
+
 /* The container whose child n is, below root; NULL when n is root or not
  * in the tree. */
 fx_az_node *fx_az_parent(fx_az_node *root, const fx_az_node *n);

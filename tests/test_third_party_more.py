@@ -902,9 +902,6 @@ def test_files_require_is_one_blocker(sites):
     assert len(where) == len(set(where)), e["blockers"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "when `Require not ip ADDR` named the client and denied, the hint says "
-    "'none of the rules matched this client (address ADDR)'"))
 def test_blacklisted_address_is_not_called_unmatched(sites):
     # The AIOWPS IP blacklist bans 127.0.0.2 by name (htaccess:90); with
     # 6G's bad-bot rule also denying, the entry's trail shows the address
@@ -919,3 +916,9 @@ def test_blacklisted_address_is_not_called_unmatched(sites):
                or field(t, "directive") == "Require not ip 127.0.0.2"
                for t in e["trail"]), e
     assert "none of the rules matched" not in field(e, "hint"), e
+    # both bans named, no grant proposed (it would lift them), and the
+    # protection said
+    hint = field(e, "hint")
+    assert "Require not ip 127.0.0.2" in hint and "Require not env bad_bot" in hint, e
+    assert field(e, "protection") == "ban" and "fix" not in e, e
+    assert e["hint_verified"] is False, e

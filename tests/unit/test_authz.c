@@ -211,6 +211,67 @@ static void test_blame(apr_pool_t *p)
     CHECK_STR(blame(p, root, &active), "leaf 2");
 }
 
+static const char *refusals(apr_pool_t *p, fx_az_node *root)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(int));
+    char *s = "";
+    int i;
+    fx_az_evaluate(root);
+    fx_az_refusals(root, out);
+    for (i = 0; i < out->nelts; i++) {
+        s = apr_psprintf(p, "%s%s%d", s, i ? "," : "", APR_ARRAY_IDX(out, i, int));
+    }
+    return s;
+}
+
+static void test_refusals(apr_pool_t *p)
+{
+    fx_az_node *root, *all, *none;
+    int k1, k2;
+
+    /* All in One WP Security's two blacklists at the top of one .htaccess:
+     * Any{ All{all granted, not ip X}, All{all granted, not env bad_bot} }
+     * from a banned address as a bad bot: both refuse by name. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    all = fx_az_container(p, FX_AZ_AND, 0, &k1);
+    fx_az_append(root, all);
+    fx_az_append(all, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    fx_az_append(all, fx_az_leaf(p, 1, FX_AZ_GRANTED, 1));
+    all = fx_az_container(p, FX_AZ_AND, 0, &k2);
+    fx_az_append(root, all);
+    fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_GRANTED, 0));
+    fx_az_append(all, fx_az_leaf(p, 3, FX_AZ_GRANTED, 1));
+    CHECK_STR(refusals(p, root), "1,3");
+    /* the same address as a good bot: the second All grants, so the Any
+     * does (nothing refused) */
+    root->last->last->raw = FX_AZ_DENIED;
+    CHECK_STR(refusals(p, root), "");
+    /* a ban inside an All that fails beside a rule that did not grant */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    all = fx_az_container(p, FX_AZ_AND, 0, &k1);
+    fx_az_append(root, all);
+    fx_az_append(all, fx_az_leaf(p, 1, FX_AZ_GRANTED, 0));
+    fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_GRANTED, 1));
+    CHECK_STR(refusals(p, root), "2");
+
+    /* Rules that merely did not grant, and Require all denied: none. */
+    root = fx_az_container(p, FX_AZ_OR, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_DENIED, 0));
+    fx_az_append(root, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    root->last->absolute = 1;
+    CHECK_STR(refusals(p, root), "");
+
+    /* RequireNone: its matching rule. */
+    root = fx_az_container(p, FX_AZ_AND, 0, NULL);
+    fx_az_append(root, fx_az_leaf(p, 0, FX_AZ_GRANTED, 0));
+    none = fx_az_container(p, FX_AZ_OR, 1, &k1);
+    fx_az_append(root, none);
+    fx_az_append(none, fx_az_leaf(p, 1, FX_AZ_DENIED, 0));
+    fx_az_append(none, fx_az_leaf(p, 2, FX_AZ_GRANTED, 0));
+    CHECK_STR(refusals(p, root), "2");
+}
+
 static void test_grants_with(apr_pool_t *p)
 {
     fx_az_node *root, *all, *any, *leaf;
@@ -405,6 +466,7 @@ int main(void)
     apr_pool_create(&p, NULL);
     test_eval(p);
     test_blame(p);
+    test_refusals(p);
     test_grants_with(p);
     test_grants_if(p);
     test_protection_and_scope(p);

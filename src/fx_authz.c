@@ -2081,6 +2081,13 @@ static void fx_az_advise_require(request_rec *r, apr_pool_t *p,
     if (named->tag == FX_AZ_TAG_LEVEL) {
         level = nd;
     }
+    if (inherited && nd && inherited->line == nd->line_num
+        && inherited->file && nd->filename
+        && !strcmp(inherited->file, nd->filename)) {
+        /* the rule named is what applies without the section's lines
+         * (a <Files> in .htaccess, merged after them): not a second one */
+        inherited = NULL;
+    }
     if (nd) {
         fx_az_blocker(p, &a->blockers, &a->nblockers, fx_dtext(p, nd),
                       nd->filename, nd->line_num,

@@ -883,10 +883,6 @@ def test_redirectmatch_403_is_named(make_httpd):
     run(make_httpd, "aioalias", AIOWPS_BUILD, AIOWPS_ALIAS_REQS, 8)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a Require all denied in <Files> of an .htaccess is listed twice in "
-    "blockers, the second time as 'applies once the rules named above are "
-    "removed' although it is the rule named above"))
 def test_files_require_is_one_blocker(sites):
     # Minimal: an .htaccess holding only
     #   <Files license.txt>

@@ -187,6 +187,37 @@ static void fx_explain_after_authz(request_rec *failed, fx_req_state *st,
                  words, hint ? " For 1): " : "", hint ? hint : ""));
 }
 
+/* mod_dir answered the 403 of its index sub-request (subrequest_uri, via
+ * mod_dir.c): the hint frees the sub-request, but the directory itself may
+ * still be refused -- no index file and no listing.  That refusal joins
+ * the blockers and the hint, and a verified hint is verified no more. */
+static void fx_explain_after_index_subrequest(request_rec *failed,
+                                              fx_entry *e)
+{
+    apr_pool_t *p = failed->pool;
+    const char *via = fx_entry_get(e, "via"), *json, *text, *blk, *hint;
+
+    if (!fx_entry_get(e, "subrequest_uri") || !via
+        || strncmp(via, "mod_dir.c", 9) != 0
+        || fx_fs_listing_would_deny(failed, fx_has_index_file(failed),
+                                    &json, &text) != 1) {
+        return;
+    }
+    blk = fx_entry_get(e, "blockers");
+    fx_entry_set_raw(e, "blockers", blk && blk[0] == '[' && blk[1] != ']'
+                     ? apr_pstrcat(p, apr_pstrndup(p, blk, strlen(blk) - 1),
+                                   ",", json, "]", NULL)
+                     : apr_pstrcat(p, "[", json, "]", NULL));
+    hint = fx_entry_get(e, "hint");
+    fx_entry_set(e, "hint", apr_pstrcat(p, hint ? hint : "", hint ? " " : "",
+                 "Once that is changed, this request is still denied by ",
+                 text, ".", NULL));
+    fx_entry_set_raw(e, "hint_verified", "false");
+    fx_entry_set(e, "hint_unverified", apr_pstrcat(p, "with the change "
+                 "applied, mod_dir finds no index file and the directory is "
+                 "still refused: ", text, NULL));
+}
+
 static void fx_explain_verified_whole(request_rec *failed, fx_req_state *st,
                                       fx_entry *e)
 {
@@ -200,6 +231,7 @@ static void fx_explain_verified_whole(request_rec *failed, fx_req_state *st,
         return;
     }
     fx_explain_after_authz(failed, st, e, &aa);
+    fx_explain_after_index_subrequest(failed, e);
     if (v && !strcmp(v, "true")
         && (why = fx_later_phases_unchecked(failed, fx_entry_get(e, "phase"),
                                             &aa))) {

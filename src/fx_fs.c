@@ -1894,3 +1894,53 @@ int fx_fs_read_would_deny(request_rec *r, const char **json,
                          c->group ? c->group : "?");
     return 1;
 }
+
+/* mod_dir relayed the 403 of its index sub-request for the directory r
+ * maps to: once that 403 is gone, does the directory still get refused?
+ * With no DirectoryIndex file there, mod_dir declines and mod_autoindex
+ * refuses the listing where Indexes is off (AH01276).  1 (with the Options
+ * line as a blocker object and a sentence), 0, or -1 (cannot tell). */
+int fx_fs_listing_would_deny(request_rec *r, int has_index_file,
+                             const char **json, const char **text)
+{
+    apr_pool_t *p = r->pool;
+    const fx_shadow_rec *rec;
+    int eff;
+
+    *json = *text = NULL;
+    if (!r->filename || r->finfo.filetype != APR_DIR || has_index_file
+        || !ap_find_linked_module("mod_autoindex.c")) {
+        return 0;
+    }
+    rec = fx_options_toucher(fx_records_find(p, r, "Options"), OPT_INDEXES,
+                             &eff);
+    if (rec && eff == 1) {
+        return 0;                   /* a listing would be generated */
+    }
+    if (!rec) {
+        /* Indexes never enabled: no line to name */
+        *json = apr_pstrcat(p, "{\"mechanism\":\"options\",\"path\":",
+                            fx_json_quote(p, r->filename, 512, NULL),
+                            ",\"detail\":\"no Options line in effect enables "
+                            "Indexes\"}", NULL);
+        *text = apr_pstrcat(p, "mod_autoindex, which refuses a listing of ",
+                            r->filename, " (no index file, Indexes never "
+                            "enabled)", NULL);
+        return 1;
+    }
+    *json = apr_pstrcat(p, "{\"mechanism\":\"options\",\"directive\":",
+                        fx_json_quote(p, apr_pstrcat(p, rec->name, " ",
+                                                     rec->args, NULL), 512,
+                                      NULL),
+                        ",\"file\":", fx_json_quote(p, rec->file ? rec->file
+                                                    : "?", 512, NULL),
+                        ",\"line\":", apr_itoa(p, rec->line),
+                        ",\"path\":", fx_json_quote(p, r->filename, 512, NULL),
+                        "}", NULL);
+    *text = apr_pstrcat(p, "`", rec->name, " ", rec->args, "` (",
+                        rec->file ? rec->file : "?", ":",
+                        apr_itoa(p, rec->line), "), under which mod_autoindex "
+                        "refuses a listing of ", r->filename, " (it has no "
+                        "index file)", NULL);
+    return 1;
+}

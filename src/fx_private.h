@@ -229,6 +229,8 @@ int fx_rewrite_perdir_would_deny(request_rec *r, const char **json,
                                  const char **text);
 int fx_fs_read_would_deny(request_rec *r, const char **json,
                           const char **text);
+int fx_fs_listing_would_deny(request_rec *r, int has_index_file,
+                             const char **json, const char **text);
 const char *fx_waf_matched_ids(request_rec *r, fx_req_state *st);
 void fx_upstream_explain(request_rec *r, request_rec *failed,
                          fx_req_state *st, fx_entry *e);

@@ -740,10 +740,6 @@ def test_query_string_filter_is_not_called_hotlink(sites):
     assert "hotlink" not in field(e, "hint").lower(), e
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a 403 relayed by mod_dir from its index sub-request lists only the "
-    "sub-request's RewriteRule in blockers; with that rule exempted the "
-    "request is still refused, by Options -Indexes (AH01276)"))
 def test_index_subrequest_denial_lists_the_next_blocker(sites):
     # /wp-content/uploads/ of the iThemes site: mod_dir's sub-request for
     # index.php meets `RewriteRule ^(.*)/uploads/(.*).php(.?) - [F,L]`

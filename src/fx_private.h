@@ -208,9 +208,10 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 void fx_rewrite_origin_noted(request_rec *r, const fx_origin *o);
 /* fx_rewrite.c, for fx_trampoline_install: the function to call in place of
  * mod_rewrite's translate_name (fixups 0) or fixups hook orig, which takes
- * the snapshot of its inputs first; fx_rewrite_unwrap forgets the previous
- * generation's. */
-fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig);
+ * the snapshot of its inputs first (translate_name: orig itself when no
+ * server of s's list has Rewrite* lines at its level); fx_rewrite_unwrap
+ * forgets the previous generation's. */
+fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig, server_rec *s);
 void fx_rewrite_unwrap(void);
 /* fx_ssl.c, fx_waf.c, fx_upstream.c; fx_api.c runs last: a stated reason
  * wins over every inferred one. */

@@ -396,7 +396,7 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
                 && !strcmp(links[k].szName, "mod_rewrite.c")) {
                 /* notes what the hook is given (fx_rewrite.c) */
                 slot->orig = fx_rewrite_wrap(fx_phases[ph].is_fixups,
-                                             slot->orig);
+                                             slot->orig, s);
             }
             slot->phase = fx_phases[ph].phase;
             slot->module = links[k].szName ? links[k].szName : "unknown";

@@ -282,21 +282,26 @@ fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
 /* A phase with one hook (lean configurations have several: header_parser,
  * access_checker, type_checker...) is one call and one comparison: the
  * loop and its saved registers are out of line. */
+static APR_INLINE int fx_run_one(int ph, request_rec *r)
+{
+    int rv = fx_slots[ph][0].orig(r);
+    if (rv == DECLINED
+        || (rv == OK && !(fx_phases[ph].is_handler
+                          && r->status == HTTP_FORBIDDEN))) {
+        return rv;          /* what the loop returns, as httpd reads it */
+    }
+    if (!fx_slots[ph][0].ours) {
+        rv = fx_after(&fx_slots[ph][0], r, rv, NULL);
+    }
+    return rv;
+}
+
 static APR_INLINE int fx_run_ordinary(int ph, request_rec *r,
                                       int (*loop)(request_rec *))
 {
     fx_run_pre(ph, r);
     if (fx_nslots[ph] == 1 && !fx_phases[ph].is_fixups) {
-        int rv = fx_slots[ph][0].orig(r);
-        if (rv == DECLINED
-            || (rv == OK && !(fx_phases[ph].is_handler
-                              && r->status == HTTP_FORBIDDEN))) {
-            return rv;      /* what the loop returns, as httpd reads it */
-        }
-        if (!fx_slots[ph][0].ours) {
-            rv = fx_after(&fx_slots[ph][0], r, rv, NULL);
-        }
-        return rv;
+        return fx_run_one(ph, r);
     }
     return loop(r);
 }
@@ -317,35 +322,69 @@ fx_run_maybe_simulated(int ph, request_rec *r, int (*loop)(request_rec *))
     return fx_run_ordinary(ph, r, loop);
 }
 
-/* One load and branch for the simulator in its phases while no probe runs
- * in this process; the rest is out of line, so the runner needs no frame. */
-static APR_INLINE int fx_run_phase(int ph, request_rec *r,
-                                   int (*loop)(request_rec *))
-{
-    if (fx_phases[ph].sim && __builtin_expect(fx_sim_active != 0, 0)) {
-        return fx_run_maybe_simulated(ph, r, loop);
-    }
-    return fx_run_ordinary(ph, r, loop);
-}
-
+/* Each phase has two runners, and post_config installs the one that fits
+ * the number of hooks it found (fx_runner_for), so the runner does not
+ * test it on every request: fx_one_N calls the single hook itself,
+ * fx_many_N goes to the loop.  A phase without a pre-step and without
+ * the simulator gets its loop installed directly.  Either runner spends
+ * one load and branch for the simulator in its phases while no probe runs
+ * in this process; the rest is out of line, so the runner needs no
+ * frame. */
+#define FX_SIM_ACTIVE(i) \
+    (fx_phases[i].sim && __builtin_expect(fx_sim_active != 0, 0))
 #define FX_RUNNER(i) \
     static int __attribute__((noinline)) fx_loop_##i(request_rec *r)       \
     { return fx_run_loop(i, r); }                                          \
-    static int fx_runner_##i(request_rec *r)                               \
-    { return fx_run_phase(i, r, fx_loop_##i); }
+    static int fx_one_##i(request_rec *r)                                  \
+    {                                                                      \
+        if (FX_SIM_ACTIVE(i)) {                                            \
+            return fx_run_maybe_simulated(i, r, fx_loop_##i);              \
+        }                                                                  \
+        fx_run_pre(i, r);                                                  \
+        return fx_run_one(i, r);                                           \
+    }                                                                      \
+    static int fx_many_##i(request_rec *r)                                 \
+    {                                                                      \
+        if (FX_SIM_ACTIVE(i)) {                                            \
+            return fx_run_maybe_simulated(i, r, fx_loop_##i);              \
+        }                                                                  \
+        fx_run_pre(i, r);                                                  \
+        return fx_loop_##i(r);                                             \
+    }
 FX_RUNNER(0) FX_RUNNER(1) FX_RUNNER(2) FX_RUNNER(3) FX_RUNNER(4) FX_RUNNER(5)
 FX_RUNNER(6) FX_RUNNER(7) FX_RUNNER(8) FX_RUNNER(9) FX_RUNNER(10)
 #if FX_NPHASES > 11
 FX_RUNNER(11)
 #endif
-static fx_request_hook_fn *const fx_runners[FX_NPHASES] = {
-    fx_runner_0, fx_runner_1, fx_runner_2, fx_runner_3, fx_runner_4,
-    fx_runner_5, fx_runner_6, fx_runner_7, fx_runner_8, fx_runner_9,
-    fx_runner_10,
+#define FX_RUNNERS(i) { fx_one_##i, fx_many_##i, fx_loop_##i }
+static fx_request_hook_fn *const fx_runners[FX_NPHASES][3] = {
+    FX_RUNNERS(0), FX_RUNNERS(1), FX_RUNNERS(2), FX_RUNNERS(3),
+    FX_RUNNERS(4), FX_RUNNERS(5), FX_RUNNERS(6), FX_RUNNERS(7),
+    FX_RUNNERS(8), FX_RUNNERS(9), FX_RUNNERS(10),
 #if FX_NPHASES > 11
-    fx_runner_11
+    FX_RUNNERS(11)
 #endif
 };
+
+/* The runner for phase ph with n hooks (the fixups loop also keeps the
+ * file name each hook started from, so it always loops). */
+static fx_request_hook_fn *fx_runner_for(int ph, int n)
+{
+    if (n == 1 && !fx_phases[ph].is_fixups) {
+        return fx_runners[ph][0];
+    }
+    if (!fx_phases[ph].sim && fx_phases[ph].pre == FX_PRE_NONE
+        && ph != FX_PH_TYPE_CHECKER) {
+        return fx_runners[ph][2];       /* nothing to do before the loop */
+    }
+    return fx_runners[ph][1];
+}
+
+static int fx_is_runner(int ph, fx_request_hook_fn *fn)
+{
+    return fn == fx_runners[ph][0] || fn == fx_runners[ph][1]
+           || fn == fx_runners[ph][2];
+}
 
 /* What elements 1..n-1 become: both loops step over DECLINED, and the
  * runner in element 0 has already called what they held. */
@@ -385,7 +424,7 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
             continue;
         }
         links = (fx_hook_link *)arr->elts;
-        if (links[0].pFunc == fx_runners[ph]) {
+        if (fx_is_runner(ph, links[0].pFunc)) {
             continue;   /* already taken over (cannot happen: defensive) */
         }
         fx_slots[ph] = apr_pcalloc(pconf, sizeof(fx_slot) * arr->nelts);
@@ -409,7 +448,7 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
         fx_nslots[ph] = arr->nelts;
         /* Only after the table is complete: nothing runs meanwhile (the
          * parent, before any child), but keep the order obvious. */
-        links[0].pFunc = fx_runners[ph];
+        links[0].pFunc = fx_runner_for(ph, arr->nelts);
         for (k = 1; k < arr->nelts; k++) {
             links[k].pFunc = fx_stand_in;
         }

@@ -161,19 +161,20 @@ static int fx_nslots[FX_NPHASES];
 
 /* httpd's loop for phase ph over the originals, observed.  The handler
  * phase also looks at r->status after OK; fixups keep the file name the
- * hook started from (a per-dir RewriteRule chain is replayed from it). */
+ * hook started from (a per-dir RewriteRule chain is replayed from it).
+ * The slots end with a NULL orig, and an installed phase has at least one
+ * hook: no count is loaded and no end computed.  A RUN_FIRST phase stops
+ * at anything but DECLINED, so its hooks cost one comparison each. */
 static APR_INLINE int fx_run_loop(int ph, request_rec *r)
 {
     const fx_slot *s = fx_slots[ph];
-    const int n = fx_nslots[ph];
     const int run_all = fx_phases[ph].run_all;
     const int is_handler = fx_phases[ph].is_handler;
     const int is_fixups = fx_phases[ph].is_fixups;
-    int k;
 
-    for (k = 0; k < n; k++) {
+    do {
         const char *filename_in = is_fixups ? r->filename : NULL;
-        int rv = s[k].orig(r);
+        int rv = s->orig(r);
         if (rv == DECLINED) {
             continue;
         }
@@ -183,14 +184,14 @@ static APR_INLINE int fx_run_loop(int ph, request_rec *r)
             }
             return OK;
         }
-        if (!s[k].ours) {
-            rv = fx_after(&s[k], r, rv, filename_in);
+        if (!s->ours) {
+            rv = fx_after(s, r, rv, filename_in);
         }
         if (rv == OK && run_all) {
             continue;
         }
         return rv;
-    }
+    } while ((++s)->orig);
     return DECLINED;    /* RUN_FIRST: all declined; RUN_ALL: same as OK */
 }
 
@@ -427,7 +428,8 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
         if (fx_is_runner(ph, links[0].pFunc)) {
             continue;   /* already taken over (cannot happen: defensive) */
         }
-        fx_slots[ph] = apr_pcalloc(pconf, sizeof(fx_slot) * arr->nelts);
+        /* one more, zeroed: the NULL orig that ends fx_run_loop */
+        fx_slots[ph] = apr_pcalloc(pconf, sizeof(fx_slot) * (arr->nelts + 1));
         for (k = 0; k < arr->nelts; k++) {
             fx_slot *slot = &fx_slots[ph][k];
             slot->orig = links[k].pFunc ? links[k].pFunc : fx_stand_in;

@@ -366,6 +366,7 @@ static void fx_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(fx_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
+#undef forbidden_explain_module    /* the exported record itself */
 AP_DECLARE_MODULE(forbidden_explain) = {
     STANDARD20_MODULE_STUFF,
     fx_create_dir,
@@ -375,3 +376,7 @@ AP_DECLARE_MODULE(forbidden_explain) = {
     fx_cmds,
     fx_register_hooks
 };
+/* fx_private.h: what the other files (and the code above) use. */
+extern module fx_module_self
+    __attribute__((alias("forbidden_explain_module")));
+

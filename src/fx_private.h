@@ -16,6 +16,12 @@
  * not through the PLT); only the module record is exported. */
 extern module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
     forbidden_explain_module;
+/* Every file but the record's definition reaches it through a hidden alias
+ * (mod_forbidden_explain.c): the exported symbol may be interposed, so
+ * each use of the real one loads its address from the GOT first (the
+ * module index is read on every request, several times). */
+extern module fx_module_self __attribute__((visibility("hidden")));
+#define forbidden_explain_module fx_module_self
 #ifndef FX_MODULE_RECORD
 APLOG_USE_MODULE(forbidden_explain);
 #endif
@@ -360,7 +366,7 @@ int fx_whatif_handler(request_rec *r);
 int fx_audit_handler(request_rec *r);
 /* fx_whatif.c: how many probes this process is running (atomic); the
  * runners look at request state only while it is not 0. */
-extern volatile apr_uint32_t fx_sim_active;
+extern volatile apr_uint32_t fx_sim_active __attribute__((visibility("hidden")));
 /* fx_trampoline.c -> fx_whatif.c: a sub-request of a simulated request
  * went through authorization (mod_dir's index, negotiation). */
 void fx_whatif_sub_authorized(request_rec *r);

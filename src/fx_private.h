@@ -68,9 +68,6 @@ typedef struct {
     const char *handler;            /* r->handler at that moment */
     const char *uri;                /* r->uri of the (sub-)request */
     const char *filename;           /* r->filename at that moment */
-    const char *filename_in;        /* r->filename when the hook was entered
-                                     * (a per-dir RewriteRule chain starts
-                                     * from it) */
 } fx_origin;
 
 /* One error-log line of interest (key: its AH number). */

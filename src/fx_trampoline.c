@@ -47,8 +47,7 @@ typedef struct {
     int ours;                       /* forbidden_explain's own hook */
 } fx_slot;
 
-static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
-                           const char *filename_in)
+static void fx_note_origin(request_rec *r, const fx_slot *s, int rv)
 {
     fx_req_state *st;
     fx_origin *o;
@@ -66,7 +65,6 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
     o->handler = r->handler;
     o->uri = r->uri;
     o->filename = r->filename;
-    o->filename_in = filename_in;
 
     if (r->main) {
         /* A sub-request's pool dies with it (mod_dir destroys it at once):
@@ -79,8 +77,6 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
         so->handler = o->handler ? apr_pstrdup(m->pool, o->handler) : NULL;
         so->uri = o->uri ? apr_pstrdup(m->pool, o->uri) : NULL;
         so->filename = o->filename ? apr_pstrdup(m->pool, o->filename) : NULL;
-        so->filename_in = o->filename_in ? apr_pstrdup(m->pool, o->filename_in)
-                                         : NULL;
         fx_authz_subrequest_denied(r, mst);
     }
     fx_rewrite_origin_noted(r, o);
@@ -90,7 +86,7 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
 /* Anything but a plain OK/DECLINED: decide whether it produced a 403.
  * Kept out of line so the runners stay a call and a compare per hook. */
 static int __attribute__((noinline))
-fx_after(const fx_slot *s, request_rec *r, int rv, const char *filename_in)
+fx_after(const fx_slot *s, request_rec *r, int rv)
 {
     if (rv == OK || rv == DONE) {
         /* A status set without being returned: proxied backends, CGI
@@ -98,13 +94,13 @@ fx_after(const fx_slot *s, request_rec *r, int rv, const char *filename_in)
          * request inherits the status it reports; it did not produce it.) */
         if (r->status == HTTP_FORBIDDEN && (s->is_handler || rv == DONE)
             && !(r->prev && r->prev->status == r->status)) {
-            fx_note_origin(r, s, rv, filename_in);
+            fx_note_origin(r, s, rv);
         }
         return rv;
     }
     /* Only a 403 is explained: redirects, 401s and 404s keep nothing. */
     if (rv == HTTP_FORBIDDEN) {
-        fx_note_origin(r, s, rv, filename_in);
+        fx_note_origin(r, s, rv);
     }
     return rv;
 }
@@ -129,7 +125,7 @@ static const struct {
     fx_hook_getter *get;
     int is_handler;
     int run_all;
-    int is_fixups;
+    int is_fixups;                  /* which mod_rewrite hook to wrap */
     int rewrite_wrap;               /* mod_rewrite's hook: fx_rewrite_wrap */
     int pre;
     int sim;
@@ -160,8 +156,9 @@ static fx_slot *fx_slots[FX_NPHASES];
 static int fx_nslots[FX_NPHASES];
 
 /* httpd's loop for phase ph over the originals, observed.  The handler
- * phase also looks at r->status after OK; fixups keep the file name the
- * hook started from (a per-dir RewriteRule chain is replayed from it).
+ * phase also looks at r->status after OK.  (The per-dir RewriteRule replay
+ * starts from the inputs fx_rewrite.c's wrapper captured, not from
+ * anything kept here.)
  * The slots end with a NULL orig, and an installed phase has at least one
  * hook: no count is loaded and no end computed.  A RUN_FIRST phase stops
  * at anything but DECLINED, so its hooks cost one comparison each. */
@@ -170,10 +167,8 @@ static APR_INLINE int fx_run_loop(int ph, request_rec *r)
     const fx_slot *s = fx_slots[ph];
     const int run_all = fx_phases[ph].run_all;
     const int is_handler = fx_phases[ph].is_handler;
-    const int is_fixups = fx_phases[ph].is_fixups;
 
     do {
-        const char *filename_in = is_fixups ? r->filename : NULL;
         int rv = s->orig(r);
         if (rv == DECLINED) {
             continue;
@@ -185,7 +180,7 @@ static APR_INLINE int fx_run_loop(int ph, request_rec *r)
             return OK;
         }
         if (!s->ours) {
-            rv = fx_after(s, r, rv, filename_in);
+            rv = fx_after(s, r, rv);
         }
         if (rv == OK && run_all) {
             continue;
@@ -292,7 +287,7 @@ static APR_INLINE int fx_run_one(int ph, request_rec *r)
         return rv;          /* what the loop returns, as httpd reads it */
     }
     if (!fx_slots[ph][0].ours) {
-        rv = fx_after(&fx_slots[ph][0], r, rv, NULL);
+        rv = fx_after(&fx_slots[ph][0], r, rv);
     }
     return rv;
 }
@@ -301,7 +296,7 @@ static APR_INLINE int fx_run_ordinary(int ph, request_rec *r,
                                       int (*loop)(request_rec *))
 {
     fx_run_pre(ph, r);
-    if (fx_nslots[ph] == 1 && !fx_phases[ph].is_fixups) {
+    if (fx_nslots[ph] == 1) {
         return fx_run_one(ph, r);
     }
     return loop(r);
@@ -367,11 +362,10 @@ static fx_request_hook_fn *const fx_runners[FX_NPHASES][3] = {
 #endif
 };
 
-/* The runner for phase ph with n hooks (the fixups loop also keeps the
- * file name each hook started from, so it always loops). */
+/* The runner for phase ph with n hooks. */
 static fx_request_hook_fn *fx_runner_for(int ph, int n)
 {
-    if (n == 1 && !fx_phases[ph].is_fixups) {
+    if (n == 1) {
         return fx_runners[ph][0];
     }
     if (!fx_phases[ph].sim && fx_phases[ph].pre == FX_PRE_NONE

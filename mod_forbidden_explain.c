@@ -315,11 +315,10 @@ static void fx_insert_filters(request_rec *r)
 /* The handlers of SetHandler forbidden-explain-{whatif,audit,metrics,status}
  * behind one hook: every request of the server passes through it, and one
  * test of the handler's name is all an ordinary request pays. */
-static int fx_handler(request_rec *r)
+static int __attribute__((noinline)) fx_handler_ours(request_rec *r,
+                                                     const char *h)
 {
-    const char *h = r->handler;
-
-    if (!h || h[0] != 'f' || strncmp(h, "forbidden-explain-", 18) != 0) {
+    if (strncmp(h, "forbidden-explain-", 18) != 0) {
         return DECLINED;
     }
     switch (h[18]) {
@@ -332,6 +331,17 @@ static int fx_handler(request_rec *r)
         return fx_counters_handler(r);
     }
     return DECLINED;
+}
+
+/* The first letter's test needs no frame: the rest is out of line. */
+static int fx_handler(request_rec *r)
+{
+    const char *h = r->handler;
+
+    if (!h || h[0] != 'f') {
+        return DECLINED;
+    }
+    return fx_handler_ours(r, h);
 }
 
 static void fx_register_hooks(apr_pool_t *p)
@@ -356,6 +366,7 @@ static void fx_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(fx_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
+#undef forbidden_explain_module    /* the exported record itself */
 AP_DECLARE_MODULE(forbidden_explain) = {
     STANDARD20_MODULE_STUFF,
     fx_create_dir,
@@ -365,3 +376,7 @@ AP_DECLARE_MODULE(forbidden_explain) = {
     fx_cmds,
     fx_register_hooks
 };
+/* fx_private.h: what the other files (and the code above) use. */
+extern module fx_module_self
+    __attribute__((alias("forbidden_explain_module")));
+

@@ -196,6 +196,13 @@ static APR_INLINE fx_az_pending_t *fx_az_pending_of(conn_rec *c, int create)
         pd = apr_palloc(c->pool, sizeof(*pd));
         pd->r = NULL;
         pd->quiet = 0;
+        /* Never changed while the trail is pending: fx_az_record moves a
+         * full buffer into the request (fx_az_keep, which changes the
+         * copy) before it would grow. */
+        pd->az.trail.pool = NULL;
+        pd->az.trail.elt_size = sizeof(fx_az_step);
+        pd->az.trail.nalloc = FX_AZ_INLINE_STEPS;
+        pd->az.trail.elts = (char *)pd->az.steps;
         ap_set_module_config(c->conn_config, &forbidden_explain_module, pd);
     }
     return pd;
@@ -243,11 +250,7 @@ static APR_INLINE fx_az_req *fx_az_current(request_rec *r,
         az->calls = 0;
         az->neutral_dropped = 0;
         az->lost = 0;
-        az->trail.pool = NULL;
-        az->trail.elt_size = sizeof(fx_az_step);
-        az->trail.nelts = 0;
-        az->trail.nalloc = FX_AZ_INLINE_STEPS;
-        az->trail.elts = (char *)az->steps;
+        az->trail.nelts = 0;    /* the rest is set once (fx_az_pending_of) */
     }
     return az;
 }
@@ -359,7 +362,10 @@ static authz_status fx_az_check(int slot, request_rec *r, const char *line,
          * then (a neutral effect is kept: n0 < FX_AZ_KEEP_NEUTRAL). */
         az->depth++;
         rv = orig->check_authorization(r, line, rule->orig_parsed);
-        if (pd->r == r && az->trail.nelts == n0 && !fx_state_get(r)) {
+        /* pd->r == r: nothing moved the trail into r's state (fx_az_keep
+         * clears pd->r, and fx_az_current sets it only while r's state
+         * has no trail) nor made it another request's */
+        if (pd->r == r && az->trail.nelts == n0) {
             fx_az_step *step = &az->steps[n0];
             az->depth--;
             step->rule = rule;

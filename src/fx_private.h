@@ -16,6 +16,12 @@
  * not through the PLT); only the module record is exported. */
 extern module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
     forbidden_explain_module;
+/* Every file but the record's definition reaches it through a hidden alias
+ * (mod_forbidden_explain.c): the exported symbol may be interposed, so
+ * each use of the real one loads its address from the GOT first (the
+ * module index is read on every request, several times). */
+extern module fx_module_self __attribute__((visibility("hidden")));
+#define forbidden_explain_module fx_module_self
 #ifndef FX_MODULE_RECORD
 APLOG_USE_MODULE(forbidden_explain);
 #endif
@@ -65,9 +71,6 @@ typedef struct {
     const char *handler;            /* r->handler at that moment */
     const char *uri;                /* r->uri of the (sub-)request */
     const char *filename;           /* r->filename at that moment */
-    const char *filename_in;        /* r->filename when the hook was entered
-                                     * (a per-dir RewriteRule chain starts
-                                     * from it) */
 } fx_origin;
 
 /* One error-log line of interest (key: its AH number). */
@@ -211,9 +214,10 @@ void fx_rewrite_explain(request_rec *r, request_rec *failed, fx_req_state *st,
 void fx_rewrite_origin_noted(request_rec *r, const fx_origin *o);
 /* fx_rewrite.c, for fx_trampoline_install: the function to call in place of
  * mod_rewrite's translate_name (fixups 0) or fixups hook orig, which takes
- * the snapshot of its inputs first; fx_rewrite_unwrap forgets the previous
- * generation's. */
-fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig);
+ * the snapshot of its inputs first (translate_name: orig itself when no
+ * server of s's list has Rewrite* lines at its level); fx_rewrite_unwrap
+ * forgets the previous generation's. */
+fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig, server_rec *s);
 void fx_rewrite_unwrap(void);
 /* fx_ssl.c, fx_waf.c, fx_upstream.c; fx_api.c runs last: a stated reason
  * wins over every inferred one. */
@@ -364,7 +368,7 @@ int fx_whatif_handler(request_rec *r);
 int fx_audit_handler(request_rec *r);
 /* fx_whatif.c: how many probes this process is running (atomic); the
  * runners look at request state only while it is not 0. */
-extern volatile apr_uint32_t fx_sim_active;
+extern volatile apr_uint32_t fx_sim_active __attribute__((visibility("hidden")));
 /* fx_trampoline.c -> fx_whatif.c: a sub-request of a simulated request
  * went through authorization (mod_dir's index, negotiation). */
 void fx_whatif_sub_authorized(request_rec *r);

@@ -260,6 +260,13 @@ static int fx_log_transaction(request_rec *r)
     if (r->main) {
         return DECLINED;
     }
+    if (!r->next) {
+        /* no internal redirect: the common case, without the loop */
+        if (r->status != HTTP_FORBIDDEN && !fx_state_get(r)) {
+            return DECLINED;        /* the allowed path ends here */
+        }
+        return fx_log_403(r);
+    }
     for (last = r; ; last = last->next) {
         stateful |= fx_state_get(last) != NULL;
         if (!last->next) {

@@ -553,13 +553,43 @@ static int fx_rw_wrap_fixup(request_rec *r)
     return fx_rw_orig_fixup(r);
 }
 
-fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig)
+/* The same where no server has Rewrite* lines at its level. */
+static int fx_rw_wrap_fixup_dir(request_rec *r)
+{
+    const fx_dir_conf *dc = fx_dir_get(r);
+    if (!dc || dc->rewrite || r->htaccess) {
+        return fx_rw_seen_fixup(r);
+    }
+    return fx_rw_orig_fixup(r);
+}
+
+/* Does any server have mod_rewrite lines at its level (fx_conftree.c's
+ * marks)?  A simulated request's server record is a copy of a real one's. */
+static int fx_rw_any_server_acts(server_rec *s)
+{
+    for (; s; s = s->next) {
+        const fx_server_conf *sc = ap_get_module_config(s->module_config,
+                                                        &forbidden_explain_module);
+        if (!sc || sc->rewrite) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig, server_rec *s)
 {
     fx_hook_fn **slot = fixups ? &fx_rw_orig_fixup : &fx_rw_orig_uri2file;
     if (*slot) {
         return orig;        /* mod_rewrite hooks a phase once */
     }
     *slot = orig;
+    if (!fx_rw_any_server_acts(s)) {
+        /* translate_name runs only server-level rules: with none anywhere
+         * the wrapper would call the hook directly on every request; the
+         * fixups wrapper need not look at the server */
+        return fixups ? fx_rw_wrap_fixup_dir : orig;
+    }
     return fixups ? fx_rw_wrap_fixup : fx_rw_wrap_uri2file;
 }
 

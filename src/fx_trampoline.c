@@ -47,8 +47,7 @@ typedef struct {
     int ours;                       /* forbidden_explain's own hook */
 } fx_slot;
 
-static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
-                           const char *filename_in)
+static void fx_note_origin(request_rec *r, const fx_slot *s, int rv)
 {
     fx_req_state *st;
     fx_origin *o;
@@ -66,7 +65,6 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
     o->handler = r->handler;
     o->uri = r->uri;
     o->filename = r->filename;
-    o->filename_in = filename_in;
 
     if (r->main) {
         /* A sub-request's pool dies with it (mod_dir destroys it at once):
@@ -79,8 +77,6 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
         so->handler = o->handler ? apr_pstrdup(m->pool, o->handler) : NULL;
         so->uri = o->uri ? apr_pstrdup(m->pool, o->uri) : NULL;
         so->filename = o->filename ? apr_pstrdup(m->pool, o->filename) : NULL;
-        so->filename_in = o->filename_in ? apr_pstrdup(m->pool, o->filename_in)
-                                         : NULL;
         fx_authz_subrequest_denied(r, mst);
     }
     fx_rewrite_origin_noted(r, o);
@@ -90,7 +86,7 @@ static void fx_note_origin(request_rec *r, const fx_slot *s, int rv,
 /* Anything but a plain OK/DECLINED: decide whether it produced a 403.
  * Kept out of line so the runners stay a call and a compare per hook. */
 static int __attribute__((noinline))
-fx_after(const fx_slot *s, request_rec *r, int rv, const char *filename_in)
+fx_after(const fx_slot *s, request_rec *r, int rv)
 {
     if (rv == OK || rv == DONE) {
         /* A status set without being returned: proxied backends, CGI
@@ -98,13 +94,13 @@ fx_after(const fx_slot *s, request_rec *r, int rv, const char *filename_in)
          * request inherits the status it reports; it did not produce it.) */
         if (r->status == HTTP_FORBIDDEN && (s->is_handler || rv == DONE)
             && !(r->prev && r->prev->status == r->status)) {
-            fx_note_origin(r, s, rv, filename_in);
+            fx_note_origin(r, s, rv);
         }
         return rv;
     }
     /* Only a 403 is explained: redirects, 401s and 404s keep nothing. */
     if (rv == HTTP_FORBIDDEN) {
-        fx_note_origin(r, s, rv, filename_in);
+        fx_note_origin(r, s, rv);
     }
     return rv;
 }
@@ -129,7 +125,7 @@ static const struct {
     fx_hook_getter *get;
     int is_handler;
     int run_all;
-    int is_fixups;
+    int is_fixups;                  /* which mod_rewrite hook to wrap */
     int rewrite_wrap;               /* mod_rewrite's hook: fx_rewrite_wrap */
     int pre;
     int sim;
@@ -160,20 +156,20 @@ static fx_slot *fx_slots[FX_NPHASES];
 static int fx_nslots[FX_NPHASES];
 
 /* httpd's loop for phase ph over the originals, observed.  The handler
- * phase also looks at r->status after OK; fixups keep the file name the
- * hook started from (a per-dir RewriteRule chain is replayed from it). */
+ * phase also looks at r->status after OK.  (The per-dir RewriteRule replay
+ * starts from the inputs fx_rewrite.c's wrapper captured, not from
+ * anything kept here.)
+ * The slots end with a NULL orig, and an installed phase has at least one
+ * hook: no count is loaded and no end computed.  A RUN_FIRST phase stops
+ * at anything but DECLINED, so its hooks cost one comparison each. */
 static APR_INLINE int fx_run_loop(int ph, request_rec *r)
 {
     const fx_slot *s = fx_slots[ph];
-    const int n = fx_nslots[ph];
     const int run_all = fx_phases[ph].run_all;
     const int is_handler = fx_phases[ph].is_handler;
-    const int is_fixups = fx_phases[ph].is_fixups;
-    int k;
 
-    for (k = 0; k < n; k++) {
-        const char *filename_in = is_fixups ? r->filename : NULL;
-        int rv = s[k].orig(r);
+    do {
+        int rv = s->orig(r);
         if (rv == DECLINED) {
             continue;
         }
@@ -183,14 +179,14 @@ static APR_INLINE int fx_run_loop(int ph, request_rec *r)
             }
             return OK;
         }
-        if (!s[k].ours) {
-            rv = fx_after(&s[k], r, rv, filename_in);
+        if (!s->ours) {
+            rv = fx_after(s, r, rv);
         }
         if (rv == OK && run_all) {
             continue;
         }
         return rv;
-    }
+    } while ((++s)->orig);
     return DECLINED;    /* RUN_FIRST: all declined; RUN_ALL: same as OK */
 }
 
@@ -282,21 +278,26 @@ fx_run_simulated(int ph, request_rec *r, fx_req_state *st)
 /* A phase with one hook (lean configurations have several: header_parser,
  * access_checker, type_checker...) is one call and one comparison: the
  * loop and its saved registers are out of line. */
+static APR_INLINE int fx_run_one(int ph, request_rec *r)
+{
+    int rv = fx_slots[ph][0].orig(r);
+    if (rv == DECLINED
+        || (rv == OK && !(fx_phases[ph].is_handler
+                          && r->status == HTTP_FORBIDDEN))) {
+        return rv;          /* what the loop returns, as httpd reads it */
+    }
+    if (!fx_slots[ph][0].ours) {
+        rv = fx_after(&fx_slots[ph][0], r, rv);
+    }
+    return rv;
+}
+
 static APR_INLINE int fx_run_ordinary(int ph, request_rec *r,
                                       int (*loop)(request_rec *))
 {
     fx_run_pre(ph, r);
-    if (fx_nslots[ph] == 1 && !fx_phases[ph].is_fixups) {
-        int rv = fx_slots[ph][0].orig(r);
-        if (rv == DECLINED
-            || (rv == OK && !(fx_phases[ph].is_handler
-                              && r->status == HTTP_FORBIDDEN))) {
-            return rv;      /* what the loop returns, as httpd reads it */
-        }
-        if (!fx_slots[ph][0].ours) {
-            rv = fx_after(&fx_slots[ph][0], r, rv, NULL);
-        }
-        return rv;
+    if (fx_nslots[ph] == 1) {
+        return fx_run_one(ph, r);
     }
     return loop(r);
 }
@@ -317,35 +318,68 @@ fx_run_maybe_simulated(int ph, request_rec *r, int (*loop)(request_rec *))
     return fx_run_ordinary(ph, r, loop);
 }
 
-/* One load and branch for the simulator in its phases while no probe runs
- * in this process; the rest is out of line, so the runner needs no frame. */
-static APR_INLINE int fx_run_phase(int ph, request_rec *r,
-                                   int (*loop)(request_rec *))
-{
-    if (fx_phases[ph].sim && __builtin_expect(fx_sim_active != 0, 0)) {
-        return fx_run_maybe_simulated(ph, r, loop);
-    }
-    return fx_run_ordinary(ph, r, loop);
-}
-
+/* Each phase has two runners, and post_config installs the one that fits
+ * the number of hooks it found (fx_runner_for), so the runner does not
+ * test it on every request: fx_one_N calls the single hook itself,
+ * fx_many_N goes to the loop.  A phase without a pre-step and without
+ * the simulator gets its loop installed directly.  Either runner spends
+ * one load and branch for the simulator in its phases while no probe runs
+ * in this process; the rest is out of line, so the runner needs no
+ * frame. */
+#define FX_SIM_ACTIVE(i) \
+    (fx_phases[i].sim && __builtin_expect(fx_sim_active != 0, 0))
 #define FX_RUNNER(i) \
     static int __attribute__((noinline)) fx_loop_##i(request_rec *r)       \
     { return fx_run_loop(i, r); }                                          \
-    static int fx_runner_##i(request_rec *r)                               \
-    { return fx_run_phase(i, r, fx_loop_##i); }
+    static int fx_one_##i(request_rec *r)                                  \
+    {                                                                      \
+        if (FX_SIM_ACTIVE(i)) {                                            \
+            return fx_run_maybe_simulated(i, r, fx_loop_##i);              \
+        }                                                                  \
+        fx_run_pre(i, r);                                                  \
+        return fx_run_one(i, r);                                           \
+    }                                                                      \
+    static int fx_many_##i(request_rec *r)                                 \
+    {                                                                      \
+        if (FX_SIM_ACTIVE(i)) {                                            \
+            return fx_run_maybe_simulated(i, r, fx_loop_##i);              \
+        }                                                                  \
+        fx_run_pre(i, r);                                                  \
+        return fx_loop_##i(r);                                             \
+    }
 FX_RUNNER(0) FX_RUNNER(1) FX_RUNNER(2) FX_RUNNER(3) FX_RUNNER(4) FX_RUNNER(5)
 FX_RUNNER(6) FX_RUNNER(7) FX_RUNNER(8) FX_RUNNER(9) FX_RUNNER(10)
 #if FX_NPHASES > 11
 FX_RUNNER(11)
 #endif
-static fx_request_hook_fn *const fx_runners[FX_NPHASES] = {
-    fx_runner_0, fx_runner_1, fx_runner_2, fx_runner_3, fx_runner_4,
-    fx_runner_5, fx_runner_6, fx_runner_7, fx_runner_8, fx_runner_9,
-    fx_runner_10,
+#define FX_RUNNERS(i) { fx_one_##i, fx_many_##i, fx_loop_##i }
+static fx_request_hook_fn *const fx_runners[FX_NPHASES][3] = {
+    FX_RUNNERS(0), FX_RUNNERS(1), FX_RUNNERS(2), FX_RUNNERS(3),
+    FX_RUNNERS(4), FX_RUNNERS(5), FX_RUNNERS(6), FX_RUNNERS(7),
+    FX_RUNNERS(8), FX_RUNNERS(9), FX_RUNNERS(10),
 #if FX_NPHASES > 11
-    fx_runner_11
+    FX_RUNNERS(11)
 #endif
 };
+
+/* The runner for phase ph with n hooks. */
+static fx_request_hook_fn *fx_runner_for(int ph, int n)
+{
+    if (n == 1) {
+        return fx_runners[ph][0];
+    }
+    if (!fx_phases[ph].sim && fx_phases[ph].pre == FX_PRE_NONE
+        && ph != FX_PH_TYPE_CHECKER) {
+        return fx_runners[ph][2];       /* nothing to do before the loop */
+    }
+    return fx_runners[ph][1];
+}
+
+static int fx_is_runner(int ph, fx_request_hook_fn *fn)
+{
+    return fn == fx_runners[ph][0] || fn == fx_runners[ph][1]
+           || fn == fx_runners[ph][2];
+}
 
 /* What elements 1..n-1 become: both loops step over DECLINED, and the
  * runner in element 0 has already called what they held. */
@@ -385,10 +419,11 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
             continue;
         }
         links = (fx_hook_link *)arr->elts;
-        if (links[0].pFunc == fx_runners[ph]) {
+        if (fx_is_runner(ph, links[0].pFunc)) {
             continue;   /* already taken over (cannot happen: defensive) */
         }
-        fx_slots[ph] = apr_pcalloc(pconf, sizeof(fx_slot) * arr->nelts);
+        /* one more, zeroed: the NULL orig that ends fx_run_loop */
+        fx_slots[ph] = apr_pcalloc(pconf, sizeof(fx_slot) * (arr->nelts + 1));
         for (k = 0; k < arr->nelts; k++) {
             fx_slot *slot = &fx_slots[ph][k];
             slot->orig = links[k].pFunc ? links[k].pFunc : fx_stand_in;
@@ -396,7 +431,7 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
                 && !strcmp(links[k].szName, "mod_rewrite.c")) {
                 /* notes what the hook is given (fx_rewrite.c) */
                 slot->orig = fx_rewrite_wrap(fx_phases[ph].is_fixups,
-                                             slot->orig);
+                                             slot->orig, s);
             }
             slot->phase = fx_phases[ph].phase;
             slot->module = links[k].szName ? links[k].szName : "unknown";
@@ -409,7 +444,7 @@ void fx_trampoline_install(apr_pool_t *pconf, server_rec *s)
         fx_nslots[ph] = arr->nelts;
         /* Only after the table is complete: nothing runs meanwhile (the
          * parent, before any child), but keep the order obvious. */
-        links[0].pFunc = fx_runners[ph];
+        links[0].pFunc = fx_runner_for(ph, arr->nelts);
         for (k = 1; k < arr->nelts; k++) {
             links[k].pFunc = fx_stand_in;
         }

@@ -750,7 +750,6 @@ static void fx_wi_handler_denied(request_rec *r, const char *module, int ah,
     o->handler = r->handler;
     o->uri = r->uri;
     o->filename = r->filename;
-    o->filename_in = NULL;
     if (st->n_logged < FX_MAX_LOGGED) {
         fx_logged *l = &st->logged[st->n_logged++];
         l->ah = ah;

@@ -1181,33 +1181,30 @@ static int fx_rule_flag_is_r(apr_pool_t *p, const char *args)
 /* ------------------------------------------------------------------ */
 /* protections and hints                                               */
 
-static int fx_held(const fx_rw_result *res, apr_array_header_t *recs,
-                   const char *var)
-{
-    int i;
-    for (i = 0; res->conds && i < res->conds->nelts; i++) {
-        const fx_rw_cond_eval *ev = &APR_ARRAY_IDX(res->conds, i,
-                                                   fx_rw_cond_eval);
-        const fx_rw_rec *k = &APR_ARRAY_IDX(recs, ev->line, fx_rw_rec);
-        if (ev->result && ap_strcasestr(k->args, var)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Which deliberate protection the rule that fired is (fx_rwmatch.c). */
+/* Which deliberate protection the rule that fired is, and which of its
+ * conditions decided (*decided: index into res->conds, -1 none); see
+ * fx_rw_protection_kind in fx_rwmatch.c. */
 static const char *fx_rw_protection(apr_pool_t *p, const fx_rw_rec *rule,
-                                    apr_array_header_t *recs,
-                                    const fx_rw_result *res)
+                                    const fx_rw_result *res, int *decided)
 {
     char *w[3] = { NULL, NULL, NULL };
+    *decided = -1;
     if (fx_rw_split(p, rule->args, w) < 2) {
         return NULL;
     }
     return fx_rw_protection_kind(p, w[0], fx_or_empty(res->subject),
-                                 fx_held(res, recs, "HTTP_REFERER"),
-                                 fx_held(res, recs, "HTTP_USER_AGENT"));
+                                 res->conds, decided);
+}
+
+/* Protections for which no exemption is narrow: a filter of the query
+ * string refuses many queries to one URL, so exempting the URL opens all
+ * of them, and exempting the site a referrer blacklist names removes the
+ * entry the administrator wrote.  Whether this request deserves an
+ * exception is the administrator's call; no change is proposed. */
+static int fx_prot_no_fix(const char *prot)
+{
+    return prot && (!strcmp(prot, "query-filter")
+                    || !strcmp(prot, "referrer-blacklist"));
 }
 
 /* A RewriteCond argument mod_rewrite's parser reads back as one word, or
@@ -1240,6 +1237,21 @@ static const char *fx_regex_quote(apr_pool_t *p, const char *s)
     return out;
 }
 
+/* s cut to about max bytes for a sentence (a query string can be long),
+ * never inside a UTF-8 sequence. */
+static const char *fx_clip(apr_pool_t *p, const char *s, apr_size_t max)
+{
+    apr_size_t n = strlen(s);
+    if (n <= max) {
+        return s;
+    }
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+        n--;
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, s, n), "...", NULL);
+}
+
 /* The host of a Referer URL, or NULL. */
 static const char *fx_referer_host(apr_pool_t *p, const char *ref)
 {
@@ -1263,6 +1275,9 @@ static const char *fx_exemption(apr_pool_t *p, request_rec *r,
                                 const fx_rw_saved *in, const char *prot)
 {
     const char *word;
+    if (fx_prot_no_fix(prot)) {
+        return NULL;
+    }
     if (prot && !strcmp(prot, "hotlink")) {
         const char *host = fx_referer_host(p, apr_table_get(r->headers_in,
                                                             "Referer"));
@@ -1327,6 +1342,8 @@ static apr_array_header_t *fx_with_cond(apr_pool_t *p, apr_array_header_t *recs,
 typedef struct {
     const fx_rw_rec *rule;
     const char *prot;
+    const fx_rw_rec *decided;       /* the RewriteCond that decided, or NULL */
+    const char *tested;             /* the value it tested */
     const char *cond;               /* its exemption, NULL if none */
     const fx_rw_rec *at;            /* inserted before this line */
 } fx_blocker;
@@ -1371,6 +1388,8 @@ static const char *fx_prot_words(const char *prot)
                                   "directories"
          : !strcmp(prot, "dotfiles") ? "a protection of dotfiles"
          : !strcmp(prot, "backup") ? "a protection of backup and dump files"
+         : !strcmp(prot, "query-filter") ? "a query-string exploit filter"
+         : !strcmp(prot, "referrer-blacklist") ? "a referrer blacklist"
          : "a deliberate protection";
 }
 
@@ -1397,6 +1416,20 @@ static const char *fx_blocker_sentence(apr_pool_t *p, request_rec *failed,
             "files. If %s may embed them, allow that one site%s; do not "
             "remove the rule.", where, fx_prot_words(b0->prot), host, host,
             insert ? apr_pstrcat(p, ": ", insert, NULL) : "");
+    }
+    else if (fx_prot_no_fix(b0->prot) && b0->decided) {
+        int query = !strcmp(b0->prot, "query-filter");
+        hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
+            "intended: its condition `%s %s` (line %d) matched %s '%s'. "
+            "Whether this request deserves an exception is the "
+            "administrator's call: %s; do not remove the rule.", where,
+            fx_prot_words(b0->prot), b0->decided->name, b0->decided->args,
+            b0->decided->line, query ? "the query string" : "the Referer",
+            fx_clip(p, fx_or_empty(b0->tested), 160),
+            query ? "exempting the URL would let every other query the "
+                    "filter refuses reach it, so no change is proposed"
+                  : "exempting this site would undo the entry that names "
+                    "it, so no change is proposed");
     }
     else if (b0->prot && !strcmp(b0->prot, "bad-bot") && ua) {
         hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
@@ -1495,10 +1528,26 @@ static void fx_rw_hint(request_rec *r, request_rec *failed,
         const fx_rw_rec *rule = &APR_ARRAY_IDX(recs, res.rule, fx_rw_rec);
         int at = fx_first_cond(recs, res.rule);
         fx_blocker *cur = &b[nb++];
+        int decided;
         cur->rule = rule;
-        cur->prot = fx_rw_protection(p, rule, recs, &res);
+        cur->prot = fx_rw_protection(p, rule, &res, &decided);
+        cur->decided = NULL;
+        cur->tested = NULL;
+        if (decided >= 0) {
+            const fx_rw_cond_eval *ev = &APR_ARRAY_IDX(res.conds, decided,
+                                                       fx_rw_cond_eval);
+            cur->decided = &APR_ARRAY_IDX(recs, ev->line, fx_rw_rec);
+            cur->tested = ev->tested;
+        }
         cur->cond = fx_exemption(p, failed, in, cur->prot);
         cur->at = &APR_ARRAY_IDX(recs, at, fx_rw_rec);
+        if (fx_prot_no_fix(cur->prot)) {
+            unverified = apr_pstrcat(p, fx_prot_words(cur->prot), " is a "
+                                     "deliberate protection: an exception is "
+                                     "the administrator's call, no change is "
+                                     "proposed", NULL);
+            break;
+        }
         if (!cur->cond || !cur->at->file || cur->at->line <= 0) {
             unverified = "no exemption can be written for this request "
                          "(its URL or header has characters a RewriteCond "

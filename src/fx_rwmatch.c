@@ -1001,17 +1001,171 @@ static int fx_dot_at_segment_start(const char *pat)
     return 0;
 }
 
-const char *fx_rw_protection_kind(apr_pool_t *p, const char *pat,
-                                  const char *subject, int referer_held,
-                                  int agent_held)
-{
-    const char *seg;
+/* What a condition's TestString is about, for the classification below. */
+enum {
+    FX_CV_OTHER,                /* decides, but names no known protection */
+    FX_CV_SCOPE,                /* which files or host the rule covers */
+    FX_CV_REFERER, FX_CV_AGENT, FX_CV_QUERY
+};
 
-    if (referer_held) {
+static int fx_cond_var(const fx_rw_cond_eval *ev)
+{
+    static const char *const scope[] = {
+        "%{REQUEST_FILENAME}", "%{SCRIPT_FILENAME}", "%{REQUEST_URI}",
+        "%{HTTP_HOST}", "%{SERVER_NAME}", "%{HTTPS}", "%{SERVER_PORT}",
+        "%{DOCUMENT_ROOT}", NULL
+    };
+    const char *ts = ev->test_string ? ev->test_string : "";
+    const char *pat = ev->pattern ? ev->pattern : "";
+    int i;
+
+    pat += (*pat == '!');
+    if (pat[0] == '-' && pat[1] && !pat[2]) {
+        return FX_CV_SCOPE;     /* -f, -d, -s, ...: a file test */
+    }
+    /* a TestString may join several variables (the classic
+     * %{HTTP_HOST}@@%{HTTP_REFERER} hotlink test): the Referer wins */
+    if (fx_strcasestr(ts, "HTTP_REFERER") || fx_strcasestr(ts, "HTTP:Referer")) {
+        return FX_CV_REFERER;
+    }
+    if (fx_strcasestr(ts, "HTTP_USER_AGENT")
+        || fx_strcasestr(ts, "HTTP:User-Agent")) {
+        return FX_CV_AGENT;
+    }
+    if (fx_strcasestr(ts, "QUERY_STRING")) {
+        return FX_CV_QUERY;
+    }
+    if (!strncasecmp(ts, "%{ENV:", 6) && strchr(ts, '}')
+        && !strchr(ts, '}')[1]) {
+        return FX_CV_SCOPE;     /* %{ENV:REDIRECT_STATUS} ^$ and the like */
+    }
+    for (i = 0; scope[i]; i++) {
+        if (!strcasecmp(ts, scope[i])) {
+            return FX_CV_SCOPE;
+        }
+    }
+    return FX_CV_OTHER;
+}
+
+/* Does a regex pattern (no '!') match about anything: "", ".*", "^(.*)$",
+ * "." and "(.+)" decide nothing. */
+static int fx_pattern_trivial(const char *pat)
+{
+    char buf[16];
+    apr_size_t n = 0;
+    for (; *pat && n < sizeof(buf) - 1; pat++) {
+        if (!strchr("^$()", *pat)) {
+            buf[n++] = *pat;
+        }
+    }
+    if (*pat) {
+        return 0;
+    }
+    buf[n] = '\0';
+    return !strcmp(buf, "") || !strcmp(buf, ".*") || !strcmp(buf, ".+")
+           || !strcmp(buf, ".");
+}
+
+/* A positive Referer pattern that only says "some URL" (^https?://, ^http,
+ * .): the "not empty" half of an allow-list, it names no site. */
+static int fx_referer_generic(const char *pat)
+{
+    if (*pat == '^') {
+        pat++;
+    }
+    if (!strncasecmp(pat, "http", 4)) {
+        pat += 4;
+        if (!strncmp(pat, "(s)?", 4)) {
+            pat += 4;
+        }
+        else if (!strncmp(pat, "s?", 2)) {
+            pat += 2;
+        }
+        else if (*pat == 's') {
+            pat++;
+        }
+        if (!strncmp(pat, "://", 3)) {
+            pat += 3;
+        }
+        else if (!strncmp(pat, "\\:\\/\\/", 6)) {
+            pat += 6;
+        }
+    }
+    return fx_pattern_trivial(pat);
+}
+
+/* The protection the conditions that held make of the rule, from which of
+ * them decided: a condition that held without '!' on a specific pattern
+ * decided; one that held with '!' only did not exempt the request, except
+ * that a negated Referer pattern (other than the empty-Referer exemption
+ * !^$) is the allow-list of a hotlink protection.  Conditions on the file,
+ * URL path or host only scope the rule.  NULL: the conditions make no
+ * protection of it (the rule's pattern may). */
+static const char *fx_conds_kind(const apr_array_header_t *conds,
+                                 int *decided)
+{
+    int i, allow_list = -1, agent = -1;
+
+    for (i = 0; conds && i < conds->nelts; i++) {
+        const fx_rw_cond_eval *ev = &APR_ARRAY_IDX(conds, i, fx_rw_cond_eval);
+        const char *pat = ev->pattern ? ev->pattern : "";
+        int neg = (*pat == '!'), var;
+
+        if (!ev->result) {
+            continue;           /* an [OR] alternative that did not hold */
+        }
+        var = fx_cond_var(ev);
+        pat += neg;
+        if (var == FX_CV_SCOPE) {
+            continue;
+        }
+        if (neg) {
+            /* !^$ of a Referer: the empty-Referer exemption */
+            if (var == FX_CV_REFERER && allow_list < 0 && strcmp(pat, "^$")
+                && !fx_pattern_trivial(pat)) {
+                allow_list = i;
+            }
+            if (var == FX_CV_AGENT && agent < 0) {
+                agent = i;      /* an allow-list of agents */
+            }
+            continue;           /* else: the request is not exempted */
+        }
+        if (fx_pattern_trivial(pat)
+            || (var == FX_CV_REFERER && fx_referer_generic(pat))) {
+            continue;
+        }
+        *decided = i;
+        return var == FX_CV_QUERY ? "query-filter"
+             : var == FX_CV_AGENT ? "bad-bot"
+             : var == FX_CV_REFERER ? "referrer-blacklist"
+             : NULL;            /* a method, a cookie, an address, ... */
+    }
+    if (allow_list >= 0) {
+        *decided = allow_list;
         return "hotlink";
     }
-    if (agent_held) {
+    if (agent >= 0) {
+        *decided = agent;
         return "bad-bot";
+    }
+    return NULL;
+}
+
+const char *fx_rw_protection_kind(apr_pool_t *p, const char *pat,
+                                  const char *subject,
+                                  const apr_array_header_t *conds,
+                                  int *decided)
+{
+    const char *seg, *kind;
+    int dummy;
+
+    if (!decided) {
+        decided = &dummy;
+    }
+    *decided = -1;
+    kind = fx_conds_kind(conds, decided);
+    if (kind) {
+        return kind;
     }
     if (*pat == '!') {
         return NULL;            /* a rule for everything else */

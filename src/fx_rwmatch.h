@@ -116,15 +116,31 @@ void fx_rw_evaluate(apr_pool_t *p, const fx_rw_line *lines, int nlines,
                     const char *path_info, const char *args, int is_subreq,
                     const fx_rw_ops *ops, fx_rw_result *out);
 
-/* The deliberate protection a rule that answered 403 is, from its pattern
- * (as written, with a leading '!'), what it matched and which of its
- * conditions held: "hotlink" (a Referer condition), "bad-bot" (a
- * User-Agent condition), "vcs" (a .git/.svn/.hg/.bzr/CVS segment the
- * pattern names), "dotfiles" (a segment starting with '.' and a pattern
- * anchoring "\." to a segment start), "backup" (~, .bak, .old, .orig,
- * .save, .swp, .sql, .dump, ... named by the pattern); NULL: none. */
+/* The deliberate protection a rule that answered 403 is, from which of its
+ * conditions decided (conds, as fx_rw_evaluate left them), else from its
+ * pattern (as written, with a leading '!') and what it matched.  A
+ * condition decided when it held, is not negated and its pattern is
+ * specific (not .* or ^(.*)$); conditions on the file, URL path, host or
+ * an ENV: variable only scope the rule; a negated one that held only says
+ * the request is not exempted.  Kinds:
+ *   "query-filter"        a %{QUERY_STRING} condition decided (an exploit
+ *                         filter: no exemption of the path is narrow)
+ *   "bad-bot"             a User-Agent condition decided, or a negated
+ *                         one (an allow-list of agents) held
+ *   "referrer-blacklist"  a Referer condition naming sites decided
+ *   "hotlink"             nothing above decided and a negated Referer
+ *                         pattern held (the allow-list of referring sites;
+ *                         !^$, the empty-Referer exemption, is not one)
+ *   "vcs"                 a .git/.svn/.hg/.bzr/CVS segment the pattern names
+ *   "dotfiles"            a segment starting with '.' and a pattern
+ *                         anchoring "\." to a segment start
+ *   "backup"              ~, .bak, .old, .orig, .save, .swp, .sql, .dump,
+ *                         ... named by the pattern
+ * NULL: none.  *decided (may be NULL) gets the index into conds of the
+ * condition that decided or made the allow-list, -1 when none did. */
 const char *fx_rw_protection_kind(apr_pool_t *p, const char *pattern,
-                                  const char *subject, int referer_held,
-                                  int agent_held);
+                                  const char *subject,
+                                  const apr_array_header_t *conds,
+                                  int *decided);
 
 #endif

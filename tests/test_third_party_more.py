@@ -699,32 +699,32 @@ def _entry_of(h, uri, method="GET"):
     return got[0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a rule that decides on the query string gets an exemption keyed on "
-    "the URL path: RewriteCond %{REQUEST_URI} !=/index.php, verified, also "
-    "lets every other query the rule blocks reach /index.php"))
 def test_query_string_fix_keeps_other_queries_denied(sites):
     # Joomla's exploit filter (htaccess.txt:65-73): four RewriteCond
-    # %{QUERY_STRING} lines and `RewriteRule .* index.php [F]`.  The fix for
-    # one blocked query must leave the others to the same URL blocked, as
-    # it leaves them blocked for other URLs (the narrow exemption the README
-    # promises for deliberate protections).
+    # %{QUERY_STRING} lines and `RewriteRule .* index.php [F]`.  Exempting
+    # the URL (RewriteCond %{REQUEST_URI} !=/index.php, which the replay
+    # verified) let every other query the filter refuses reach /index.php.
+    # The filter is a deliberate protection: the entry names the condition
+    # that matched and proposes no change (an exception is the
+    # administrator's call).
     h = _one_site(sites, "joomla", [(".htaccess", "joomla/htaccess.txt")],
                   JOOMLA_FILES)
     e = _entry_of(h, "/index.php?x=base64_encode(abc)")
-    assert e["line"] == 73 and e["hint_verified"] is True, e
-    b = harness.fixed_copy(h, e["fix"])
-    try:
-        assert b.get("/index.php?x=base64_encode(abc)").status == 200
-        assert b.get("/?GLOBALS=1").status == 403
-        assert b.get("/index.php?GLOBALS=1").status == 403
-    finally:
-        b.cleanup()
+    ht = _root_ht(h)
+    assert e["line"] == 73 and field(e, "protection") == "query-filter", e
+    assert "fix" not in e and e["hint_verified"] is False, e
+    hint = field(e, "hint")
+    cond = r"RewriteCond %{QUERY_STRING} base64_encode[^(]*\([^)]*\) [OR]"
+    assert "`%s` (line %d)" % (cond, line_of(ht, cond)) in hint, hint
+    assert "administrator's call" in hint and "REQUEST_URI" not in hint, hint
+    assert "do not remove the rule" in hint, hint
+    # another condition of the same filter is the one named for its query
+    e = _entry_of(h, "/index.php?GLOBALS=1")
+    cond = r"RewriteCond %{QUERY_STRING} GLOBALS(=|\[|\%[0-9A-Z]{0,2}) [OR]"
+    assert field(e, "protection") == "query-filter" and "fix" not in e, e
+    assert "(line %d)" % line_of(ht, cond) in field(e, "hint"), e
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a query-string filter whose RewriteCond chain ends in a negated "
-    "%{HTTP_REFERER} exemption is called a hotlink protection"))
 def test_query_string_filter_is_not_called_hotlink(sites):
     # iThemes Security's "suspicious query strings" rule (htaccess:52-72):
     # sixteen %{QUERY_STRING} conditions, then !^loggedout=true,
@@ -738,6 +738,9 @@ def test_query_string_filter_is_not_called_hotlink(sites):
     assert e["line"] == 72, e
     assert field(e, "protection") != "hotlink", e
     assert "hotlink" not in field(e, "hint").lower(), e
+    assert field(e, "protection") == "query-filter" and "fix" not in e, e
+    assert "(line %d)" % line_of(_root_ht(h), r"RewriteCond %{QUERY_STRING} "
+                                 r"\.\.\/ [NC,OR]") in field(e, "hint"), e
 
 
 def test_index_subrequest_denial_lists_the_next_blocker(sites):
@@ -848,10 +851,6 @@ def _aiowps(sites):
                      [(".htaccess", "wordpress-aiowps/htaccess")], AIOWPS_FILES)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "6G's referrer blacklist (RewriteCond %{HTTP_REFERER} "
-    "(semalt.com|todaperfeita)) is called a hotlink protection that "
-    "semalt.com is 'not among the sites allowed to embed'"))
 def test_referrer_blacklist_is_not_called_hotlink(sites):
     # htaccess:140-142: a Referer that names a spam site is refused; a
     # hotlink protection refuses every Referer but the allowed ones.  The
@@ -864,6 +863,9 @@ def test_referrer_blacklist_is_not_called_hotlink(sites):
     assert e["line"] == 142, e
     assert field(e, "protection") != "hotlink", e
     assert "not among the sites allowed" not in field(e, "hint"), e
+    assert field(e, "protection") == "referrer-blacklist" and "fix" not in e, e
+    assert "`RewriteCond %{HTTP_REFERER} (semalt.com|todaperfeita) [NC]` " \
+        "(line 141)" in field(e, "hint"), e
 
 
 @pytest.mark.xfail(strict=True, reason=(

@@ -130,10 +130,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (res.outcome == FX_RW_FOUND) {
         char *w[3];
         if (fx_rw_split(p, lines[res.rule].args, w) >= 1) {
+            int d;
             const char *k = fx_rw_protection_kind(p, w[0],
                                                   res.subject ? res.subject : "",
-                                                  flags & 64, flags & 128);
+                                                  res.conds, &d);
             FZ_ASSERT(!k || *k);
+            FZ_ASSERT(d >= -1 && (!res.conds ? d == -1 : d < res.conds->nelts));
         }
     }
     if (res.outcome == FX_RW_FOUND && res.conds) {

@@ -1,6 +1,7 @@
 /* test_rwmatch.c — unit tests of the mod_rewrite replay (fx_rwmatch.c):
  * POSIX extended regex stands in for httpd's PCRE wrapper, a fixed table
  * for the request's variables. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <regex.h>
@@ -388,22 +389,98 @@ static void test_dpi_and_redirect(apr_pool_t *p)
     }
 }
 
+/* conds: "TestString", "pattern", result, ..., NULL (as evaluated) */
+static apr_array_header_t *t_conds(apr_pool_t *p, ...)
+{
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(fx_rw_cond_eval));
+    const char *ts;
+    va_list ap;
+    va_start(ap, p);
+    while ((ts = va_arg(ap, const char *)) != NULL) {
+        fx_rw_cond_eval *ev = apr_array_push(a);
+        ev->line = a->nelts - 1;
+        ev->test_string = ts;
+        ev->pattern = va_arg(ap, const char *);
+        ev->result = va_arg(ap, int);
+        ev->tested = "";
+    }
+    va_end(ap);
+    return a;
+}
+
 static void test_protection_kinds(apr_pool_t *p)
 {
-    CHECK_STR(fx_rw_protection_kind(p, "\\.(jpe?g|png)$", "/i/c.png", 1, 0),
-              "hotlink");
-    CHECK_STR(fx_rw_protection_kind(p, ".*", "/x", 0, 1), "bad-bot");
-    CHECK_STR(fx_rw_protection_kind(p, "^(.*/)?\\.git/", ".git/config", 0, 0),
-              "vcs");
-    CHECK_STR(fx_rw_protection_kind(p, "(^|/)\\.", "a/.env", 0, 0),
+    int d;
+    apr_array_header_t *none = t_conds(p, NULL);
+    apr_array_header_t *hot = t_conds(p,
+        "%{HTTP_REFERER}", "!^$", 1,
+        "%{HTTP_REFERER}", "!^https?://(www\\.)?good\\.example/", 1, NULL);
+
+    CHECK_STR(fx_rw_protection_kind(p, "\\.(jpe?g|png)$", "/i/c.png", hot,
+                                    &d), "hotlink");
+    CHECK(d == 1);              /* the allow-list, not !^$ */
+    /* file-type and host conditions only scope a hotlink rule */
+    CHECK_STR(fx_rw_protection_kind(p, ".*", "/i/c.png", t_conds(p,
+        "%{REQUEST_FILENAME}", "\\.(gif|png)$", 1,
+        "%{REQUEST_FILENAME}", "-f", 1,
+        "%{HTTP_HOST}@@%{HTTP_REFERER}", "!^([^@]*)@@https?://\\1/", 1,
+        NULL), &d), "hotlink");
+    CHECK(d == 2);
+    /* a positive "some URL" test is the not-empty half of an allow-list */
+    CHECK_STR(fx_rw_protection_kind(p, ".*", "/i/c.png", t_conds(p,
+        "%{HTTP_REFERER}", "^https?://", 1,
+        "%{HTTP_REFERER}", "!good\\.example", 1, NULL), &d), "hotlink");
+    /* iThemes Security: a query filter ending in a Google Maps exemption */
+    CHECK_STR(fx_rw_protection_kind(p, "^(.*)$", "x.txt", t_conds(p,
+        "%{QUERY_STRING}", "etc/passwd", 1,
+        "%{QUERY_STRING}", "!^loggedout=true", 1,
+        "%{HTTP_COOKIE}", "!^.*wordpress_logged_in_.*$", 1,
+        "%{HTTP_REFERER}", "!^http://maps\\.googleapis\\.com(.*)$", 1,
+        NULL), &d), "query-filter");
+    CHECK(d == 0);
+    /* [OR] chain: the alternative that held decided */
+    CHECK_STR(fx_rw_protection_kind(p, ".*", "index.php", t_conds(p,
+        "%{QUERY_STRING}", "base64_encode", 0,
+        "%{QUERY_STRING}", "GLOBALS(=|\\[)", 1, NULL), &d), "query-filter");
+    CHECK(d == 1);
+    /* 6G: a Referer pattern naming sites is a blacklist */
+    CHECK_STR(fx_rw_protection_kind(p, ".*", "", t_conds(p,
+        "%{HTTP_REFERER}", "([a-z0-9]{2000,})", 0,
+        "%{HTTP_REFERER}", "(semalt.com|todaperfeita)", 1, NULL), &d),
+        "referrer-blacklist");
+    CHECK(d == 1);
+    /* ... also with an allow-list after it: the named site decided */
+    CHECK_STR(fx_rw_protection_kind(p, ".*", "", t_conds(p,
+        "%{HTTP_REFERER}", "spam\\.example", 1,
+        "%{HTTP_REFERER}", "!^https?://good\\.example", 1, NULL), &d),
+        "referrer-blacklist");
+    /* a method block with a Referer exemption is no hotlink protection */
+    CHECK(fx_rw_protection_kind(p, "^(.*)$", "x", t_conds(p,
+        "%{REQUEST_METHOD}", "^(TRACE|TRACK)", 1,
+        "%{HTTP_REFERER}", "!^http://maps\\.example", 1, NULL), &d) == NULL);
+    CHECK(d == 0);
+    /* trivial patterns decide nothing */
+    CHECK(fx_rw_protection_kind(p, "^x$", "x", t_conds(p,
+        "%{QUERY_STRING}", "^(.*)$", 1, NULL), &d) == NULL);
+    CHECK(d == -1);
+    CHECK_STR(fx_rw_protection_kind(p, ".*", "/x", t_conds(p,
+        "%{HTTP_USER_AGENT}", "zgrab", 1, NULL), &d), "bad-bot");
+    CHECK_STR(fx_rw_protection_kind(p, ".*", "/x", t_conds(p,
+        "%{HTTP_USER_AGENT}", "!^Mozilla", 1, NULL), &d), "bad-bot");
+    CHECK_STR(fx_rw_protection_kind(p, "^(.*/)?\\.git/", ".git/config", none,
+                                    &d), "vcs");
+    CHECK(d == -1);
+    CHECK_STR(fx_rw_protection_kind(p, "(^|/)\\.", "a/.env", NULL, NULL),
               "dotfiles");
-    CHECK_STR(fx_rw_protection_kind(p, "\\.(bak|old|sql)$", "db.sql", 0, 0),
+    CHECK_STR(fx_rw_protection_kind(p, "\\.(bak|old|sql)$", "db.sql", none,
+                                    &d), "backup");
+    CHECK_STR(fx_rw_protection_kind(p, "~$", "index.php~", none, &d),
               "backup");
-    CHECK_STR(fx_rw_protection_kind(p, "~$", "index.php~", 0, 0), "backup");
     /* the pattern must name what it protects */
-    CHECK(fx_rw_protection_kind(p, "^secret/", "secret/.env", 0, 0) == NULL);
-    CHECK(fx_rw_protection_kind(p, "\\.php$", "x.php", 0, 0) == NULL);
-    CHECK(fx_rw_protection_kind(p, "!^(\\.)", "x.bak", 0, 0) == NULL);
+    CHECK(fx_rw_protection_kind(p, "^secret/", "secret/.env", none, &d)
+          == NULL);
+    CHECK(fx_rw_protection_kind(p, "\\.php$", "x.php", none, &d) == NULL);
+    CHECK(fx_rw_protection_kind(p, "!^(\\.)", "x.bak", none, &d) == NULL);
 }
 
 int main(void)

@@ -1419,12 +1419,15 @@ static const char *fx_blocker_sentence(apr_pool_t *p, request_rec *failed,
     }
     else if (fx_prot_no_fix(b0->prot) && b0->decided) {
         int query = !strcmp(b0->prot, "query-filter");
+        int line_test = query && b0->decided->args
+                        && ap_strcasestr(b0->decided->args, "THE_REQUEST");
         hint = apr_psprintf(p, "The RewriteRule at %s is %s and works as "
             "intended: its condition `%s %s` (line %d) matched %s '%s'. "
             "Whether this request deserves an exception is the "
             "administrator's call: %s; do not remove the rule.", where,
             fx_prot_words(b0->prot), b0->decided->name, b0->decided->args,
-            b0->decided->line, query ? "the query string" : "the Referer",
+            b0->decided->line, line_test ? "the request line"
+                               : query ? "the query string" : "the Referer",
             fx_clip(p, fx_or_empty(b0->tested), 160),
             query ? "exempting the URL would let every other query the "
                     "filter refuses reach it, so no change is proposed"

@@ -1032,7 +1032,10 @@ static int fx_cond_var(const fx_rw_cond_eval *ev)
         || fx_strcasestr(ts, "HTTP:User-Agent")) {
         return FX_CV_AGENT;
     }
-    if (fx_strcasestr(ts, "QUERY_STRING")) {
+    if (fx_strcasestr(ts, "QUERY_STRING")
+        || fx_strcasestr(ts, "THE_REQUEST")) {
+        /* the request line holds the query: a filter of it refuses the
+         * request, not the URL (6G's and BulletProof Security's shape) */
         return FX_CV_QUERY;
     }
     if (!strncasecmp(ts, "%{ENV:", 6) && strchr(ts, '}')

@@ -65,8 +65,14 @@ METHOD = (
     "RewriteCond %{HTTP_REFERER} !^http://maps\\.googleapis\\.com(.*)$\n"
     "RewriteRule ^(.*)$ - [F,L]\n"
 )
+# 6G's [QUERY STRING] request-line test (as All in One WP Security writes it)
+TR = (
+    "RewriteEngine On\n"
+    "RewriteCond %{THE_REQUEST} (\\?|\\*|%2a)+(%20+|\\s+|%20+\\s+|\\s+%20+|\\s+%20+\\s+)HTTP(:/|/) [NC]\n"
+    "RewriteRule .* - [F]\n"
+)
 DIRS = {"hot": HOT, "hostref": HOSTREF, "qf": QF, "bl": BL, "jq": JQ,
-        "mw": MW, "method": METHOD}
+        "mw": MW, "method": METHOD, "tr": TR}
 
 
 def build(h):
@@ -176,3 +182,14 @@ def test_method_block_with_referer_exemption_is_not_hotlink(site):
     # not a recognised protection: the usual exemption of this URL
     (op,) = e["fix"]
     assert decode(op["text"]) == "RewriteCond %{REQUEST_URI} !=/method/x.txt", op
+
+
+def test_request_line_filter_gets_no_path_exemption(site):
+    """A filter of %{THE_REQUEST} refuses what the request line holds (the
+    query among it): exempting the URL would let every other request line
+    it refuses reach the file."""
+    e = entry(site, "/tr/x.txt?%20HTTP/1.1")
+    assert field(e, "protection") == "query-filter", e
+    assert "fix" not in e and e["hint_verified"] is False, e
+    hint = field(e, "hint")
+    assert "matched the request line" in hint and "REQUEST_URI" not in hint, hint

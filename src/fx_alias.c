@@ -215,10 +215,9 @@ static void fx_al_untold(request_rec *r, const fx_origin *cause, fx_entry *e,
                  "in the %s phase (a Redirect or RedirectMatch with status "
                  "403; mod_alias logs nothing for it), but %s, so no line is "
                  "named.", cause->phase, why));
-    fx_entry_set(e, "hint", "Look for `Redirect 403`, `RedirectMatch 403` "
-                 "and `Redirect gone`-style lines of mod_alias that apply to "
-                 "this URL; they are deliberate refusals: narrowing one is "
-                 "the administrator's decision.");
+    fx_entry_set(e, "hint", "Look for the `Redirect 403` and `RedirectMatch "
+                 "403` lines that apply to this URL: they refuse on purpose, "
+                 "and narrowing one is the administrator's decision.");
     fx_entry_set_raw(e, "hint_verified", "false");
     fx_entry_set(e, "hint_unverified", "no line was named, so no change "
                  "was proposed or re-evaluated");
@@ -253,7 +252,8 @@ static void fx_al_name(request_rec *r, fx_entry *e, const fx_al_line *l,
                  text, fx_al_at(p, l->rec),
                  l->kind == FX_AL_SET ? "its section covers"
                  : l->regex ? "its pattern matches" : "its prefix covers",
-                 uri, l->kind == FX_AL_SET ? "the section" : "the pattern",
+                 uri, l->kind == FX_AL_SET ? "the section"
+                      : l->regex ? "the pattern" : "the prefix",
                  alt ? " " : "", alt ? alt : ""));
     fx_entry_set_raw(e, "hint_verified", "false");
     fx_entry_set(e, "hint_unverified", "a deliberate refusal (mod_alias "
@@ -360,16 +360,18 @@ static void fx_al_replay(request_rec *r, request_rec *failed,
             return;
         }
         fx_al_name(r, e, l, uri, apr_psprintf(p, "%s %d %s matched the path "
-                   "'%s'%s: mod_alias tries the %s in order and the first "
-                   "that matches answers with its status (%d line%s before "
-                   "it did not match; mod_alias logs nothing for it).",
+                   "'%s'%s. In %s mod_alias tries %s in order, and the first "
+                   "that matches answers with its status; %d line%s before it "
+                   "did not match. mod_alias logs nothing for it.",
                    l->rec->name, l->status, l->fake, uri,
                    l->regex ? "" : " (a prefix, whole path components)",
-                   server ? "server's Redirect lines (the virtual host's, "
-                            "then the main server's) in translate_name"
-                          : "Redirect lines of the sections merged for this "
-                            "request (the innermost section's first) in "
-                            "fixups",
+                   cause->phase,
+                   !server ? "the Redirect lines of the sections merged for "
+                             "this request, the innermost section's first,"
+                   : failed->server->is_virtual
+                   ? "the server's Redirect lines, the virtual host's before "
+                     "the main server's,"
+                   : "the server's Redirect lines",
                    tried, tried == 1 ? "" : "s"));
         return;
     }

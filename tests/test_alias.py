@@ -34,16 +34,26 @@ RedirectMatch 403 ^/moved/
 <Directory "{docroot}/idx">
     RedirectMatch 403 /index\.html$
 </Directory>
+<Directory "{docroot}/both">
+    RedirectMatch 403 \.ini$
+</Directory>
+<Location "/both">
+    RedirectMatch 403 ^/both/a\.ini$
+</Location>
+<If "%{{QUERY_STRING}} =~ /evil/">
+    Redirect 403
+</If>
 '''
 HTACCESS = "RedirectMatch 403 ^/ht/a\\.log$\nRedirectMatch 403 \\.cfg$\n"
 FILES = ["x.sql", "X.BAK", "private/a.txt", "privateer.txt", "archive/y", "a.tgz",
          "moved/x", "locked/x", "dir/secret.txt", "dir/public.txt",
          "ht/a.log", "ht/b.log", "ht/c.cfg", "ht/d.txt", "idx/index.html",
-         "ok.txt"]
+         "both/a.ini", "both/b.ini", "ok.txt"]
 REQUESTS = ["/x.sql", "/X.BAK", "/private/a.txt", "/private", "/privateer.txt",
             "/archive/y", "/a.tgz", "/moved/x", "/locked/x", "/dir/secret.txt",
             "/dir/public.txt", "/ht/a.log", "/ht/b.log", "/ht/c.cfg",
-            "/ht/d.txt", "/idx/", "/idx/index.html", "/ok.txt"]
+            "/ht/d.txt", "/idx/", "/idx/index.html", "/both/a.ini",
+            "/both/b.ini", "/ok.txt", "/ok.txt?evil=1", "/ok.txt?good=1"]
 
 
 def _build(h):
@@ -67,11 +77,15 @@ def _entry(h, uri):
     return resp, e
 
 
-def _line_of(path, text):
-    """1-based number of the line whose stripped text is text."""
+def _line_of(path, text, after=None):
+    """1-based number of the line whose stripped text is text (the first
+    after the first line starting with after, when given)."""
+    started = after is None
     with open(path, encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
-            if line.strip() == text:
+            if not started:
+                started = line.strip().startswith(after)
+            elif line.strip() == text:
                 return i
     raise AssertionError("no %r in %s" % (text, path))
 
@@ -134,9 +148,32 @@ def test_redirect_301_first_means_no_403(site):
 
 def test_location_status_only_redirect(site):
     e = _named(site, "/locked/x", "Redirect 403")
+    assert e["line"] == _line_of(site.conf_file, "Redirect 403",
+                                 '<Location "/locked">'), e
     assert field(e, "phase") == "translate_name", e
     assert field(e, "section").startswith("<Location %22/locked%22>") or \
         field(e, "section").startswith('<Location "/locked">'), e
+
+
+def test_location_list_before_directory(site):
+    # <Location> is merged after <Directory> (the second location walk):
+    # its lines are tried first in fixups
+    e = _named(site, "/both/a.ini", r"RedirectMatch 403 ^/both/a\.ini$")
+    assert field(e, "phase") == "fixups", e
+    assert field(e, "section").startswith("<Location"), e
+    e = _named(site, "/both/b.ini", r"RedirectMatch 403 \.ini$")
+    assert field(e, "section").startswith("<Directory"), e
+
+
+def test_if_status_only_redirect(site):
+    resp, e = _entry(site, "/ok.txt?evil=1")
+    assert resp.status == 403, resp.status
+    assert field(e, "directive") == "Redirect 403", e
+    assert e["line"] == _line_of(site.conf_file, "Redirect 403", '<If "'), e
+    assert field(e, "section").startswith("<If"), e
+    assert field(e, "phase") == "translate_name", e
+    resp, e = _entry(site, "/ok.txt?good=1")
+    assert resp.status == 200 and e is None, (resp.status, e)
 
 
 def test_directory_redirectmatch(site):

@@ -17,6 +17,7 @@
 #define FX_REASON_HTACCESS       "htaccess"
 #define FX_REASON_EXEC_CGI       "exec-cgi"
 #define FX_REASON_REWRITE        "rewrite"
+#define FX_REASON_ALIAS          "alias"
 #define FX_REASON_SSL            "ssl"
 #define FX_REASON_WAF            "waf"
 #define FX_REASON_UPSTREAM       "upstream"

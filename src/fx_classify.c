@@ -39,6 +39,9 @@ const char *fx_classify_reason(const fx_classify_in *in)
     if (fx_is(m, "mod_rewrite.c")) {
         return "rewrite";
     }
+    if (fx_is(m, "mod_alias.c")) {
+        return "alias";
+    }
     if (fx_is(m, "mod_ssl.c")) {
         return "ssl";
     }
@@ -106,6 +109,9 @@ static const struct {
     { "rewrite",
       "A mod_rewrite rule forbade the request ([F] or [R=403]).",
       "Review the RewriteRule and its RewriteCond lines that fired for this URL." },
+    { "alias",
+      "A mod_alias line (Redirect or RedirectMatch with status 403) answered 403.",
+      "Look at the Redirect 403 and RedirectMatch 403 lines that apply to this URL: they refuse it on purpose." },
     { "ssl",
       "A mod_ssl access requirement (SSLRequireSSL, SSLRequire) was not met.",
       "Use HTTPS, or change the SSLRequire expression that applies to this path." },

@@ -36,7 +36,10 @@ static const char *const fx_indexed[] = {
     "RewriteOptions", "RewriteBase", "RewriteCond", "RewriteRule",
     "SSLRequireSSL", "SSLRequire", "SSLVerifyClient", "SSLOptions",
     "SSLVerifyDepth", "SSLCipherSuite",
-    "ProxyBlock", "AllowCONNECT", NULL
+    "ProxyBlock", "AllowCONNECT",
+    /* mod_alias's refusals: Redirect 403 and RedirectMatch 403 (fx_alias.c
+     * replays its lists, so every line of them, whatever its status) */
+    "Redirect", "RedirectMatch", "RedirectTemp", "RedirectPermanent", NULL
 };
 
 /* Indexed in .htaccess files only (read at 403 time): the main

@@ -320,6 +320,7 @@ fx_entry *fx_explain(request_rec *r, request_rec *failed, fx_req_state *st)
     fx_authz_explain(r, failed, st, e);
     fx_fs_explain(r, failed, st, e);
     fx_rewrite_explain(r, failed, st, e);
+    fx_alias_explain(r, failed, st, e);
     fx_ssl_explain(r, failed, st, e);
     fx_waf_explain(r, failed, st, e);
     fx_upstream_explain(r, failed, st, e);

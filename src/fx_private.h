@@ -219,6 +219,10 @@ void fx_rewrite_origin_noted(request_rec *r, const fx_origin *o);
  * forgets the previous generation's. */
 fx_hook_fn *fx_rewrite_wrap(int fixups, fx_hook_fn *orig, server_rec *s);
 void fx_rewrite_unwrap(void);
+/* fx_alias.c: a 403 mod_alias's hook returned (Redirect 403,
+ * RedirectMatch 403): the line its replay proves answered. */
+void fx_alias_explain(request_rec *r, request_rec *failed, fx_req_state *st,
+                      fx_entry *e);
 /* fx_ssl.c, fx_waf.c, fx_upstream.c; fx_api.c runs last: a stated reason
  * wins over every inferred one. */
 void fx_ssl_explain(request_rec *r, request_rec *failed, fx_req_state *st,

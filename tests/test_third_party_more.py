@@ -868,10 +868,6 @@ def test_referrer_blacklist_is_not_called_hotlink(sites):
         "(line 141)" in field(e, "hint"), e
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RedirectMatch 403 (mod_alias) is not explained: the entry says "
-    "'mod_alias.c returned 403 in the fixups phase without stating a "
-    "reason' and names no directive, file or line"))
 def test_redirectmatch_403_is_named(make_httpd):
     # 6G firewall's [REQUEST STRINGS] as All In One WP Security writes it:
     # eleven `RedirectMatch 403 (?i)...` lines in the site's .htaccess.

@@ -23,7 +23,8 @@ EXPLAINED = [
     "RewriteOptions", "RewriteBase", "RewriteCond", "RewriteRule",
     "SSLRequireSSL", "SSLRequire", "SSLVerifyClient", "SSLOptions",
     "ProxyBlock", "AllowCONNECT", "SetEnvIf", "BrowserMatchNoCase",
-    "SecRuleEngine",
+    "SecRuleEngine", "Redirect", "RedirectMatch", "RedirectTemp",
+    "RedirectPermanent",
 ]
 OURS = ["ForbiddenExplain", "ForbiddenExplainLog"]
 

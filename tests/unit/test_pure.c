@@ -463,6 +463,9 @@ static void test_classify(void)
     CHECK_STR(fx_classify_reason(&in), "upstream");
     in.returned_ok = 0;
     CHECK_STR(fx_classify_reason(&in), "proxy");
+    in.module = "mod_alias.c"; in.phase = "fixups";
+    CHECK_STR(fx_classify_reason(&in), "alias");
+    CHECK(strstr(fx_classify_detail("alias"), "RedirectMatch") != NULL);
     in.module = "mod_example.c"; in.phase = "fixups";
     CHECK_STR(fx_classify_reason(&in), "module");
     in.module = NULL;

@@ -246,8 +246,8 @@ static void fx_al_name(request_rec *r, fx_entry *e, const fx_al_line *l,
     fx_entry_set(e, "protection", prot ? prot : "url-block");
     fx_entry_set(e, "hint", apr_psprintf(p, "`%s`%s refuses on purpose what "
                  "%s; it works as intended. If %s should be served, "
-                 "narrowing %s so that it no longer covers this path, or an "
-                 "exception for this path ahead of the line, is the "
+                 "narrowing %s so that it no longer covers this path (mod_"
+                 "alias has no line that lets a request through) is the "
                  "administrator's decision; do not remove the line.%s%s",
                  text, fx_al_at(p, l->rec),
                  l->kind == FX_AL_SET ? "its section covers"

@@ -1928,15 +1928,7 @@ int fx_fs_listing_would_deny(request_rec *r, int has_index_file,
                             "enabled)", NULL);
         return 1;
     }
-    *json = apr_pstrcat(p, "{\"mechanism\":\"options\",\"directive\":",
-                        fx_json_quote(p, apr_pstrcat(p, rec->name, " ",
-                                                     rec->args, NULL), 512,
-                                      NULL),
-                        ",\"file\":", fx_json_quote(p, rec->file ? rec->file
-                                                    : "?", 512, NULL),
-                        ",\"line\":", apr_itoa(p, rec->line),
-                        ",\"path\":", fx_json_quote(p, r->filename, 512, NULL),
-                        "}", NULL);
+    *json = fx_rec_blocker_json(r, rec, "options");
     *text = apr_pstrcat(p, "`", rec->name, " ", rec->args, "` (",
                         rec->file ? rec->file : "?", ":",
                         apr_itoa(p, rec->line), "), under which mod_autoindex "

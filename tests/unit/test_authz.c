@@ -10,18 +10,31 @@
 #include "fx_compat.h"
 #include "unit.h"
 
-/* The responsible leaves of n as "i,j,k". */
-static const char *resp(apr_pool_t *p, fx_az_node *n)
+/* The leaves a collector (fx_az_responsible, fx_az_refusals) lists for n,
+ * as "i,j,k". */
+static const char *leaves(apr_pool_t *p, fx_az_node *n,
+                          void (*collect)(const fx_az_node *,
+                                          apr_array_header_t *))
 {
     apr_array_header_t *out = apr_array_make(p, 4, sizeof(int));
     const char *s = "";
     int i;
     fx_az_evaluate(n);
-    fx_az_responsible(n, out);
+    collect(n, out);
     for (i = 0; i < out->nelts; i++) {
         s = apr_psprintf(p, "%s%s%d", s, i ? "," : "", APR_ARRAY_IDX(out, i, int));
     }
     return s;
+}
+
+static const char *resp(apr_pool_t *p, fx_az_node *n)
+{
+    return leaves(p, n, fx_az_responsible);
+}
+
+static const char *refusals(apr_pool_t *p, fx_az_node *n)
+{
+    return leaves(p, n, fx_az_refusals);
 }
 
 
@@ -209,19 +222,6 @@ static void test_blame(apr_pool_t *p)
     fx_az_append(any, all);
     fx_az_append(all, fx_az_leaf(p, 2, FX_AZ_GRANTED, 1));
     CHECK_STR(blame(p, root, &active), "leaf 2");
-}
-
-static const char *refusals(apr_pool_t *p, fx_az_node *root)
-{
-    apr_array_header_t *out = apr_array_make(p, 4, sizeof(int));
-    char *s = "";
-    int i;
-    fx_az_evaluate(root);
-    fx_az_refusals(root, out);
-    for (i = 0; i < out->nelts; i++) {
-        s = apr_psprintf(p, "%s%s%d", s, i ? "," : "", APR_ARRAY_IDX(out, i, int));
-    }
-    return s;
 }
 
 static void test_refusals(apr_pool_t *p)
